@@ -1,3 +1,20 @@
-fn main() {
-    println!("Hello, world!");
+//! connect-operator: a shell-operator hook that manages Kafka Connect
+//! connectors declared in ConfigMaps labelled `destination=connect`.
+
+mod bindings;
+mod cli;
+mod configmap;
+mod connect;
+mod connector;
+mod hook_config;
+mod logging;
+mod parallel;
+mod plan;
+mod properties;
+mod reconcile;
+mod redact;
+mod template;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

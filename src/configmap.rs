@@ -1,0 +1,265 @@
+//! The ConfigMaps that declare connectors: what they say, and reading them
+//! from manifests on disk for `render`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+/// The label that selects ConfigMaps.
+pub const SELECTOR_LABEL: &str = "destination";
+pub const SELECTOR_VALUE: &str = "connect";
+/// `"false"` removes the ConfigMap's connectors; absent or `"true"` applies them.
+pub const ENABLED_LABEL: &str = "enabled";
+/// streaming-ops' Confluent Cloud destination.
+pub const CLOUD_LABEL: &str = "destination.cc";
+/// Annotations the hook writes on ConfigMaps start with this; changes to
+/// them never count as a modification (see the binding's jqFilter).
+pub const STATUS_ANNOTATION_PREFIX: &str = "status.connect-operator.io/";
+
+/// `namespace/name`, or just `name` for a manifest without a namespace.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CmId {
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl fmt::Display for CmId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{ns}/{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigMap {
+    pub id: CmId,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    /// Data key to template text.
+    pub data: BTreeMap<String, String>,
+    /// `binaryData` keys, which cannot hold templates.
+    pub binary_keys: Vec<String>,
+}
+
+/// What a ConfigMap asks for, from its labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Apply,
+    Remove,
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    metadata: Metadata,
+    #[serde(default)]
+    data: Option<BTreeMap<String, String>>,
+    #[serde(default, rename = "binaryData")]
+    binary_data: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    annotations: Option<BTreeMap<String, String>>,
+}
+
+impl ConfigMap {
+    pub fn from_json(value: &serde_json::Value) -> Result<ConfigMap> {
+        if let Some(kind) = value.get("kind").and_then(|k| k.as_str()).filter(|k| *k != "ConfigMap") {
+            bail!("a {kind}, not a ConfigMap");
+        }
+        let raw = Raw::deserialize(value).context("not a ConfigMap (metadata.name and string data expected)")?;
+        Ok(ConfigMap {
+            id: CmId { namespace: raw.metadata.namespace.filter(|ns| !ns.is_empty()), name: raw.metadata.name },
+            labels: raw.metadata.labels.unwrap_or_default(),
+            annotations: raw.metadata.annotations.unwrap_or_default(),
+            data: raw.data.unwrap_or_default(),
+            binary_keys: raw.binary_data.unwrap_or_default().into_keys().collect(),
+        })
+    }
+
+    pub fn is_selected(&self) -> bool {
+        self.labels.get(SELECTOR_LABEL).map(String::as_str) == Some(SELECTOR_VALUE)
+    }
+
+    /// The `enabled` label: absent or `"true"` applies, `"false"` removes,
+    /// anything else is an error so a typo never deletes connectors.
+    pub fn intent(&self) -> Result<Intent> {
+        match self.labels.get(ENABLED_LABEL).map(String::as_str) {
+            None | Some("true") => Ok(Intent::Apply),
+            Some("false") => Ok(Intent::Remove),
+            Some(other) => bail!("label `{ENABLED_LABEL}` is {other:?}; it must be \"true\" or \"false\""),
+        }
+    }
+
+    /// An error while the ConfigMap names a destination other than the
+    /// default cluster.
+    pub fn check_destination(&self) -> Result<()> {
+        if let Some(cluster) = self.labels.get(CLOUD_LABEL) {
+            bail!(
+                "label `{CLOUD_LABEL}: {cluster}` sends it to a Confluent Cloud cluster, which this \
+                 version does not manage; it is not applied to the default cluster"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A ConfigMap read from a manifest file, with where it came from.
+pub struct Manifest {
+    pub file: PathBuf,
+    pub configmap: ConfigMap,
+}
+
+/// Reads ConfigMaps labelled `destination=connect` from files and
+/// directories (recursively: `*.yaml`, `*.yml`, `*.json`), multi-document
+/// YAML, JSON, and `List`s. Other kinds are skipped; unreadable files are
+/// errors, reported together after reading the rest.
+pub fn read_manifests(paths: &[PathBuf]) -> (Vec<Manifest>, Vec<anyhow::Error>) {
+    let mut manifests = Vec::new();
+    let mut errors = Vec::new();
+    for file in manifest_files(paths, &mut errors) {
+        match read_file(&file) {
+            Ok(docs) => manifests.extend(docs.into_iter().map(|configmap| Manifest { file: file.clone(), configmap })),
+            Err(e) => errors.push(e),
+        }
+    }
+    (manifests, errors)
+}
+
+fn manifest_files(paths: &[PathBuf], errors: &mut Vec<anyhow::Error>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_file() {
+            files.push(path.clone());
+            continue;
+        }
+        if !path.exists() {
+            errors.push(anyhow::anyhow!("{}: no such file or directory", path.display()));
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(path).follow_links(true).sort_by_file_name() {
+            match entry {
+                Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => files.push(e.into_path()),
+                Ok(_) => {}
+                Err(e) => errors.push(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+            }
+        }
+    }
+    files
+}
+
+fn is_manifest(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
+}
+
+fn read_file(file: &Path) -> Result<Vec<ConfigMap>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut found = Vec::new();
+    // YAML 1.2 is a superset of JSON, so one parser reads both.
+    for (i, doc) in serde_yaml_ng::Deserializer::from_str(&text).enumerate() {
+        let value = serde_json::Value::deserialize(doc)
+            .with_context(|| format!("{}: document {} is not valid YAML or JSON", file.display(), i + 1))?;
+        collect(&value, &mut found).with_context(|| format!("{}: document {}", file.display(), i + 1))?;
+    }
+    Ok(found)
+}
+
+fn collect(value: &serde_json::Value, found: &mut Vec<ConfigMap>) -> Result<()> {
+    match value.get("kind").and_then(|k| k.as_str()) {
+        Some("List") | Some("ConfigMapList") => {
+            for item in value.get("items").and_then(|i| i.as_array()).into_iter().flatten() {
+                collect(item, found)?;
+            }
+        }
+        Some("ConfigMap") => {
+            let cm = ConfigMap::from_json(value)?;
+            if cm.is_selected() {
+                found.push(cm);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cm(labels: serde_json::Value) -> ConfigMap {
+        ConfigMap::from_json(
+            &json!({"metadata": {"name": "c", "namespace": "ns", "labels": labels}, "data": {"k": "{}"}}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn enabled_label() {
+        assert_eq!(cm(json!({"destination": "connect"})).intent().unwrap(), Intent::Apply);
+        assert_eq!(cm(json!({"enabled": "true"})).intent().unwrap(), Intent::Apply);
+        assert_eq!(cm(json!({"enabled": "false"})).intent().unwrap(), Intent::Remove);
+        let err = cm(json!({"enabled": "False"})).intent().unwrap_err().to_string();
+        assert!(err.contains("\"False\""), "{err}");
+    }
+
+    #[test]
+    fn cloud_label_is_an_error() {
+        assert!(cm(json!({"destination.cc": "x"})).check_destination().is_err());
+        assert!(cm(json!({})).check_destination().is_ok());
+    }
+
+    #[test]
+    fn reads_lists_multi_documents_and_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let sel = r#"{"destination": "connect"}"#;
+        std::fs::write(
+            dir.path().join("a.yaml"),
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: one, labels: {sel}}}\ndata: {{k: '{{}}'}}\n---\n\
+                 kind: Deployment\nmetadata: {{name: d}}\n---\nkind: List\nitems:\n- kind: ConfigMap\n  metadata: {{name: two, labels: {sel}}}\n\
+                 - kind: ConfigMap\n  metadata: {{name: unlabelled}}\n"
+            ),
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(
+            dir.path().join("sub/b.json"),
+            format!(r#"{{"kind": "ConfigMap", "metadata": {{"name": "three", "namespace": "ns", "labels": {sel}}}}}"#),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("sub/README.md"), "not a manifest").unwrap();
+        let (found, errors) = read_manifests(&[dir.path().to_path_buf()]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<String> = found.iter().map(|m| m.configmap.id.to_string()).collect();
+        assert_eq!(names, ["one", "two", "ns/three"]);
+    }
+
+    #[test]
+    fn broken_file_is_reported_and_others_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bad.yaml"), "kind: ConfigMap\nmetadata: [\n").unwrap();
+        std::fs::write(
+            dir.path().join("good.yaml"),
+            "kind: ConfigMap\nmetadata: {name: ok, labels: {destination: connect}}\n",
+        )
+        .unwrap();
+        let (found, errors) = read_manifests(&[dir.path().to_path_buf(), dir.path().join("missing")]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(errors.len(), 2);
+        let errors: Vec<String> = errors.iter().map(|e| format!("{e:#}")).collect();
+        assert!(errors.iter().any(|e| e.contains("bad.yaml") && e.contains("document 1")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.ends_with("missing: no such file or directory")), "{errors:?}");
+    }
+}

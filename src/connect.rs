@@ -1,0 +1,475 @@
+//! The Kafka Connect REST client: one bulk read of live state, create-or-update
+//! and delete, with retries of what Connect says is transient.
+//!
+//! Behaviour follows the Kafka Connect REST reference: error bodies are
+//! `{"error_code", "message"}` (parsed whatever the Content-Type), a 409 is
+//! transient unless the connector "already exists", a 500 is transient when
+//! a rebalance is expected or the herder timed out (a timed-out write may
+//! still be applied, so writes re-read before they are retried).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use base64::Engine as _;
+use log::{debug, warn};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::Deserialize;
+
+use crate::connector::Connector;
+
+/// Everything but the unreserved characters of RFC 3986 is encoded, so a
+/// name can never change the path.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Connect answers a request within 90 s or gives up with a 500 itself.
+const READ_TIMEOUT: Duration = Duration::from_secs(100);
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub url: String,
+    pub auth: Auth,
+    pub ca_file: Option<std::path::PathBuf>,
+    pub concurrency: usize,
+    pub retry_budget: Duration,
+}
+
+#[derive(Clone, Default)]
+pub enum Auth {
+    #[default]
+    None,
+    Basic {
+        username: String,
+        password: String,
+    },
+    Bearer(String),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Auth::None => "none",
+            Auth::Basic { .. } => "basic",
+            Auth::Bearer(_) => "bearer",
+        })
+    }
+}
+
+/// Why a request did not succeed. Transient failures are left for the next
+/// run (the hook exits non-zero so shell-operator retries); permanent ones
+/// are reported and never retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    Permanent(String),
+    Transient(String),
+}
+
+impl Failure {
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Permanent(m) | Failure::Transient(m) => m,
+        }
+    }
+}
+
+/// What Connect runs now, for the connectors the run cares about.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    /// Every connector name on the cluster.
+    pub names: BTreeSet<String>,
+    /// Stored config of each connector in `names` that was asked for (and of
+    /// every connector when the server expands).
+    pub configs: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Created,
+    Updated,
+    /// A retried write found the config already in place.
+    AlreadyApplied,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removed {
+    Deleted,
+    AlreadyGone,
+}
+
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    authorization: Option<String>,
+    deadline: Instant,
+    budget: Duration,
+    concurrency: usize,
+    /// Requests sent, for the run summary.
+    sent: Mutex<usize>,
+}
+
+struct Reply {
+    status: u16,
+    body: String,
+    retry_after: Option<Duration>,
+}
+
+/// One try of an operation.
+enum Attempt<T> {
+    Done(T),
+    Fail(Failure, Option<Duration>),
+}
+
+impl Client {
+    pub fn new(settings: &Settings) -> Result<Client> {
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_recv_response(Some(READ_TIMEOUT))
+            .timeout_recv_body(Some(READ_TIMEOUT))
+            .max_idle_connections_per_host(settings.concurrency.max(1) + 1)
+            .user_agent(concat!("connect-operator/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = &settings.ca_file {
+            config = config.tls_config(tls_with_ca(ca)?);
+        }
+        let authorization = match &settings.auth {
+            Auth::None => None,
+            Auth::Basic { username, password } => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+            )),
+            Auth::Bearer(token) => Some(format!("Bearer {token}")),
+        };
+        Ok(Client {
+            agent: config.build().into(),
+            base: settings.url.trim_end_matches('/').to_string(),
+            authorization,
+            deadline: Instant::now() + settings.retry_budget,
+            budget: settings.retry_budget,
+            concurrency: settings.concurrency.max(1),
+            sent: Mutex::new(0),
+        })
+    }
+
+    pub fn requests_sent(&self) -> usize {
+        *self.sent.lock().unwrap()
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// Reads the live state with one request, `GET
+    /// /connectors?expand=info&expand=status`. Connect leaves out a connector
+    /// whose status is not written yet, and old workers do not expand: only
+    /// then are the names listed and the configs of `wanted` connectors read
+    /// one by one.
+    pub fn read_live(&self, wanted: &BTreeSet<String>) -> Result<Live, Failure> {
+        let body = self.retrying("list connectors", || self.get_json("/connectors?expand=info&expand=status"))?;
+        let mut live = Live::default();
+        let missing: BTreeSet<&String> = match body {
+            serde_json::Value::Object(map) => {
+                for (name, entry) in map {
+                    if let Some(config) = entry.pointer("/info/config").and_then(string_map) {
+                        live.configs.insert(name.clone(), config);
+                    }
+                    live.names.insert(name);
+                }
+                let missing: BTreeSet<&String> = wanted.iter().filter(|n| !live.configs.contains_key(*n)).collect();
+                if !missing.is_empty() {
+                    debug!("{} wanted connectors not in the expanded list; listing names", missing.len());
+                    let names = self.retrying("list connector names", || self.get_json("/connectors"))?;
+                    live.names.extend(name_list(&names)?);
+                }
+                missing
+            }
+            names => {
+                debug!("Connect did not expand the connector list; reading configs one by one");
+                live.names = name_list(&names)?;
+                wanted.iter().collect()
+            }
+        };
+        let to_read: Vec<&String> =
+            missing.into_iter().filter(|n| live.names.contains(*n) && !live.configs.contains_key(*n)).collect();
+        let read = crate::parallel::map(&to_read, self.concurrency, |name| (name.to_string(), self.get_config(name)));
+        for (name, config) in read {
+            match config? {
+                Some(config) => {
+                    live.configs.insert(name, config);
+                }
+                None => {
+                    live.names.remove(&name);
+                }
+            }
+        }
+        Ok(live)
+    }
+
+    /// `GET /connectors/{name}/config`; `None` when there is no such connector.
+    pub fn get_config(&self, name: &str) -> Result<Option<BTreeMap<String, String>>, Failure> {
+        let path = format!("/connectors/{}/config", encode(name));
+        self.retrying(&format!("read connector {name}"), || match self.request("GET", &path, None) {
+            Ok(r) if r.status == 200 => match parse_json(&r.body).as_ref().and_then(string_map) {
+                Some(config) => Attempt::Done(Some(config)),
+                None => Attempt::Fail(
+                    Failure::Permanent(format!("unexpected config from Connect: {}", short(&r.body))),
+                    None,
+                ),
+            },
+            Ok(r) if r.status == 404 => Attempt::Done(None),
+            Ok(r) => classify(&r),
+            Err(e) => Attempt::Fail(e, None),
+        })
+    }
+
+    /// `PUT /connectors/{name}/config`, which creates or replaces. Before a
+    /// retry the config is read back: a write that timed out may have been
+    /// applied after all.
+    pub fn put_config(&self, connector: &Connector) -> Result<Applied, Failure> {
+        let path = format!("/connectors/{}/config", encode(&connector.name));
+        let body = serde_json::to_value(&connector.config).expect("a string map serializes");
+        let mut first = true;
+        self.retrying(&format!("apply connector {}", connector.name), || {
+            if !std::mem::take(&mut first) {
+                if let Ok(Some(live)) = self.get_config(&connector.name) {
+                    if live == connector.config {
+                        return Attempt::Done(Applied::AlreadyApplied);
+                    }
+                }
+            }
+            match self.request("PUT", &path, Some(&body)) {
+                Ok(r) if r.status == 201 => Attempt::Done(Applied::Created),
+                Ok(r) if r.status == 200 => Attempt::Done(Applied::Updated),
+                Ok(r) => classify(&r),
+                Err(e) => Attempt::Fail(e, None),
+            }
+        })
+    }
+
+    /// `DELETE /connectors/{name}`; a 404 means it is already gone.
+    pub fn delete(&self, name: &str) -> Result<Removed, Failure> {
+        let path = format!("/connectors/{}", encode(name));
+        let mut first = true;
+        self.retrying(&format!("delete connector {name}"), || {
+            if !std::mem::take(&mut first) && matches!(self.get_config(name), Ok(None)) {
+                return Attempt::Done(Removed::AlreadyGone);
+            }
+            match self.request("DELETE", &path, None) {
+                Ok(r) if r.status == 204 || r.status == 200 => Attempt::Done(Removed::Deleted),
+                Ok(r) if r.status == 404 => Attempt::Done(Removed::AlreadyGone),
+                Ok(r) => classify(&r),
+                Err(e) => Attempt::Fail(e, None),
+            }
+        })
+    }
+
+    fn get_json(&self, path: &str) -> Attempt<serde_json::Value> {
+        match self.request("GET", path, None) {
+            Ok(r) if r.status == 200 => match parse_json(&r.body) {
+                Some(v) => Attempt::Done(v),
+                None => Attempt::Fail(Failure::Transient(format!("GET {path}: not JSON: {}", short(&r.body))), None),
+            },
+            Ok(r) => classify(&r),
+            Err(e) => Attempt::Fail(e, None),
+        }
+    }
+
+    /// Retries transient failures with exponential backoff and full jitter
+    /// until the run's retry budget is spent.
+    fn retrying<T>(&self, what: &str, mut attempt: impl FnMut() -> Attempt<T>) -> Result<T, Failure> {
+        for n in 0u32.. {
+            let (failure, retry_after) = match attempt() {
+                Attempt::Done(v) => return Ok(v),
+                Attempt::Fail(f @ Failure::Permanent(_), _) => return Err(f),
+                Attempt::Fail(f, retry_after) => (f, retry_after),
+            };
+            let backoff = Duration::from_millis(200u64.saturating_mul(1 << n.min(6))).min(Duration::from_secs(10));
+            let jittered = backoff.mul_f64(0.5 + fastrand::f64() / 2.0);
+            let wait = retry_after.unwrap_or(jittered);
+            if Instant::now() + wait > self.deadline {
+                return Err(Failure::Transient(format!(
+                    "{} (gave up after {} attempts within the {} retry budget)",
+                    failure.message(),
+                    n + 1,
+                    humantime::format_duration(self.budget)
+                )));
+            }
+            debug!("{what}: {}; retrying in {wait:?}", failure.message());
+            std::thread::sleep(wait);
+        }
+        unreachable!("the retry loop returns")
+    }
+
+    fn request(&self, method: &str, path: &str, body: Option<&serde_json::Value>) -> Result<Reply, Failure> {
+        let url = format!("{}{path}", self.base);
+        *self.sent.lock().unwrap() += 1;
+        let started = Instant::now();
+        let result = match (method, body) {
+            ("PUT", Some(body)) => self.with_auth(self.agent.put(&url)).send_json(body),
+            ("DELETE", _) => self.with_auth(self.agent.delete(&url)).call(),
+            _ => self.with_auth(self.agent.get(&url)).call(),
+        };
+        let mut response = result.map_err(|e| Failure::Transient(format!("{method} {url}: {e}")))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| Failure::Transient(format!("{method} {url}: cannot read the answer: {e}")))?;
+        debug!("{method} {path} -> {status} in {:?}", started.elapsed());
+        Ok(Reply { status, body, retry_after })
+    }
+
+    fn with_auth<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        let request = request.header("Accept", "application/json");
+        match &self.authorization {
+            Some(value) => request.header("Authorization", value),
+            None => request,
+        }
+    }
+}
+
+/// Sorts a non-success answer into transient or permanent, keeping Connect's message.
+fn classify<T>(r: &Reply) -> Attempt<T> {
+    let message = error_message(&r.body);
+    let text = format!("HTTP {}: {message}", r.status);
+    let transient = match r.status {
+        409 => !message.ends_with("already exists"),
+        429 | 502 | 503 | 504 => true,
+        500 => {
+            message.contains("rebalance is expected")
+                || message.starts_with("Request timed out")
+                || message.starts_with("IO Error trying to forward REST request")
+        }
+        _ => false,
+    };
+    if r.status == 401 || r.status == 403 {
+        warn!("Connect refused our credentials ({text}); check CONNECT_USERNAME / CONNECT_PASSWORD / CONNECT_TOKEN");
+    }
+    let failure = if transient { Failure::Transient(text) } else { Failure::Permanent(text) };
+    Attempt::Fail(failure, if r.status == 429 { r.retry_after } else { None })
+}
+
+/// Connect's `{"error_code", "message"}`, Confluent Cloud's `{"error":
+/// {"code", "message"}}`, or the start of whatever else came back (a proxy's
+/// HTML page, say).
+fn error_message(body: &str) -> String {
+    #[derive(Deserialize)]
+    struct Apache {
+        message: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Cloud {
+        error: Apache,
+    }
+    if let Ok(Cloud { error: Apache { message: Some(m) } }) = serde_json::from_str(body) {
+        return m;
+    }
+    if let Ok(Apache { message: Some(m) }) = serde_json::from_str(body) {
+        return m;
+    }
+    match body.trim() {
+        "" => "(no message)".to_string(),
+        other => short(other),
+    }
+}
+
+fn short(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+fn parse_json(body: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(body).ok()
+}
+
+fn string_map(value: &serde_json::Value) -> Option<BTreeMap<String, String>> {
+    value.as_object()?.iter().map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
+}
+
+fn name_list(value: &serde_json::Value) -> Result<BTreeSet<String>, Failure> {
+    value
+        .as_array()
+        .and_then(|names| names.iter().map(|n| n.as_str().map(str::to_string)).collect())
+        .ok_or_else(|| Failure::Transient(format!("GET /connectors: unexpected answer {}", short(&value.to_string()))))
+}
+
+pub fn encode(name: &str) -> String {
+    utf8_percent_encode(name, PATH_SEGMENT).to_string()
+}
+
+fn tls_with_ca(path: &std::path::Path) -> Result<ureq::tls::TlsConfig> {
+    let pem = std::fs::read(path).with_context(|| format!("cannot read CONNECT_CA_FILE {}", path.display()))?;
+    let certs = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("CONNECT_CA_FILE {} is not valid PEM", path.display()))?;
+    anyhow::ensure!(!certs.is_empty(), "CONNECT_CA_FILE {} holds no certificate", path.display());
+    Ok(ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::new_with_certs(&certs)).build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, message: &str) -> Reply {
+        Reply {
+            status,
+            body: serde_json::json!({"error_code": status, "message": message}).to_string(),
+            retry_after: None,
+        }
+    }
+
+    fn is_transient(r: Reply) -> bool {
+        match classify::<()>(&r) {
+            Attempt::Fail(Failure::Transient(_), _) => true,
+            Attempt::Fail(Failure::Permanent(_), _) => false,
+            Attempt::Done(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn classification_follows_the_reference() {
+        assert!(is_transient(reply(409, "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)")));
+        assert!(is_transient(reply(
+            409,
+            "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
+        )));
+        assert!(!is_transient(reply(409, "Connector x already exists")));
+        assert!(is_transient(reply(500, "Request cannot be completed because a rebalance is expected")));
+        assert!(is_transient(reply(500, "Request timed out. The worker is currently ensuring membership in the cluster, which began at 2024-01-01T00:00:00Z")));
+        assert!(!is_transient(reply(
+            500,
+            "Failed to find any class that implements Connector and which name matches X"
+        )));
+        assert!(!is_transient(reply(400, "Connector configuration is invalid")));
+        assert!(is_transient(Reply { status: 503, body: "<html>busy</html>".into(), retry_after: None }));
+        assert!(is_transient(reply(429, "slow down")));
+    }
+
+    #[test]
+    fn error_bodies() {
+        assert_eq!(error_message(r#"{"error_code":404,"message":"Connector x not found"}"#), "Connector x not found");
+        assert_eq!(error_message(r#"{"error":{"code":404,"message":"not here"}}"#), "not here");
+        assert_eq!(error_message(r#"{"error_code":500,"message":null}"#), r#"{"error_code":500,"message":null}"#);
+        assert_eq!(error_message(""), "(no message)");
+    }
+
+    #[test]
+    fn names_are_percent_encoded() {
+        assert_eq!(encode("a b/c?d#e%"), "a%20b%2Fc%3Fd%23e%25");
+        assert_eq!(encode("jdbc-customers.v1_x~"), "jdbc-customers.v1_x~");
+    }
+}

@@ -1,0 +1,82 @@
+//! `connect-operator --config`: the shell-operator binding configuration.
+
+use anyhow::{bail, Result};
+use serde_json::{json, Value};
+
+use crate::configmap::{SELECTOR_LABEL, SELECTOR_VALUE, STATUS_ANNOTATION_PREFIX};
+
+/// Name of the ConfigMap binding; also the key of its snapshot.
+pub const KUBERNETES_BINDING: &str = "connectors";
+pub const SCHEDULE_BINDING: &str = "resync";
+
+/// What makes a ConfigMap "modified": its data, labels and the annotations
+/// people write. The annotations this hook writes are left out, so writing
+/// them never triggers another run.
+fn jq_filter() -> String {
+    format!(
+        "{{data: .data, binaryData: .binaryData, labels: .metadata.labels, \
+         annotations: ((.metadata.annotations // {{}}) | with_entries(select(.key | startswith(\"{STATUS_ANNOTATION_PREFIX}\") | not)))}}"
+    )
+}
+
+/// `namespaces`: comma-separated, empty for all. `schedule`: a crontab, or
+/// `off` for no periodic resync.
+pub fn config(namespaces: Option<&str>, schedule: &str) -> Result<Value> {
+    let mut binding = json!({
+        "name": KUBERNETES_BINDING,
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "executeHookOnEvent": ["Added", "Modified", "Deleted"],
+        "labelSelector": {"matchLabels": {SELECTOR_LABEL: SELECTOR_VALUE}},
+        "jqFilter": jq_filter(),
+        "includeSnapshotsFrom": [KUBERNETES_BINDING],
+    });
+    let names: Vec<&str> = namespaces.unwrap_or("").split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+    if !names.is_empty() {
+        binding["namespace"] = json!({"nameSelector": {"matchNames": names}});
+    }
+    let mut config = json!({"configVersion": "v1", "kubernetes": [binding]});
+    let schedule = schedule.trim();
+    if !schedule.eq_ignore_ascii_case("off") {
+        check_crontab(schedule)?;
+        config["schedule"] = json!([{
+            "name": SCHEDULE_BINDING,
+            "crontab": schedule,
+            "includeSnapshotsFrom": [KUBERNETES_BINDING],
+        }]);
+    }
+    Ok(config)
+}
+
+/// shell-operator refuses to start on a bad crontab; say why here instead,
+/// where the variable is named. Accepts what robfig/cron v2 parses: 5 or 6
+/// fields, `@every 1h`-style descriptors, an optional `TZ=` prefix.
+fn check_crontab(schedule: &str) -> Result<()> {
+    let spec = match schedule.strip_prefix("TZ=").or_else(|| schedule.strip_prefix("CRON_TZ=")) {
+        Some(rest) => rest.split_once(' ').map_or("", |(_, s)| s.trim()),
+        None => schedule,
+    };
+    let fields = spec.split_whitespace().count();
+    if spec.starts_with('@') || fields == 5 || fields == 6 {
+        return Ok(());
+    }
+    bail!("RESYNC_SCHEDULE {schedule:?} is not a crontab: it needs 5 or 6 fields (e.g. \"*/5 * * * *\"), a descriptor like \"@every 10m\", or \"off\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_and_schedule() {
+        let c = config(Some(" a, b ,"), "*/10 * * * *").unwrap();
+        assert_eq!(c["kubernetes"][0]["namespace"], json!({"nameSelector": {"matchNames": ["a", "b"]}}));
+        assert_eq!(c["schedule"][0]["crontab"], "*/10 * * * *");
+        let c = config(Some(""), "off").unwrap();
+        assert!(c.get("schedule").is_none());
+        assert!(c["kubernetes"][0].get("namespace").is_none());
+        assert!(config(None, "@every 1h").is_ok());
+        assert!(config(None, "TZ=Europe/Paris 0 * * * *").is_ok());
+        assert!(config(None, "every five minutes please").is_err());
+    }
+}

@@ -1,0 +1,338 @@
+//! The plan: what to do to each connector, computed from the declared
+//! connectors and the live state with no I/O, so it can be printed and tested.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::configmap::CmId;
+use crate::connect::Live;
+use crate::connector::Connector;
+
+/// One ConfigMap after rendering.
+#[derive(Debug, Clone)]
+pub struct Declared {
+    pub id: CmId,
+    pub state: CmState,
+    /// Whether this run reconciles it; the others only count when looking for
+    /// a connector declared twice.
+    pub act: bool,
+    /// Data key and what its template rendered to.
+    pub templates: Vec<(String, Result<Connector, String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CmState {
+    /// Enabled: its connectors must exist as declared.
+    Apply,
+    /// `enabled: "false"`: its connectors must not exist.
+    Remove,
+    /// The ConfigMap was deleted: its connectors must not exist.
+    Deleted,
+    /// A label says something this run cannot honour: nothing is done.
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub origin: Origin,
+    pub connector: String,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Create(Connector),
+    /// `changed`: the keys added, changed or removed.
+    Update {
+        connector: Connector,
+        changed: Vec<String>,
+    },
+    Unchanged,
+    Delete {
+        reason: &'static str,
+    },
+    /// Wanted gone and already gone: no request.
+    Absent,
+    /// Its ConfigMap is gone or disabled, but another ConfigMap declares it.
+    Kept {
+        by: Origin,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Origin {
+    pub configmap: CmId,
+    pub key: Option<String>,
+}
+
+/// A permanent error, reported and not retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub origin: Origin,
+    pub connector: Option<String>,
+    pub message: String,
+}
+
+impl Plan {
+    /// Whether carrying the plan out sends any write.
+    pub fn writes(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. }))
+            .count()
+    }
+}
+
+/// Connector names the run acts on: the live configs it must know.
+pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
+    declared
+        .iter()
+        .filter(|d| d.act && !matches!(d.state, CmState::Invalid(_)))
+        .flat_map(|d| d.templates.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|c| c.name.clone()))
+        .collect()
+}
+
+pub fn plan(declared: &[Declared], live: &Live) -> Plan {
+    // Who declares each name, among ConfigMaps that still exist.
+    let mut owners: BTreeMap<&str, Vec<Origin>> = BTreeMap::new();
+    for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
+        for (key, c) in d.templates.iter().filter_map(|(k, r)| Some((k, r.as_ref().ok()?))) {
+            owners.entry(&c.name).or_default().push(origin(&d.id, Some(key)));
+        }
+    }
+    let mut plan = Plan::default();
+    for d in declared.iter().filter(|d| d.act) {
+        if let CmState::Invalid(message) = &d.state {
+            plan.problems.push(Problem { origin: origin(&d.id, None), connector: None, message: message.clone() });
+            continue;
+        }
+        for (key, rendered) in &d.templates {
+            let here = origin(&d.id, Some(key));
+            let connector = match rendered {
+                Ok(c) => c,
+                Err(message) => {
+                    plan.problems.push(Problem { origin: here, connector: None, message: message.clone() });
+                    continue;
+                }
+            };
+            let others: Vec<&Origin> =
+                owners.get(connector.name.as_str()).into_iter().flatten().filter(|o| **o != here).collect();
+            let action = match (&d.state, others.first()) {
+                (CmState::Deleted, Some(by)) => Action::Kept { by: (*by).clone() },
+                (_, Some(_)) => {
+                    let list: Vec<String> = others.iter().map(|o| o.to_string()).collect();
+                    plan.problems.push(Problem {
+                        origin: here,
+                        connector: Some(connector.name.clone()),
+                        message: format!(
+                            "connector {} is also declared by {}; neither declaration is applied until only one remains",
+                            connector.name,
+                            list.join(", ")
+                        ),
+                    });
+                    continue;
+                }
+                (CmState::Apply, None) => apply(connector, live),
+                (CmState::Remove, None) => remove(&connector.name, live, "disabled by label enabled=false"),
+                (CmState::Deleted, None) => remove(&connector.name, live, "its ConfigMap was deleted"),
+                (CmState::Invalid(_), None) => unreachable!("handled above"),
+            };
+            plan.steps.push(Step { origin: here, connector: connector.name.clone(), action });
+        }
+    }
+    plan
+}
+
+fn apply(connector: &Connector, live: &Live) -> Action {
+    match live.configs.get(&connector.name) {
+        None => Action::Create(connector.clone()),
+        Some(current) => match changed_keys(&connector.config, current) {
+            changed if changed.is_empty() => Action::Unchanged,
+            changed => Action::Update { connector: connector.clone(), changed },
+        },
+    }
+}
+
+fn remove(name: &str, live: &Live, reason: &'static str) -> Action {
+    if live.names.contains(name) {
+        Action::Delete { reason }
+    } else {
+        Action::Absent
+    }
+}
+
+/// Keys whose values differ, including keys only one side has.
+pub fn changed_keys(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> Vec<String> {
+    let keys: BTreeSet<&String> = desired.keys().chain(live.keys()).collect();
+    keys.into_iter().filter(|k| desired.get(*k) != live.get(*k)).cloned().collect()
+}
+
+fn origin(id: &CmId, key: Option<&String>) -> Origin {
+    Origin { configmap: id.clone(), key: key.cloned() }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.key {
+            Some(key) => write!(f, "ConfigMap {} key {key}", self.configmap),
+            None => write!(f, "ConfigMap {}", self.configmap),
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, origin) = (&self.connector, &self.origin);
+        match &self.action {
+            Action::Create(_) => write!(f, "create connector {name} ({origin})"),
+            Action::Update { changed, .. } => {
+                write!(f, "update connector {name} ({origin}): changed {}", changed.join(", "))
+            }
+            Action::Unchanged => write!(f, "connector {name} is unchanged ({origin})"),
+            Action::Delete { reason } => write!(f, "delete connector {name} ({origin}: {reason})"),
+            Action::Absent => write!(f, "connector {name} is already absent ({origin})"),
+            Action::Kept { by } => write!(f, "keep connector {name}: {origin} is gone but {by} declares it"),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(name: &str) -> CmId {
+        CmId { namespace: Some("ns".into()), name: name.into() }
+    }
+
+    fn connector(name: &str, pairs: &[(&str, &str)]) -> Connector {
+        let mut config: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        config.insert("name".into(), name.into());
+        Connector { name: name.into(), config, secret_keys: BTreeSet::new() }
+    }
+
+    fn declared(cm: &str, state: CmState, act: bool, connectors: Vec<Connector>) -> Declared {
+        Declared {
+            id: id(cm),
+            state,
+            act,
+            templates: connectors.into_iter().enumerate().map(|(i, c)| (format!("k{i}"), Ok(c))).collect(),
+        }
+    }
+
+    fn live(connectors: &[Connector]) -> Live {
+        Live {
+            names: connectors.iter().map(|c| c.name.clone()).collect(),
+            configs: connectors.iter().map(|c| (c.name.clone(), c.config.clone())).collect(),
+        }
+    }
+
+    fn summary(plan: &Plan) -> Vec<String> {
+        plan.steps.iter().map(|s| s.to_string()).chain(plan.problems.iter().map(|p| p.to_string())).collect()
+    }
+
+    #[test]
+    fn create_update_unchanged() {
+        let a = connector("a", &[("x", "1")]);
+        let b = connector("b", &[("x", "1"), ("y", "2")]);
+        let c = connector("c", &[]);
+        let d = declared("cm", CmState::Apply, true, vec![a.clone(), b.clone(), c.clone()]);
+        let b_live = connector("b", &[("x", "9"), ("z", "3")]);
+        let plan = plan(&[d], &live(&[a, b_live]));
+        assert_eq!(
+            summary(&plan),
+            [
+                "connector a is unchanged (ConfigMap ns/cm key k0)",
+                "update connector b (ConfigMap ns/cm key k1): changed x, y, z",
+                "create connector c (ConfigMap ns/cm key k2)",
+            ]
+        );
+        assert_eq!(plan.writes(), 2);
+    }
+
+    #[test]
+    fn disabled_and_deleted_remove_what_exists() {
+        let a = connector("a", &[]);
+        let b = connector("b", &[]);
+        let plan = plan(
+            &[
+                declared("off", CmState::Remove, true, vec![a.clone()]),
+                declared("gone", CmState::Deleted, true, vec![b]),
+            ],
+            &live(&[a]),
+        );
+        assert_eq!(
+            summary(&plan),
+            [
+                "delete connector a (ConfigMap ns/off key k0: disabled by label enabled=false)",
+                "connector b is already absent (ConfigMap ns/gone key k0)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_name_declared_twice_is_touched_by_neither() {
+        let a1 = connector("a", &[("v", "1")]);
+        let a2 = connector("a", &[("v", "2")]);
+        let plan = plan(
+            &[declared("one", CmState::Apply, true, vec![a1]), declared("two", CmState::Apply, false, vec![a2])],
+            &Live::default(),
+        );
+        assert!(plan.steps.is_empty());
+        assert_eq!(
+            summary(&plan),
+            ["ConfigMap ns/one key k0: connector a is also declared by ConfigMap ns/two key k0; neither declaration is applied until only one remains"]
+        );
+    }
+
+    #[test]
+    fn moving_a_connector_to_another_configmap_does_not_delete_it() {
+        let a = connector("a", &[]);
+        let plan = plan(
+            &[
+                declared("old", CmState::Deleted, true, vec![a.clone()]),
+                declared("new", CmState::Apply, false, vec![a.clone()]),
+            ],
+            &live(&[a]),
+        );
+        assert_eq!(
+            summary(&plan),
+            ["keep connector a: ConfigMap ns/old key k0 is gone but ConfigMap ns/new key k0 declares it"]
+        );
+    }
+
+    #[test]
+    fn errors_and_invalid_labels_are_problems() {
+        let mut broken = declared("broken", CmState::Apply, true, vec![connector("ok", &[])]);
+        broken.templates.push(("bad".into(), Err("1:1: boom".into())));
+        let invalid =
+            declared("typo", CmState::Invalid("label enabled is \"yes\"".into()), true, vec![connector("x", &[])]);
+        let plan = plan(&[broken, invalid], &Live::default());
+        assert_eq!(
+            summary(&plan),
+            [
+                "create connector ok (ConfigMap ns/broken key k0)",
+                "ConfigMap ns/broken key bad: 1:1: boom",
+                "ConfigMap ns/typo: label enabled is \"yes\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn number_text_matches_what_connect_stores() {
+        let desired = connector("a", &[("tasks.max", "1")]);
+        let stored = connector("a", &[("tasks.max", "1")]);
+        assert!(changed_keys(&desired.config, &stored.config).is_empty());
+    }
+}

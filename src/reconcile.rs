@@ -1,0 +1,208 @@
+//! One hook run: binding contexts -> declared connectors -> live state ->
+//! plan -> writes -> report.
+
+use std::time::Instant;
+
+use log::{error, info, warn};
+
+use crate::bindings::{Seen, Work};
+use crate::configmap::{ConfigMap, Intent};
+use crate::connect::{Applied, Client, Failure, Removed};
+use crate::plan::{self, Action, CmState, Declared, Plan, Step};
+use crate::redact::Scrubber;
+use crate::template::Renderer;
+
+/// Counts for the closing log line and the exit status.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub unchanged: usize,
+    /// Permanent errors: reported, never retried, never fail the run.
+    pub failed: usize,
+    /// Transient errors left at the end: the run fails so shell-operator retries.
+    pub unfinished: usize,
+}
+
+impl Report {
+    pub fn success(&self) -> bool {
+        self.unfinished == 0
+    }
+}
+
+/// Renders every ConfigMap the run knows of: those it acts on, and the others
+/// for the names they declare.
+pub fn declare(work: &Work, renderer: &mut Renderer) -> Vec<Declared> {
+    work.seen
+        .iter()
+        .map(|(id, seen)| {
+            let act = work.touched.contains(id);
+            let (cm, state) = match seen {
+                Seen::Present(cm) => (cm, state_of(cm)),
+                Seen::Deleted(cm) => (
+                    cm,
+                    cm.check_destination().map_or_else(|e| CmState::Invalid(format!("{e:#}")), |_| CmState::Deleted),
+                ),
+            };
+            Declared { id: id.clone(), state, act, templates: render_all(cm, renderer) }
+        })
+        .collect()
+}
+
+pub fn state_of(cm: &ConfigMap) -> CmState {
+    let checked = cm.check_destination().and_then(|_| cm.intent());
+    match checked {
+        Ok(Intent::Apply) => CmState::Apply,
+        Ok(Intent::Remove) => CmState::Remove,
+        Err(e) => CmState::Invalid(format!("{e:#}")),
+    }
+}
+
+/// Every data key is one template; `binaryData` keys cannot be.
+pub fn render_all(
+    cm: &ConfigMap,
+    renderer: &mut Renderer,
+) -> Vec<(String, Result<crate::connector::Connector, String>)> {
+    let mut templates: Vec<_> = cm.data.iter().map(|(key, code)| (key.clone(), renderer.render(code))).collect();
+    templates.extend(
+        cm.binary_keys
+            .iter()
+            .map(|k| (k.clone(), Err("a binaryData key cannot hold a template; use data".to_string()))),
+    );
+    templates
+}
+
+/// Carries the plan out: writes in parallel, bounded by the client's
+/// concurrency, and one log line per decision.
+pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, dry_run: bool) -> Report {
+    let mut report = Report::default();
+    for problem in &plan.problems {
+        error!("{}", scrubber.scrub(&problem.to_string()));
+        report.failed += 1;
+    }
+    let writes: Vec<&Step> = plan.steps.iter().filter(|s| is_write(&s.action)).collect();
+    for step in plan.steps.iter().filter(|s| !is_write(&s.action)) {
+        info!("{step}");
+        report.unchanged += usize::from(matches!(step.action, Action::Unchanged));
+    }
+    if dry_run {
+        for step in writes {
+            info!("dry run: would {step}");
+        }
+        info!("dry run: {} writes planned, none sent", plan.writes());
+        return report;
+    }
+    let outcomes = crate::parallel::map(&writes, client.concurrency(), |step| write(step, client));
+    for (step, outcome) in writes.iter().zip(outcomes) {
+        match outcome {
+            Ok(done) => {
+                info!("{}", describe(step, done));
+                match done {
+                    Done::Applied(Applied::Created) => report.created += 1,
+                    Done::Applied(_) => report.updated += 1,
+                    Done::Removed(_) => report.deleted += 1,
+                }
+            }
+            Err(failure) => {
+                let secrets = match &step.action {
+                    Action::Create(c) | Action::Update { connector: c, .. } => c.secret_values().collect(),
+                    _ => Vec::new(),
+                };
+                let message = scrubber.with(secrets).scrub(failure.message());
+                match failure {
+                    Failure::Permanent(_) => {
+                        error!("failed to {step}: {message}");
+                        report.failed += 1;
+                    }
+                    Failure::Transient(_) => {
+                        warn!("could not {step}, will retry: {message}");
+                        report.unfinished += 1;
+                    }
+                }
+            }
+        }
+    }
+    report
+}
+
+fn is_write(action: &Action) -> bool {
+    matches!(action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Done {
+    Applied(Applied),
+    Removed(Removed),
+}
+
+fn write(step: &Step, client: &Client) -> Result<Done, Failure> {
+    match &step.action {
+        Action::Create(c) | Action::Update { connector: c, .. } => client.put_config(c).map(Done::Applied),
+        Action::Delete { .. } => client.delete(&step.connector).map(Done::Removed),
+        _ => unreachable!("only writes are sent"),
+    }
+}
+
+/// The log line for a write that succeeded.
+fn describe(step: &Step, done: Done) -> String {
+    let (name, origin) = (&step.connector, &step.origin);
+    let changed = match &step.action {
+        Action::Update { changed, .. } => format!(": changed {}", changed.join(", ")),
+        _ => String::new(),
+    };
+    let reason = match step.action {
+        Action::Delete { reason } => reason,
+        _ => "",
+    };
+    match done {
+        Done::Applied(Applied::Created) => format!("created connector {name} ({origin})"),
+        Done::Applied(Applied::Updated) => format!("updated connector {name} ({origin}){changed}"),
+        Done::Applied(Applied::AlreadyApplied) => {
+            format!("updated connector {name} ({origin}){changed}; a retry found it applied")
+        }
+        Done::Removed(Removed::Deleted) => format!("deleted connector {name} ({origin}: {reason})"),
+        Done::Removed(Removed::AlreadyGone) => format!("connector {name} was already gone ({origin}: {reason})"),
+    }
+}
+
+/// The whole hook run after the binding contexts are read.
+pub fn run(work: &Work, renderer: &mut Renderer, client: &Client, scrubber: &Scrubber, dry_run: bool) -> Report {
+    let started = Instant::now();
+    for problem in &work.problems {
+        error!("{problem}");
+    }
+    let declared = declare(work, renderer);
+    let rendered = started.elapsed();
+    let wanted = plan::wanted(&declared);
+    if wanted.is_empty() && declared.iter().all(|d| !d.act || matches!(d.state, CmState::Invalid(_))) {
+        info!("nothing to reconcile in this run");
+    }
+    let plan = if wanted.is_empty() {
+        // Errors only: no need to ask Connect anything.
+        plan::plan(&declared, &Default::default())
+    } else {
+        match client.read_live(&wanted) {
+            Ok(live) => plan::plan(&declared, &live),
+            Err(failure) => {
+                error!("cannot read the connectors from Kafka Connect: {}", scrubber.scrub(failure.message()));
+                return Report { unfinished: wanted.len(), ..Report::default() };
+            }
+        }
+    };
+    let mut report = execute(&plan, client, scrubber, dry_run);
+    report.failed += work.problems.len();
+    info!(
+        "run finished in {:?} (templates {:?}, {} Connect requests): {} created, {} updated, {} deleted, {} unchanged, {} failed, {} to retry",
+        started.elapsed(),
+        rendered,
+        client.requests_sent(),
+        report.created,
+        report.updated,
+        report.deleted,
+        report.unchanged,
+        report.failed,
+        report.unfinished
+    );
+    report
+}

@@ -1,0 +1,127 @@
+//! Keeping secrets out of logs, errors and printed connectors.
+
+/// What a redacted value is printed as.
+pub const REDACTED: &str = "[redacted]";
+
+/// Words that make a config key secret wherever they appear in it.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "credential",
+    "credentials",
+    "jaas",
+    "keyfile",
+    "keystore",
+    "truststore",
+    "apikey",
+    "privatekey",
+    "auth",
+    "sas",
+    "signature",
+];
+
+/// Whether a config key names a secret: `connection.password`,
+/// `kafka.api.key`, `sasl.jaas.config`, `basic.auth.user.info`, `keyfile`...
+/// but not `key.converter` or `transforms.InsertKey.fields`.
+pub fn is_secret_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split(['.', '_', '-']).collect();
+    words.iter().any(|w| SECRET_WORDS.contains(w) || w.contains("password") || w.contains("secret"))
+        || words.last() == Some(&"key")
+        || lower.contains("user.info")
+        || lower.contains("private.key")
+}
+
+/// Replaces known secret values in free text (Connect's error messages,
+/// template errors), longest first so a secret containing another is hidden
+/// whole.
+#[derive(Debug, Clone, Default)]
+pub struct Scrubber {
+    secrets: Vec<String>,
+}
+
+impl Scrubber {
+    /// Values too short or too plain to be secrets (`1`, `true`, `none`) are
+    /// left out: replacing them would garble every message and hide nothing.
+    pub fn new<'a>(values: impl IntoIterator<Item = &'a str>) -> Scrubber {
+        let mut secrets: Vec<String> = values.into_iter().filter(|v| worth_hiding(v)).map(str::to_string).collect();
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        secrets.dedup();
+        Scrubber { secrets }
+    }
+
+    /// A scrubber that also hides `more` (a connector's own secret values,
+    /// which are hidden whatever their length).
+    pub fn with<'a>(&self, more: impl IntoIterator<Item = &'a str>) -> Scrubber {
+        let mut secrets = self.secrets.clone();
+        secrets.extend(more.into_iter().filter(|v| !v.is_empty()).map(str::to_string));
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        secrets.dedup();
+        Scrubber { secrets }
+    }
+
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+}
+
+fn worth_hiding(value: &str) -> bool {
+    value.chars().count() >= 4
+        && !matches!(value, "true" | "false" | "null" | "none" | "NONE")
+        && value.parse::<f64>().is_err()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys() {
+        for key in [
+            "connection.password",
+            "kafka.api.key",
+            "kafka.api.secret",
+            "sasl.jaas.config",
+            "value.converter.schema.registry.basic.auth.user.info",
+            "keyfile",
+            "ssl.key.password",
+            "ssl.keystore.location",
+            "aws.secret.access.key",
+            "CONNECT_TOKEN",
+            "gcs.credentials.config",
+            "value.converter.basic.auth.credentials.source",
+        ] {
+            assert!(is_secret_key(key), "{key} should be secret");
+        }
+        for key in [
+            "key.converter",
+            "key.converter.schemas.enable",
+            "transforms.InsertKey.fields",
+            "connection.user",
+            "topics",
+            "tasks.max",
+            "incrementing.column.name",
+        ] {
+            assert!(!is_secret_key(key), "{key} should not be secret");
+        }
+    }
+
+    #[test]
+    fn scrubs_longest_first_and_skips_plain_values() {
+        let s = Scrubber::new(["GoKafka", "GoKafka2", "1", "true", "abc"]);
+        assert_eq!(
+            s.scrub("Invalid value GoKafka2 for configuration x; GoKafka; 1 true abc"),
+            "Invalid value [redacted] for configuration x; [redacted]; 1 true abc"
+        );
+        assert_eq!(s.with(["abc"]).scrub("abc"), "[redacted]");
+    }
+}
