@@ -161,7 +161,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
 fn hook(path: &Path, cli: &Cli) -> Result<ExitCode> {
     let work = crate::bindings::read(path)?;
     let variables = Arc::new(Variables::load(&cli.templates.config_dir, std::env::vars()));
-    let scrubber = Scrubber::new(variables.values());
+    let scrubber = Scrubber::new(variables.secret_values());
     let mut renderer = Renderer::new(variables, cli.templates.template_timeout);
     let client = Client::new(&connect_settings(&cli.connect)?)?;
     let report = reconcile::run(&work, &mut renderer, &client, &scrubber, cli.hook.dry_run);
@@ -203,7 +203,7 @@ fn render(args: &RenderArgs, templates: &TemplateArgs) -> Result<ExitCode> {
         env.extend(properties::read_properties(file).with_context(|| format!("--env-file {}", file.display()))?);
     }
     let variables = Arc::new(Variables::load(&templates.config_dir, env));
-    let scrubber = Scrubber::new(variables.values());
+    let scrubber = Scrubber::new(variables.secret_values());
     let mut renderer = Renderer::new(variables, templates.template_timeout);
     let (manifests, mut errors) = crate::configmap::read_manifests(&args.paths);
     let mut out = Vec::new();

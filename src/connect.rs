@@ -88,7 +88,7 @@ pub enum Applied {
     Created,
     Updated,
     /// A retried write found the config already in place.
-    AlreadyApplied,
+    FoundOnRetry,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,7 +233,7 @@ impl Client {
             if !std::mem::take(&mut first) {
                 if let Ok(Some(live)) = self.get_config(&connector.name) {
                     if live == connector.config {
-                        return Attempt::Done(Applied::AlreadyApplied);
+                        return Attempt::Done(Applied::FoundOnRetry);
                     }
                 }
             }

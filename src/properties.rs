@@ -74,9 +74,10 @@ impl Variables {
         Variables { vars, env }
     }
 
-    /// Every value a template could have read, for scrubbing messages.
-    pub fn values(&self) -> impl Iterator<Item = &str> {
-        self.vars.values().chain(self.env.values()).map(String::as_str)
+    /// Every secret value a template could have read, for scrubbing messages.
+    pub fn secret_values(&self) -> impl Iterator<Item = &str> {
+        let env = self.env.iter().filter(|(k, _)| !crate::redact::is_public_env(k)).map(|(_, v)| v);
+        self.vars.values().chain(env).map(String::as_str)
     }
 }
 

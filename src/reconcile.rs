@@ -158,7 +158,7 @@ fn describe(step: &Step, done: Done) -> String {
     match done {
         Done::Applied(Applied::Created) => format!("created connector {name} ({origin})"),
         Done::Applied(Applied::Updated) => format!("updated connector {name} ({origin}){changed}"),
-        Done::Applied(Applied::AlreadyApplied) => {
+        Done::Applied(Applied::FoundOnRetry) => {
             format!("updated connector {name} ({origin}){changed}; a retry found it applied")
         }
         Done::Removed(Removed::Deleted) => format!("deleted connector {name} ({origin}: {reason})"),

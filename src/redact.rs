@@ -35,6 +35,50 @@ pub fn is_secret_key(key: &str) -> bool {
         || lower.contains("private.key")
 }
 
+/// Environment variables that are never secret: this hook's own settings
+/// (its credentials excepted), what shell-operator and Kubernetes set, and
+/// the usual process variables. Their values are not scrubbed from
+/// messages, so an error can still name the Connect URL.
+pub fn is_public_env(name: &str) -> bool {
+    const PUBLIC: &[&str] = &[
+        "CONNECT_URL",
+        "BASE_URL",
+        "CONNECT_CA_FILE",
+        "CONNECT_CONCURRENCY",
+        "RETRY_BUDGET",
+        "TEMPLATE_TIMEOUT",
+        "CONNECT_OPERATOR_CONFIG_DIR",
+        "WATCH_NAMESPACES",
+        "RESYNC_SCHEDULE",
+        "DRY_RUN",
+        "LOG_TYPE",
+        "RUST_LOG",
+        "DEBUG",
+        "BINDING_CONTEXT_PATH",
+        "METRICS_PATH",
+        "KUBERNETES_PATCH_PATH",
+        "VALIDATING_RESPONSE_PATH",
+        "ADMISSION_RESPONSE_PATH",
+        "CONVERSION_RESPONSE_PATH",
+        "PATH",
+        "HOME",
+        "HOSTNAME",
+        "PWD",
+        "OLDPWD",
+        "SHLVL",
+        "TERM",
+        "LANG",
+        "USER",
+        "SHELL",
+        "TZ",
+        "_",
+    ];
+    PUBLIC.contains(&name)
+        || name.starts_with("SHELL_OPERATOR_")
+        || name.starts_with("LC_")
+        || name.starts_with("KUBERNETES_")
+}
+
 /// Replaces known secret values in free text (Connect's error messages,
 /// template errors), longest first so a secret containing another is hidden
 /// whole.

@@ -206,9 +206,11 @@ fn to_output(value: &Val) -> Result<Output, String> {
             // What Connect stores for a JSON number or boolean, so the next
             // comparison sees no change.
             Val::Num(_) | Val::Bool(_) => v.to_string(),
-            Val::Null => return Err(format!(
+            Val::Null => {
+                return Err(format!(
                 "config key `{key}` is null (an undefined `env.NAME` or a missing field?); Connect rejects null values"
-            )),
+            ))
+            }
             v => return Err(format!("config key `{key}` is {}; values must be strings, numbers or booleans", kind(v))),
         };
         out.insert(key, value);

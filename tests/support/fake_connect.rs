@@ -10,6 +10,9 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -18,7 +21,6 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTRO
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
-const WORKERS: usize = 16;
 const VERSION: &str = "4.1.0";
 const WORKER_ID: &str = "127.0.0.1:8083";
 const JSON: &str = "application/json";
@@ -99,27 +101,33 @@ pub enum Fault {
 
 pub struct FakeConnect {
     state: Arc<Mutex<State>>,
-    server: Arc<tiny_http::Server>,
-    workers: Vec<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    acceptor: Option<JoinHandle<()>>,
     port: u16,
 }
 
 impl FakeConnect {
+    /// One thread per connection with HTTP/1.1 keep-alive, as Jetty serves: a pooling client with several
+    /// connections open at once is answered on all of them.
     pub fn start() -> FakeConnect {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind the fake Connect server"));
-        let port = server.server_addr().to_ip().expect("TCP listener").port();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake Connect server");
+        let port = listener.local_addr().expect("bound address").port();
         let state = Arc::new(Mutex::new(State::default()));
-        let workers = (0..WORKERS)
-            .map(|_| {
-                let (server, state) = (server.clone(), state.clone());
-                thread::spawn(move || {
-                    while let Ok(rq) = server.recv() {
-                        serve(&state, port, rq);
+        let stop = Arc::new(AtomicBool::new(false));
+        let acceptor = {
+            let (state, stop) = (state.clone(), stop.clone());
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
                     }
-                })
+                    let Ok(stream) = stream else { continue };
+                    let state = state.clone();
+                    thread::spawn(move || serve_connection(&state, port, stream));
+                }
             })
-            .collect();
-        FakeConnect { state, server, workers, port }
+        };
+        FakeConnect { state, stop, acceptor: Some(acceptor), port }
     }
 
     pub fn url(&self) -> String {
@@ -221,12 +229,11 @@ impl FakeConnect {
 
 impl Drop for FakeConnect {
     fn drop(&mut self) {
-        // One unblock wakes one worker blocked in recv().
-        for _ in &self.workers {
-            self.server.unblock();
-        }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the acceptor blocked in accept(); open client connections end when their clients close them.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
         }
     }
 }
@@ -375,7 +382,7 @@ impl Reply {
     }
     /// Jersey's own 404/405/415, mapped by ConnectExceptionMapper: JSON body but no Content-Type (section 1.1).
     fn unmatched(status: u16) -> Reply {
-        let reason = tiny_http::StatusCode(status).default_reason_phrase();
+        let reason = reason(status);
         let body = json!({"error_code": status, "message": format!("HTTP {status} {reason}")});
         Reply::new(status, None, body.to_string())
     }
@@ -391,17 +398,133 @@ impl Reply {
 /// Handler result: `Err` carries the error reply, so handlers can use `?`.
 type Outcome = Result<Reply, Reply>;
 
-fn serve(state: &Mutex<State>, port: u16, mut rq: tiny_http::Request) {
-    let header =
-        |name: &'static str| rq.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.as_str().to_string());
-    let (authorization, content_type, host) = (header("Authorization"), header("Content-Type"), header("Host"));
+/// A request as read off the wire.
+struct Incoming {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Incoming {
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+    }
+}
+
+/// Serves requests on one connection until the client closes it or asks to.
+fn serve_connection(state: &Mutex<State>, port: u16, stream: TcpStream) {
+    let Ok(write_half) = stream.try_clone() else { return };
+    let mut reader = BufReader::new(stream);
+    let mut writer = write_half;
+    while let Some(incoming) = read_request(&mut reader) {
+        let close = incoming.header("Connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
+        let head = incoming.method == "HEAD";
+        let Some(reply) = serve(state, port, incoming) else {
+            // Fault::Drop: close without a byte of answer.
+            let _ = writer.shutdown(Shutdown::Both);
+            return;
+        };
+        if write_reply(&mut writer, reply, head).is_err() || close {
+            return;
+        }
+    }
+}
+
+/// Reads one request; `None` at the end of the connection or on bytes that are not HTTP.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Incoming> {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = reader.read_until(b'\n', &mut head).ok()?;
+        if n == 0 || head.len() > 64 * 1024 {
+            return None;
+        }
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Request::new(&mut headers);
+    parsed.parse(&head).ok()?;
+    let mut incoming = Incoming {
+        method: parsed.method?.to_string(),
+        target: parsed.path?.to_string(),
+        headers: parsed
+            .headers
+            .iter()
+            .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).into_owned()))
+            .collect(),
+        body: Vec::new(),
+    };
+    if incoming.header("Transfer-Encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+        incoming.body = read_chunked(reader)?;
+    } else if let Some(length) = incoming.header("Content-Length") {
+        let mut body = vec![0; length.trim().parse().ok()?];
+        reader.read_exact(&mut body).ok()?;
+        incoming.body = body;
+    }
+    Some(incoming)
+}
+
+fn read_chunked(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
     let mut body = Vec::new();
-    let _ = rq.as_reader().read_to_end(&mut body);
+    loop {
+        let mut size_line = String::new();
+        reader.read_line(&mut size_line).ok()?;
+        let size = usize::from_str_radix(size_line.trim().split(';').next()?, 16).ok()?;
+        let mut chunk = vec![0; size + 2]; // the chunk and its CRLF
+        reader.read_exact(&mut chunk).ok()?;
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(&chunk[..size]);
+    }
+}
+
+fn write_reply(writer: &mut TcpStream, reply: Reply, head: bool) -> std::io::Result<()> {
+    let mut out = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+    out.push_str("Server: Jetty(12.0.36)\r\n");
+    let headers = reply.content_type.map(|ct| ("Content-Type", ct.to_string())).into_iter().chain(reply.headers);
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str(&format!("Content-Length: {}\r\n\r\n", reply.body.len()));
+    let mut bytes = out.into_bytes();
+    if !head {
+        bytes.extend_from_slice(reply.body.as_bytes());
+    }
+    writer.write_all(&bytes)?;
+    writer.flush()
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        415 => "Unsupported Media Type",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Unknown",
+    }
+}
+
+/// Records the request, waits the latency, then answers with the injected fault or the normal handling.
+/// `None` means: drop the connection.
+fn serve(state: &Mutex<State>, port: u16, incoming: Incoming) -> Option<Reply> {
+    let (content_type, host) = (incoming.header("Content-Type"), incoming.header("Host"));
     let request = Request {
-        method: rq.method().as_str().to_string(),
-        path: rq.url().to_string(),
-        body: String::from_utf8_lossy(&body).into_owned(),
-        authorization,
+        method: incoming.method.clone(),
+        path: incoming.target.clone(),
+        body: String::from_utf8_lossy(&incoming.body).into_owned(),
+        authorization: incoming.header("Authorization"),
     };
     let (latency, fault) = {
         let mut st = lock(state);
@@ -411,9 +534,9 @@ fn serve(state: &Mutex<State>, port: u16, mut rq: tiny_http::Request) {
     thread::sleep(latency);
     let host = host.unwrap_or_else(|| format!("127.0.0.1:{port}"));
     let run = || handle(state, &request, content_type.as_deref(), &host);
-    let reply = match fault {
+    Some(match fault {
         None => run(),
-        Some(Fault::Drop) => return drop_connection(rq, port),
+        Some(Fault::Drop) => return None,
         Some(fault @ Fault::TimedOut500 { apply }) => {
             if apply {
                 run();
@@ -421,13 +544,7 @@ fn serve(state: &Mutex<State>, port: u16, mut rq: tiny_http::Request) {
             fault.reply()
         }
         Some(fault) => fault.reply(),
-    };
-    let mut response = tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
-    let headers = reply.content_type.map(|ct| ("Content-Type", ct.to_string())).into_iter().chain(reply.headers);
-    for (name, value) in headers {
-        response.add_header(tiny_http::Header::from_bytes(name, value).expect("valid header"));
-    }
-    let _ = rq.respond(response);
+    })
 }
 
 impl State {
@@ -451,7 +568,7 @@ impl Fault {
                     .header("Retry-After", retry_after_secs.to_string())
             }
             Fault::Unavailable(status) => {
-                let title = format!("{status} {}", tiny_http::StatusCode(*status).default_reason_phrase());
+                let title = format!("{status} {}", reason(*status));
                 let page = format!("<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
                 Reply::new(*status, Some("text/html"), page)
             }
@@ -459,30 +576,6 @@ impl Fault {
             Fault::Drop => unreachable!("handled by the caller"),
         }
     }
-}
-
-/// Closes the client's connection without a byte of answer. tiny_http keeps the socket to itself, so find it
-/// among our descriptors (local port = ours, peer = the client) and shut it down.
-#[cfg(unix)]
-fn drop_connection(rq: tiny_http::Request, port: u16) {
-    use std::os::fd::BorrowedFd;
-    let peer = rq.remote_addr().copied();
-    let fds = std::fs::read_dir("/proc/self/fd").or_else(|_| std::fs::read_dir("/dev/fd"));
-    for fd in fds.into_iter().flatten().flatten().filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok()) {
-        // SAFETY: the descriptor is only duplicated; a stale number at worst fails to duplicate.
-        let Ok(owned) = unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned() else { continue };
-        let socket = std::net::TcpStream::from(owned);
-        if socket.local_addr().is_ok_and(|a| a.port() == port) && socket.peer_addr().ok() == peer {
-            // shutdown() acts on the socket, not on the duplicate descriptor.
-            let _ = socket.shutdown(std::net::Shutdown::Both);
-        }
-    }
-    drop(rq.into_writer()); // writes nothing
-}
-
-#[cfg(not(unix))]
-fn drop_connection(rq: tiny_http::Request, _port: u16) {
-    drop(rq); // tiny_http answers an empty 500: the closest we can get
 }
 
 /// What Jersey resolved from the path; the connector (or plugin) name and task id travel in `Call`.
