@@ -1,0 +1,103 @@
+//! `connect-operator render`: the same rendering as the hook, for people
+//! who commit ConfigMaps to Git.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+
+fn render(args: &[&str], dir: &Path) -> Output {
+    Command::new(BIN).arg("render").args(args).current_dir(dir).env_clear().output().unwrap()
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+const EXAMPLES: &[&str] = &[
+    "manifests/examples",
+    "--config-dir",
+    "config/example",
+    "--env-file",
+    "config/example/connect-operator-secrets.env",
+];
+
+#[test]
+fn the_bundled_examples_render_with_secrets_redacted() {
+    let out = render(EXAMPLES, root());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let rendered: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let names: Vec<&str> = rendered.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["jdbc-customers", "pageviews-datagen", "orders-bq-sink"]);
+    let jdbc = &rendered[0]["config"];
+    assert_eq!(jdbc["connection.url"], "jdbc:mysql://mysql:3306");
+    assert_eq!(jdbc["tasks.max"], "1");
+    assert_eq!(jdbc["connection.password"], "[redacted]");
+    assert_eq!(jdbc["value.converter.schema.registry.url"], "[redacted]", "properties values are secrets");
+    assert_eq!(rendered[0]["source"]["key"], "customers-jdbc-source-connector.json");
+    assert_eq!(rendered[1]["source"]["enabled"], false);
+    for secret in ["GoKafka", "KAFKA_SECRET", "KAFKA_KEY", "SR_SECRET", "service_account"] {
+        assert!(!stdout.contains(secret), "{secret} printed");
+    }
+}
+
+#[test]
+fn show_secrets_prints_them() {
+    let mut args = EXAMPLES.to_vec();
+    args.push("--show-secrets");
+    let out = render(&args, root());
+    let rendered: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rendered[0]["config"]["connection.password"], "GoKafka");
+    assert_eq!(rendered[1]["config"]["kafka.api.key"], "KAFKA_KEY", "derived from sasl.jaas.config");
+    assert_eq!(rendered[1]["config"]["kafka.api.secret"], "KAFKA_SECRET");
+}
+
+#[test]
+fn errors_name_file_configmap_key_and_position_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cms.yaml"),
+        r#"apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: mixed, namespace: team, labels: {destination: connect}}
+  data:
+    good.json: '{"name": "good", "config": {"connector.class": "FileStreamSource", "tasks.max": 1}}'
+    bad.json: |
+      {"name": "bad",
+       "config": {"x": [1,}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: typo, labels: {destination: connect, enabled: "yes"}}
+data: {k: '{"name": "t", "config": {}}'}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: not-ours}
+data: {k: 'not even jq'}
+"#,
+    )
+    .unwrap();
+    let out = render(&["cms.yaml", "--config-dir", "none"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let rendered: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rendered.len(), 1, "the good template is still printed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error: ConfigMap team/mixed (cms.yaml) key bad.json: 2:"), "{stderr}");
+    assert!(stderr.contains("error: ConfigMap typo (cms.yaml): label `enabled` is \"yes\""), "{stderr}");
+    assert!(!stderr.contains("not-ours"), "{stderr}");
+}
+
+#[test]
+fn a_missing_path_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = render(&["nowhere"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nowhere: no such file or directory"));
+}
