@@ -20,6 +20,14 @@ pub enum Seen {
     Deleted(ConfigMap),
 }
 
+impl Seen {
+    pub fn configmap(&self) -> &ConfigMap {
+        match self {
+            Seen::Present(cm) | Seen::Deleted(cm) => cm,
+        }
+    }
+}
+
 /// What one run works on.
 #[derive(Debug, Default)]
 pub struct Work {

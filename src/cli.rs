@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use log::{error, warn};
 
+use crate::configmap::ConfigMap;
 use crate::connect::{Auth, Client, Settings};
 use crate::properties::{self, Variables};
 use crate::reconcile;
@@ -162,9 +163,9 @@ fn hook(path: &Path, cli: &Cli) -> Result<ExitCode> {
     let work = crate::bindings::read(path)?;
     let variables = Arc::new(Variables::load(&cli.templates.config_dir, std::env::vars()));
     let scrubber = Scrubber::new(variables.secret_values());
-    let mut renderer = Renderer::new(variables, cli.templates.template_timeout);
+    let renderer = Renderer::new(variables, cli.templates.template_timeout);
     let client = Client::new(&connect_settings(&cli.connect)?)?;
-    let report = reconcile::run(&work, &mut renderer, &client, &scrubber, cli.hook.dry_run);
+    let report = reconcile::run(&work, &renderer, &client, &scrubber, cli.hook.dry_run);
     Ok(if report.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -204,33 +205,33 @@ fn render(args: &RenderArgs, templates: &TemplateArgs) -> Result<ExitCode> {
     }
     let variables = Arc::new(Variables::load(&templates.config_dir, env));
     let scrubber = Scrubber::new(variables.secret_values());
-    let mut renderer = Renderer::new(variables, templates.template_timeout);
+    let renderer = Renderer::new(variables, templates.template_timeout);
     let (manifests, mut errors) = crate::configmap::read_manifests(&args.paths);
-    let mut out = Vec::new();
+    // Labels first: a ConfigMap with a bad `enabled` label is an error, not rendered.
+    let mut valid = Vec::new();
     for manifest in &manifests {
-        let cm = &manifest.configmap;
-        let place = format!("ConfigMap {} ({})", cm.id, manifest.file.display());
-        let enabled = match cm.intent() {
-            Ok(intent) => intent == crate::configmap::Intent::Apply,
-            Err(e) => {
-                errors.push(anyhow::anyhow!("{place}: {e:#}"));
-                continue;
-            }
-        };
-        for (key, rendered) in reconcile::render_all(cm, &mut renderer) {
-            match rendered {
+        match manifest.configmap.intent() {
+            Ok(intent) => valid.push((manifest, intent == crate::configmap::Intent::Apply)),
+            Err(e) => errors.push(anyhow::anyhow!("{}: {e:#}", place(manifest))),
+        }
+    }
+    let configmaps: Vec<&ConfigMap> = valid.iter().map(|(m, _)| &m.configmap).collect();
+    let rendered = reconcile::render_configmaps(&configmaps, &renderer);
+    let mut out = Vec::new();
+    for ((manifest, enabled), templates) in valid.iter().zip(rendered) {
+        for (key, result) in templates {
+            match result {
                 Ok(c) => {
                     let config = match args.show_secrets {
                         true => serde_json::to_value(&c.config)?,
                         false => serde_json::to_value(c.redacted_config())?,
                     };
-                    out.push(serde_json::json!({
-                        "name": c.name,
-                        "config": config,
-                        "source": {"configmap": cm.id.to_string(), "key": key, "file": manifest.file, "enabled": enabled},
-                    }));
+                    let source = serde_json::json!({
+                        "configmap": manifest.configmap.id.to_string(), "key": key, "file": manifest.file, "enabled": enabled,
+                    });
+                    out.push(serde_json::json!({"name": c.name, "config": config, "source": source}));
                 }
-                Err(e) => errors.push(anyhow::anyhow!("{place} key {key}: {}", scrubber.scrub(&e))),
+                Err(e) => errors.push(anyhow::anyhow!("{} key {key}: {}", place(manifest), scrubber.scrub(&e))),
             }
         }
     }
@@ -239,4 +240,8 @@ fn render(args: &RenderArgs, templates: &TemplateArgs) -> Result<ExitCode> {
         eprintln!("error: {e:#}");
     }
     Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn place(manifest: &crate::configmap::Manifest) -> String {
+    format!("ConfigMap {} ({})", manifest.configmap.id, manifest.file.display())
 }

@@ -8,6 +8,7 @@ use log::{error, info, warn};
 use crate::bindings::{Seen, Work};
 use crate::configmap::{ConfigMap, Intent};
 use crate::connect::{Applied, Client, Failure, Removed};
+use crate::connector::Connector;
 use crate::plan::{self, Action, CmState, Declared, Plan, Step};
 use crate::redact::Scrubber;
 use crate::template::Renderer;
@@ -33,19 +34,20 @@ impl Report {
 
 /// Renders every ConfigMap the run knows of: those it acts on, and the others
 /// for the names they declare.
-pub fn declare(work: &Work, renderer: &mut Renderer) -> Vec<Declared> {
+pub fn declare(work: &Work, renderer: &Renderer) -> Vec<Declared> {
+    let configmaps: Vec<&ConfigMap> = work.seen.values().map(Seen::configmap).collect();
+    let rendered = render_configmaps(&configmaps, renderer);
     work.seen
         .iter()
-        .map(|(id, seen)| {
-            let act = work.touched.contains(id);
-            let (cm, state) = match seen {
-                Seen::Present(cm) => (cm, state_of(cm)),
-                Seen::Deleted(cm) => (
-                    cm,
-                    cm.check_destination().map_or_else(|e| CmState::Invalid(format!("{e:#}")), |_| CmState::Deleted),
-                ),
+        .zip(rendered)
+        .map(|((id, seen), templates)| {
+            let state = match seen {
+                Seen::Present(cm) => state_of(cm),
+                Seen::Deleted(cm) => {
+                    cm.check_destination().map_or_else(|e| CmState::Invalid(format!("{e:#}")), |_| CmState::Deleted)
+                }
             };
-            Declared { id: id.clone(), state, act, templates: render_all(cm, renderer) }
+            Declared { id: id.clone(), state, act: work.touched.contains(id), templates }
         })
         .collect()
 }
@@ -59,18 +61,24 @@ pub fn state_of(cm: &ConfigMap) -> CmState {
     }
 }
 
-/// Every data key is one template; `binaryData` keys cannot be.
-pub fn render_all(
-    cm: &ConfigMap,
-    renderer: &mut Renderer,
-) -> Vec<(String, Result<crate::connector::Connector, String>)> {
-    let mut templates: Vec<_> = cm.data.iter().map(|(key, code)| (key.clone(), renderer.render(code))).collect();
-    templates.extend(
-        cm.binary_keys
-            .iter()
-            .map(|k| (k.clone(), Err("a binaryData key cannot hold a template; use data".to_string()))),
-    );
-    templates
+/// Data key and what its template rendered to.
+pub type Templates = Vec<(String, Result<Connector, String>)>;
+
+/// Renders the templates of many ConfigMaps in one batch: every data key is
+/// one template; `binaryData` keys cannot be.
+pub fn render_configmaps(configmaps: &[&ConfigMap], renderer: &Renderer) -> Vec<Templates> {
+    let codes: Vec<&str> = configmaps.iter().flat_map(|cm| cm.data.values().map(String::as_str)).collect();
+    let mut rendered = renderer.render_all(&codes).into_iter();
+    configmaps
+        .iter()
+        .map(|cm| {
+            let mut templates: Templates =
+                cm.data.keys().map(|key| (key.clone(), rendered.next().expect("one result per template"))).collect();
+            let binary = "a binaryData key cannot hold a template; use data";
+            templates.extend(cm.binary_keys.iter().map(|k| (k.clone(), Err(binary.to_string()))));
+            templates
+        })
+        .collect()
 }
 
 /// Carries the plan out: writes in parallel, bounded by the client's
@@ -167,7 +175,7 @@ fn describe(step: &Step, done: Done) -> String {
 }
 
 /// The whole hook run after the binding contexts are read.
-pub fn run(work: &Work, renderer: &mut Renderer, client: &Client, scrubber: &Scrubber, dry_run: bool) -> Report {
+pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubber, dry_run: bool) -> Report {
     let started = Instant::now();
     for problem in &work.problems {
         error!("{problem}");

@@ -1,14 +1,19 @@
-//! Rendering a connector template: a jq program, run by jaq on `null`.
+//! Rendering connector templates: jq programs, run by jaq on `null`.
 //!
 //! Each template is rendered twice: once with the real variables and once
 //! with every variable replaced by a unique marker. A config value that
 //! differs between the two was computed from a variable (a properties value or
 //! the environment), so it is treated as secret wherever it is printed.
+//!
+//! Compiling jaq's standard library dominates the cost of a small template,
+//! so all templates of a run are compiled together, once: each becomes a
+//! definition of one program that picks the template by index. Errors are
+//! still reported per template, with positions inside that template.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
-use std::time::Duration;
+use std::ops::Range;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use jaq_core::load::{self, lex, parse, Arena, File, Loader};
 use jaq_core::{compile, data::JustLut, Compiler, Ctx, Filter, Vars};
@@ -18,18 +23,20 @@ use crate::connector::{self, Connector};
 use crate::properties::Variables;
 
 type Defs = Vec<parse::Def<&'static str>>;
+type Rendering = Result<Rendered, String>;
+type Program = Arc<Filter<JustLut<Val>>>;
+/// A compiled template: the program that holds it and its index there.
+type Compiled = Result<(Program, usize), String>;
 
-/// Renders templates on a worker thread so a template that never finishes
-/// can be abandoned after the time limit without stopping the run.
+/// The global variable that selects a template in the combined program.
+const SELECTOR: &str = "$__connect_operator_template";
+
+/// Renders templates on a worker thread, watched: a template that runs past
+/// the time limit is reported and abandoned (jaq cannot be interrupted), and
+/// a new worker carries on with the templates after it.
 pub struct Renderer {
     variables: Arc<Variables>,
     timeout: Duration,
-    worker: Option<Worker>,
-}
-
-struct Worker {
-    jobs: Sender<String>,
-    results: Receiver<Result<Rendered, String>>,
 }
 
 /// What a template yields, before the name and config are checked.
@@ -44,53 +51,95 @@ struct Output {
     config: BTreeMap<String, String>,
 }
 
-impl Renderer {
-    pub fn new(variables: Arc<Variables>, timeout: Duration) -> Renderer {
-        Renderer { variables, timeout, worker: None }
-    }
-
-    /// Renders one template into a connector. The error is one line (or a
-    /// few, for several parse errors) with `line:column` where jaq gives one.
-    pub fn render(&mut self, code: &str) -> Result<Connector, String> {
-        let worker = self.worker.get_or_insert_with(|| Worker::spawn(self.variables.clone()));
-        worker.jobs.send(code.to_string()).map_err(|_| "template worker stopped".to_string())?;
-        match worker.results.recv_timeout(self.timeout) {
-            Ok(result) => result.and_then(into_connector),
-            Err(RecvTimeoutError::Timeout) => {
-                // The thread cannot be interrupted; it is left to finish or
-                // to end with the process, and the next template gets a new one.
-                self.worker = None;
-                Err(format!("did not finish within {}", humantime::format_duration(self.timeout)))
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                self.worker = None;
-                Err("template worker crashed (see the log)".to_string())
-            }
-        }
-    }
+/// A worker's results, shared with the watchdog.
+struct Progress {
+    results: Vec<Option<Rendering>>,
+    /// The template running now and since when; `None` while compiling.
+    running: Option<(usize, Instant)>,
+    finished: bool,
 }
 
-impl Worker {
-    fn spawn(variables: Arc<Variables>) -> Worker {
-        let (jobs, job_rx) = mpsc::channel::<String>();
-        let (result_tx, results) = mpsc::channel();
+struct Shared {
+    progress: Mutex<Progress>,
+    changed: Condvar,
+}
+
+impl Renderer {
+    pub fn new(variables: Arc<Variables>, timeout: Duration) -> Renderer {
+        Renderer { variables, timeout }
+    }
+
+    /// Renders one template; see [`Renderer::render_all`].
+    #[cfg(test)]
+    pub fn render(&self, code: &str) -> Result<Connector, String> {
+        self.render_all(&[code]).pop().expect("one result per template")
+    }
+
+    /// Renders every template into a connector. An error is one line (or a
+    /// few, for several parse errors) with `line:column` where jaq gives one.
+    pub fn render_all(&self, codes: &[&str]) -> Vec<Result<Connector, String>> {
+        let codes: Arc<Vec<String>> = Arc::new(codes.iter().map(|c| c.to_string()).collect());
+        let mut results: Vec<Option<Rendering>> = codes.iter().map(|_| None).collect();
+        let mut next = 0;
+        while next < codes.len() {
+            let shared = self.spawn(codes.clone(), next);
+            let mut progress = shared.progress.lock().unwrap();
+            let timed_out = loop {
+                if progress.finished {
+                    break None;
+                }
+                let wait = match progress.running {
+                    Some((i, since)) if since.elapsed() >= self.timeout => break Some(i),
+                    Some((_, since)) => self.timeout - since.elapsed(),
+                    // Compiling always ends; it is not the template's time.
+                    None => self.timeout,
+                };
+                progress = shared.changed.wait_timeout(progress, wait).unwrap().0;
+            };
+            for (i, result) in progress.results.iter_mut().enumerate().skip(next) {
+                if let Some(result) = result.take() {
+                    results[i] = Some(result);
+                }
+            }
+            next = match timed_out {
+                Some(i) => {
+                    let limit = humantime::format_duration(self.timeout);
+                    results[i] = Some(Err(format!("did not finish within {limit}")));
+                    i + 1
+                }
+                None => codes.len(),
+            };
+        }
+        results.into_iter().map(|r| r.expect("every template has a result").and_then(into_connector)).collect()
+    }
+
+    /// Starts a worker on the templates from `first` on.
+    fn spawn(&self, codes: Arc<Vec<String>>, first: usize) -> Arc<Shared> {
+        let progress = Progress { results: codes.iter().map(|_| None).collect(), running: None, finished: false };
+        let shared = Arc::new(Shared { progress: Mutex::new(progress), changed: Condvar::new() });
+        let (mine, variables) = (shared.clone(), self.variables.clone());
         std::thread::Builder::new()
             .name("template".into())
             .spawn(move || {
                 let engine = Engine::new(&variables);
-                for code in job_rx {
-                    if result_tx.send(engine.run(&code)).is_err() {
-                        break;
-                    }
+                let batch = engine.compile_batch(&codes[first..]);
+                for (offset, compiled) in batch.into_iter().enumerate() {
+                    let i = first + offset;
+                    mine.progress.lock().unwrap().running = Some((i, Instant::now()));
+                    let result = compiled.and_then(|(filter, index)| engine.run(&filter, index));
+                    mine.progress.lock().unwrap().results[i] = Some(result);
                 }
+                let mut progress = mine.progress.lock().unwrap();
+                progress.finished = true;
+                mine.changed.notify_all();
             })
             .expect("cannot start the template thread");
-        Worker { jobs, results }
+        shared
     }
 }
 
-/// Compiled definitions and the two sets of global values, made once per
-/// worker thread (jaq values are not `Send`).
+/// Definitions and the two sets of global values, made once per worker
+/// thread (jaq values are not `Send`).
 struct Engine {
     defs: Defs,
     names: Vec<String>,
@@ -111,31 +160,110 @@ impl Engine {
         Engine { defs, names, real, marked }
     }
 
-    fn run(&self, code: &str) -> Result<Rendered, String> {
-        let filter = self.compile(code)?;
-        let real = run_once(&filter, &self.real)?;
-        let marked = run_once(&filter, &self.marked).ok();
-        Ok(Rendered { real, marked })
+    /// Compiles the templates as one program. Templates that do not parse,
+    /// or whose names do not resolve, get their own error and are left out
+    /// of the program, which is then compiled again without them.
+    fn compile_batch(&self, codes: &[String]) -> Vec<Compiled> {
+        let mut results: Vec<Result<usize, String>> =
+            codes.iter().map(|c| self.parse(c)).enumerate().map(|(i, r)| r.map(|_| i)).collect();
+        loop {
+            let members: Vec<usize> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+            if members.is_empty() {
+                return results.into_iter().map(|r| r.map(|_| unreachable!("no member left"))).collect();
+            }
+            let (program, spans) = combine(codes, &members);
+            match self.compile(&program) {
+                Ok(filter) => {
+                    let filter = Arc::new(filter);
+                    return results.into_iter().map(|r| r.map(|i| (filter.clone(), i))).collect();
+                }
+                Err(errors) => {
+                    let mut attributed = false;
+                    for (at, message) in errors {
+                        if let Some((i, span)) = spans.iter().find(|(_, span)| span.contains(&at)) {
+                            let (line, col) = line_col(&program[span.clone()], at - span.start);
+                            let entry = &mut results[*i];
+                            let line = format!("{line}:{col}: {message}");
+                            *entry = Err(match entry {
+                                Err(earlier) => format!("{earlier}\n{line}"),
+                                Ok(_) => line,
+                            });
+                            attributed = true;
+                        }
+                    }
+                    if !attributed {
+                        // A bug in the combined program, not in a template: say so for each.
+                        return results
+                            .into_iter()
+                            .map(|r| r.and_then(|_| Err("internal error compiling templates".to_string())))
+                            .collect();
+                    }
+                }
+            }
+        }
     }
 
-    fn compile(&self, code: &str) -> Result<Filter<JustLut<Val>>, String> {
+    /// Lexes and parses one template alone, for errors with its own positions.
+    fn parse(&self, code: &str) -> Result<(), String> {
+        let arena = Arena::default();
+        Loader::new([])
+            .load(&arena, File { code, path: () })
+            .map(|_| ())
+            .map_err(|errs| errs.into_iter().flat_map(|(_, e)| load_errors(code, e)).collect::<Vec<_>>().join("\n"))
+    }
+
+    /// Compile errors as (byte offset in `program`, message).
+    fn compile(&self, program: &str) -> Result<Filter<JustLut<Val>>, Vec<(usize, String)>> {
         let arena = Arena::default();
         let modules = Loader::new(self.defs.iter().cloned())
-            .load(&arena, File { code, path: () })
-            .map_err(|errs| errs.into_iter().flat_map(|(_, e)| load_errors(code, e)).collect::<Vec<_>>().join("\n"))?;
+            .load(&arena, File { code: program, path: () })
+            .map_err(|_| Vec::new())?;
         let funs = jaq_core::funs().chain(jaq_std::funs().filter(|(name, ..)| *name != "env")).chain(jaq_json::funs());
+        let known: Vec<&str> = self.names.iter().map(String::as_str).filter(|n| *n != "$ENV").collect();
         Compiler::default()
             .with_funs(funs)
-            .with_global_vars(self.names.iter().map(String::as_str))
+            .with_global_vars(self.names.iter().map(String::as_str).chain([SELECTOR]))
             .compile(modules)
             .map_err(|errs| {
-                let known: Vec<&str> = self.names.iter().map(String::as_str).filter(|n| *n != "$ENV").collect();
                 errs.into_iter()
                     .flat_map(|(_, undefined)| undefined)
-                    .map(|(found, u)| at(code, found, &undefined_message(found, u, &known)))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                    .map(|(found, u)| (offset(program, found), undefined_message(found, u, &known)))
+                    .collect()
             })
+    }
+
+    fn run(&self, filter: &Filter<JustLut<Val>>, index: usize) -> Rendering {
+        let real = run_once(filter, &self.real, index)?;
+        let marked = run_once(filter, &self.marked, index).ok();
+        Ok(Rendered { real, marked })
+    }
+}
+
+/// `def __t0: <template 0>; def __t1: ...; <pick by $SELECTOR>`, and where
+/// each template's text lies in it.
+fn combine(codes: &[String], members: &[usize]) -> (String, Vec<(usize, Range<usize>)>) {
+    let mut program = String::new();
+    let mut spans = Vec::new();
+    for &i in members {
+        program.push_str(&format!("def __t{i}:\n"));
+        let start = program.len();
+        program.push_str(&codes[i]);
+        spans.push((i, start..program.len()));
+        // A comment on the template's last line must not swallow the `;`.
+        program.push_str("\n\n;\n");
+    }
+    program.push_str(&pick(members));
+    (program, spans)
+}
+
+/// A binary search over template indexes, so picking one is O(log n).
+fn pick(members: &[usize]) -> String {
+    match members {
+        [only] => format!("__t{only}"),
+        _ => {
+            let (low, high) = members.split_at(members.len() / 2);
+            format!("if {SELECTOR} < {} then {} else {} end", high[0], pick(low), pick(high))
+        }
     }
 }
 
@@ -154,8 +282,9 @@ fn object(pairs: impl Iterator<Item = (String, String)>) -> Val {
     Val::obj(pairs.map(|(k, v)| (Val::from(k), Val::from(v))).collect())
 }
 
-fn run_once(filter: &Filter<JustLut<Val>>, globals: &[Val]) -> Result<Output, String> {
-    let ctx = Ctx::<JustLut<Val>>::new(&filter.lut, Vars::new(globals.iter().cloned()));
+fn run_once(filter: &Filter<JustLut<Val>>, globals: &[Val], index: usize) -> Result<Output, String> {
+    let globals = globals.iter().cloned().chain([Val::from(index)]);
+    let ctx = Ctx::<JustLut<Val>>::new(&filter.lut, Vars::new(globals));
     let mut outputs = filter.id.run((ctx, Val::Null));
     let first = match outputs.next() {
         None => return Err("the template yielded no value; it must yield one {\"name\", \"config\"} object".into()),
@@ -302,12 +431,22 @@ fn at(code: &str, found: &str, message: &str) -> String {
     format!("{line}:{col}: {message}")
 }
 
+/// Where `part`, a sub-slice of `code` in every jaq error, starts in it;
+/// anything else (a jaq bug) points at the end rather than panicking.
+fn offset(code: &str, part: &str) -> usize {
+    let (start, base) = (part.as_ptr() as usize, code.as_ptr() as usize);
+    if start >= base && start <= base + code.len() {
+        start - base
+    } else {
+        code.len()
+    }
+}
+
 fn position(code: &str, part: &str) -> (usize, usize) {
-    let start = part.as_ptr() as usize;
-    let base = code.as_ptr() as usize;
-    // `part` is a sub-slice of `code` for every jaq error; anything else
-    // (which would be a jaq bug) points at the end rather than panicking.
-    let offset = if start >= base && start <= base + code.len() { start - base } else { code.len() };
+    line_col(code, offset(code, part))
+}
+
+fn line_col(code: &str, offset: usize) -> (usize, usize) {
     let before = &code[..offset];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -409,10 +548,43 @@ mod tests {
 
     #[test]
     fn runaway_template_times_out_and_the_next_one_renders() {
-        let mut r = Renderer::new(Arc::new(Variables::default()), Duration::from_millis(200));
+        let r = Renderer::new(Arc::new(Variables::default()), Duration::from_millis(200));
         let e = r.render("last(repeat(1))").unwrap_err();
         assert!(e.contains("did not finish within 200ms"), "{e}");
         assert_eq!(r.render(r#"{"name": "ok", "config": {}}"#).unwrap().name, "ok");
+    }
+
+    #[test]
+    fn a_batch_reports_each_error_at_its_own_position_and_renders_the_rest() {
+        let results = renderer().render_all(&[
+            r#"{"name": "a", "config": {}}"#,
+            "{\"name\": \"b\",\n \"config\": {\"x\": $NOPE}}",
+            "{\"name\": \"c\", \"config\": {",
+            "def prefix: \"p-\";\n# a template may define filters\n{\"name\": (prefix + \"d\"), \"config\": {}} # trailing comment",
+            "{\"name\": \"e\", \"config\": {\"y\": nosuch}}",
+            r#"{"name": "f", "config": {"v": $SCHEMA_REGISTRY_URL}}"#,
+        ]);
+        let names: Vec<Result<&str, &str>> =
+            results.iter().map(|r| r.as_ref().map(|c| c.name.as_str()).map_err(String::as_str)).collect();
+        assert_eq!(names[0], Ok("a"));
+        assert!(names[1].unwrap_err().starts_with("2:18: undefined variable `$NOPE`"), "{names:?}");
+        assert!(names[2].unwrap_err().starts_with("1:"), "{names:?}");
+        assert_eq!(names[3], Ok("p-d"));
+        assert_eq!(names[4], Err("1:31: undefined filter `nosuch/0`"));
+        assert_eq!(names[5], Ok("f"));
+    }
+
+    #[test]
+    fn a_timeout_in_the_middle_of_a_batch_spares_the_others() {
+        let r = Renderer::new(Arc::new(Variables::default()), Duration::from_millis(200));
+        let results = r.render_all(&[
+            r#"{"name": "before", "config": {}}"#,
+            "last(repeat(1))",
+            r#"{"name": "after", "config": {}}"#,
+        ]);
+        assert_eq!(results[0].as_ref().unwrap().name, "before");
+        assert!(results[1].as_ref().unwrap_err().contains("did not finish within 200ms"));
+        assert_eq!(results[2].as_ref().unwrap().name, "after");
     }
 
     #[test]
