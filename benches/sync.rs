@@ -40,11 +40,14 @@ fn run(fake: &FakeConnect, dir: &std::path::Path) -> Duration {
         .env("CONNECT_OPERATOR_CONFIG_DIR", dir)
         .env("CONNECT_URL", fake.url())
         .env("BENCH_PASSWORD", "s3cret")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", std::env::var("BENCH_LOG").unwrap_or("warn".into()))
         .output()
         .expect("run the hook");
     let elapsed = started.elapsed();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    if let Some(last) = String::from_utf8_lossy(&out.stderr).lines().last() {
+        eprintln!("{last}");
+    }
     elapsed
 }
 

@@ -28,6 +28,9 @@ type Program = Arc<Filter<JustLut<Val>>>;
 /// A compiled template: the program that holds it and its index there.
 type Compiled = Result<(Program, usize), String>;
 
+/// Below this many templates per core, one compile beats splitting the work.
+const MIN_CHUNK: usize = 100;
+
 /// The global variable that selects a template in the combined program.
 const SELECTOR: &str = "$__connect_operator_template";
 
@@ -77,7 +80,21 @@ impl Renderer {
 
     /// Renders every template into a connector. An error is one line (or a
     /// few, for several parse errors) with `line:column` where jaq gives one.
+    /// Large batches are split over the machine's cores.
     pub fn render_all(&self, codes: &[&str]) -> Vec<Result<Connector, String>> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunks = cores.min(codes.len().div_ceil(MIN_CHUNK)).max(1);
+        let size = codes.len().div_ceil(chunks).max(1);
+        let rendered: Vec<Vec<Rendering>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = codes.chunks(size).map(|chunk| scope.spawn(|| self.render_chunk(chunk))).collect();
+            handles.into_iter().map(|h| h.join().expect("the template watchdog does not panic")).collect()
+        });
+        rendered.into_iter().flatten().map(|r| r.and_then(into_connector)).collect()
+    }
+
+    /// Renders templates in order on one worker at a time, starting a new
+    /// worker after a template that overran its limit.
+    fn render_chunk(&self, codes: &[&str]) -> Vec<Rendering> {
         let codes: Arc<Vec<String>> = Arc::new(codes.iter().map(|c| c.to_string()).collect());
         let mut results: Vec<Option<Rendering>> = codes.iter().map(|_| None).collect();
         let mut next = 0;
@@ -110,7 +127,7 @@ impl Renderer {
                 None => codes.len(),
             };
         }
-        results.into_iter().map(|r| r.expect("every template has a result").and_then(into_connector)).collect()
+        results.into_iter().map(|r| r.expect("every template has a result")).collect()
     }
 
     /// Starts a worker on the templates from `first` on.
@@ -585,6 +602,24 @@ mod tests {
         assert_eq!(results[0].as_ref().unwrap().name, "before");
         assert!(results[1].as_ref().unwrap_err().contains("did not finish within 200ms"));
         assert_eq!(results[2].as_ref().unwrap().name, "after");
+    }
+
+    #[test]
+    fn a_large_batch_is_split_and_keeps_its_order() {
+        let r = Renderer::new(Arc::new(Variables::default()), Duration::from_millis(300));
+        let mut codes: Vec<String> = (0..350).map(|i| format!(r#"{{"name": "c{i}", "config": {{}}}}"#)).collect();
+        codes[120] = "last(repeat(1))".into();
+        codes[260] = "{".into();
+        let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
+        let results = r.render_all(&refs);
+        assert_eq!(results.len(), 350);
+        for (i, result) in results.iter().enumerate() {
+            match i {
+                120 => assert!(result.as_ref().unwrap_err().contains("did not finish")),
+                260 => assert!(result.is_err()),
+                _ => assert_eq!(result.as_ref().unwrap().name, format!("c{i}")),
+            }
+        }
     }
 
     #[test]
