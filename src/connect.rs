@@ -371,12 +371,23 @@ fn error_message(body: &str) -> String {
         return m;
     }
     if let Ok(Apache { message: Some(m) }) = serde_json::from_str(body) {
-        return m;
+        return one_line(&m);
     }
     match body.trim() {
         "" => "(no message)".to_string(),
         other => short(other),
     }
+}
+
+/// Connect's validation errors come one per line, followed by a pointer to
+/// the validate endpoint; a log line reads better with them joined.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("You can also find the above list of errors"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn short(text: &str) -> String {
@@ -465,6 +476,25 @@ mod tests {
         assert_eq!(error_message(r#"{"error":{"code":404,"message":"not here"}}"#), "not here");
         assert_eq!(error_message(r#"{"error_code":500,"message":null}"#), r#"{"error_code":500,"message":null}"#);
         assert_eq!(error_message(""), "(no message)");
+        let invalid = "Connector configuration is invalid and contains the following 2 error(s):\nInvalid value abc for configuration tasks.max: Not a number of type INT\nMissing required configuration \"topic\" which has no default value.\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`";
+        assert_eq!(
+            error_message(&serde_json::json!({"error_code": 400, "message": invalid}).to_string()),
+            "Connector configuration is invalid and contains the following 2 error(s):; Invalid value abc for configuration tasks.max: Not a number of type INT; Missing required configuration \"topic\" which has no default value."
+        );
+    }
+
+    #[test]
+    fn ca_files_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = rcgen::generate_simple_self_signed(vec!["connect.example".into()]).unwrap();
+        let good = dir.path().join("ca.pem");
+        std::fs::write(&good, ca.cert.pem()).unwrap();
+        assert!(tls_with_ca(&good).is_ok());
+        let key_only = dir.path().join("key.pem");
+        std::fs::write(&key_only, ca.signing_key.serialize_pem()).unwrap();
+        assert!(format!("{:#}", tls_with_ca(&key_only).unwrap_err()).contains("holds no certificate"));
+        let missing = format!("{:#}", tls_with_ca(&dir.path().join("nope.pem")).unwrap_err());
+        assert!(missing.contains("cannot read CONNECT_CA_FILE"), "{missing}");
     }
 
     #[test]

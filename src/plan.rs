@@ -30,6 +30,10 @@ pub enum CmState {
     Deleted,
     /// A label says something this run cannot honour: nothing is done.
     Invalid(String),
+    /// It declares connectors of another cluster (streaming-ops'
+    /// `destination.cc`): reported, not applied, and its names never clash
+    /// with this cluster's.
+    Elsewhere(String),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,7 +97,7 @@ impl Plan {
 pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
     declared
         .iter()
-        .filter(|d| d.act && !matches!(d.state, CmState::Invalid(_)))
+        .filter(|d| d.act && !matches!(d.state, CmState::Invalid(_) | CmState::Elsewhere(_)))
         .flat_map(|d| d.templates.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|c| c.name.clone()))
         .collect()
 }
@@ -101,14 +105,14 @@ pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
 pub fn plan(declared: &[Declared], live: &Live) -> Plan {
     // Who declares each name, among ConfigMaps that still exist.
     let mut owners: BTreeMap<&str, Vec<Origin>> = BTreeMap::new();
-    for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
+    for d in declared.iter().filter(|d| !matches!(d.state, CmState::Deleted | CmState::Elsewhere(_))) {
         for (key, c) in d.templates.iter().filter_map(|(k, r)| Some((k, r.as_ref().ok()?))) {
             owners.entry(&c.name).or_default().push(origin(&d.id, Some(key)));
         }
     }
     let mut plan = Plan::default();
     for d in declared.iter().filter(|d| d.act) {
-        if let CmState::Invalid(message) = &d.state {
+        if let CmState::Invalid(message) | CmState::Elsewhere(message) = &d.state {
             plan.problems.push(Problem { origin: origin(&d.id, None), connector: None, message: message.clone() });
             continue;
         }
@@ -141,7 +145,7 @@ pub fn plan(declared: &[Declared], live: &Live) -> Plan {
                 (CmState::Apply, None) => apply(connector, live),
                 (CmState::Remove, None) => remove(&connector.name, live, "disabled by label enabled=false"),
                 (CmState::Deleted, None) => remove(&connector.name, live, "its ConfigMap was deleted"),
-                (CmState::Invalid(_), None) => unreachable!("handled above"),
+                (CmState::Invalid(_) | CmState::Elsewhere(_), None) => unreachable!("handled above"),
             };
             plan.steps.push(Step { origin: here, connector: connector.name.clone(), action });
         }
@@ -293,6 +297,17 @@ mod tests {
         assert_eq!(
             summary(&plan),
             ["ConfigMap ns/one key k0: connector a is also declared by ConfigMap ns/two key k0; neither declaration is applied until only one remains"]
+        );
+    }
+
+    #[test]
+    fn another_clusters_names_do_not_clash() {
+        let a = connector("a", &[]);
+        let cloud = declared("cloud", CmState::Elsewhere("destination.cc".into()), true, vec![a.clone()]);
+        let plan = plan(&[cloud, declared("here", CmState::Apply, true, vec![a])], &Live::default());
+        assert_eq!(
+            summary(&plan),
+            ["create connector a (ConfigMap ns/here key k0)", "ConfigMap ns/cloud: destination.cc"]
         );
     }
 

@@ -44,7 +44,7 @@ pub fn declare(work: &Work, renderer: &Renderer) -> Vec<Declared> {
             let state = match seen {
                 Seen::Present(cm) => state_of(cm),
                 Seen::Deleted(cm) => {
-                    cm.check_destination().map_or_else(|e| CmState::Invalid(format!("{e:#}")), |_| CmState::Deleted)
+                    cm.check_destination().map_or_else(|e| CmState::Elsewhere(format!("{e:#}")), |_| CmState::Deleted)
                 }
             };
             Declared { id: id.clone(), state, act: work.touched.contains(id), templates }
@@ -53,8 +53,10 @@ pub fn declare(work: &Work, renderer: &Renderer) -> Vec<Declared> {
 }
 
 pub fn state_of(cm: &ConfigMap) -> CmState {
-    let checked = cm.check_destination().and_then(|_| cm.intent());
-    match checked {
+    if let Err(e) = cm.check_destination() {
+        return CmState::Elsewhere(format!("{e:#}"));
+    }
+    match cm.intent() {
         Ok(Intent::Apply) => CmState::Apply,
         Ok(Intent::Remove) => CmState::Remove,
         Err(e) => CmState::Invalid(format!("{e:#}")),
@@ -183,7 +185,7 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
     let declared = declare(work, renderer);
     let rendered = started.elapsed();
     let wanted = plan::wanted(&declared);
-    if wanted.is_empty() && declared.iter().all(|d| !d.act || matches!(d.state, CmState::Invalid(_))) {
+    if !declared.iter().any(|d| d.act) {
         info!("nothing to reconcile in this run");
     }
     let plan = if wanted.is_empty() {
