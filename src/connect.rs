@@ -8,7 +8,8 @@
 //! still be applied, so writes re-read before they are retried).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -101,11 +102,12 @@ pub struct Client {
     agent: ureq::Agent,
     base: String,
     authorization: Option<String>,
-    deadline: Instant,
+    /// The end of the retry budget, which starts with the first request.
+    deadline: OnceLock<Instant>,
     budget: Duration,
     concurrency: usize,
     /// Requests sent, for the run summary.
-    sent: Mutex<usize>,
+    sent: AtomicUsize,
 }
 
 struct Reply {
@@ -144,15 +146,15 @@ impl Client {
             agent: config.build().into(),
             base: settings.url.trim_end_matches('/').to_string(),
             authorization,
-            deadline: Instant::now() + settings.retry_budget,
+            deadline: OnceLock::new(),
             budget: settings.retry_budget,
             concurrency: settings.concurrency.max(1),
-            sent: Mutex::new(0),
+            sent: AtomicUsize::new(0),
         })
     }
 
     pub fn requests_sent(&self) -> usize {
-        *self.sent.lock().unwrap()
+        self.sent.load(Ordering::Relaxed)
     }
 
     pub fn concurrency(&self) -> usize {
@@ -286,7 +288,7 @@ impl Client {
             let backoff = Duration::from_millis(200u64.saturating_mul(1 << n.min(6))).min(Duration::from_secs(10));
             let jittered = backoff.mul_f64(0.5 + fastrand::f64() / 2.0);
             let wait = retry_after.unwrap_or(jittered);
-            if Instant::now() + wait > self.deadline {
+            if Instant::now() + wait > *self.deadline.get_or_init(|| Instant::now() + self.budget) {
                 return Err(Failure::Transient(format!(
                     "{} (gave up after {} attempts within the {} retry budget)",
                     failure.message(),
@@ -302,7 +304,8 @@ impl Client {
 
     fn request(&self, method: &str, path: &str, body: Option<&serde_json::Value>) -> Result<Reply, Failure> {
         let url = format!("{}{path}", self.base);
-        *self.sent.lock().unwrap() += 1;
+        self.deadline.get_or_init(|| Instant::now() + self.budget);
+        self.sent.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let result = match (method, body) {
             ("PUT", Some(body)) => self.with_auth(self.agent.put(&url)).send_json(body),
