@@ -591,3 +591,29 @@ fn the_streaming_ops_configmaps_work_unchanged() {
     hook.run(sync(&objects)).ok();
     assert_eq!(fake.request_count(), 1);
 }
+
+#[test]
+fn a_merged_run_as_shell_operator_writes_it() {
+    let fake = FakeConnect::start();
+    fake.insert_connector("old-source", &[("connector.class", "FileStreamSink")]);
+    let payments = [
+        ("connector.class", "FileStreamSink"),
+        ("topics", "orders"),
+        ("file", "/tmp/payments-sink.txt"),
+        ("tasks.max", "1"),
+    ];
+    fake.insert_connector("payments-sink", &payments);
+    let hook = Hook::new(&fake);
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/contexts/merged-run.json");
+    let contexts: Value = serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    hook.run(contexts).ok();
+    assert_eq!(fake.names(), ["audit-sink", "orders-sink", "payments-sink"]);
+    assert_eq!(fake.config("orders-sink").unwrap()["batch.size"], "500", "the Modified state wins");
+    let mut writes: Vec<String> = fake.writes().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    writes.sort();
+    assert_eq!(
+        writes,
+        ["DELETE /connectors/old-source", "PUT /connectors/audit-sink/config", "PUT /connectors/orders-sink/config"],
+        "one write per connector that differs; none for payments-sink"
+    );
+}
