@@ -40,6 +40,8 @@ pub struct Work {
     pub problems: Vec<String>,
     /// Whether some context asked for a full reconcile.
     pub full: bool,
+    /// ConfigMaps named by an Event context (not only by a resync).
+    pub evented: BTreeSet<CmId>,
 }
 
 pub fn read(path: &std::path::Path) -> Result<Work> {
@@ -98,10 +100,12 @@ fn handle(work: &mut Work, i: usize, context: &Value) {
                     debug!("context {i} ({binding}): {} is not labelled destination=connect; ignored", cm.id)
                 }
                 ("Added" | "Modified", Ok(cm)) => {
+                    work.evented.insert(cm.id.clone());
                     work.touched.insert(cm.id.clone());
                     work.seen.insert(cm.id.clone(), Seen::Present(cm));
                 }
                 ("Deleted", Ok(cm)) => {
+                    work.evented.insert(cm.id.clone());
                     work.touched.insert(cm.id.clone());
                     work.seen.insert(cm.id.clone(), Seen::Deleted(cm));
                 }

@@ -38,6 +38,8 @@ impl fmt::Display for CmId {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigMap {
     pub id: CmId,
+    /// Set by the API server; Events refer to it.
+    pub uid: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     /// Data key to template text.
@@ -68,6 +70,8 @@ struct Metadata {
     #[serde(default)]
     namespace: Option<String>,
     #[serde(default)]
+    uid: Option<String>,
+    #[serde(default)]
     labels: Option<BTreeMap<String, String>>,
     #[serde(default)]
     annotations: Option<BTreeMap<String, String>>,
@@ -81,6 +85,7 @@ impl ConfigMap {
         let raw = Raw::deserialize(value).context("not a ConfigMap (metadata.name and string data expected)")?;
         Ok(ConfigMap {
             id: CmId { namespace: raw.metadata.namespace.filter(|ns| !ns.is_empty()), name: raw.metadata.name },
+            uid: raw.metadata.uid,
             labels: raw.metadata.labels.unwrap_or_default(),
             annotations: raw.metadata.annotations.unwrap_or_default(),
             data: raw.data.unwrap_or_default(),

@@ -82,6 +82,33 @@ pub struct Live {
     /// Stored config of each connector in `names` that was asked for (and of
     /// every connector when the server expands).
     pub configs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Connector and task states, where Connect reported them.
+    pub status: BTreeMap<String, Status>,
+}
+
+/// A connector's state and its tasks' states, as `GET .../status` reports them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Status {
+    #[serde(deserialize_with = "state_of")]
+    pub connector: String,
+    #[serde(default, deserialize_with = "task_states")]
+    pub tasks: Vec<String>,
+}
+
+fn state_of<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    struct State {
+        state: String,
+    }
+    State::deserialize(d).map(|s| s.state)
+}
+
+fn task_states<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Task {
+        state: String,
+    }
+    Vec::<Task>::deserialize(d).map(|tasks| tasks.into_iter().map(|t| t.state).collect())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +201,9 @@ impl Client {
                 for (name, entry) in map {
                     if let Some(config) = entry.pointer("/info/config").and_then(string_map) {
                         live.configs.insert(name.clone(), config);
+                    }
+                    if let Some(Ok(status)) = entry.get("status").map(Status::deserialize) {
+                        live.status.insert(name.clone(), status);
                     }
                     live.names.insert(name);
                 }

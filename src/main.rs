@@ -13,6 +13,8 @@ mod plan;
 mod properties;
 mod reconcile;
 mod redact;
+mod report;
+mod status;
 mod template;
 
 fn main() -> std::process::ExitCode {

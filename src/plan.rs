@@ -18,6 +18,30 @@ pub struct Declared {
     pub act: bool,
     /// Data key and what its template rendered to.
     pub templates: Vec<(String, Result<Connector, String>)>,
+    /// Connector names an earlier run recorded on the ConfigMap.
+    pub recorded: BTreeSet<String>,
+}
+
+impl Declared {
+    /// Names its templates render to now.
+    pub fn names(&self) -> BTreeSet<String> {
+        self.templates.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|c| c.name.clone()).collect()
+    }
+
+    /// Recorded names it no longer declares, so their connectors must go: a
+    /// key was removed or a template now renders another name. Only when
+    /// every template rendered (a failing one may still declare the name),
+    /// except for a deleted ConfigMap, where they are all it has.
+    fn leftovers(&self) -> Vec<&String> {
+        let all_rendered = self.templates.iter().all(|(_, r)| r.is_ok());
+        let names = self.names();
+        match self.state {
+            CmState::Apply | CmState::Remove if all_rendered => {}
+            CmState::Deleted => {}
+            _ => return Vec::new(),
+        }
+        self.recorded.iter().filter(|n| !names.contains(*n)).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +122,7 @@ pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
     declared
         .iter()
         .filter(|d| d.act && !matches!(d.state, CmState::Invalid(_) | CmState::Elsewhere(_)))
-        .flat_map(|d| d.templates.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|c| c.name.clone()))
+        .flat_map(|d| d.names().into_iter().chain(d.leftovers().into_iter().cloned()))
         .collect()
 }
 
@@ -148,6 +172,18 @@ pub fn plan(declared: &[Declared], live: &Live) -> Plan {
                 (CmState::Invalid(_) | CmState::Elsewhere(_), None) => unreachable!("handled above"),
             };
             plan.steps.push(Step { origin: here, connector: connector.name.clone(), action });
+        }
+        for name in d.leftovers() {
+            // Declared elsewhere now: that ConfigMap owns it.
+            if owners.get(name.as_str()).is_some_and(|o| o.iter().any(|o| o.configmap != d.id)) {
+                continue;
+            }
+            let reason = match d.state {
+                CmState::Deleted => "its ConfigMap was deleted",
+                _ => "its ConfigMap no longer declares it",
+            };
+            let action = remove(name, live, reason);
+            plan.steps.push(Step { origin: origin(&d.id, None), connector: name.clone(), action });
         }
     }
     plan
@@ -232,6 +268,7 @@ mod tests {
             state,
             act,
             templates: connectors.into_iter().enumerate().map(|(i, c)| (format!("k{i}"), Ok(c))).collect(),
+            recorded: BTreeSet::new(),
         }
     }
 
@@ -239,6 +276,7 @@ mod tests {
         Live {
             names: connectors.iter().map(|c| c.name.clone()).collect(),
             configs: connectors.iter().map(|c| (c.name.clone(), c.config.clone())).collect(),
+            status: BTreeMap::new(),
         }
     }
 
@@ -340,6 +378,41 @@ mod tests {
                 "create connector ok (ConfigMap ns/broken key k0)",
                 "ConfigMap ns/broken key bad: 1:1: boom",
                 "ConfigMap ns/typo: label enabled is \"yes\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn recorded_names_that_are_no_longer_declared_are_deleted() {
+        let (old, new, moved) = (connector("old", &[]), connector("new", &[]), connector("moved", &[]));
+        let mut renamed = declared("cm", CmState::Apply, true, vec![new.clone()]);
+        renamed.recorded = BTreeSet::from(["old".into(), "new".into(), "moved".into()]);
+        let elsewhere = declared("other", CmState::Apply, false, vec![moved.clone()]);
+        let planned = plan(&[renamed.clone(), elsewhere], &live(&[old.clone(), new.clone(), moved.clone()]));
+        assert_eq!(
+            summary(&planned),
+            [
+                "connector new is unchanged (ConfigMap ns/cm key k0)",
+                "delete connector old (ConfigMap ns/cm: its ConfigMap no longer declares it)",
+            ]
+        );
+
+        // A template that fails may still declare an old name: nothing is deleted.
+        renamed.templates.push(("broken".into(), Err("boom".into())));
+        let planned = plan(&[renamed], &live(&[old.clone(), new]));
+        assert!(planned.steps.iter().all(|s| !matches!(s.action, Action::Delete { .. })), "{:?}", summary(&planned));
+
+        // A deleted ConfigMap whose template no longer renders uses the names it recorded.
+        let mut gone = declared("gone", CmState::Deleted, true, vec![]);
+        gone.templates.push(("k".into(), Err("undefined variable".into())));
+        gone.recorded = BTreeSet::from(["old".into()]);
+        assert!(wanted(std::slice::from_ref(&gone)).contains("old"));
+        let plan = plan(&[gone], &live(&[old]));
+        assert_eq!(
+            summary(&plan),
+            [
+                "delete connector old (ConfigMap ns/gone: its ConfigMap was deleted)",
+                "ConfigMap ns/gone key k: undefined variable",
             ]
         );
     }

@@ -47,7 +47,8 @@ pub fn declare(work: &Work, renderer: &Renderer) -> Vec<Declared> {
                     cm.check_destination().map_or_else(|e| CmState::Elsewhere(format!("{e:#}")), |_| CmState::Deleted)
                 }
             };
-            Declared { id: id.clone(), state, act: work.touched.contains(id), templates }
+            let recorded = crate::status::recorded_names(&seen.configmap().annotations);
+            Declared { id: id.clone(), state, act: work.touched.contains(id), templates, recorded }
         })
         .collect()
 }
@@ -83,29 +84,45 @@ pub fn render_configmaps(configmaps: &[&ConfigMap], renderer: &Renderer) -> Vec<
         .collect()
 }
 
+/// What became of one step of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepResult {
+    /// Not a write, or a dry run.
+    NotSent,
+    Done(Done),
+    /// The message is scrubbed of secrets.
+    Failed {
+        permanent: bool,
+        message: String,
+    },
+}
+
 /// Carries the plan out: writes in parallel, bounded by the client's
-/// concurrency, and one log line per decision.
-pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, dry_run: bool) -> Report {
+/// concurrency, and one log line per decision. Returns the counts and, for
+/// every step of the plan, what became of it.
+pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, dry_run: bool) -> (Report, Vec<StepResult>) {
     let mut report = Report::default();
+    let mut results = vec![StepResult::NotSent; plan.steps.len()];
     for problem in &plan.problems {
         error!("{}", scrubber.scrub(&problem.to_string()));
         report.failed += 1;
     }
-    let writes: Vec<&Step> = plan.steps.iter().filter(|s| is_write(&s.action)).collect();
+    let writes: Vec<usize> = (0..plan.steps.len()).filter(|&i| is_write(&plan.steps[i].action)).collect();
     for step in plan.steps.iter().filter(|s| !is_write(&s.action)) {
         info!("{step}");
         report.unchanged += usize::from(matches!(step.action, Action::Unchanged));
     }
     if dry_run {
-        for step in writes {
-            info!("dry run: would {step}");
+        for &i in &writes {
+            info!("dry run: would {}", plan.steps[i]);
         }
         info!("dry run: {} writes planned, none sent", plan.writes());
-        return report;
+        return (report, results);
     }
-    let outcomes = crate::parallel::map(&writes, client.concurrency(), |step| write(step, client));
-    for (step, outcome) in writes.iter().zip(outcomes) {
-        match outcome {
+    let outcomes = crate::parallel::map(&writes, client.concurrency(), |&i| write(&plan.steps[i], client));
+    for (&i, outcome) in writes.iter().zip(outcomes) {
+        let step = &plan.steps[i];
+        results[i] = match outcome {
             Ok(done) => {
                 info!("{}", describe(step, done));
                 match done {
@@ -113,6 +130,7 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, dry_run: bool)
                     Done::Applied(_) => report.updated += 1,
                     Done::Removed(_) => report.deleted += 1,
                 }
+                StepResult::Done(done)
             }
             Err(failure) => {
                 let secrets = match &step.action {
@@ -120,28 +138,27 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, dry_run: bool)
                     _ => Vec::new(),
                 };
                 let message = scrubber.with(secrets).scrub(failure.message());
-                match failure {
-                    Failure::Permanent(_) => {
-                        error!("failed to {step}: {message}");
-                        report.failed += 1;
-                    }
-                    Failure::Transient(_) => {
-                        warn!("could not {step}, will retry: {message}");
-                        report.unfinished += 1;
-                    }
+                let permanent = matches!(failure, Failure::Permanent(_));
+                if permanent {
+                    error!("failed to {step}: {message}");
+                    report.failed += 1;
+                } else {
+                    warn!("could not {step}, will retry: {message}");
+                    report.unfinished += 1;
                 }
+                StepResult::Failed { permanent, message }
             }
-        }
+        };
     }
-    report
+    (report, results)
 }
 
 fn is_write(action: &Action) -> bool {
     matches!(action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. })
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Done {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
     Applied(Applied),
     Removed(Removed),
 }
@@ -188,20 +205,30 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
     if !declared.iter().any(|d| d.act) {
         info!("nothing to reconcile in this run");
     }
-    let plan = if wanted.is_empty() {
+    let live = if wanted.is_empty() {
         // Errors only: no need to ask Connect anything.
-        plan::plan(&declared, &Default::default())
+        Default::default()
     } else {
         match client.read_live(&wanted) {
-            Ok(live) => plan::plan(&declared, &live),
+            Ok(live) => live,
             Err(failure) => {
                 error!("cannot read the connectors from Kafka Connect: {}", scrubber.scrub(failure.message()));
                 return Report { unfinished: wanted.len(), ..Report::default() };
             }
         }
     };
-    let mut report = execute(&plan, client, scrubber, dry_run);
+    let plan = plan::plan(&declared, &live);
+    let (mut report, results) = execute(&plan, client, scrubber, dry_run);
     report.failed += work.problems.len();
+    if report.success() && !dry_run {
+        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let run = crate::report::Run { work, declared: &declared, plan: &plan, results: &results, live: &live, now };
+        if let Err(e) = crate::report::output(&run).write() {
+            // shell-operator would lose the status: fail so the run is retried.
+            error!("{e:#}");
+            report.unfinished += 1;
+        }
+    }
     info!(
         "run finished in {:?} (templates {:?}, {} Connect requests): {} created, {} updated, {} deleted, {} unchanged, {} failed, {} to retry",
         started.elapsed(),

@@ -21,6 +21,7 @@ use jaq_json::Val;
 
 use crate::connector::{self, Connector};
 use crate::properties::Variables;
+use crate::redact::Scrubber;
 
 type Defs = Vec<parse::Def<&'static str>>;
 type Rendering = Result<Rendered, String>;
@@ -40,6 +41,8 @@ const SELECTOR: &str = "$__connect_operator_template";
 pub struct Renderer {
     variables: Arc<Variables>,
     timeout: Duration,
+    /// Template errors can quote values (`cannot parse "s3cret" as number`).
+    scrubber: Scrubber,
 }
 
 /// What a template yields, before the name and config are checked.
@@ -69,7 +72,8 @@ struct Shared {
 
 impl Renderer {
     pub fn new(variables: Arc<Variables>, timeout: Duration) -> Renderer {
-        Renderer { variables, timeout }
+        let scrubber = Scrubber::new(variables.secret_values());
+        Renderer { variables, timeout, scrubber }
     }
 
     /// Renders one template; see [`Renderer::render_all`].
@@ -89,7 +93,11 @@ impl Renderer {
             let handles: Vec<_> = codes.chunks(size).map(|chunk| scope.spawn(|| self.render_chunk(chunk))).collect();
             handles.into_iter().map(|h| h.join().expect("the template watchdog does not panic")).collect()
         });
-        rendered.into_iter().flatten().map(|r| r.and_then(into_connector)).collect()
+        rendered
+            .into_iter()
+            .flatten()
+            .map(|r| r.and_then(into_connector).map_err(|e| self.scrubber.scrub(&e)))
+            .collect()
     }
 
     /// Renders templates in order on one worker at a time, starting a new
@@ -620,6 +628,13 @@ mod tests {
                 _ => assert_eq!(result.as_ref().unwrap().name, format!("c{i}")),
             }
         }
+    }
+
+    #[test]
+    fn errors_never_quote_secret_values() {
+        let e = render(r#"{"name": "c", "config": {"x": (env.DB_PASSWORD | tonumber)}}"#).unwrap_err();
+        assert!(!e.contains("GoKafka"), "{e}");
+        assert!(e.contains("[redacted]"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,337 @@
+//! The end of a run: what shell-operator writes back for the hook. Status
+//! annotations and Kubernetes Events go to the ConfigMaps through
+//! `KUBERNETES_PATCH_PATH`; metrics go through `METRICS_PATH`. The hook
+//! itself needs no Kubernetes client and no credentials.
+//!
+//! shell-operator applies these files only when the hook exits 0, so a run
+//! left with transient errors reports nothing and the next run reports all.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+
+use crate::bindings::Work;
+use crate::configmap::{CmId, ConfigMap};
+use crate::connect::{Applied, Live, Removed};
+use crate::plan::{Action, CmState, Declared, Plan, Step};
+use crate::reconcile::{Done, StepResult};
+use crate::status::{self, CmStatus, Record};
+
+/// Every metric series shares this group, so a run replaces the series of
+/// the previous one and stale ones expire.
+const METRIC_GROUP: &str = "connect_operator";
+
+/// Everything a run knows at its end.
+pub struct Run<'a> {
+    pub work: &'a Work,
+    pub declared: &'a [Declared],
+    pub plan: &'a Plan,
+    pub results: &'a [StepResult],
+    pub live: &'a Live,
+    /// RFC 3339, the time written as `appliedAt` and on Events.
+    pub now: String,
+}
+
+/// The operations and metrics of one run, as shell-operator reads them.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub patches: Vec<Value>,
+    pub metrics: Vec<Value>,
+}
+
+impl Output {
+    /// Writes each non-empty list to the file named by its variable, one JSON
+    /// object per line; nothing when the variable is unset (outside shell-operator).
+    pub fn write(&self) -> Result<()> {
+        for (variable, lines) in [("KUBERNETES_PATCH_PATH", &self.patches), ("METRICS_PATH", &self.metrics)] {
+            let Some(path) = std::env::var_os(variable) else { continue };
+            if lines.is_empty() {
+                continue;
+            }
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&path)
+                .with_context(|| format!("cannot open {variable} {}", path.to_string_lossy()))?;
+            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            file.write_all(text.as_bytes()).with_context(|| format!("cannot write {variable}"))?;
+        }
+        Ok(())
+    }
+}
+
+pub fn output(run: &Run) -> Output {
+    let mut out = Output::default();
+    for d in run.declared.iter().filter(|d| d.act) {
+        let Some(cm) = run.work.seen.get(&d.id).map(|s| s.configmap()) else { continue };
+        let previous = CmStatus::recorded(&cm.annotations);
+        events(run, d, cm, &previous, &mut out.patches);
+        if d.state != CmState::Deleted {
+            let (status, names) = configmap_status(run, d, &previous);
+            let annotations = status.annotations(&names);
+            if !status::up_to_date(&cm.annotations, &annotations) {
+                out.patches.push(merge_annotations(&cm.id, &annotations));
+            }
+        }
+    }
+    out.metrics = metrics(run);
+    out
+}
+
+/// The status of one ConfigMap after this run, and the names to record.
+fn configmap_status(run: &Run, d: &Declared, previous: &CmStatus) -> (CmStatus, BTreeSet<String>) {
+    let mut status = CmStatus::default();
+    let mut names = d.names();
+    if d.templates.iter().any(|(_, r)| r.is_err()) {
+        // A failing template may still declare a recorded name: keep them all.
+        names.extend(d.recorded.iter().cloned());
+    }
+    for (step, result) in steps_of(run, &d.id) {
+        let Some(key) = &step.origin.key else {
+            // A leftover whose delete did not succeed stays recorded, to be retried.
+            if !matches!(result, StepResult::Done(_)) {
+                names.insert(step.connector.clone());
+            }
+            continue;
+        };
+        let before = previous.connectors.get(&step.connector);
+        let record = record(run, d, step, result, key, before);
+        status.connectors.insert(step.connector.clone(), record);
+    }
+    for problem in run.plan.problems.iter().filter(|p| p.origin.configmap == d.id) {
+        match (&problem.connector, &problem.origin.key) {
+            (Some(name), key) => {
+                let live = run.live.status.get(name);
+                status.connectors.insert(
+                    name.clone(),
+                    Record {
+                        key: key.clone().unwrap_or_default(),
+                        state: live.map_or("ABSENT".into(), |s| s.connector.clone()),
+                        tasks: live.and_then(status::tasks_summary),
+                        applied_at: previous.connectors.get(name).and_then(|r| r.applied_at.clone()),
+                        error: Some(problem.message.clone()),
+                    },
+                );
+            }
+            (None, Some(key)) => {
+                status.errors.insert(key.clone(), problem.message.clone());
+            }
+            (None, None) => {
+                status.errors.insert("labels".into(), problem.message.clone());
+            }
+        }
+    }
+    (status, names)
+}
+
+fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, before: Option<&Record>) -> Record {
+    let live = run.live.status.get(&step.connector);
+    let live_state = live.map(|s| s.connector.clone());
+    let applied_at = before.and_then(|r| r.applied_at.clone());
+    let base = Record {
+        key: key.to_string(),
+        state: live_state.clone().unwrap_or_else(|| "ABSENT".into()),
+        tasks: live.and_then(status::tasks_summary),
+        applied_at: applied_at.clone(),
+        error: None,
+    };
+    match (&step.action, result) {
+        (_, StepResult::Failed { message, .. }) => Record { error: Some(message.clone()), ..base },
+        (Action::Create(_), StepResult::Done(_)) => {
+            Record { state: "PENDING".into(), tasks: None, applied_at: Some(run.now.clone()), ..base }
+        }
+        (Action::Update { .. }, StepResult::Done(_)) => {
+            Record { state: live_state.unwrap_or_else(|| "PENDING".into()), applied_at: Some(run.now.clone()), ..base }
+        }
+        (Action::Delete { .. } | Action::Absent, _) if d.state == CmState::Remove => {
+            Record { state: "DISABLED".into(), tasks: None, ..base }
+        }
+        // A dry run keeps what was recorded.
+        (Action::Create(_) | Action::Update { .. }, StepResult::NotSent) => {
+            Record { error: before.and_then(|r| r.error.clone()), ..base }
+        }
+        _ => base,
+    }
+}
+
+fn steps_of<'a>(run: &'a Run, id: &'a CmId) -> impl Iterator<Item = (&'a Step, &'a StepResult)> {
+    run.plan.steps.iter().zip(run.results).filter(move |(s, _)| s.origin.configmap == *id)
+}
+
+/// Events for what changed. Failures are said once, when they differ from
+/// the error already recorded, so a connector failing every run does not
+/// flood the namespace; successes carry the time, so each is its own Event.
+fn events(run: &Run, d: &Declared, cm: &ConfigMap, previous: &CmStatus, patches: &mut Vec<Value>) {
+    let mut emit = |kind: &str, reason: &str, message: String, once: bool| {
+        patches.push(event(cm, kind, reason, &message, &run.now, once));
+    };
+    for (step, result) in steps_of(run, &d.id) {
+        let name = &step.connector;
+        let before = previous.connectors.get(name);
+        match (result, &step.action) {
+            (StepResult::Done(Done::Applied(Applied::Created)), _) => {
+                emit("Normal", "ConnectorCreated", format!("created connector {name}"), false)
+            }
+            (StepResult::Done(Done::Applied(_)), Action::Update { changed, .. }) => emit(
+                "Normal",
+                "ConnectorUpdated",
+                format!("updated connector {name}: changed {}", changed.join(", ")),
+                false,
+            ),
+            (StepResult::Done(Done::Removed(Removed::Deleted)), Action::Delete { reason }) => {
+                emit("Normal", "ConnectorDeleted", format!("deleted connector {name}: {reason}"), false)
+            }
+            (StepResult::Failed { permanent: true, message }, _)
+                if before.and_then(|r| r.error.as_ref()) != Some(message) =>
+            {
+                emit("Warning", "ApplyFailed", format!("failed to apply connector {name}: {message}"), true)
+            }
+            _ => {}
+        }
+        if let Some(live) = run.live.status.get(name).filter(|s| status::has_failed(s)) {
+            let was_failed =
+                before.is_some_and(|r| r.state == "FAILED" || r.tasks.as_ref().is_some_and(|t| t.contains("FAILED")));
+            if !was_failed {
+                let tasks = status::tasks_summary(live).map(|t| format!(", {t}")).unwrap_or_default();
+                emit("Warning", "TaskFailed", format!("connector {name} is {}{tasks}", live.connector), true);
+            }
+        }
+    }
+    for problem in run.plan.problems.iter().filter(|p| p.origin.configmap == d.id) {
+        let recorded = match (&problem.connector, &problem.origin.key) {
+            (Some(name), _) => previous.connectors.get(name).and_then(|r| r.error.as_ref()),
+            (None, Some(key)) => previous.errors.get(key),
+            (None, None) => previous.errors.get("labels"),
+        };
+        if recorded != Some(&problem.message) {
+            let reason = if problem.connector.is_some() { "DuplicateConnector" } else { "TemplateFailed" };
+            emit("Warning", reason, problem.to_string(), true);
+        }
+    }
+}
+
+/// A core/v1 Event about the ConfigMap, created through shell-operator. Its
+/// name is a digest of what it says (and, unless `once`, when), and it is
+/// created only if absent: a repeat within the Event's lifetime is a no-op.
+fn event(cm: &ConfigMap, kind: &str, reason: &str, message: &str, now: &str, once: bool) -> Value {
+    let stamp = if once { "" } else { now };
+    let digest = fnv1a(&[&cm.id.to_string(), reason, message, stamp]);
+    // Event names are DNS subdomains (253 characters at most).
+    let prefix: String = cm.id.name.chars().take(200).collect();
+    let namespace = cm.id.namespace.clone().unwrap_or_else(|| "default".into());
+    let mut involved = json!({"apiVersion": "v1", "kind": "ConfigMap", "name": cm.id.name, "namespace": namespace});
+    if let Some(uid) = &cm.uid {
+        involved["uid"] = json!(uid);
+    }
+    json!({
+        "operation": "CreateIfNotExists",
+        "object": {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": format!("{prefix}.{digest:016x}"), "namespace": namespace},
+            "involvedObject": involved,
+            "type": kind,
+            "reason": reason,
+            "message": message.chars().take(1024).collect::<String>(),
+            "source": {"component": "connect-operator"},
+            "reportingComponent": "connect-operator",
+            "reportingInstance": std::env::var("HOSTNAME").unwrap_or_else(|_| "connect-operator".into()),
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+    })
+}
+
+fn merge_annotations(id: &CmId, annotations: &BTreeMap<String, String>) -> Value {
+    json!({
+        "operation": "MergePatch",
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "namespace": id.namespace.clone().unwrap_or_else(|| "default".into()),
+        "name": id.name,
+        // The ConfigMap may be deleted between the snapshot and the patch.
+        "ignoreMissingObject": true,
+        "mergePatch": {"metadata": {"annotations": annotations}},
+    })
+}
+
+/// Stable across runs and versions, unlike `std`'s hasher.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for byte in parts.iter().flat_map(|p| p.bytes().chain([0])) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x100000001b3);
+    }
+    hash
+}
+
+/// Gauges of the cluster as read this run, and of what this run did.
+fn metrics(run: &Run) -> Vec<Value> {
+    let mut metrics = Vec::new();
+    let mut set = |name: &str, value: usize, labels: Value| {
+        metrics.push(json!({"name": name, "group": METRIC_GROUP, "action": "set", "value": value, "labels": labels}));
+    };
+    let mut connectors: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut tasks: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in run.live.status.values() {
+        *connectors.entry(&s.connector).or_default() += 1;
+        for t in &s.tasks {
+            *tasks.entry(t).or_default() += 1;
+        }
+    }
+    for (state, n) in connectors {
+        set("connect_operator_connectors", n, json!({"state": state}));
+    }
+    for (state, n) in tasks {
+        set("connect_operator_tasks", n, json!({"state": state}));
+    }
+    let done = |f: fn(&Done) -> bool| run.results.iter().filter(|r| matches!(r, StepResult::Done(d) if f(d))).count();
+    set("connect_operator_run_applied", done(|d| matches!(d, Done::Applied(_))), json!({}));
+    set("connect_operator_run_deleted", done(|d| matches!(d, Done::Removed(_))), json!({}));
+    let failed = run.results.iter().filter(|r| matches!(r, StepResult::Failed { .. })).count();
+    set("connect_operator_run_failed", failed + run.plan.problems.len(), json!({}));
+    let template_errors = run.declared.iter().flat_map(|d| &d.templates).filter(|(_, r)| r.is_err()).count();
+    set("connect_operator_template_errors", template_errors, json!({}));
+    set("connect_operator_drift_repaired", drift_repaired(run), json!({}));
+    metrics
+}
+
+/// Writes of a full resync to connectors this hook had applied before and
+/// whose ConfigMap no event touched: someone changed or deleted them
+/// through the REST API.
+fn drift_repaired(run: &Run) -> usize {
+    if !run.work.full {
+        return 0;
+    }
+    run.plan
+        .steps
+        .iter()
+        .zip(run.results)
+        .filter(|(step, result)| {
+            matches!(step.action, Action::Create(_) | Action::Update { .. })
+                && matches!(result, StepResult::Done(_))
+                && !run.work.evented.contains(&step.origin.configmap)
+                && run.work.seen.get(&step.origin.configmap).is_some_and(|seen| {
+                    CmStatus::recorded(&seen.configmap().annotations)
+                        .connectors
+                        .get(&step.connector)
+                        .is_some_and(|r| r.applied_at.is_some())
+                })
+        })
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_stable() {
+        assert_eq!(fnv1a(&["a", "b"]), fnv1a(&["a", "b"]));
+        assert_ne!(fnv1a(&["ab", ""]), fnv1a(&["a", "b"]));
+        assert_eq!(fnv1a(&[]), 0xcbf29ce484222325);
+    }
+}

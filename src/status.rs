@@ -1,0 +1,166 @@
+//! What the hook writes back on each ConfigMap it reconciles: annotations
+//! under `status.connect-operator.io/`, which the binding's jqFilter ignores
+//! so that writing them never triggers another run.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::configmap::STATUS_ANNOTATION_PREFIX;
+use crate::connect::Status;
+
+/// JSON array of the connector names the ConfigMap declares: what to delete
+/// when a key is removed, a template renames its connector, or a deleted
+/// ConfigMap's templates no longer render.
+pub const CONNECTORS: &str = "status.connect-operator.io/connectors";
+/// JSON object: per connector, its state, tasks, last apply and last error;
+/// per data key, template errors.
+pub const STATUS: &str = "status.connect-operator.io/status";
+/// One line for people (`kubectl get cm -o yaml`).
+pub const SUMMARY: &str = "status.connect-operator.io/summary";
+
+/// The status of one ConfigMap, as recorded in its annotations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CmStatus {
+    #[serde(default)]
+    pub connectors: BTreeMap<String, Record>,
+    /// Data key (or `labels`) to the error that kept it from being applied.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, String>,
+}
+
+/// One connector's line in the status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    /// The data key that declares it.
+    #[serde(default)]
+    pub key: String,
+    /// Connect's connector state (`RUNNING`, `PAUSED`, `FAILED`, ...), `PENDING`
+    /// right after a create, `DISABLED`, or `ABSENT`.
+    pub state: String,
+    /// Task states, e.g. `2/3 tasks RUNNING, 1 FAILED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<String>,
+    /// When this hook last wrote its config (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<String>,
+    /// The last error applying it, secrets scrubbed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl CmStatus {
+    /// The status recorded on a ConfigMap; empty when there is none or it
+    /// cannot be read (someone edited it by hand).
+    pub fn recorded(annotations: &BTreeMap<String, String>) -> CmStatus {
+        annotations.get(STATUS).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+    }
+
+    /// The annotations that say this status, with the declared `names`.
+    pub fn annotations(&self, names: &BTreeSet<String>) -> BTreeMap<String, String> {
+        let names: Vec<&String> = names.iter().collect();
+        BTreeMap::from([
+            (CONNECTORS.to_string(), serde_json::to_string(&names).expect("names serialize")),
+            (STATUS.to_string(), serde_json::to_string(self).expect("status serializes")),
+            (SUMMARY.to_string(), self.summary()),
+        ])
+    }
+
+    fn summary(&self) -> String {
+        let connectors = self.connectors.iter().map(|(name, r)| {
+            let tasks = r.tasks.as_ref().map(|t| format!(" ({t})")).unwrap_or_default();
+            let error = r.error.as_ref().map(|_| ", see error").unwrap_or_default();
+            format!("{name}: {}{tasks}{error}", r.state)
+        });
+        let errors = self.errors.keys().map(|key| format!("{key}: error"));
+        let parts: Vec<String> = connectors.chain(errors).collect();
+        if parts.is_empty() {
+            "no connectors".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+}
+
+/// The connector names recorded on a ConfigMap by an earlier run.
+pub fn recorded_names(annotations: &BTreeMap<String, String>) -> BTreeSet<String> {
+    annotations.get(CONNECTORS).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+}
+
+/// Whether `annotations` already say everything in `wanted`.
+pub fn up_to_date(annotations: &BTreeMap<String, String>, wanted: &BTreeMap<String, String>) -> bool {
+    debug_assert!(wanted.keys().all(|k| k.starts_with(STATUS_ANNOTATION_PREFIX)));
+    wanted.iter().all(|(k, v)| annotations.get(k) == Some(v))
+}
+
+/// `2/3 tasks RUNNING, 1 FAILED`; `None` for a connector without tasks.
+pub fn tasks_summary(status: &Status) -> Option<String> {
+    if status.tasks.is_empty() {
+        return None;
+    }
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for state in &status.tasks {
+        *counts.entry(state.as_str()).or_default() += 1;
+    }
+    let total = status.tasks.len();
+    let running = counts.remove("RUNNING").unwrap_or(0);
+    let mut text = format!("{running}/{total} tasks RUNNING");
+    for (state, n) in counts {
+        text.push_str(&format!(", {n} {state}"));
+    }
+    Some(text)
+}
+
+/// Whether Connect reports the connector or one of its tasks as FAILED.
+pub fn has_failed(status: &Status) -> bool {
+    status.connector == "FAILED" || status.tasks.iter().any(|t| t == "FAILED")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(connector: &str, tasks: &[&str]) -> Status {
+        Status { connector: connector.into(), tasks: tasks.iter().map(|t| t.to_string()).collect() }
+    }
+
+    #[test]
+    fn task_summaries() {
+        assert_eq!(tasks_summary(&status("RUNNING", &["RUNNING"])).as_deref(), Some("1/1 tasks RUNNING"));
+        assert_eq!(
+            tasks_summary(&status("RUNNING", &["RUNNING", "FAILED", "RUNNING"])).as_deref(),
+            Some("2/3 tasks RUNNING, 1 FAILED")
+        );
+        assert_eq!(tasks_summary(&status("STOPPED", &[])), None);
+        assert!(has_failed(&status("RUNNING", &["FAILED"])));
+        assert!(!has_failed(&status("PAUSED", &["PAUSED"])));
+    }
+
+    #[test]
+    fn annotations_round_trip() {
+        let mut status = CmStatus::default();
+        status.connectors.insert(
+            "a".into(),
+            Record {
+                key: "a.json".into(),
+                state: "RUNNING".into(),
+                tasks: Some("1/1 tasks RUNNING".into()),
+                ..Record::default()
+            },
+        );
+        status.errors.insert("b.json".into(), "1:1: boom".into());
+        let names = BTreeSet::from(["a".to_string()]);
+        let annotations = status.annotations(&names);
+        assert_eq!(annotations[CONNECTORS], r#"["a"]"#);
+        assert_eq!(annotations[SUMMARY], "a: RUNNING (1/1 tasks RUNNING); b.json: error");
+        assert_eq!(CmStatus::recorded(&annotations), status);
+        assert_eq!(recorded_names(&annotations), names);
+        assert!(up_to_date(&annotations, &status.annotations(&names)));
+        assert!(!up_to_date(&BTreeMap::new(), &annotations));
+        assert_eq!(
+            CmStatus::recorded(&BTreeMap::from([(STATUS.to_string(), "{broken".to_string())])),
+            CmStatus::default()
+        );
+    }
+}
