@@ -61,6 +61,10 @@ struct HookArgs {
     #[arg(long, env = "DRY_RUN")]
     dry_run: bool,
 
+    /// Automatic restarts of a failed connector or task before giving up (0 = off)
+    #[arg(long, env = "AUTO_RESTART_MAX", default_value_t = 10)]
+    auto_restart_max: u32,
+
     /// Namespaces to watch, comma-separated (for --config; empty = all)
     #[arg(long, env = "WATCH_NAMESPACES", value_name = "NS,...")]
     watch_namespaces: Option<String>,
@@ -165,7 +169,8 @@ fn hook(path: &Path, cli: &Cli) -> Result<ExitCode> {
     let scrubber = Scrubber::new(variables.secret_values());
     let renderer = Renderer::new(variables, cli.templates.template_timeout);
     let client = Client::new(&connect_settings(&cli.connect)?)?;
-    let report = reconcile::run(&work, &renderer, &client, &scrubber, cli.hook.dry_run);
+    let options = reconcile::Options { dry_run: cli.hook.dry_run, auto_restart_max: cli.hook.auto_restart_max };
+    let report = reconcile::run(&work, &renderer, &client, &scrubber, options);
     Ok(if report.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 

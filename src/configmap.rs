@@ -15,6 +15,8 @@ pub const SELECTOR_VALUE: &str = "connect";
 pub const ENABLED_LABEL: &str = "enabled";
 /// streaming-ops' Confluent Cloud destination.
 pub const CLOUD_LABEL: &str = "destination.cc";
+/// Setting it to a new value restarts the ConfigMap's connectors and their tasks once.
+pub const RESTART_ANNOTATION: &str = "connect-operator.io/restart";
 /// Annotations the hook writes on ConfigMaps start with this; changes to
 /// them never count as a modification (see the binding's jqFilter).
 pub const STATUS_ANNOTATION_PREFIX: &str = "status.connect-operator.io/";

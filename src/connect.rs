@@ -18,7 +18,7 @@ use log::{debug, warn};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 
-use crate::connector::Connector;
+use crate::connector::{Connector, TargetState};
 
 /// Everything but the unreserved characters of RFC 3986 is encoded, so a
 /// name can never change the path.
@@ -278,6 +278,60 @@ impl Client {
         })
     }
 
+    /// `POST /connectors` with `initial_state`, so a paused or stopped
+    /// connector never runs (Kafka 3.7+). Workers that do not know the field
+    /// answer 500 "Unrecognized field": then it is created with `PUT` and
+    /// moved at once. A connector that appeared meanwhile is updated.
+    pub fn create(&self, connector: &Connector) -> Result<Applied, Failure> {
+        if connector.state == TargetState::Running {
+            return self.put_config(connector);
+        }
+        let body = serde_json::json!({
+            "name": connector.name,
+            "config": connector.config,
+            "initial_state": connector.state.initial_state(),
+        });
+        let created = self.retrying(&format!("create connector {}", connector.name), || {
+            match self.request("POST", "/connectors", Some(&body)) {
+                Ok(r) if r.status == 201 || r.status == 200 => Attempt::Done(true),
+                Ok(r)
+                    if (r.status == 500 && r.body.contains("Unrecognized field"))
+                        || r.status == 409 && r.body.contains("already exists") =>
+                {
+                    Attempt::Done(false)
+                }
+                Ok(r) => classify(&r),
+                Err(e) => Attempt::Fail(e, None),
+            }
+        })?;
+        if created {
+            return Ok(Applied::Created);
+        }
+        let applied = self.put_config(connector)?;
+        self.set_state(&connector.name, connector.state)?;
+        Ok(applied)
+    }
+
+    /// `PUT /connectors/{name}/pause`, `/resume` or `/stop`.
+    pub fn set_state(&self, name: &str, state: TargetState) -> Result<(), Failure> {
+        let path = format!("/connectors/{}/{}", encode(name), state.verb());
+        self.retrying(&format!("{} connector {name}", state.verb()), || self.expect_success("PUT", &path))
+    }
+
+    /// `POST /connectors/{name}/restart?includeTasks=true&onlyFailed=...`.
+    pub fn restart(&self, name: &str, only_failed: bool) -> Result<(), Failure> {
+        let path = format!("/connectors/{}/restart?includeTasks=true&onlyFailed={only_failed}", encode(name));
+        self.retrying(&format!("restart connector {name}"), || self.expect_success("POST", &path))
+    }
+
+    fn expect_success(&self, method: &str, path: &str) -> Attempt<()> {
+        match self.request(method, path, None) {
+            Ok(r) if (200..300).contains(&r.status) => Attempt::Done(()),
+            Ok(r) => classify(&r),
+            Err(e) => Attempt::Fail(e, None),
+        }
+    }
+
     /// `DELETE /connectors/{name}`; a 404 means it is already gone.
     pub fn delete(&self, name: &str) -> Result<Removed, Failure> {
         let path = format!("/connectors/{}", encode(name));
@@ -339,6 +393,9 @@ impl Client {
         let started = Instant::now();
         let result = match (method, body) {
             ("PUT", Some(body)) => self.with_auth(self.agent.put(&url)).send_json(body),
+            ("PUT", None) => self.with_auth(self.agent.put(&url)).send_empty(),
+            ("POST", Some(body)) => self.with_auth(self.agent.post(&url)).send_json(body),
+            ("POST", None) => self.with_auth(self.agent.post(&url)).send_empty(),
             ("DELETE", _) => self.with_auth(self.agent.delete(&url)).call(),
             _ => self.with_auth(self.agent.get(&url)).call(),
         };

@@ -2,10 +2,69 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The state a template asks for (`"state"` beside `name` and `config`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TargetState {
+    #[default]
+    Running,
+    Paused,
+    Stopped,
+}
+
+impl TargetState {
+    pub fn parse(text: &str) -> Result<TargetState, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "running" => Ok(TargetState::Running),
+            "paused" => Ok(TargetState::Paused),
+            "stopped" => Ok(TargetState::Stopped),
+            other => Err(format!("`state` is {other:?}; it must be \"running\", \"paused\" or \"stopped\"")),
+        }
+    }
+
+    /// The target state behind a connector state Connect reports: a FAILED,
+    /// UNASSIGNED or RESTARTING connector is meant to run.
+    pub fn of_live(state: &str) -> TargetState {
+        match state {
+            "PAUSED" => TargetState::Paused,
+            "STOPPED" => TargetState::Stopped,
+            _ => TargetState::Running,
+        }
+    }
+
+    /// The verb of the Connect endpoint that moves a connector here.
+    pub fn verb(self) -> &'static str {
+        match self {
+            TargetState::Running => "resume",
+            TargetState::Paused => "pause",
+            TargetState::Stopped => "stop",
+        }
+    }
+
+    /// What Connect calls it in `initial_state`.
+    pub fn initial_state(self) -> &'static str {
+        match self {
+            TargetState::Running => "RUNNING",
+            TargetState::Paused => "PAUSED",
+            TargetState::Stopped => "STOPPED",
+        }
+    }
+}
+
+impl std::fmt::Display for TargetState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TargetState::Running => "running",
+            TargetState::Paused => "paused",
+            TargetState::Stopped => "stopped",
+        })
+    }
+}
+
 /// A rendered connector, as it will be sent to Connect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connector {
     pub name: String,
+    pub state: TargetState,
     /// The full config, `name` included: exactly what `PUT .../config` sends
     /// and what Connect returns when nothing changed.
     pub config: BTreeMap<String, String>,

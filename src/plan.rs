@@ -4,9 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use std::time::{Duration, SystemTime};
+
 use crate::configmap::CmId;
 use crate::connect::Live;
-use crate::connector::Connector;
+use crate::connector::{Connector, TargetState};
+use crate::status::{self, CmStatus};
 
 /// One ConfigMap after rendering.
 #[derive(Debug, Clone)]
@@ -20,6 +23,18 @@ pub struct Declared {
     pub templates: Vec<(String, Result<Connector, String>)>,
     /// Connector names an earlier run recorded on the ConfigMap.
     pub recorded: BTreeSet<String>,
+    /// The status an earlier run recorded (restart attempts, handled requests).
+    pub previous: CmStatus,
+    /// The value of the restart-on-demand annotation, if set.
+    pub restart_request: Option<String>,
+}
+
+/// What the plan needs besides the declared and live state.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub now: SystemTime,
+    /// Automatic restarts of a failed connector before giving up; 0 turns them off.
+    pub auto_restart_max: u32,
 }
 
 impl Declared {
@@ -71,6 +86,24 @@ pub struct Step {
     pub origin: Origin,
     pub connector: String,
     pub action: Action,
+    /// Sent after the action, in order, by the same worker.
+    pub after: Vec<After>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum After {
+    /// Move the connector to its declared state (pause, resume or stop).
+    SetState(TargetState),
+    /// Restart the connector and its tasks.
+    Restart(Why),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// The restart annotation was set to this value.
+    Requested(String),
+    /// The connector or a task failed; this is attempt N.
+    Failed(u32),
 }
 
 #[derive(Debug, Clone)]
@@ -108,12 +141,16 @@ pub struct Problem {
 }
 
 impl Plan {
-    /// Whether carrying the plan out sends any write.
+    /// How many steps send anything.
     pub fn writes(&self) -> usize {
-        self.steps
-            .iter()
-            .filter(|s| matches!(s.action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. }))
-            .count()
+        self.steps.iter().filter(|s| s.sends()).count()
+    }
+}
+
+impl Step {
+    pub fn sends(&self) -> bool {
+        matches!(self.action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. })
+            || !self.after.is_empty()
     }
 }
 
@@ -126,7 +163,7 @@ pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
         .collect()
 }
 
-pub fn plan(declared: &[Declared], live: &Live) -> Plan {
+pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
     // Who declares each name, among ConfigMaps that still exist.
     let mut owners: BTreeMap<&str, Vec<Origin>> = BTreeMap::new();
     for d in declared.iter().filter(|d| !matches!(d.state, CmState::Deleted | CmState::Elsewhere(_))) {
@@ -171,7 +208,11 @@ pub fn plan(declared: &[Declared], live: &Live) -> Plan {
                 (CmState::Deleted, None) => remove(&connector.name, live, "its ConfigMap was deleted"),
                 (CmState::Invalid(_) | CmState::Elsewhere(_), None) => unreachable!("handled above"),
             };
-            plan.steps.push(Step { origin: here, connector: connector.name.clone(), action });
+            let after = match d.state {
+                CmState::Apply => after(d, connector, &action, live, policy),
+                _ => Vec::new(),
+            };
+            plan.steps.push(Step { origin: here, connector: connector.name.clone(), action, after });
         }
         for name in d.leftovers() {
             // Declared elsewhere now: that ConfigMap owns it.
@@ -183,7 +224,7 @@ pub fn plan(declared: &[Declared], live: &Live) -> Plan {
                 _ => "its ConfigMap no longer declares it",
             };
             let action = remove(name, live, reason);
-            plan.steps.push(Step { origin: origin(&d.id, None), connector: name.clone(), action });
+            plan.steps.push(Step { origin: origin(&d.id, None), connector: name.clone(), action, after: Vec::new() });
         }
     }
     plan
@@ -197,6 +238,42 @@ fn apply(connector: &Connector, live: &Live) -> Action {
             changed => Action::Update { connector: connector.clone(), changed },
         },
     }
+}
+
+/// What an applied connector needs besides its config: its declared state,
+/// a requested restart, or an automatic restart after a failure.
+fn after(d: &Declared, connector: &Connector, action: &Action, live: &Live, policy: &Policy) -> Vec<After> {
+    let mut after = Vec::new();
+    let Some(status) = live.status.get(&connector.name) else {
+        // New, or no status yet: a create carries its state; the rest waits for the next run.
+        return after;
+    };
+    if matches!(action, Action::Create(_)) {
+        return after;
+    }
+    if TargetState::of_live(&status.connector) != connector.state {
+        after.push(After::SetState(connector.state));
+    }
+    let requested = d.restart_request.as_ref().filter(|r| d.previous.restart_handled.as_ref() != Some(*r));
+    if let Some(request) = requested {
+        after.push(After::Restart(Why::Requested(request.clone())));
+    } else if connector.state == TargetState::Running && status::has_failed(status) {
+        let record = d.previous.connectors.get(&connector.name);
+        let attempts = record.map_or(0, |r| r.restarts);
+        let last = record.and_then(|r| r.last_restart_at.as_deref()).and_then(|t| humantime::parse_rfc3339(t).ok());
+        let due = last.is_none_or(|last| policy.now >= last + restart_backoff(attempts));
+        if attempts < policy.auto_restart_max && due {
+            after.push(After::Restart(Why::Failed(attempts + 1)));
+        }
+    }
+    after
+}
+
+/// The wait after `attempts` automatic restarts before the next one: 2, 6,
+/// 12, 20, 30, 42, 56 minutes, then an hour (as Strimzi does).
+pub fn restart_backoff(attempts: u32) -> Duration {
+    let minutes = u64::from(attempts) * (u64::from(attempts) + 1);
+    Duration::from_secs(60 * minutes.min(60))
 }
 
 fn remove(name: &str, live: &Live, reason: &'static str) -> Action {
@@ -226,8 +303,28 @@ impl fmt::Display for Origin {
     }
 }
 
+impl fmt::Display for After {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            After::SetState(state) => write!(f, "make it {state}"),
+            After::Restart(Why::Requested(value)) => write!(f, "restart it as requested ({value})"),
+            After::Restart(Why::Failed(n)) => write!(f, "restart it and its failed tasks (attempt {n})"),
+        }
+    }
+}
+
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.action_text(f)?;
+        for after in &self.after {
+            write!(f, ", then {after}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Step {
+    fn action_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (name, origin) = (&self.connector, &self.origin);
         match &self.action {
             Action::Create(_) => write!(f, "create connector {name} ({origin})"),
@@ -259,7 +356,7 @@ mod tests {
     fn connector(name: &str, pairs: &[(&str, &str)]) -> Connector {
         let mut config: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         config.insert("name".into(), name.into());
-        Connector { name: name.into(), config, secret_keys: BTreeSet::new() }
+        Connector { name: name.into(), state: TargetState::Running, config, secret_keys: BTreeSet::new() }
     }
 
     fn declared(cm: &str, state: CmState, act: bool, connectors: Vec<Connector>) -> Declared {
@@ -269,7 +366,13 @@ mod tests {
             act,
             templates: connectors.into_iter().enumerate().map(|(i, c)| (format!("k{i}"), Ok(c))).collect(),
             recorded: BTreeSet::new(),
+            previous: CmStatus::default(),
+            restart_request: None,
         }
+    }
+
+    fn plan(declared: &[Declared], live: &Live) -> Plan {
+        super::plan(declared, live, &Policy { now: SystemTime::now(), auto_restart_max: 10 })
     }
 
     fn live(connectors: &[Connector]) -> Live {
@@ -415,6 +518,76 @@ mod tests {
                 "ConfigMap ns/gone key k: undefined variable",
             ]
         );
+    }
+
+    fn with_status(mut live: Live, name: &str, connector: &str, tasks: &[&str]) -> Live {
+        let tasks = tasks.iter().map(|t| t.to_string()).collect();
+        live.status.insert(name.into(), crate::connect::Status { connector: connector.into(), tasks });
+        live
+    }
+
+    fn afters(d: &Declared, live: &Live, policy: &Policy) -> Vec<After> {
+        super::plan(std::slice::from_ref(d), live, policy).steps.into_iter().flat_map(|s| s.after).collect()
+    }
+
+    #[test]
+    fn declared_state_moves_the_connector() {
+        let policy = Policy { now: SystemTime::now(), auto_restart_max: 10 };
+        let mut paused = connector("a", &[]);
+        paused.state = TargetState::Paused;
+        let d = declared("cm", CmState::Apply, true, vec![paused.clone()]);
+        let running = with_status(live(&[paused.clone()]), "a", "RUNNING", &["RUNNING"]);
+        assert_eq!(afters(&d, &running, &policy), [After::SetState(TargetState::Paused)]);
+        let already = with_status(live(&[paused.clone()]), "a", "PAUSED", &["PAUSED"]);
+        assert!(afters(&d, &already, &policy).is_empty());
+        // A new connector is created in its state; nothing follows.
+        assert!(afters(&d, &Live::default(), &policy).is_empty());
+        let plain = declared("cm", CmState::Apply, true, vec![connector("a", &[])]);
+        let stopped = with_status(live(&[connector("a", &[])]), "a", "STOPPED", &[]);
+        assert_eq!(afters(&plain, &stopped, &policy), [After::SetState(TargetState::Running)]);
+    }
+
+    #[test]
+    fn a_restart_request_is_carried_out_once() {
+        let policy = Policy { now: SystemTime::now(), auto_restart_max: 10 };
+        let a = connector("a", &[]);
+        let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
+        d.restart_request = Some("2026-11-22".into());
+        let running = with_status(live(&[a]), "a", "RUNNING", &["RUNNING"]);
+        assert_eq!(afters(&d, &running, &policy), [After::Restart(Why::Requested("2026-11-22".into()))]);
+        d.previous.restart_handled = Some("2026-11-22".into());
+        assert!(afters(&d, &running, &policy).is_empty());
+    }
+
+    #[test]
+    fn failed_connectors_restart_with_backoff_up_to_the_limit() {
+        let now = SystemTime::now();
+        let policy = Policy { now, auto_restart_max: 3 };
+        let a = connector("a", &[]);
+        let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
+        let failed = with_status(live(&[a]), "a", "RUNNING", &["RUNNING", "FAILED"]);
+        assert_eq!(afters(&d, &failed, &policy), [After::Restart(Why::Failed(1))]);
+
+        let record = |restarts: u32, ago: Duration| crate::status::Record {
+            state: "RUNNING".into(),
+            restarts,
+            last_restart_at: Some(humantime::format_rfc3339_seconds(now - ago).to_string()),
+            ..Default::default()
+        };
+        // After one attempt the next waits two minutes.
+        d.previous.connectors.insert("a".into(), record(1, Duration::from_secs(60)));
+        assert!(afters(&d, &failed, &policy).is_empty());
+        d.previous.connectors.insert("a".into(), record(1, Duration::from_secs(121)));
+        assert_eq!(afters(&d, &failed, &policy), [After::Restart(Why::Failed(2))]);
+        // At the limit: no more.
+        d.previous.connectors.insert("a".into(), record(3, Duration::from_secs(86400)));
+        assert!(afters(&d, &failed, &policy).is_empty());
+        // Off.
+        d.previous.connectors.clear();
+        assert!(afters(&d, &failed, &Policy { now, auto_restart_max: 0 }).is_empty());
+        assert_eq!(restart_backoff(0), Duration::ZERO);
+        assert_eq!(restart_backoff(3), Duration::from_secs(12 * 60));
+        assert_eq!(restart_backoff(20), Duration::from_secs(3600));
     }
 
     #[test]

@@ -9,7 +9,8 @@ use crate::bindings::{Seen, Work};
 use crate::configmap::{ConfigMap, Intent};
 use crate::connect::{Applied, Client, Failure, Removed};
 use crate::connector::Connector;
-use crate::plan::{self, Action, CmState, Declared, Plan, Step};
+use crate::connector::TargetState;
+use crate::plan::{self, Action, After, CmState, Declared, Plan, Step, Why};
 use crate::redact::Scrubber;
 use crate::template::Renderer;
 
@@ -24,6 +25,8 @@ pub struct Report {
     pub failed: usize,
     /// Transient errors left at the end: the run fails so shell-operator retries.
     pub unfinished: usize,
+    /// State changes and restarts.
+    pub changed: usize,
 }
 
 impl Report {
@@ -47,8 +50,16 @@ pub fn declare(work: &Work, renderer: &Renderer) -> Vec<Declared> {
                     cm.check_destination().map_or_else(|e| CmState::Elsewhere(format!("{e:#}")), |_| CmState::Deleted)
                 }
             };
-            let recorded = crate::status::recorded_names(&seen.configmap().annotations);
-            Declared { id: id.clone(), state, act: work.touched.contains(id), templates, recorded }
+            let annotations = &seen.configmap().annotations;
+            Declared {
+                id: id.clone(),
+                state,
+                act: work.touched.contains(id),
+                templates,
+                recorded: crate::status::recorded_names(annotations),
+                previous: crate::status::CmStatus::recorded(annotations),
+                restart_request: annotations.get(crate::configmap::RESTART_ANNOTATION).cloned(),
+            }
         })
         .collect()
 }
@@ -87,14 +98,36 @@ pub fn render_configmaps(configmaps: &[&ConfigMap], renderer: &Renderer) -> Vec<
 /// What became of one step of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepResult {
-    /// Not a write, or a dry run.
+    /// Nothing to send, or a dry run.
     NotSent,
-    Done(Done),
-    /// The message is scrubbed of secrets.
-    Failed {
-        permanent: bool,
-        message: String,
-    },
+    /// Everything was sent; what happened, in order.
+    Done(Vec<Done>),
+    /// What succeeded before the failure, and the failure, scrubbed of secrets.
+    Failed { done: Vec<Done>, permanent: bool, message: String },
+}
+
+impl StepResult {
+    pub fn done(&self) -> &[Done] {
+        match self {
+            StepResult::Done(done) | StepResult::Failed { done, .. } => done,
+            StepResult::NotSent => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    Applied(Applied),
+    Removed(Removed),
+    Moved(TargetState),
+    Restarted(Why),
+}
+
+/// How a run behaves, from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub dry_run: bool,
+    pub auto_restart_max: u32,
 }
 
 /// Carries the plan out: writes in parallel, bounded by the client's
@@ -107,32 +140,38 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, dry_run: bool)
         error!("{}", scrubber.scrub(&problem.to_string()));
         report.failed += 1;
     }
-    let writes: Vec<usize> = (0..plan.steps.len()).filter(|&i| is_write(&plan.steps[i].action)).collect();
-    for step in plan.steps.iter().filter(|s| !is_write(&s.action)) {
+    let sends: Vec<usize> = (0..plan.steps.len()).filter(|&i| plan.steps[i].sends()).collect();
+    for step in plan.steps.iter().filter(|s| !s.sends()) {
         info!("{step}");
         report.unchanged += usize::from(matches!(step.action, Action::Unchanged));
     }
     if dry_run {
-        for &i in &writes {
+        for &i in &sends {
             info!("dry run: would {}", plan.steps[i]);
         }
         info!("dry run: {} writes planned, none sent", plan.writes());
         return (report, results);
     }
-    let outcomes = crate::parallel::map(&writes, client.concurrency(), |&i| write(&plan.steps[i], client));
-    for (&i, outcome) in writes.iter().zip(outcomes) {
+    let outcomes = crate::parallel::map(&sends, client.concurrency(), |&i| send(&plan.steps[i], client));
+    for (&i, (done, failure)) in sends.iter().zip(outcomes) {
         let step = &plan.steps[i];
-        results[i] = match outcome {
-            Ok(done) => {
-                info!("{}", describe(step, done));
-                match done {
-                    Done::Applied(Applied::Created) => report.created += 1,
-                    Done::Applied(_) => report.updated += 1,
-                    Done::Removed(_) => report.deleted += 1,
-                }
-                StepResult::Done(done)
+        for d in &done {
+            info!("{}", describe(step, d));
+            match d {
+                Done::Applied(Applied::Created) => report.created += 1,
+                Done::Applied(_) => report.updated += 1,
+                Done::Removed(_) => report.deleted += 1,
+                Done::Moved(_) | Done::Restarted(_) => report.changed += 1,
             }
-            Err(failure) => {
+        }
+        if matches!(step.action, Action::Unchanged)
+            && done.iter().all(|d| matches!(d, Done::Moved(_) | Done::Restarted(_)))
+        {
+            report.unchanged += 1;
+        }
+        results[i] = match failure {
+            None => StepResult::Done(done),
+            Some(failure) => {
                 let secrets = match &step.action {
                     Action::Create(c) | Action::Update { connector: c, .. } => c.secret_values().collect(),
                     _ => Vec::new(),
@@ -146,33 +185,40 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, dry_run: bool)
                     warn!("could not {step}, will retry: {message}");
                     report.unfinished += 1;
                 }
-                StepResult::Failed { permanent, message }
+                StepResult::Failed { done, permanent, message }
             }
         };
     }
     (report, results)
 }
 
-fn is_write(action: &Action) -> bool {
-    matches!(action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Done {
-    Applied(Applied),
-    Removed(Removed),
-}
-
-fn write(step: &Step, client: &Client) -> Result<Done, Failure> {
-    match &step.action {
-        Action::Create(c) | Action::Update { connector: c, .. } => client.put_config(c).map(Done::Applied),
-        Action::Delete { .. } => client.delete(&step.connector).map(Done::Removed),
-        _ => unreachable!("only writes are sent"),
+/// Sends a step's action and then its follow-ups, stopping at the first failure.
+fn send(step: &Step, client: &Client) -> (Vec<Done>, Option<Failure>) {
+    let mut done = Vec::new();
+    let first = match &step.action {
+        Action::Create(c) => Some(client.create(c).map(Done::Applied)),
+        Action::Update { connector, .. } => Some(client.put_config(connector).map(Done::Applied)),
+        Action::Delete { .. } => Some(client.delete(&step.connector).map(Done::Removed)),
+        _ => None,
+    };
+    let afters = step.after.iter().map(|after| match after {
+        After::SetState(state) => client.set_state(&step.connector, *state).map(|()| Done::Moved(*state)),
+        After::Restart(why) => {
+            let only_failed = matches!(why, Why::Failed(_));
+            client.restart(&step.connector, only_failed).map(|()| Done::Restarted(why.clone()))
+        }
+    });
+    for result in first.into_iter().chain(afters) {
+        match result {
+            Ok(d) => done.push(d),
+            Err(failure) => return (done, Some(failure)),
+        }
     }
+    (done, None)
 }
 
-/// The log line for a write that succeeded.
-fn describe(step: &Step, done: Done) -> String {
+/// The log line for something that succeeded.
+fn describe(step: &Step, done: &Done) -> String {
     let (name, origin) = (&step.connector, &step.origin);
     let changed = match &step.action {
         Action::Update { changed, .. } => format!(": changed {}", changed.join(", ")),
@@ -190,11 +236,18 @@ fn describe(step: &Step, done: Done) -> String {
         }
         Done::Removed(Removed::Deleted) => format!("deleted connector {name} ({origin}: {reason})"),
         Done::Removed(Removed::AlreadyGone) => format!("connector {name} was already gone ({origin}: {reason})"),
+        Done::Moved(state) => format!("connector {name} is now {state} ({origin})"),
+        Done::Restarted(Why::Requested(value)) => {
+            format!("restarted connector {name} and its tasks as requested ({origin}, restart={value})")
+        }
+        Done::Restarted(Why::Failed(n)) => {
+            format!("restarted connector {name} and its failed tasks ({origin}, automatic attempt {n})")
+        }
     }
 }
 
 /// The whole hook run after the binding contexts are read.
-pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubber, dry_run: bool) -> Report {
+pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubber, options: Options) -> Report {
     let started = Instant::now();
     for problem in &work.problems {
         error!("{problem}");
@@ -217,12 +270,15 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
             }
         }
     };
-    let plan = plan::plan(&declared, &live);
-    let (mut report, results) = execute(&plan, client, scrubber, dry_run);
+    let policy = plan::Policy { now: std::time::SystemTime::now(), auto_restart_max: options.auto_restart_max };
+    let plan = plan::plan(&declared, &live, &policy);
+    let (mut report, results) = execute(&plan, client, scrubber, options.dry_run);
     report.failed += work.problems.len();
-    if report.success() && !dry_run {
+    if report.success() && !options.dry_run {
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-        let run = crate::report::Run { work, declared: &declared, plan: &plan, results: &results, live: &live, now };
+        let (declared, auto_restart_max) = (&declared, options.auto_restart_max);
+        let run =
+            crate::report::Run { work, declared, plan: &plan, results: &results, live: &live, now, auto_restart_max };
         if let Err(e) = crate::report::output(&run).write() {
             // shell-operator would lose the status: fail so the run is retried.
             error!("{e:#}");
@@ -230,13 +286,14 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
         }
     }
     info!(
-        "run finished in {:?} (templates {:?}, {} Connect requests): {} created, {} updated, {} deleted, {} unchanged, {} failed, {} to retry",
+        "run finished in {:?} (templates {:?}, {} Connect requests): {} created, {} updated, {} deleted, {} paused/resumed/stopped/restarted, {} unchanged, {} failed, {} to retry",
         started.elapsed(),
         rendered,
         client.requests_sent(),
         report.created,
         report.updated,
         report.deleted,
+        report.changed,
         report.unchanged,
         report.failed,
         report.unfinished

@@ -15,7 +15,8 @@ use serde_json::{json, Value};
 use crate::bindings::Work;
 use crate::configmap::{CmId, ConfigMap};
 use crate::connect::{Applied, Live, Removed};
-use crate::plan::{Action, CmState, Declared, Plan, Step};
+use crate::connector::TargetState;
+use crate::plan::{Action, CmState, Declared, Plan, Step, Why};
 use crate::reconcile::{Done, StepResult};
 use crate::status::{self, CmStatus, Record};
 
@@ -32,6 +33,7 @@ pub struct Run<'a> {
     pub live: &'a Live,
     /// RFC 3339, the time written as `appliedAt` and on Events.
     pub now: String,
+    pub auto_restart_max: u32,
 }
 
 /// The operations and metrics of one run, as shell-operator reads them.
@@ -112,6 +114,7 @@ fn configmap_status(run: &Run, d: &Declared, previous: &CmStatus) -> (CmStatus, 
                         tasks: live.and_then(status::tasks_summary),
                         applied_at: previous.connectors.get(name).and_then(|r| r.applied_at.clone()),
                         error: Some(problem.message.clone()),
+                        ..Record::default()
                     },
                 );
             }
@@ -128,32 +131,50 @@ fn configmap_status(run: &Run, d: &Declared, previous: &CmStatus) -> (CmStatus, 
 
 fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, before: Option<&Record>) -> Record {
     let live = run.live.status.get(&step.connector);
-    let live_state = live.map(|s| s.connector.clone());
-    let applied_at = before.and_then(|r| r.applied_at.clone());
-    let base = Record {
+    let mut record = Record {
         key: key.to_string(),
-        state: live_state.clone().unwrap_or_else(|| "ABSENT".into()),
+        state: live.map_or("ABSENT".into(), |s| s.connector.clone()),
         tasks: live.and_then(status::tasks_summary),
-        applied_at: applied_at.clone(),
+        applied_at: before.and_then(|r| r.applied_at.clone()),
         error: None,
+        restarts: before.map_or(0, |r| r.restarts),
+        last_restart_at: before.and_then(|r| r.last_restart_at.clone()),
     };
-    match (&step.action, result) {
-        (_, StepResult::Failed { message, .. }) => Record { error: Some(message.clone()), ..base },
-        (Action::Create(_), StepResult::Done(_)) => {
-            Record { state: "PENDING".into(), tasks: None, applied_at: Some(run.now.clone()), ..base }
-        }
-        (Action::Update { .. }, StepResult::Done(_)) => {
-            Record { state: live_state.unwrap_or_else(|| "PENDING".into()), applied_at: Some(run.now.clone()), ..base }
-        }
-        (Action::Delete { .. } | Action::Absent, _) if d.state == CmState::Remove => {
-            Record { state: "DISABLED".into(), tasks: None, ..base }
-        }
-        // A dry run keeps what was recorded.
-        (Action::Create(_) | Action::Update { .. }, StepResult::NotSent) => {
-            Record { error: before.and_then(|r| r.error.clone()), ..base }
-        }
-        _ => base,
+    // The count of automatic restarts starts again once it runs healthy.
+    if live.is_some_and(|s| !status::has_failed(s)) {
+        (record.restarts, record.last_restart_at) = (0, None);
     }
+    for done in result.done() {
+        match (done, &step.action) {
+            (Done::Applied(Applied::Created), Action::Create(c)) => {
+                record.state =
+                    if c.state == TargetState::Running { "PENDING".into() } else { c.state.initial_state().into() };
+                record.tasks = None;
+                record.applied_at = Some(run.now.clone());
+            }
+            (Done::Applied(_), _) => {
+                if live.is_none() {
+                    record.state = "PENDING".into();
+                }
+                record.applied_at = Some(run.now.clone());
+            }
+            (Done::Moved(state), _) => record.state = state.initial_state().into(),
+            (Done::Restarted(why), _) => {
+                record.state = "RESTARTING".into();
+                if let Why::Failed(n) = why {
+                    (record.restarts, record.last_restart_at) = (*n, Some(run.now.clone()));
+                }
+            }
+            (Done::Removed(_), _) => {}
+        }
+    }
+    if let StepResult::Failed { message, .. } = result {
+        record.error = Some(message.clone());
+    }
+    if d.state == CmState::Remove && matches!(step.action, Action::Delete { .. } | Action::Absent) {
+        (record.state, record.tasks) = ("DISABLED".into(), None);
+    }
+    record
 }
 
 fn steps_of<'a>(run: &'a Run, id: &'a CmId) -> impl Iterator<Item = (&'a Step, &'a StepResult)> {
@@ -170,33 +191,61 @@ fn events(run: &Run, d: &Declared, cm: &ConfigMap, previous: &CmStatus, patches:
     for (step, result) in steps_of(run, &d.id) {
         let name = &step.connector;
         let before = previous.connectors.get(name);
-        match (result, &step.action) {
-            (StepResult::Done(Done::Applied(Applied::Created)), _) => {
-                emit("Normal", "ConnectorCreated", format!("created connector {name}"), false)
-            }
-            (StepResult::Done(Done::Applied(_)), Action::Update { changed, .. }) => emit(
-                "Normal",
-                "ConnectorUpdated",
-                format!("updated connector {name}: changed {}", changed.join(", ")),
-                false,
-            ),
-            (StepResult::Done(Done::Removed(Removed::Deleted)), Action::Delete { reason }) => {
-                emit("Normal", "ConnectorDeleted", format!("deleted connector {name}: {reason}"), false)
-            }
-            (StepResult::Failed { permanent: true, message }, _)
-                if before.and_then(|r| r.error.as_ref()) != Some(message) =>
-            {
-                emit("Warning", "ApplyFailed", format!("failed to apply connector {name}: {message}"), true)
-            }
-            _ => {}
+        for done in result.done() {
+            let (kind, reason, message) = match (done, &step.action) {
+                (Done::Applied(Applied::Created), _) => {
+                    ("Normal", "ConnectorCreated", format!("created connector {name}"))
+                }
+                (Done::Applied(_), Action::Update { changed, .. }) => {
+                    ("Normal", "ConnectorUpdated", format!("updated connector {name}: changed {}", changed.join(", ")))
+                }
+                (Done::Removed(Removed::Deleted), Action::Delete { reason }) => {
+                    ("Normal", "ConnectorDeleted", format!("deleted connector {name}: {reason}"))
+                }
+                (Done::Moved(state), _) => {
+                    let reason = match state {
+                        TargetState::Running => "ConnectorResumed",
+                        TargetState::Paused => "ConnectorPaused",
+                        TargetState::Stopped => "ConnectorStopped",
+                    };
+                    ("Normal", reason, format!("connector {name} is now {state}"))
+                }
+                (Done::Restarted(Why::Requested(value)), _) => (
+                    "Normal",
+                    "ConnectorRestarted",
+                    format!("restarted connector {name} and its tasks as requested (restart={value})"),
+                ),
+                (Done::Restarted(Why::Failed(n)), _) => (
+                    "Normal",
+                    "ConnectorRestarted",
+                    format!(
+                        "restarted connector {name} and its failed tasks (automatic attempt {n} of {})",
+                        run.auto_restart_max
+                    ),
+                ),
+                _ => continue,
+            };
+            emit(kind, reason, message, false);
         }
-        if let Some(live) = run.live.status.get(name).filter(|s| status::has_failed(s)) {
-            let was_failed =
-                before.is_some_and(|r| r.state == "FAILED" || r.tasks.as_ref().is_some_and(|t| t.contains("FAILED")));
-            if !was_failed {
-                let tasks = status::tasks_summary(live).map(|t| format!(", {t}")).unwrap_or_default();
-                emit("Warning", "TaskFailed", format!("connector {name} is {}{tasks}", live.connector), true);
+        if let StepResult::Failed { permanent: true, message, .. } = result {
+            if before.and_then(|r| r.error.as_ref()) != Some(message) {
+                emit("Warning", "ApplyFailed", format!("failed to apply connector {name}: {message}"), true);
             }
+        }
+        let Some(live) = run.live.status.get(name).filter(|s| status::has_failed(s)) else { continue };
+        let was_failed =
+            before.is_some_and(|r| r.state == "FAILED" || r.tasks.as_ref().is_some_and(|t| t.contains("FAILED")));
+        if !was_failed {
+            let tasks = status::tasks_summary(live).map(|t| format!(", {t}")).unwrap_or_default();
+            emit("Warning", "TaskFailed", format!("connector {name} is {}{tasks}", live.connector), true);
+        }
+        let attempts = before.map_or(0, |r| r.restarts);
+        if run.auto_restart_max > 0 && attempts >= run.auto_restart_max {
+            let message = format!(
+                "connector {name} still fails after {attempts} automatic restarts; no more until it runs healthy \
+                 (restart it with the connect-operator.io/restart annotation)"
+            );
+            emit("Warning", "RestartsExhausted", message, true);
         }
     }
     for problem in run.plan.problems.iter().filter(|p| p.origin.configmap == d.id) {
@@ -288,9 +337,11 @@ fn metrics(run: &Run) -> Vec<Value> {
     for (state, n) in tasks {
         set("connect_operator_tasks", n, json!({"state": state}));
     }
-    let done = |f: fn(&Done) -> bool| run.results.iter().filter(|r| matches!(r, StepResult::Done(d) if f(d))).count();
+    let done = |f: fn(&Done) -> bool| run.results.iter().flat_map(StepResult::done).filter(|d| f(d)).count();
     set("connect_operator_run_applied", done(|d| matches!(d, Done::Applied(_))), json!({}));
-    set("connect_operator_run_deleted", done(|d| matches!(d, Done::Removed(_))), json!({}));
+    set("connect_operator_run_deleted", done(|d| matches!(d, Done::Removed(Removed::Deleted))), json!({}));
+    set("connect_operator_run_restarted", done(|d| matches!(d, Done::Restarted(_))), json!({}));
+    set("connect_operator_run_state_changes", done(|d| matches!(d, Done::Moved(_))), json!({}));
     let failed = run.results.iter().filter(|r| matches!(r, StepResult::Failed { .. })).count();
     set("connect_operator_run_failed", failed + run.plan.problems.len(), json!({}));
     let template_errors = run.declared.iter().flat_map(|d| &d.templates).filter(|(_, r)| r.is_err()).count();

@@ -27,6 +27,10 @@ pub struct CmStatus {
     /// Data key (or `labels`) to the error that kept it from being applied.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub errors: BTreeMap<String, String>,
+    /// The value of the restart annotation last acted on, so a request is
+    /// carried out once.
+    #[serde(default, rename = "restartHandled", skip_serializing_if = "Option::is_none")]
+    pub restart_handled: Option<String>,
 }
 
 /// One connector's line in the status.
@@ -48,6 +52,16 @@ pub struct Record {
     /// The last error applying it, secrets scrubbed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Automatic restarts since it last ran healthy.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restarts: u32,
+    /// When the last automatic restart was sent (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_restart_at: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl CmStatus {

@@ -19,7 +19,7 @@ use jaq_core::load::{self, lex, parse, Arena, File, Loader};
 use jaq_core::{compile, data::JustLut, Compiler, Ctx, Filter, Vars};
 use jaq_json::Val;
 
-use crate::connector::{self, Connector};
+use crate::connector::{self, Connector, TargetState};
 use crate::properties::Variables;
 use crate::redact::Scrubber;
 
@@ -54,6 +54,7 @@ struct Rendered {
 
 struct Output {
     name: String,
+    state: Option<String>,
     config: BTreeMap<String, String>,
 }
 
@@ -337,15 +338,20 @@ fn to_output(value: &Val) -> Result<Output, String> {
         return Err(format!("the template must yield an object with `name` and `config`, not {}", kind(value)));
     };
     let mut name = None;
+    let mut state = None;
     let mut config = None;
     for (k, v) in obj.iter() {
         match (text(k).as_deref(), v) {
             (Some("name"), Val::TStr(b)) => name = Some(String::from_utf8_lossy(b).into_owned()),
             (Some("name"), v) => return Err(format!("`name` must be a string, not {}", kind(v))),
+            (Some("state"), Val::TStr(b)) => state = Some(String::from_utf8_lossy(b).into_owned()),
+            (Some("state"), v) => return Err(format!("`state` must be a string, not {}", kind(v))),
             (Some("config"), Val::Obj(c)) => config = Some(c),
             (Some("config"), v) => return Err(format!("`config` must be an object, not {}", kind(v))),
             (Some(other), _) => {
-                return Err(format!("unexpected key `{other}`; a template yields only `name` and `config`"))
+                return Err(format!(
+                    "unexpected key `{other}`; a template yields `name`, `config` and optionally `state`"
+                ))
             }
             (None, _) => return Err("object keys must be strings".into()),
         }
@@ -369,7 +375,7 @@ fn to_output(value: &Val) -> Result<Output, String> {
         };
         out.insert(key, value);
     }
-    Ok(Output { name, config: out })
+    Ok(Output { name, state, config: out })
 }
 
 fn text(v: &Val) -> Option<String> {
@@ -391,8 +397,9 @@ fn kind(v: &Val) -> &'static str {
 }
 
 fn into_connector(r: Rendered) -> Result<Connector, String> {
-    let Output { name, mut config } = r.real;
+    let Output { name, state, mut config } = r.real;
     connector::check_name(&name)?;
+    let state = state.as_deref().map_or(Ok(TargetState::Running), TargetState::parse)?;
     match config.get("name") {
         Some(n) if *n != name => {
             return Err(format!("config.name {n:?} differs from name {name:?}; Connect would reject it"))
@@ -409,7 +416,7 @@ fn into_connector(r: Rendered) -> Result<Connector, String> {
         })
         .map(|(k, _)| k.clone())
         .collect::<BTreeSet<_>>();
-    Ok(Connector { name, config, secret_keys })
+    Ok(Connector { name, state, config, secret_keys })
 }
 
 fn undefined_message(found: &str, u: compile::Undefined, known: &[&str]) -> String {
@@ -635,6 +642,15 @@ mod tests {
         let e = render(r#"{"name": "c", "config": {"x": (env.DB_PASSWORD | tonumber)}}"#).unwrap_err();
         assert!(!e.contains("GoKafka"), "{e}");
         assert!(e.contains("[redacted]"), "{e}");
+    }
+
+    #[test]
+    fn state_is_optional_and_checked() {
+        assert_eq!(render(r#"{"name": "c", "config": {}}"#).unwrap().state, TargetState::Running);
+        assert_eq!(render(r#"{"name": "c", "state": "paused", "config": {}}"#).unwrap().state, TargetState::Paused);
+        assert_eq!(render(r#"{"name": "c", "state": "STOPPED", "config": {}}"#).unwrap().state, TargetState::Stopped);
+        let e = render(r#"{"name": "c", "state": "asleep", "config": {}}"#).unwrap_err();
+        assert!(e.contains("\"asleep\""), "{e}");
     }
 
     #[test]
