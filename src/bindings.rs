@@ -42,6 +42,8 @@ pub struct Work {
     pub full: bool,
     /// ConfigMaps named by an Event context (not only by a resync).
     pub evented: BTreeSet<CmId>,
+    /// The operator's own state ConfigMap, from the `state` snapshot.
+    pub state: Option<ConfigMap>,
 }
 
 pub fn read(path: &std::path::Path) -> Result<Work> {
@@ -72,7 +74,12 @@ fn handle(work: &mut Work, i: usize, context: &Value) {
     // Snapshots are taken when the run starts, so they are the newest view;
     // an event in the same context is older and only marks what to act on.
     if let Some(snapshots) = context.get("snapshots").and_then(Value::as_object) {
-        for items in snapshots.values() {
+        for (name, items) in snapshots {
+            if name == crate::ownership::STATE_BINDING {
+                let first = items.as_array().and_then(|i| i.first()).and_then(|i| i.get("object"));
+                work.state = first.and_then(|o| ConfigMap::from_json(o).ok());
+                continue;
+            }
             for cm in objects(work, items, &format!("context {i} ({binding}) snapshot")) {
                 work.seen.insert(cm.id.clone(), Seen::Present(cm));
             }

@@ -65,6 +65,11 @@ struct HookArgs {
     #[arg(long, env = "AUTO_RESTART_MAX", default_value_t = 10)]
     auto_restart_max: u32,
 
+    /// Connectors no ConfigMap declares: off (list them at each resync), owned
+    /// (delete those this operator applied), all (delete them all)
+    #[arg(long, env = "PRUNE", default_value = "off", value_parser = crate::ownership::Prune::parse)]
+    prune: crate::ownership::Prune,
+
     /// Namespaces to watch, comma-separated (for --config; empty = all)
     #[arg(long, env = "WATCH_NAMESPACES", value_name = "NS,...")]
     watch_namespaces: Option<String>,
@@ -148,7 +153,9 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     if cli.config {
-        let config = crate::hook_config::config(cli.hook.watch_namespaces.as_deref(), &cli.hook.resync_schedule)?;
+        let namespace = crate::ownership::namespace();
+        let config =
+            crate::hook_config::config(cli.hook.watch_namespaces.as_deref(), &cli.hook.resync_schedule, &namespace)?;
         print!("{}", serde_yaml_ng::to_string(&config)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -169,7 +176,12 @@ fn hook(path: &Path, cli: &Cli) -> Result<ExitCode> {
     let scrubber = Scrubber::new(variables.secret_values());
     let renderer = Renderer::new(variables, cli.templates.template_timeout);
     let client = Client::new(&connect_settings(&cli.connect)?)?;
-    let options = reconcile::Options { dry_run: cli.hook.dry_run, auto_restart_max: cli.hook.auto_restart_max };
+    let options = reconcile::Options {
+        dry_run: cli.hook.dry_run,
+        auto_restart_max: cli.hook.auto_restart_max,
+        prune: cli.hook.prune,
+        namespace: crate::ownership::namespace(),
+    };
     let report = reconcile::run(&work, &renderer, &client, &scrubber, options);
     Ok(if report.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -4,6 +4,7 @@ use anyhow::{bail, Result};
 use serde_json::{json, Value};
 
 use crate::configmap::{SELECTOR_LABEL, SELECTOR_VALUE, STATUS_ANNOTATION_PREFIX};
+use crate::ownership::{STATE_BINDING, STATE_CONFIGMAP};
 
 /// Name of the ConfigMap binding; also the key of its snapshot.
 pub const KUBERNETES_BINDING: &str = "connectors";
@@ -20,8 +21,9 @@ fn jq_filter() -> String {
 }
 
 /// `namespaces`: comma-separated, empty for all. `schedule`: a crontab, or
-/// `off` for no periodic resync.
-pub fn config(namespaces: Option<&str>, schedule: &str) -> Result<Value> {
+/// `off` for no periodic resync. `own_namespace`: where the operator's state
+/// ConfigMap lives.
+pub fn config(namespaces: Option<&str>, schedule: &str, own_namespace: &str) -> Result<Value> {
     let mut binding = json!({
         "name": KUBERNETES_BINDING,
         "apiVersion": "v1",
@@ -29,20 +31,30 @@ pub fn config(namespaces: Option<&str>, schedule: &str) -> Result<Value> {
         "executeHookOnEvent": ["Added", "Modified", "Deleted"],
         "labelSelector": {"matchLabels": {SELECTOR_LABEL: SELECTOR_VALUE}},
         "jqFilter": jq_filter(),
-        "includeSnapshotsFrom": [KUBERNETES_BINDING],
+        "includeSnapshotsFrom": [KUBERNETES_BINDING, STATE_BINDING],
+    });
+    // Snapshot only: the record of owned connectors, for PRUNE=owned.
+    let state = json!({
+        "name": STATE_BINDING,
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "executeHookOnEvent": [],
+        "executeHookOnSynchronization": false,
+        "nameSelector": {"matchNames": [STATE_CONFIGMAP]},
+        "namespace": {"nameSelector": {"matchNames": [own_namespace]}},
     });
     let names: Vec<&str> = namespaces.unwrap_or("").split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
     if !names.is_empty() {
         binding["namespace"] = json!({"nameSelector": {"matchNames": names}});
     }
-    let mut config = json!({"configVersion": "v1", "kubernetes": [binding]});
+    let mut config = json!({"configVersion": "v1", "kubernetes": [binding, state]});
     let schedule = schedule.trim();
     if !schedule.eq_ignore_ascii_case("off") {
         check_crontab(schedule)?;
         config["schedule"] = json!([{
             "name": SCHEDULE_BINDING,
             "crontab": schedule,
-            "includeSnapshotsFrom": [KUBERNETES_BINDING],
+            "includeSnapshotsFrom": [KUBERNETES_BINDING, STATE_BINDING],
         }]);
     }
     Ok(config)
@@ -69,14 +81,14 @@ mod tests {
 
     #[test]
     fn namespaces_and_schedule() {
-        let c = config(Some(" a, b ,"), "*/10 * * * *").unwrap();
+        let c = config(Some(" a, b ,"), "*/10 * * * *", "ops").unwrap();
         assert_eq!(c["kubernetes"][0]["namespace"], json!({"nameSelector": {"matchNames": ["a", "b"]}}));
         assert_eq!(c["schedule"][0]["crontab"], "*/10 * * * *");
-        let c = config(Some(""), "off").unwrap();
+        let c = config(Some(""), "off", "ops").unwrap();
         assert!(c.get("schedule").is_none());
         assert!(c["kubernetes"][0].get("namespace").is_none());
-        assert!(config(None, "@every 1h").is_ok());
-        assert!(config(None, "TZ=Europe/Paris 0 * * * *").is_ok());
-        assert!(config(None, "every five minutes please").is_err());
+        assert!(config(None, "@every 1h", "ops").is_ok());
+        assert!(config(None, "TZ=Europe/Paris 0 * * * *", "ops").is_ok());
+        assert!(config(None, "every five minutes please", "ops").is_err());
     }
 }

@@ -8,6 +8,7 @@ mod connect;
 mod connector;
 mod hook_config;
 mod logging;
+mod ownership;
 mod parallel;
 mod plan;
 mod properties;

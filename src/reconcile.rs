@@ -9,7 +9,11 @@ use crate::bindings::{Seen, Work};
 use crate::configmap::{ConfigMap, Intent};
 use crate::connect::{Applied, Client, Failure, Removed};
 use crate::connector::Connector;
+use std::collections::BTreeSet;
+
+use crate::connect::Live;
 use crate::connector::TargetState;
+use crate::ownership::{self, Prune};
 use crate::plan::{self, Action, After, CmState, Declared, Plan, Step, Why};
 use crate::redact::Scrubber;
 use crate::template::Renderer;
@@ -124,10 +128,13 @@ pub enum Done {
 }
 
 /// How a run behaves, from the settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     pub dry_run: bool,
     pub auto_restart_max: u32,
+    pub prune: Prune,
+    /// The operator's namespace, where its state ConfigMap lives.
+    pub namespace: String,
 }
 
 /// Carries the plan out: writes in parallel, bounded by the client's
@@ -246,6 +253,31 @@ fn describe(step: &Step, done: &Done) -> String {
     }
 }
 
+/// Adds to the plan the deletes `PRUNE` asks for, or says what is left alone.
+fn prune(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, options: &Options, plan: &mut Plan) {
+    let undeclared = ownership::undeclared(declared, live);
+    if undeclared.is_empty() {
+        return;
+    }
+    if options.prune == Prune::Off {
+        let names: Vec<&str> = undeclared.iter().map(String::as_str).collect();
+        info!(
+            "connectors no ConfigMap declares, left alone (PRUNE=owned or PRUNE=all deletes them): {}",
+            names.join(", ")
+        );
+        return;
+    }
+    let anything_declared = declared
+        .iter()
+        .filter(|d| !matches!(d.state, CmState::Deleted | CmState::Elsewhere(_)))
+        .any(|d| !d.names().is_empty() || !d.recorded.is_empty());
+    let origin = ownership::origin(&options.namespace);
+    match ownership::prune(options.prune, &undeclared, owned, anything_declared, &origin) {
+        Ok(steps) => plan.steps.extend(steps),
+        Err(problem) => plan.problems.push(problem),
+    }
+}
+
 /// The whole hook run after the binding contexts are read.
 pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubber, options: Options) -> Report {
     let started = Instant::now();
@@ -258,7 +290,8 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
     if !declared.iter().any(|d| d.act) {
         info!("nothing to reconcile in this run");
     }
-    let live = if wanted.is_empty() {
+    // A full run reads Connect even when nothing is declared, to find what to prune.
+    let live = if wanted.is_empty() && !work.full {
         // Errors only: no need to ask Connect anything.
         Default::default()
     } else {
@@ -271,7 +304,12 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
         }
     };
     let policy = plan::Policy { now: std::time::SystemTime::now(), auto_restart_max: options.auto_restart_max };
-    let plan = plan::plan(&declared, &live, &policy);
+    let options = &options;
+    let mut plan = plan::plan(&declared, &live, &policy);
+    let owned = ownership::owned(work.state.as_ref());
+    if work.full {
+        prune(&declared, &live, &owned, &options, &mut plan);
+    }
     let (mut report, results) = execute(&plan, client, scrubber, options.dry_run);
     report.failed += work.problems.len();
     if report.success() && !options.dry_run {
@@ -279,7 +317,9 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
         let (declared, auto_restart_max) = (&declared, options.auto_restart_max);
         let run =
             crate::report::Run { work, declared, plan: &plan, results: &results, live: &live, now, auto_restart_max };
-        if let Err(e) = crate::report::output(&run).write() {
+        let mut output = crate::report::output(&run);
+        output.patches.extend(ownership::record(&owned, &plan, &results, &options.namespace));
+        if let Err(e) = output.write() {
             // shell-operator would lose the status: fail so the run is retried.
             error!("{e:#}");
             report.unfinished += 1;

@@ -13,6 +13,7 @@ fn config(env: &[(&str, &str)]) -> Output {
         // Neither Connect nor the properties directory exist: --config must not care.
         .env("CONNECT_URL", "http://127.0.0.1:9")
         .env("CONNECT_OPERATOR_CONFIG_DIR", "/nonexistent")
+        .env("OPERATOR_NAMESPACE", "ops")
         .envs(env.iter().copied())
         .output()
         .unwrap()
@@ -49,7 +50,7 @@ fn every_variant_validates_against_the_shell_operator_schema() {
         for binding in
             config["kubernetes"].as_array().unwrap().iter().chain(config["schedule"].as_array().into_iter().flatten())
         {
-            for name in binding["includeSnapshotsFrom"].as_array().unwrap() {
+            for name in binding["includeSnapshotsFrom"].as_array().into_iter().flatten() {
                 assert!(names.contains(&name), "{name} is not a kubernetes binding");
             }
         }
@@ -72,9 +73,16 @@ fn bindings_follow_the_environment() {
     assert_eq!(binding["labelSelector"], json!({"matchLabels": {"destination": "connect"}}));
     assert_eq!(binding["executeHookOnEvent"], json!(["Added", "Modified", "Deleted"]));
     assert_eq!(binding["namespace"], json!({"nameSelector": {"matchNames": ["team-a", "team-b"]}}));
-    assert_eq!(binding["includeSnapshotsFrom"], json!(["connectors"]));
+    assert_eq!(binding["includeSnapshotsFrom"], json!(["connectors", "state"]));
     assert_eq!(config["schedule"][0]["crontab"], "*/5 * * * *");
-    assert_eq!(config["schedule"][0]["includeSnapshotsFrom"], json!(["connectors"]));
+    assert_eq!(config["schedule"][0]["includeSnapshotsFrom"], json!(["connectors", "state"]));
+    // The operator's own record of owned connectors: a snapshot, never a run.
+    let state = &config["kubernetes"][1];
+    assert_eq!(state["name"], "state");
+    assert_eq!(state["executeHookOnEvent"], json!([]));
+    assert_eq!(state["executeHookOnSynchronization"], json!(false));
+    assert_eq!(state["nameSelector"], json!({"matchNames": ["connect-operator-state"]}));
+    assert_eq!(state["namespace"], json!({"nameSelector": {"matchNames": ["ops"]}}));
 
     let config = parsed(&[("RESYNC_SCHEDULE", "off")]);
     assert!(config.get("schedule").is_none());
