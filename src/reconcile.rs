@@ -308,7 +308,7 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
     let mut plan = plan::plan(&declared, &live, &policy);
     let owned = ownership::owned(work.state.as_ref());
     if work.full {
-        prune(&declared, &live, &owned, &options, &mut plan);
+        prune(&declared, &live, &owned, options, &mut plan);
     }
     let (mut report, results) = execute(&plan, client, scrubber, options.dry_run);
     report.failed += work.problems.len();
