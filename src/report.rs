@@ -84,7 +84,10 @@ pub fn output(run: &Run) -> Output {
 
 /// The status of one ConfigMap after this run, and the names to record.
 fn configmap_status(run: &Run, d: &Declared, previous: &CmStatus) -> (CmStatus, BTreeSet<String>) {
-    let mut status = CmStatus::default();
+    // A request is handled by the run that sees it: its restarts were sent
+    // (a transient failure fails the run, and nothing is recorded).
+    let restart_handled = d.restart_request.clone().or_else(|| previous.restart_handled.clone());
+    let mut status = CmStatus { restart_handled, ..CmStatus::default() };
     let mut names = d.names();
     if d.templates.iter().any(|(_, r)| r.is_err()) {
         // A failing template may still declare a recorded name: keep them all.

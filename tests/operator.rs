@@ -1,0 +1,348 @@
+//! The operator end to end: a fake cluster applies the patch and metrics
+//! files each run writes, as shell-operator does, and builds the next run's
+//! binding contexts from what it holds; a fake Kafka Connect plays Connect.
+
+mod support;
+
+use std::process::Command;
+
+use serde_json::{json, Value};
+use support::cluster::Cluster;
+use support::fake_connect::{FakeConnect, Fault, Match};
+
+const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+const NS: &str = "streaming";
+
+struct Operator {
+    fake: FakeConnect,
+    cluster: Cluster,
+    config: Value,
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+/// What one run did.
+struct Run {
+    log: String,
+    /// The watch events the run's own patches caused.
+    events: Vec<String>,
+    patches: Vec<Value>,
+}
+
+impl Operator {
+    fn new(env: &[(&str, &str)]) -> Operator {
+        let mut env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        env.push(("OPERATOR_NAMESPACE".into(), NS.into()));
+        let out = Command::new(BIN).arg("--config").env_clear().envs(env.clone()).output().unwrap();
+        assert!(out.status.success());
+        let config: Value = serde_yaml_ng::from_slice(&out.stdout).unwrap();
+        let mut cluster = Cluster::new();
+        cluster.configure(&config);
+        let fake = FakeConnect::start();
+        env.push(("CONNECT_URL".into(), fake.url()));
+        env.push(("RETRY_BUDGET".into(), "3s".into()));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("secret.properties"), "db.password=pr0perty-s3cret\n").unwrap();
+        env.push(("CONNECT_OPERATOR_CONFIG_DIR".into(), dir.path().display().to_string()));
+        Operator { fake, cluster, config, dir, env }
+    }
+
+    fn binding(&self) -> &Value {
+        &self.config["kubernetes"][0]
+    }
+
+    fn apply(&mut self, name: &str, labels: Value, annotations: Value, data: &[(&str, String)]) -> Value {
+        let mut labels = labels;
+        labels["destination"] = json!("connect");
+        let data: serde_json::Map<String, Value> = data.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+        let mut object = self.cluster.get("ConfigMap", NS, name).cloned().unwrap_or_else(
+            || json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": NS}}),
+        );
+        object["metadata"]["labels"] = labels;
+        let mut merged = object["metadata"]["annotations"].as_object().cloned().unwrap_or_default();
+        merged.extend(annotations.as_object().cloned().unwrap_or_default());
+        object["metadata"]["annotations"] = Value::Object(merged);
+        object["data"] = Value::Object(data);
+        self.cluster.put(object);
+        self.cluster.get("ConfigMap", NS, name).unwrap().clone()
+    }
+
+    /// A run, as shell-operator makes it: contexts in, and the output files
+    /// applied when the run succeeds.
+    fn run(&mut self, contexts: Value) -> Run {
+        let [bc, patch, metrics] = ["contexts.json", "patch.jsonl", "metrics.jsonl"].map(|f| self.dir.path().join(f));
+        std::fs::write(&bc, contexts.to_string()).unwrap();
+        std::fs::write(&patch, "").unwrap();
+        std::fs::write(&metrics, "").unwrap();
+        let out = Command::new(BIN)
+            .env_clear()
+            .envs(self.env.clone())
+            .env("BINDING_CONTEXT_PATH", &bc)
+            .env("KUBERNETES_PATCH_PATH", &patch)
+            .env("METRICS_PATH", &metrics)
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "the run failed:\n{log}");
+        let text = std::fs::read_to_string(&patch).unwrap();
+        let patches = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let events = self.cluster.apply_patch_file(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        self.cluster.apply_metrics_file(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
+        Run { log, events, patches }
+    }
+
+    fn sync(&mut self) -> Run {
+        let contexts = self.cluster.synchronization(&self.config["kubernetes"][0].clone());
+        self.run(contexts)
+    }
+
+    fn resync(&mut self) -> Run {
+        let contexts =
+            self.cluster.schedule(&self.config["schedule"][0].clone(), &self.config["kubernetes"][0].clone());
+        self.run(contexts)
+    }
+
+    fn event(&mut self, watch: &str, object: &Value) -> Run {
+        let context = self.cluster.event(&self.binding().clone(), watch, object);
+        self.run(json!([context]))
+    }
+
+    fn status(&self, name: &str) -> Value {
+        let cm = self.cluster.get("ConfigMap", NS, name).expect("the ConfigMap exists");
+        let text = cm["metadata"]["annotations"]["status.connect-operator.io/status"].as_str().expect("a status");
+        serde_json::from_str(text).unwrap()
+    }
+
+    fn reasons(&self) -> Vec<String> {
+        self.cluster.events().iter().map(|e| e["reason"].as_str().unwrap().to_string()).collect()
+    }
+}
+
+fn template(name: &str, extra: &str) -> String {
+    format!(r#"{{"name": "{name}", "config": {{"connector.class": "FileStreamSource", "topic": "t"{extra}}}}}"#)
+}
+
+#[test]
+fn status_is_written_back_and_never_triggers_a_run() {
+    let mut op = Operator::new(&[]);
+    op.apply("orders", json!({}), json!({}), &[("a.json", template("a", "")), ("bad.json", "{".into())]);
+    let run = op.sync();
+    assert!(run.events.is_empty(), "the hook's own annotations fire no Modified event: {:?}", run.events);
+    let status = op.status("orders");
+    assert_eq!(status["connectors"]["a"]["state"], "PENDING");
+    assert_eq!(status["connectors"]["a"]["key"], "a.json");
+    assert!(status["connectors"]["a"]["appliedAt"].is_string());
+    assert!(status["errors"]["bad.json"].as_str().unwrap().starts_with("1:"), "{status}");
+    let cm = op.cluster.get("ConfigMap", NS, "orders").unwrap();
+    assert_eq!(cm["metadata"]["annotations"]["status.connect-operator.io/connectors"], r#"["a"]"#);
+
+    // The resync reads the status Connect reports.
+    op.resync();
+    let status = op.status("orders");
+    assert_eq!(status["connectors"]["a"]["state"], "RUNNING");
+    assert_eq!(status["connectors"]["a"]["tasks"], "1/1 tasks RUNNING");
+    // Nothing changed: no patch of the ConfigMap at all.
+    let run = op.resync();
+    assert!(run.patches.iter().all(|p| p["operation"] != "MergePatch" || p["name"] != "orders"), "{:?}", run.patches);
+}
+
+#[test]
+fn events_say_what_changed_and_failures_do_not_flood() {
+    let mut op = Operator::new(&[]);
+    let cm = op.apply("orders", json!({}), json!({}), &[("a.json", template("a", ""))]);
+    op.event("Added", &cm);
+    let cm = op.apply("orders", json!({}), json!({}), &[("a.json", template("a", r#", "tasks.max": 2"#))]);
+    op.event("Modified", &cm);
+    let bad = r#"{"name": "bad", "config": {"connector.class": "NoSuch", "connection.password": $DB_PASSWORD}}"#;
+    let cm = op.apply(
+        "orders",
+        json!({}),
+        json!({}),
+        &[("a.json", template("a", r#", "tasks.max": 2"#)), ("bad.json", bad.into())],
+    );
+    op.event("Modified", &cm);
+    op.resync();
+    op.resync();
+    assert_eq!(op.reasons(), ["ConnectorCreated", "ConnectorUpdated", "ApplyFailed"]);
+    let events = op.cluster.events();
+    assert_eq!(events[1]["message"], "updated connector a: changed tasks.max");
+    assert_eq!(events[1]["involvedObject"]["name"], "orders");
+    assert_eq!(events[2]["type"], "Warning");
+    let all = serde_json::to_string(&events).unwrap();
+    assert!(!all.contains("pr0perty-s3cret"), "{all}");
+    assert!(op.status("orders")["connectors"]["bad"]["error"].as_str().unwrap().contains("Failed to find any class"));
+
+    let cm = op.cluster.delete("ConfigMap", NS, "orders").unwrap();
+    op.event("Deleted", &cm);
+    assert_eq!(op.reasons().last().unwrap(), "ConnectorDeleted");
+    assert!(op.fake.names().is_empty());
+}
+
+#[test]
+fn renamed_and_removed_connectors_are_deleted() {
+    let mut op = Operator::new(&[]);
+    let cm = op.apply("orders", json!({}), json!({}), &[("a.json", template("a", "")), ("b.json", template("b", ""))]);
+    op.event("Added", &cm);
+    assert_eq!(op.fake.names(), ["a", "b"]);
+    let cm = op.apply("orders", json!({}), json!({}), &[("a.json", template("a2", ""))]);
+    op.event("Modified", &cm);
+    assert_eq!(op.fake.names(), ["a2"], "a was renamed, b's key removed");
+    let cm = op.cluster.get("ConfigMap", NS, "orders").unwrap();
+    assert_eq!(cm["metadata"]["annotations"]["status.connect-operator.io/connectors"], r#"["a2"]"#);
+
+    // Deleted, and its template no longer renders: the recorded names are used.
+    let cm = op.apply("orders", json!({}), json!({}), &[("a.json", template("a2", r#", "x": $GONE"#))]);
+    let cm = op.cluster.delete("ConfigMap", NS, "orders").map(|_| cm).unwrap();
+    let run = op.event("Deleted", &cm);
+    assert!(op.fake.names().is_empty(), "{}", run.log);
+}
+
+#[test]
+fn resync_repairs_drift_and_reports_metrics() {
+    let mut op = Operator::new(&[]);
+    op.apply("orders", json!({}), json!({}), &[("a.json", template("a", "")), ("b.json", template("b", ""))]);
+    op.sync();
+    op.resync();
+    assert_eq!(op.cluster.metric("connect_operator_connectors", &[("state", "RUNNING")]), Some(2.0));
+    assert_eq!(op.cluster.metric("connect_operator_drift_repaired", &[]), Some(0.0));
+    // Someone edits one connector and deletes the other through the REST API.
+    op.fake.insert_connector("a", &[("connector.class", "FileStreamSource"), ("topic", "changed")]);
+    let client: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    client.delete(format!("{}/connectors/b", op.fake.url())).call().unwrap();
+    op.resync();
+    assert_eq!(op.fake.config("a").unwrap()["topic"], "t");
+    assert_eq!(op.fake.names(), ["a", "b"]);
+    assert_eq!(op.cluster.metric("connect_operator_drift_repaired", &[]), Some(2.0));
+    assert_eq!(op.cluster.metric("connect_operator_run_applied", &[]), Some(2.0));
+    // A task fails: the series by state follow, stale ones expire.
+    op.fake.set_task_state("a", 0, "FAILED");
+    op.fake.set_connector_state("b", "PAUSED");
+    op.run(json!([{"binding": "onStartup"}, op.cluster.schedule(&op.config["schedule"][0].clone(), &op.binding().clone())[0].clone()]));
+    assert_eq!(op.cluster.metric("connect_operator_tasks", &[("state", "FAILED")]), Some(1.0));
+}
+
+#[test]
+fn declared_state_is_created_and_kept() {
+    let mut op = Operator::new(&[]);
+    let paused = r#"{"name": "p", "state": "paused", "config": {"connector.class": "FileStreamSource"}}"#;
+    op.apply("orders", json!({}), json!({}), &[("p.json", paused.into())]);
+    op.sync();
+    assert_eq!(op.fake.connector_state("p").as_deref(), Some("PAUSED"));
+    let create = op.fake.writes().into_iter().find(|r| r.method == "POST").expect("created with POST");
+    let body: Value = serde_json::from_str(&create.body).unwrap();
+    assert_eq!(body["initial_state"], "PAUSED", "{body}");
+    assert_eq!(op.status("orders")["connectors"]["p"]["state"], "PAUSED");
+
+    let stopped = paused.replace("paused", "stopped");
+    let cm = op.apply("orders", json!({}), json!({}), &[("p.json", stopped)]);
+    op.event("Modified", &cm);
+    assert_eq!(op.fake.connector_state("p").as_deref(), Some("STOPPED"));
+    // Someone resumes it by hand: the resync puts it back.
+    op.fake.set_connector_state("p", "RUNNING");
+    op.resync();
+    assert_eq!(op.fake.connector_state("p").as_deref(), Some("STOPPED"));
+    assert!(op.reasons().contains(&"ConnectorStopped".to_string()), "{:?}", op.reasons());
+}
+
+#[test]
+fn failed_tasks_restart_with_backoff_and_give_up() {
+    let mut op = Operator::new(&[("AUTO_RESTART_MAX", "1")]);
+    op.apply("orders", json!({}), json!({}), &[("a.json", template("a", ""))]);
+    op.sync();
+    op.fake.set_task_state("a", 0, "FAILED");
+    op.fake.clear_requests();
+    op.resync();
+    let restarts: Vec<String> = op.fake.writes().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(restarts, ["/connectors/a/restart?includeTasks=true&onlyFailed=true"]);
+    assert_eq!(op.status("orders")["connectors"]["a"]["restarts"], 1);
+    assert!(op.reasons().contains(&"TaskFailed".to_string()));
+    assert!(op.reasons().contains(&"ConnectorRestarted".to_string()));
+
+    // Still failing, and the one allowed attempt is spent.
+    op.fake.set_task_state("a", 0, "FAILED");
+    op.fake.clear_requests();
+    op.resync();
+    assert!(op.fake.writes().is_empty());
+    assert_eq!(op.reasons().iter().filter(|r| *r == "RestartsExhausted").count(), 1);
+    op.resync();
+    assert_eq!(op.reasons().iter().filter(|r| *r == "RestartsExhausted").count(), 1, "said once");
+
+    // Healthy again: the count starts over.
+    op.fake.set_task_state("a", 0, "RUNNING");
+    op.resync();
+    assert!(op.status("orders")["connectors"]["a"].get("restarts").is_none());
+}
+
+#[test]
+fn restart_on_demand_happens_once() {
+    let mut op = Operator::new(&[]);
+    op.apply("orders", json!({}), json!({}), &[("a.json", template("a", ""))]);
+    op.sync();
+    let cm =
+        op.apply("orders", json!({}), json!({"connect-operator.io/restart": "1"}), &[("a.json", template("a", ""))]);
+    op.fake.clear_requests();
+    op.event("Modified", &cm);
+    let writes: Vec<String> = op.fake.writes().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(writes, ["/connectors/a/restart?includeTasks=true&onlyFailed=false"]);
+    assert_eq!(op.status("orders")["restartHandled"], "1");
+    op.fake.clear_requests();
+    op.resync();
+    assert!(op.fake.writes().is_empty());
+}
+
+#[test]
+fn pruning_deletes_only_what_it_may() {
+    // PRUNE=owned: a ConfigMap deleted while the operator was down.
+    let mut op = Operator::new(&[("PRUNE", "owned")]);
+    op.fake.insert_connector("manual", &[("connector.class", "FileStreamSource")]);
+    op.apply("orders", json!({}), json!({}), &[("a.json", template("a", ""))]);
+    op.apply("keep", json!({}), json!({}), &[("k.json", template("k", ""))]);
+    op.sync();
+    let state = op.cluster.get("ConfigMap", NS, "connect-operator-state").expect("the state ConfigMap").clone();
+    assert_eq!(state["data"]["owned"], r#"["a","k"]"#);
+    op.cluster.delete("ConfigMap", NS, "orders");
+    let run = op.sync();
+    assert_eq!(op.fake.names(), ["k", "manual"], "{}", run.log);
+    let state = op.cluster.get("ConfigMap", NS, "connect-operator-state").unwrap();
+    assert_eq!(state["data"]["owned"], r#"["k"]"#);
+
+    // PRUNE=all deletes the rest, but never everything because of an empty snapshot.
+    let mut op = Operator::new(&[("PRUNE", "all")]);
+    op.fake.insert_connector("manual", &[("connector.class", "FileStreamSource")]);
+    let run = op.sync();
+    assert!(run.log.contains("PRUNE=all refused"), "{}", run.log);
+    assert_eq!(op.fake.names(), ["manual"]);
+    op.apply("keep", json!({}), json!({}), &[("k.json", template("k", ""))]);
+    op.sync();
+    assert_eq!(op.fake.names(), ["k"]);
+
+    // Default: listed, left alone.
+    let mut op = Operator::new(&[]);
+    op.fake.insert_connector("manual", &[("connector.class", "FileStreamSource")]);
+    op.apply("keep", json!({}), json!({}), &[("k.json", template("k", ""))]);
+    let run = op.sync();
+    assert!(run.log.contains("connectors no ConfigMap declares, left alone"), "{}", run.log);
+    assert_eq!(op.fake.names(), ["k", "manual"]);
+}
+
+#[test]
+fn a_failed_run_reports_nothing() {
+    let mut op = Operator::new(&[("RETRY_BUDGET", "1s")]);
+    op.fake.inject(Match::path("PUT", "/connectors/a/config"), Fault::Unavailable(503), 1000);
+    op.apply("orders", json!({}), json!({}), &[("a.json", template("a", ""))]);
+    let contexts = op.cluster.synchronization(&op.binding().clone());
+    std::fs::write(op.dir.path().join("patch.jsonl"), "").unwrap();
+    let out = Command::new(BIN)
+        .env_clear()
+        .envs(op.env.clone())
+        .env("BINDING_CONTEXT_PATH", {
+            let p = op.dir.path().join("c.json");
+            std::fs::write(&p, contexts.to_string()).unwrap();
+            p
+        })
+        .env("KUBERNETES_PATCH_PATH", op.dir.path().join("patch.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(op.dir.path().join("patch.jsonl")).unwrap(), "");
+}
