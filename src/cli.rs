@@ -246,7 +246,11 @@ fn render(args: &RenderArgs, templates: &TemplateArgs) -> Result<ExitCode> {
                     let source = serde_json::json!({
                         "configmap": manifest.configmap.id.to_string(), "key": key, "file": manifest.file, "enabled": enabled,
                     });
-                    out.push(serde_json::json!({"name": c.name, "config": config, "source": source}));
+                    let mut connector = serde_json::json!({"name": c.name, "config": config, "source": source});
+                    if c.state != crate::connector::TargetState::Running {
+                        connector["state"] = serde_json::json!(c.state.to_string());
+                    }
+                    out.push(connector);
                 }
                 Err(e) => errors.push(anyhow::anyhow!("{} key {key}: {}", place(manifest), scrubber.scrub(&e))),
             }

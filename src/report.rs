@@ -16,7 +16,7 @@ use crate::bindings::Work;
 use crate::configmap::{CmId, ConfigMap};
 use crate::connect::{Applied, Live, Removed};
 use crate::connector::TargetState;
-use crate::plan::{Action, CmState, Declared, Plan, Step, Why};
+use crate::plan::{Action, CmState, Declared, Plan, Problem, Step, Why};
 use crate::reconcile::{Done, StepResult};
 use crate::status::{self, CmStatus, Record};
 
@@ -64,14 +64,31 @@ impl Output {
     }
 }
 
+/// The steps and problems of one ConfigMap.
+#[derive(Default)]
+struct Its<'a> {
+    steps: Vec<(&'a Step, &'a StepResult)>,
+    problems: Vec<&'a Problem>,
+}
+
 pub fn output(run: &Run) -> Output {
+    // Indexed once: a resync reports on every ConfigMap.
+    let mut by_configmap: BTreeMap<&CmId, Its> = BTreeMap::new();
+    for (step, result) in run.plan.steps.iter().zip(run.results) {
+        by_configmap.entry(&step.origin.configmap).or_default().steps.push((step, result));
+    }
+    for problem in &run.plan.problems {
+        by_configmap.entry(&problem.origin.configmap).or_default().problems.push(problem);
+    }
+    let none = Its::default();
     let mut out = Output::default();
     for d in run.declared.iter().filter(|d| d.act) {
         let Some(cm) = run.work.seen.get(&d.id).map(|s| s.configmap()) else { continue };
+        let its = by_configmap.get(&d.id).unwrap_or(&none);
         let previous = CmStatus::recorded(&cm.annotations);
-        events(run, d, cm, &previous, &mut out.patches);
+        events(run, its, cm, &previous, &mut out.patches);
         if d.state != CmState::Deleted {
-            let (status, names) = configmap_status(run, d, &previous);
+            let (status, names) = configmap_status(run, d, its, &previous);
             let annotations = status.annotations(&names);
             if !status::up_to_date(&cm.annotations, &annotations) {
                 out.patches.push(merge_annotations(&cm.id, &annotations));
@@ -83,7 +100,7 @@ pub fn output(run: &Run) -> Output {
 }
 
 /// The status of one ConfigMap after this run, and the names to record.
-fn configmap_status(run: &Run, d: &Declared, previous: &CmStatus) -> (CmStatus, BTreeSet<String>) {
+fn configmap_status(run: &Run, d: &Declared, its: &Its, previous: &CmStatus) -> (CmStatus, BTreeSet<String>) {
     // A request is handled by the run that sees it: its restarts were sent
     // (a transient failure fails the run, and nothing is recorded).
     let restart_handled = d.restart_request.clone().or_else(|| previous.restart_handled.clone());
@@ -93,7 +110,7 @@ fn configmap_status(run: &Run, d: &Declared, previous: &CmStatus) -> (CmStatus, 
         // A failing template may still declare a recorded name: keep them all.
         names.extend(d.recorded.iter().cloned());
     }
-    for (step, result) in steps_of(run, &d.id) {
+    for &(step, result) in &its.steps {
         let Some(key) = &step.origin.key else {
             // A leftover whose delete did not succeed stays recorded, to be retried.
             if !matches!(result, StepResult::Done(_)) {
@@ -105,7 +122,7 @@ fn configmap_status(run: &Run, d: &Declared, previous: &CmStatus) -> (CmStatus, 
         let record = record(run, d, step, result, key, before);
         status.connectors.insert(step.connector.clone(), record);
     }
-    for problem in run.plan.problems.iter().filter(|p| p.origin.configmap == d.id) {
+    for problem in &its.problems {
         match (&problem.connector, &problem.origin.key) {
             (Some(name), key) => {
                 let live = run.live.status.get(name);
@@ -180,18 +197,14 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
     record
 }
 
-fn steps_of<'a>(run: &'a Run, id: &'a CmId) -> impl Iterator<Item = (&'a Step, &'a StepResult)> {
-    run.plan.steps.iter().zip(run.results).filter(move |(s, _)| s.origin.configmap == *id)
-}
-
 /// Events for what changed. Failures are said once, when they differ from
 /// the error already recorded, so a connector failing every run does not
 /// flood the namespace; successes carry the time, so each is its own Event.
-fn events(run: &Run, d: &Declared, cm: &ConfigMap, previous: &CmStatus, patches: &mut Vec<Value>) {
+fn events(run: &Run, its: &Its, cm: &ConfigMap, previous: &CmStatus, patches: &mut Vec<Value>) {
     let mut emit = |kind: &str, reason: &str, message: String, once: bool| {
         patches.push(event(cm, kind, reason, &message, &run.now, once));
     };
-    for (step, result) in steps_of(run, &d.id) {
+    for &(step, result) in &its.steps {
         let name = &step.connector;
         let before = previous.connectors.get(name);
         for done in result.done() {
@@ -251,7 +264,7 @@ fn events(run: &Run, d: &Declared, cm: &ConfigMap, previous: &CmStatus, patches:
             emit("Warning", "RestartsExhausted", message, true);
         }
     }
-    for problem in run.plan.problems.iter().filter(|p| p.origin.configmap == d.id) {
+    for problem in &its.problems {
         let recorded = match (&problem.connector, &problem.origin.key) {
             (Some(name), _) => previous.connectors.get(name).and_then(|r| r.error.as_ref()),
             (None, Some(key)) => previous.errors.get(key),
