@@ -9,8 +9,13 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use log::{error, warn};
 
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+
 use crate::configmap::ConfigMap;
 use crate::connect::{Auth, Client, Settings};
+use crate::gitops::{self, Format};
+use crate::ownership::Prune;
 use crate::properties::{self, Variables};
 use crate::reconcile;
 use crate::redact::Scrubber;
@@ -49,6 +54,57 @@ enum Command {
     /// Render the connectors of ConfigMap manifests (files or directories) as
     /// JSON, with secret values redacted; exit 1 if any template fails
     Render(RenderArgs),
+    /// Show what applying the manifests would do to the cluster; exit 0 when
+    /// nothing would change, 2 when something would, 1 on errors
+    Diff(PlanArgs),
+    /// Apply the manifests to the cluster, as the hook would
+    Apply(ApplyArgs),
+    /// List the cluster's connectors: state, tasks, and the ConfigMap that declares each
+    Status(StatusArgs),
+}
+
+/// Where the ConfigMaps come from.
+#[derive(Args, Debug)]
+struct Sources {
+    /// ConfigMap manifests: files or directories (YAML, multi-document, JSON, Lists)
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+
+    /// Extra environment for the templates, as KEY=VALUE lines (properties syntax); repeatable
+    #[arg(long, value_name = "FILE")]
+    env_file: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct PlanArgs {
+    #[command(flatten)]
+    sources: Sources,
+
+    /// Also delete connectors no manifest declares (refused when none declares anything)
+    #[arg(long)]
+    prune: bool,
+
+    #[arg(long, short, value_enum, default_value = "table")]
+    output: Format,
+}
+
+#[derive(Args, Debug)]
+struct ApplyArgs {
+    #[command(flatten)]
+    plan: PlanArgs,
+
+    /// Print the plan, change nothing
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Args, Debug)]
+struct StatusArgs {
+    #[command(flatten)]
+    sources: Sources,
+
+    #[arg(long, short, value_enum, default_value = "table")]
+    output: Format,
 }
 
 #[derive(Args, Debug)]
@@ -93,47 +149,42 @@ struct TemplateArgs {
 #[derive(Args, Debug)]
 struct ConnectArgs {
     /// Kafka Connect REST URL (BASE_URL is read too, as streaming-ops named it) [default: http://connect]
-    #[arg(long, env = "CONNECT_URL", value_name = "URL")]
+    #[arg(long, global = true, env = "CONNECT_URL", value_name = "URL")]
     connect_url: Option<String>,
 
     /// Basic auth user (also read from CONNECT_REST_KEY)
-    #[arg(long, env = "CONNECT_USERNAME", hide_env_values = true)]
+    #[arg(long, global = true, env = "CONNECT_USERNAME", hide_env_values = true)]
     connect_username: Option<String>,
 
     /// Basic auth password (also read from CONNECT_REST_SECRET); prefer the environment
-    #[arg(long, env = "CONNECT_PASSWORD", hide_env_values = true)]
+    #[arg(long, global = true, env = "CONNECT_PASSWORD", hide_env_values = true)]
     connect_password: Option<String>,
 
     /// Bearer token; prefer the environment
-    #[arg(long, env = "CONNECT_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = "CONNECT_TOKEN", hide_env_values = true)]
     connect_token: Option<String>,
 
     /// PEM file of the CA that signed Connect's certificate
-    #[arg(long, env = "CONNECT_CA_FILE", value_name = "FILE")]
+    #[arg(long, global = true, env = "CONNECT_CA_FILE", value_name = "FILE")]
     connect_ca_file: Option<PathBuf>,
 
     /// Writes sent to Connect at once
-    #[arg(long, env = "CONNECT_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, global = true, env = "CONNECT_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     connect_concurrency: u16,
 
     /// Time a run may spend retrying transient Connect errors
-    #[arg(long, env = "RETRY_BUDGET", default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(long, global = true, env = "RETRY_BUDGET", default_value = "60s", value_parser = humantime::parse_duration)]
     retry_budget: Duration,
 }
 
 #[derive(Args, Debug)]
 struct RenderArgs {
-    /// ConfigMap manifests: files or directories (YAML, multi-document, JSON, Lists)
-    #[arg(default_value = ".")]
-    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    sources: Sources,
 
     /// Print secret values instead of [redacted]
     #[arg(long)]
     show_secrets: bool,
-
-    /// Extra environment for the templates, as KEY=VALUE lines (properties syntax); repeatable
-    #[arg(long, value_name = "FILE")]
-    env_file: Vec<PathBuf>,
 }
 
 pub fn main() -> ExitCode {
@@ -161,6 +212,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
     match (&cli.command, &cli.hook.binding_context) {
         (Some(Command::Render(args)), _) => render(args, &cli.templates),
+        (Some(Command::Diff(args)), _) => diff(args, &cli),
+        (Some(Command::Apply(args)), _) => apply(args, &cli),
+        (Some(Command::Status(args)), _) => status(args, &cli),
         (None, Some(path)) => hook(path, &cli),
         (None, None) => {
             eprintln!("BINDING_CONTEXT_PATH is not set: connect-operator runs as a shell-operator hook.\n");
@@ -215,15 +269,21 @@ fn connect_settings(args: &ConnectArgs) -> Result<Settings> {
     })
 }
 
-fn render(args: &RenderArgs, templates: &TemplateArgs) -> Result<ExitCode> {
+/// The template variables of a command that reads manifests: the process
+/// environment plus `--env-file`s.
+fn variables(sources: &Sources, templates: &TemplateArgs) -> Result<Arc<Variables>> {
     let mut env: Vec<(String, String)> = std::env::vars().collect();
-    for file in &args.env_file {
+    for file in &sources.env_file {
         env.extend(properties::read_properties(file).with_context(|| format!("--env-file {}", file.display()))?);
     }
-    let variables = Arc::new(Variables::load(&templates.config_dir, env));
+    Ok(Arc::new(Variables::load(&templates.config_dir, env)))
+}
+
+fn render(args: &RenderArgs, templates: &TemplateArgs) -> Result<ExitCode> {
+    let variables = variables(&args.sources, templates)?;
     let scrubber = Scrubber::new(variables.secret_values());
     let renderer = Renderer::new(variables, templates.template_timeout);
-    let (manifests, mut errors) = crate::configmap::read_manifests(&args.paths);
+    let (manifests, mut errors) = crate::configmap::read_manifests(&args.sources.paths);
     // Labels first: a ConfigMap with a bad `enabled` label is an error, not rendered.
     let mut valid = Vec::new();
     for manifest in &manifests {
@@ -261,6 +321,111 @@ fn render(args: &RenderArgs, templates: &TemplateArgs) -> Result<ExitCode> {
         eprintln!("error: {e:#}");
     }
     Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// What `diff` and `apply` share: the manifests, Connect, and the plan
+/// made by the hook's engine.
+struct Planned {
+    client: Client,
+    scrubber: Scrubber,
+    live: crate::connect::Live,
+    plan: crate::plan::Plan,
+}
+
+fn planned(args: &PlanArgs, cli: &Cli, dry_run: bool) -> Result<Planned> {
+    let variables = variables(&args.sources, &cli.templates)?;
+    let scrubber = Scrubber::new(variables.secret_values());
+    let renderer = Renderer::new(variables, cli.templates.template_timeout);
+    let manifests = gitops::declare(&args.sources.paths, &renderer);
+    if let Some(first) = manifests.errors.first() {
+        for e in &manifests.errors {
+            error!("{e:#}");
+        }
+        bail!("{} manifest files could not be read (first: {first:#})", manifests.errors.len());
+    }
+    let client = Client::new(&connect_settings(&cli.connect)?)?;
+    let live = client.read_live(&crate::plan::wanted(&manifests.declared)).map_err(|f| {
+        anyhow::anyhow!("cannot read the connectors from Kafka Connect: {}", scrubber.scrub(f.message()))
+    })?;
+    let options = reconcile::Options {
+        dry_run,
+        auto_restart_max: cli.hook.auto_restart_max,
+        prune: if args.prune { Prune::All } else { Prune::Off },
+        namespace: crate::ownership::namespace(),
+    };
+    // The manifests are everything declared: a full run, as the hook's resync.
+    let plan = reconcile::plan_run(&manifests.declared, &live, &BTreeSet::new(), true, &options);
+    Ok(Planned { client, scrubber, live, plan })
+}
+
+fn diff(args: &PlanArgs, cli: &Cli) -> Result<ExitCode> {
+    let Planned { live, plan, .. } = planned(args, cli, true)?;
+    diff_output(&plan, &live, args.output)?;
+    Ok(ExitCode::from(match (plan.problems.is_empty(), plan.writes()) {
+        (false, _) => 1,
+        (true, 0) => 0,
+        (true, _) => 2,
+    }))
+}
+
+fn apply(args: &ApplyArgs, cli: &Cli) -> Result<ExitCode> {
+    let Planned { client, scrubber, live, plan } = planned(&args.plan, cli, args.dry_run)?;
+    if args.dry_run {
+        return diff_output(&plan, &live, args.plan.output).map(|()| ExitCode::SUCCESS);
+    }
+    // On a terminal, a progress line instead of a log line per connector.
+    let show_progress = std::io::stderr().is_terminal() && plan.writes() > 10;
+    let progress = |sent: usize, total: usize| eprint!("\rapplying: {sent}/{total}");
+    let level = log::max_level();
+    if show_progress {
+        log::set_max_level(log::LevelFilter::Warn);
+    }
+    let (report, results) = reconcile::execute(
+        &plan,
+        &client,
+        &scrubber,
+        false,
+        show_progress.then_some(&progress as &reconcile::Progress),
+    );
+    if show_progress {
+        eprintln!();
+        log::set_max_level(level);
+    }
+    match args.plan.output {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&gitops::plan_json(&plan, &live, Some(&results)))?),
+        Format::Table => println!(
+            "{} created, {} updated, {} deleted, {} paused/resumed/stopped/restarted, {} unchanged, {} failed, {} to retry",
+            report.created, report.updated, report.deleted, report.changed, report.unchanged, report.failed, report.unfinished
+        ),
+    }
+    Ok(if report.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn diff_output(plan: &crate::plan::Plan, live: &crate::connect::Live, format: Format) -> Result<()> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&gitops::plan_json(plan, live, None))?),
+        Format::Table => print!("{}", gitops::plan_table(plan, live, gitops::colors())),
+    }
+    Ok(())
+}
+
+fn status(args: &StatusArgs, cli: &Cli) -> Result<ExitCode> {
+    let variables = variables(&args.sources, &cli.templates)?;
+    let renderer = Renderer::new(variables, cli.templates.template_timeout);
+    let manifests = gitops::declare(&args.sources.paths, &renderer);
+    for e in &manifests.errors {
+        error!("{e:#}");
+    }
+    let client = Client::new(&connect_settings(&cli.connect)?)?;
+    let live = client
+        .read_live(&crate::plan::wanted(&manifests.declared))
+        .map_err(|f| anyhow::anyhow!("cannot read the connectors from Kafka Connect: {}", f.message()))?;
+    let rows = gitops::status_rows(&manifests.declared, &live);
+    match args.output {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        Format::Table => print!("{}", gitops::status_table(&rows, gitops::colors())),
+    }
+    Ok(if manifests.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn place(manifest: &crate::configmap::Manifest) -> String {

@@ -6,6 +6,7 @@ mod cli;
 mod configmap;
 mod connect;
 mod connector;
+mod gitops;
 mod hook_config;
 mod logging;
 mod ownership;

@@ -99,6 +99,9 @@ pub fn render_configmaps(configmaps: &[&ConfigMap], renderer: &Renderer) -> Vec<
         .collect()
 }
 
+/// Called with (steps sent, steps to send) as writes finish.
+pub type Progress = dyn Fn(usize, usize) + Sync;
+
 /// What became of one step of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepResult {
@@ -140,7 +143,13 @@ pub struct Options {
 /// Carries the plan out: writes in parallel, bounded by the client's
 /// concurrency, and one log line per decision. Returns the counts and, for
 /// every step of the plan, what became of it.
-pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, dry_run: bool) -> (Report, Vec<StepResult>) {
+pub fn execute(
+    plan: &Plan,
+    client: &Client,
+    scrubber: &Scrubber,
+    dry_run: bool,
+    progress: Option<&Progress>,
+) -> (Report, Vec<StepResult>) {
     let mut report = Report::default();
     let mut results = vec![StepResult::NotSent; plan.steps.len()];
     for problem in &plan.problems {
@@ -159,7 +168,14 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, dry_run: bool)
         info!("dry run: {} writes planned, none sent", plan.writes());
         return (report, results);
     }
-    let outcomes = crate::parallel::map(&sends, client.concurrency(), |&i| send(&plan.steps[i], client));
+    let sent = std::sync::atomic::AtomicUsize::new(0);
+    let outcomes = crate::parallel::map(&sends, client.concurrency(), |&i| {
+        let outcome = send(&plan.steps[i], client);
+        if let Some(progress) = progress {
+            progress(sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, sends.len());
+        }
+        outcome
+    });
     for (&i, (done, failure)) in sends.iter().zip(outcomes) {
         let step = &plan.steps[i];
         for d in &done {
@@ -253,6 +269,17 @@ fn describe(step: &Step, done: &Done) -> String {
     }
 }
 
+/// The plan of a run: the one engine behind the hook, `diff` and `apply`.
+/// A full run (everything declared is known) also prunes as `options` says.
+pub fn plan_run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, full: bool, options: &Options) -> Plan {
+    let policy = plan::Policy { now: std::time::SystemTime::now(), auto_restart_max: options.auto_restart_max };
+    let mut plan = plan::plan(declared, live, &policy);
+    if full {
+        prune(declared, live, owned, options, &mut plan);
+    }
+    plan
+}
+
 /// Adds to the plan the deletes `PRUNE` asks for, or says what is left alone.
 fn prune(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, options: &Options, plan: &mut Plan) {
     let undeclared = ownership::undeclared(declared, live);
@@ -303,14 +330,10 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
             }
         }
     };
-    let policy = plan::Policy { now: std::time::SystemTime::now(), auto_restart_max: options.auto_restart_max };
     let options = &options;
-    let mut plan = plan::plan(&declared, &live, &policy);
     let owned = ownership::owned(work.state.as_ref());
-    if work.full {
-        prune(&declared, &live, &owned, options, &mut plan);
-    }
-    let (mut report, results) = execute(&plan, client, scrubber, options.dry_run);
+    let plan = plan_run(&declared, &live, &owned, work.full, options);
+    let (mut report, results) = execute(&plan, client, scrubber, options.dry_run, None);
     report.failed += work.problems.len();
     if report.success() && !options.dry_run {
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
