@@ -18,6 +18,7 @@ mod redact;
 mod report;
 mod status;
 mod template;
+mod validate;
 
 fn main() -> std::process::ExitCode {
     cli::main()
