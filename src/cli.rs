@@ -61,6 +61,9 @@ enum Command {
     Apply(ApplyArgs),
     /// List the cluster's connectors: state, tasks, and the ConfigMap that declares each
     Status(StatusArgs),
+    /// Check that each connector's plugin is installed and ask Connect to
+    /// validate its config; exit 1 on any error
+    Validate(StatusArgs),
 }
 
 /// Where the ConfigMaps come from.
@@ -215,6 +218,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         (Some(Command::Diff(args)), _) => diff(args, &cli),
         (Some(Command::Apply(args)), _) => apply(args, &cli),
         (Some(Command::Status(args)), _) => status(args, &cli),
+        (Some(Command::Validate(args)), _) => validate(args, &cli),
         (None, Some(path)) => hook(path, &cli),
         (None, None) => {
             eprintln!("BINDING_CONTEXT_PATH is not set: connect-operator runs as a shell-operator hook.\n");
@@ -426,6 +430,49 @@ fn status(args: &StatusArgs, cli: &Cli) -> Result<ExitCode> {
         Format::Table => print!("{}", gitops::status_table(&rows, gitops::colors())),
     }
     Ok(if manifests.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn validate(args: &StatusArgs, cli: &Cli) -> Result<ExitCode> {
+    let variables = variables(&args.sources, &cli.templates)?;
+    let scrubber = Scrubber::new(variables.secret_values());
+    let renderer = Renderer::new(variables, cli.templates.template_timeout);
+    let manifests = gitops::declare(&args.sources.paths, &renderer);
+    let mut findings = Vec::new();
+    let mut targets = Vec::new();
+    for d in &manifests.declared {
+        for (key, rendered) in &d.templates {
+            let origin = format!("ConfigMap {} key {key}", d.id);
+            match rendered {
+                Ok(connector) => targets.push(crate::validate::Target { origin, connector }),
+                Err(message) => findings.push(crate::validate::Finding {
+                    connector: String::new(),
+                    origin,
+                    key: None,
+                    message: message.clone(),
+                }),
+            }
+        }
+    }
+    let client = Client::new(&connect_settings(&cli.connect)?)?;
+    let checked = crate::validate::validate(&client, &targets, &scrubber)
+        .map_err(|f| anyhow::anyhow!("cannot ask Kafka Connect: {}", scrubber.scrub(f.message())))?;
+    findings.extend(checked);
+    match args.output {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&findings)?),
+        Format::Table => {
+            for f in &findings {
+                let key = f.key.as_ref().map(|k| format!(" {k}:")).unwrap_or_default();
+                let connector =
+                    if f.connector.is_empty() { String::new() } else { format!("connector {} ", f.connector) };
+                println!("{connector}({}){key} {}", f.origin, f.message);
+            }
+            println!("{} connectors checked, {} errors", targets.len(), findings.len());
+        }
+    }
+    for e in &manifests.errors {
+        error!("{e:#}");
+    }
+    Ok(if findings.is_empty() && manifests.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn place(manifest: &crate::configmap::Manifest) -> String {

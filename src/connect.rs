@@ -111,6 +111,16 @@ fn task_states<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
     Vec::<Task>::deserialize(d).map(|tasks| tasks.into_iter().map(|t| t.state).collect())
 }
 
+/// An installed plugin, from `GET /connector-plugins`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Plugin {
+    pub class: String,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {
     Created,
@@ -330,6 +340,28 @@ impl Client {
             Ok(r) => classify(&r),
             Err(e) => Attempt::Fail(e, None),
         }
+    }
+
+    /// `GET /connector-plugins`: the installed connector classes.
+    pub fn plugins(&self) -> Result<Vec<Plugin>, Failure> {
+        let body = self.retrying("list connector plugins", || self.get_json("/connector-plugins"))?;
+        serde_json::from_value(body)
+            .map_err(|e| Failure::Permanent(format!("unexpected plugin list from Connect: {e}")))
+    }
+
+    /// `PUT /connector-plugins/{plugin}/config/validate`: Connect's verdict on
+    /// a config (its `ConfigInfos`), which is a report, not a rejection.
+    pub fn validate(&self, plugin: &str, config: &BTreeMap<String, String>) -> Result<serde_json::Value, Failure> {
+        let path = format!("/connector-plugins/{}/config/validate", encode(plugin));
+        let body = serde_json::to_value(config).expect("a string map serializes");
+        self.retrying(&format!("validate {plugin}"), || match self.request("PUT", &path, Some(&body)) {
+            Ok(r) if r.status == 200 => match parse_json(&r.body) {
+                Some(v) => Attempt::Done(v),
+                None => Attempt::Fail(Failure::Permanent(format!("not JSON: {}", short(&r.body))), None),
+            },
+            Ok(r) => classify(&r),
+            Err(e) => Attempt::Fail(e, None),
+        })
     }
 
     /// `DELETE /connectors/{name}`; a 404 means it is already gone.

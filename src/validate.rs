@@ -24,14 +24,12 @@ const CONNECTOR_CLASS: &str = "connector.class";
 pub const NOT_CHECKED: &str = "could not be checked";
 
 /// A connector to check and where it was declared (e.g. "ConfigMap team/orders key orders.json").
-#[cfg_attr(not(test), allow(dead_code))] // called by the validate subcommand (cli.rs)
 pub struct Target<'a> {
     pub origin: String,
     pub connector: &'a Connector,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(not(test), allow(dead_code))] // called by the validate subcommand (cli.rs)
 pub struct Finding {
     pub connector: String,
     pub origin: String,
@@ -61,7 +59,6 @@ pub struct Finding {
 ///
 /// Every message is scrubbed of the connector's secret values (and of those
 /// `scrubber` already knows), because Connect echoes values in its errors.
-#[cfg_attr(not(test), allow(dead_code))] // called by the validate subcommand (cli.rs)
 pub fn validate(client: &Client, targets: &[Target], scrubber: &Scrubber) -> Result<Vec<Finding>, Failure> {
     if targets.is_empty() {
         return Ok(Vec::new());

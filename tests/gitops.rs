@@ -214,3 +214,52 @@ fn the_hook_and_apply_make_the_same_plan() {
     assert_eq!(by_apply.names(), by_hook.names());
     assert_eq!(by_apply.config("orders"), by_hook.config("orders"));
 }
+
+#[test]
+fn validate_reports_errors_by_connector_and_key() {
+    let fake = FakeConnect::start();
+    let repo = Repo::new();
+    repo.write(
+        "good.yaml",
+        &manifest(
+            "good",
+            "",
+            &[("g.json", r#"{"name": "g", "config": {"connector.class": "FileStreamSink", "topics": "t"}}"#)],
+        ),
+    );
+    let out = repo.cli(&fake, &["validate", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("1 connectors checked, 0 errors"), "{}", stdout(&out));
+
+    repo.write(
+        "bad.yaml",
+        &manifest(
+            "bad",
+            "",
+            &[
+                ("typo.json", r#"{"name": "typo", "config": {"connector.class": "FileStreamSinc"}}"#),
+                (
+                    "tasks.json",
+                    r#"{"name": "tasks", "config": {"connector.class": "FileStreamSource", "tasks.max": "abc"}}"#,
+                ),
+                ("broken.json", "{"),
+            ],
+        ),
+    );
+    let out = repo.cli(&fake, &["validate", "."]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("org.apache.kafka.connect.file.FileStreamSinkConnector"),
+        "the closest class is named: {text}"
+    );
+    assert!(
+        text.contains("connector tasks (ConfigMap team/bad key tasks.json) tasks.max: Invalid value abc"),
+        "{text}"
+    );
+    assert!(text.contains("(ConfigMap team/bad key broken.json) 1:"), "{text}");
+
+    let findings: Vec<Value> =
+        serde_json::from_slice(&repo.cli(&fake, &["validate", ".", "-o", "json"]).stdout).unwrap();
+    assert!(findings.iter().any(|f| f["connector"] == "tasks" && f["key"] == "tasks.max"), "{findings:?}");
+}
