@@ -239,9 +239,16 @@ fn hook(path: &Path, cli: &Cli) -> Result<ExitCode> {
         auto_restart_max: cli.hook.auto_restart_max,
         prune: cli.hook.prune,
         namespace: crate::ownership::namespace(),
+        digest_key: digest_key(),
     };
     let report = reconcile::run(&work, &renderer, &client, &scrubber, options);
     Ok(if report.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// CONNECT_OPERATOR_DIGEST_KEY, from a Secret: only from the environment,
+/// never a flag, so it stays out of process listings.
+fn digest_key() -> Option<Vec<u8>> {
+    std::env::var("CONNECT_OPERATOR_DIGEST_KEY").ok().filter(|k| !k.is_empty()).map(String::into_bytes)
 }
 
 fn connect_settings(args: &ConnectArgs) -> Result<Settings> {
@@ -356,6 +363,7 @@ fn planned(args: &PlanArgs, cli: &Cli, dry_run: bool) -> Result<Planned> {
         auto_restart_max: cli.hook.auto_restart_max,
         prune: if args.prune { Prune::All } else { Prune::Off },
         namespace: crate::ownership::namespace(),
+        digest_key: digest_key(),
     };
     // The manifests are everything declared: a full run, as the hook's resync.
     let plan = reconcile::plan_run(&manifests.declared, &live, &BTreeSet::new(), true, &options);

@@ -30,11 +30,13 @@ pub struct Declared {
 }
 
 /// What the plan needs besides the declared and live state.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     pub now: SystemTime,
     /// Automatic restarts of a failed connector before giving up; 0 turns them off.
     pub auto_restart_max: u32,
+    /// Key of the digest that tells a changed masked secret (CONNECT_OPERATOR_DIGEST_KEY).
+    pub digest_key: Option<Vec<u8>>,
 }
 
 impl Declared {
@@ -79,6 +81,9 @@ pub enum CmState {
 pub struct Plan {
     pub steps: Vec<Step>,
     pub problems: Vec<Problem>,
+    /// Connectors whose live config masks values, compared without them
+    /// because no digest key is set: a change to a masked value goes unseen.
+    pub masked_unverified: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -203,7 +208,14 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
                     });
                     continue;
                 }
-                (CmState::Apply, None) => apply(connector, live),
+                (CmState::Apply, None) => {
+                    let recorded = d.previous.connectors.get(&connector.name).and_then(|r| r.digest.as_deref());
+                    let (action, unverified) = apply(connector, live, recorded, policy.digest_key.as_deref());
+                    if unverified {
+                        plan.masked_unverified.push(connector.name.clone());
+                    }
+                    action
+                }
                 (CmState::Remove, None) => remove(&connector.name, live, "disabled by label enabled=false"),
                 (CmState::Deleted, None) => remove(&connector.name, live, "its ConfigMap was deleted"),
                 (CmState::Invalid(_) | CmState::Elsewhere(_), None) => unreachable!("handled above"),
@@ -230,14 +242,85 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
     plan
 }
 
-fn apply(connector: &Connector, live: &Live) -> Action {
-    match live.configs.get(&connector.name) {
-        None => Action::Create(connector.clone()),
-        Some(current) => match changed_keys(&connector.config, current) {
-            changed if changed.is_empty() => Action::Unchanged,
-            changed => Action::Update { connector: connector.clone(), changed },
-        },
+/// Create, update or leave alone; and whether masked values went unverified.
+fn apply(connector: &Connector, live: &Live, recorded: Option<&str>, digest_key: Option<&[u8]>) -> (Action, bool) {
+    let Some(current) = live.configs.get(&connector.name) else {
+        return (Action::Create(connector.clone()), false);
+    };
+    let Comparison { changed, masked } = compare(&connector.config, current);
+    let update = |changed| Action::Update { connector: connector.clone(), changed };
+    if !changed.is_empty() {
+        return (update(changed), false);
     }
+    if masked.is_empty() {
+        return (Action::Unchanged, false);
+    }
+    match digest_key {
+        // The desired config's digest tells whether a masked secret changed
+        // since it was last applied; with none recorded, apply once to know.
+        Some(key) if recorded == Some(digest(key, &connector.config).as_str()) => (Action::Unchanged, false),
+        Some(_) => (update(masked), false),
+        None => (Action::Unchanged, true),
+    }
+}
+
+/// Keys a Confluent worker adds to the configs it returns: ignored unless
+/// the template sets them (reference sections 7 and 8).
+const SERVER_KEYS: &[&str] = &[
+    "cloud.environment",
+    "cloud.provider",
+    "connector.crn",
+    "kafka.endpoint",
+    "kafka.max.partition.validation.disable",
+    "kafka.region",
+    "kafka.dedicated",
+    "kafka.user.id",
+    "schema.registry.url",
+    "valid.kafka.api.key",
+    "confluent.custom.plugin.type",
+    "confluent.resource.connector.tier",
+];
+const SERVER_PREFIXES: &[&str] = &["__internal.", "config.internal."];
+
+fn is_server_key(key: &str) -> bool {
+    SERVER_KEYS.contains(&key) || SERVER_PREFIXES.iter().any(|p| key.starts_with(p))
+}
+
+/// A value Confluent masked (`****************`, `••••••••`): never compared
+/// as text, and never sent back.
+pub fn is_masked(value: &str) -> bool {
+    !value.is_empty() && value.chars().all(|c| c == '*' || c == '•')
+}
+
+struct Comparison {
+    /// Keys whose values differ, including keys only one side has.
+    changed: Vec<String>,
+    /// Keys whose live value is masked, so cannot be compared.
+    masked: Vec<String>,
+}
+
+fn compare(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> Comparison {
+    let keys: BTreeSet<&String> = desired.keys().chain(live.keys()).collect();
+    let mut comparison = Comparison { changed: Vec::new(), masked: Vec::new() };
+    for key in keys {
+        match (desired.get(key), live.get(key)) {
+            (None, Some(_)) if is_server_key(key) => {}
+            (Some(_), Some(l)) if is_masked(l) => comparison.masked.push(key.clone()),
+            (d, l) if d != l => comparison.changed.push(key.clone()),
+            _ => {}
+        }
+    }
+    comparison
+}
+
+/// HMAC-SHA256 of a desired config, hex: recorded in the status so that a
+/// changed masked secret is noticed, while someone who can read the
+/// ConfigMap cannot test password guesses against it (a plain hash would
+/// let them).
+pub fn digest(key: &[u8], config: &BTreeMap<String, String>) -> String {
+    let text = serde_json::to_vec(config).expect("a string map serializes");
+    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), &text);
+    tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What an applied connector needs besides its config: its declared state,
@@ -282,12 +365,6 @@ fn remove(name: &str, live: &Live, reason: &'static str) -> Action {
     } else {
         Action::Absent
     }
-}
-
-/// Keys whose values differ, including keys only one side has.
-pub fn changed_keys(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> Vec<String> {
-    let keys: BTreeSet<&String> = desired.keys().chain(live.keys()).collect();
-    keys.into_iter().filter(|k| desired.get(*k) != live.get(*k)).cloned().collect()
 }
 
 fn origin(id: &CmId, key: Option<&String>) -> Origin {
@@ -372,7 +449,7 @@ mod tests {
     }
 
     fn plan(declared: &[Declared], live: &Live) -> Plan {
-        super::plan(declared, live, &Policy { now: SystemTime::now(), auto_restart_max: 10 })
+        super::plan(declared, live, &Policy { now: SystemTime::now(), auto_restart_max: 10, digest_key: None })
     }
 
     fn live(connectors: &[Connector]) -> Live {
@@ -532,7 +609,7 @@ mod tests {
 
     #[test]
     fn declared_state_moves_the_connector() {
-        let policy = Policy { now: SystemTime::now(), auto_restart_max: 10 };
+        let policy = Policy { now: SystemTime::now(), auto_restart_max: 10, digest_key: None };
         let mut paused = connector("a", &[]);
         paused.state = TargetState::Paused;
         let d = declared("cm", CmState::Apply, true, vec![paused.clone()]);
@@ -549,7 +626,7 @@ mod tests {
 
     #[test]
     fn a_restart_request_is_carried_out_once() {
-        let policy = Policy { now: SystemTime::now(), auto_restart_max: 10 };
+        let policy = Policy { now: SystemTime::now(), auto_restart_max: 10, digest_key: None };
         let a = connector("a", &[]);
         let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
         d.restart_request = Some("2026-11-22".into());
@@ -562,7 +639,7 @@ mod tests {
     #[test]
     fn failed_connectors_restart_with_backoff_up_to_the_limit() {
         let now = SystemTime::now();
-        let policy = Policy { now, auto_restart_max: 3 };
+        let policy = Policy { now, auto_restart_max: 3, digest_key: None };
         let a = connector("a", &[]);
         let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
         let failed = with_status(live(&[a]), "a", "RUNNING", &["RUNNING", "FAILED"]);
@@ -584,16 +661,63 @@ mod tests {
         assert!(afters(&d, &failed, &policy).is_empty());
         // Off.
         d.previous.connectors.clear();
-        assert!(afters(&d, &failed, &Policy { now, auto_restart_max: 0 }).is_empty());
+        assert!(afters(&d, &failed, &Policy { now, auto_restart_max: 0, digest_key: None }).is_empty());
         assert_eq!(restart_backoff(0), Duration::ZERO);
         assert_eq!(restart_backoff(3), Duration::from_secs(12 * 60));
         assert_eq!(restart_backoff(20), Duration::from_secs(3600));
     }
 
     #[test]
+    fn server_keys_and_masked_values_are_not_differences() {
+        let desired = connector("a", &[("connector.class", "X"), ("password", "s3cret"), ("kafka.region", "eu")]);
+        let mut shown = desired.config.clone();
+        shown.insert("password".into(), "••••••••".into());
+        shown.insert("__internal.config.version".into(), "2".into());
+        shown.insert("cloud.provider".into(), "aws".into());
+        let comparison = compare(&desired.config, &shown);
+        assert!(comparison.changed.is_empty());
+        assert_eq!(comparison.masked, ["password"]);
+        // A server key the template sets is compared.
+        shown.insert("kafka.region".into(), "us".into());
+        assert_eq!(compare(&desired.config, &shown).changed, ["kafka.region"]);
+        assert!(is_masked("****************") && is_masked("•••") && !is_masked("") && !is_masked("a*"));
+    }
+
+    #[test]
+    fn a_masked_secret_is_checked_through_the_recorded_digest() {
+        let a = connector("a", &[("password", "s3cret")]);
+        let mut masked = live(std::slice::from_ref(&a));
+        masked.configs.get_mut("a").unwrap().insert("password".into(), "****".into());
+        let key = b"digest-key".to_vec();
+        let policy = |key: Option<Vec<u8>>| Policy { now: SystemTime::now(), auto_restart_max: 0, digest_key: key };
+        let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
+        let run = |d: &Declared, policy: &Policy| super::plan(std::slice::from_ref(d), &masked, policy);
+
+        // No key: compared without the masked value, and said.
+        let plan = run(&d, &policy(None));
+        assert!(matches!(plan.steps[0].action, Action::Unchanged));
+        assert_eq!(plan.masked_unverified, ["a"]);
+        // A key but no digest recorded yet: applied once, to know.
+        assert!(matches!(run(&d, &policy(Some(key.clone()))).steps[0].action, Action::Update { .. }));
+        // The recorded digest matches: unchanged; the secret rotated: updated.
+        let record = |digest: String| crate::status::Record { digest: Some(digest), ..Default::default() };
+        d.previous.connectors.insert("a".into(), record(digest(&key, &a.config)));
+        assert!(matches!(run(&d, &policy(Some(key.clone()))).steps[0].action, Action::Unchanged));
+        let rotated = connector("a", &[("password", "n3w")]);
+        d.templates = vec![("k0".into(), Ok(rotated))];
+        match &run(&d, &policy(Some(key.clone()))).steps[0].action {
+            Action::Update { changed, .. } => assert_eq!(changed, &["password"]),
+            other => panic!("{other:?}"),
+        }
+        // Keyed: another key gives another digest, so a leaked digest tests no guess.
+        assert_ne!(digest(b"k1", &a.config), digest(b"k2", &a.config));
+    }
+
+    #[test]
     fn number_text_matches_what_connect_stores() {
         let desired = connector("a", &[("tasks.max", "1")]);
         let stored = connector("a", &[("tasks.max", "1")]);
-        assert!(changed_keys(&desired.config, &stored.config).is_empty());
+        let comparison = compare(&desired.config, &stored.config);
+        assert!(comparison.changed.is_empty() && comparison.masked.is_empty());
     }
 }

@@ -138,6 +138,8 @@ pub struct Options {
     pub prune: Prune,
     /// The operator's namespace, where its state ConfigMap lives.
     pub namespace: String,
+    /// CONNECT_OPERATOR_DIGEST_KEY: keys the digests of desired configs.
+    pub digest_key: Option<Vec<u8>>,
 }
 
 /// Carries the plan out: writes in parallel, bounded by the client's
@@ -272,8 +274,20 @@ fn describe(step: &Step, done: &Done) -> String {
 /// The plan of a run: the one engine behind the hook, `diff` and `apply`.
 /// A full run (everything declared is known) also prunes as `options` says.
 pub fn plan_run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, full: bool, options: &Options) -> Plan {
-    let policy = plan::Policy { now: std::time::SystemTime::now(), auto_restart_max: options.auto_restart_max };
+    let policy = plan::Policy {
+        now: std::time::SystemTime::now(),
+        auto_restart_max: options.auto_restart_max,
+        digest_key: options.digest_key.clone(),
+    };
     let mut plan = plan::plan(declared, live, &policy);
+    if !plan.masked_unverified.is_empty() {
+        warn!(
+            "Connect masks secret values of {} connectors ({}); without CONNECT_OPERATOR_DIGEST_KEY a change to a \
+             masked value cannot be detected, so only the other keys were compared",
+            plan.masked_unverified.len(),
+            plan.masked_unverified.join(", ")
+        );
+    }
     if full {
         prune(declared, live, owned, options, &mut plan);
     }
@@ -338,8 +352,17 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
     if report.success() && !options.dry_run {
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let (declared, auto_restart_max) = (&declared, options.auto_restart_max);
-        let run =
-            crate::report::Run { work, declared, plan: &plan, results: &results, live: &live, now, auto_restart_max };
+        let digest_key = options.digest_key.as_deref();
+        let run = crate::report::Run {
+            work,
+            declared,
+            plan: &plan,
+            results: &results,
+            live: &live,
+            now,
+            auto_restart_max,
+            digest_key,
+        };
         let mut output = crate::report::output(&run);
         output.patches.extend(ownership::record(&owned, &plan, &results, &options.namespace));
         if let Err(e) = output.write() {

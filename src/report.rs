@@ -34,6 +34,7 @@ pub struct Run<'a> {
     /// RFC 3339, the time written as `appliedAt` and on Events.
     pub now: String,
     pub auto_restart_max: u32,
+    pub digest_key: Option<&'a [u8]>,
 }
 
 /// The operations and metrics of one run, as shell-operator reads them.
@@ -149,6 +150,10 @@ fn configmap_status(run: &Run, d: &Declared, its: &Its, previous: &CmStatus) -> 
     (status, names)
 }
 
+fn key_of(step: &Step) -> &str {
+    step.origin.key.as_deref().unwrap_or_default()
+}
+
 fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, before: Option<&Record>) -> Record {
     let live = run.live.status.get(&step.connector);
     let mut record = Record {
@@ -159,6 +164,7 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
         error: None,
         restarts: before.map_or(0, |r| r.restarts),
         last_restart_at: before.and_then(|r| r.last_restart_at.clone()),
+        digest: None,
     };
     // The count of automatic restarts starts again once it runs healthy.
     if live.is_some_and(|s| !status::has_failed(s)) {
@@ -191,6 +197,21 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
     if let StepResult::Failed { message, .. } = result {
         record.error = Some(message.clone());
     }
+    // The digest of what Connect now runs: the config just applied, or
+    // (unchanged) the declared one; a failed write keeps the old digest.
+    let applied = result.done().iter().any(|d| matches!(d, Done::Applied(_)));
+    record.digest = match (run.digest_key, &step.action) {
+        (Some(key), Action::Create(c) | Action::Update { connector: c, .. }) if applied => {
+            Some(crate::plan::digest(key, &c.config))
+        }
+        (Some(key), Action::Unchanged) => d
+            .templates
+            .iter()
+            .find(|(k, _)| k == key_of(step))
+            .and_then(|(_, r)| r.as_ref().ok())
+            .map(|c| crate::plan::digest(key, &c.config)),
+        _ => before.and_then(|r| r.digest.clone()),
+    };
     if d.state == CmState::Remove && matches!(step.action, Action::Delete { .. } | Action::Absent) {
         (record.state, record.tasks) = ("DISABLED".into(), None);
     }

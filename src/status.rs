@@ -58,6 +58,10 @@ pub struct Record {
     /// When the last automatic restart was sent (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_restart_at: Option<String>,
+    /// HMAC-SHA256 of the config last applied, when CONNECT_OPERATOR_DIGEST_KEY
+    /// is set: how a change to a value Connect masks is noticed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {

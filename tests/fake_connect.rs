@@ -758,3 +758,22 @@ fn seeding_helpers() {
     assert!(fake.task_states("b").is_empty());
     assert_eq!(fake.connector_state("missing"), None);
 }
+
+#[test]
+fn confluent_vendor_mode_masks_returned_secrets_and_adds_server_keys() {
+    let fake = fake_with(
+        "db",
+        &[("connector.class", "FileStreamSource"), ("connection.password", "s3cret"), ("kafka.api.key", "K")],
+    );
+    fake.set_masking(Some("••••••••"));
+    fake.set_added_keys(&[("__internal.config.version", "2")]);
+    let shown = get(&fake, "/connectors/db/config").json();
+    assert_eq!(shown["connection.password"], "••••••••");
+    assert_eq!(shown["kafka.api.key"], "••••••••");
+    assert_eq!(shown["connector.class"], "FileStreamSource");
+    assert_eq!(shown["__internal.config.version"], "2");
+    let expanded = get(&fake, "/connectors?expand=info").json();
+    assert_eq!(expanded["db"]["info"]["config"]["connection.password"], "••••••••");
+    // What is stored is untouched.
+    assert_eq!(fake.config("db").unwrap()["connection.password"], "s3cret");
+}

@@ -346,3 +346,52 @@ fn a_failed_run_reports_nothing() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(std::fs::read_to_string(op.dir.path().join("patch.jsonl")).unwrap(), "");
 }
+
+/// Confluent masks secrets in what it returns and adds keys of its own: an
+/// unchanged connector is not PUT again, and a rotated secret is PUT once.
+#[test]
+fn masked_secrets_are_tracked_by_digest() {
+    let mut op = Operator::new(&[("CONNECT_OPERATOR_DIGEST_KEY", "k3y-from-a-secret")]);
+    op.fake.set_masking(Some("••••••••"));
+    op.fake.set_added_keys(&[("__internal.config.version", "2"), ("cloud.provider", "aws")]);
+    let tpl =
+        r#"{"name": "db", "config": {"connector.class": "FileStreamSource", "connection.password": $DB_PASSWORD}}"#;
+    op.apply("orders", json!({}), json!({}), &[("db.json", tpl.into())]);
+    op.sync();
+    let digest = op.status("orders")["connectors"]["db"]["digest"].as_str().unwrap().to_string();
+    assert_eq!(digest.len(), 64);
+    assert!(!serde_json::to_string(&op.status("orders")).unwrap().contains("pr0perty-s3cret"));
+
+    let puts = |op: &Operator| op.fake.writes().iter().filter(|r| r.method == "PUT").count();
+    op.fake.clear_requests();
+    op.resync();
+    op.resync();
+    assert_eq!(puts(&op), 0, "unchanged, masked: not PUT again");
+
+    // The secret rotates in the properties Secret: one PUT, then quiet again.
+    std::fs::write(op.dir.path().join("secret.properties"), "db.password=r0tated\n").unwrap();
+    op.resync();
+    assert_eq!(puts(&op), 1);
+    assert_eq!(op.fake.config("db").unwrap()["connection.password"], "r0tated");
+    op.resync();
+    assert_eq!(puts(&op), 1);
+    assert_ne!(op.status("orders")["connectors"]["db"]["digest"], digest);
+}
+
+#[test]
+fn without_a_digest_key_masked_values_are_left_alone_and_said() {
+    let mut op = Operator::new(&[]);
+    op.fake.set_masking(Some("****************"));
+    let tpl =
+        r#"{"name": "db", "config": {"connector.class": "FileStreamSource", "connection.password": $DB_PASSWORD}}"#;
+    op.apply("orders", json!({}), json!({}), &[("db.json", tpl.into())]);
+    op.sync();
+    op.fake.clear_requests();
+    let run = op.resync();
+    assert!(op.fake.writes().is_empty());
+    assert!(
+        run.log.contains("without CONNECT_OPERATOR_DIGEST_KEY a change to a masked value cannot be detected"),
+        "{}",
+        run.log
+    );
+}

@@ -192,6 +192,17 @@ impl FakeConnect {
         self.lock().requests.clear();
     }
 
+    /// Return sensitive values as `mask` (`Some("****************")` like Confluent Cloud,
+    /// `Some("••••••••")` like recent Confluent Platform), as GET config and `expand=info` do.
+    pub fn set_masking(&self, mask: Option<&'static str>) {
+        self.lock().vendor.mask = mask;
+    }
+
+    /// Server keys added to every config returned (`__internal.config.version`, `cloud.provider`, ...).
+    pub fn set_added_keys(&self, pairs: &[(&str, &str)]) {
+        self.lock().vendor.added = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    }
+
     pub fn set_latency(&self, d: Duration) {
         self.lock().latency = d;
     }
@@ -245,12 +256,40 @@ impl Drop for FakeConnect {
 #[derive(Default)]
 struct State {
     connectors: BTreeMap<String, Connector>,
+    /// Confluent Platform / Cloud behaviour in what GET returns (reference sections 7 and 8).
+    vendor: Vendor,
     requests: Vec<Request>,
     latency: Duration,
     expand_ignored: bool,
     auth: Auth,
     status_missing_after_create: usize,
     faults: Vec<(Match, Fault, usize)>,
+}
+
+/// What a Confluent worker changes in the configs it returns.
+#[derive(Default, Clone)]
+struct Vendor {
+    /// Sensitive values are returned as this (`****************`, or bullets).
+    mask: Option<&'static str>,
+    /// Server keys added to every returned config (`__internal.config.version`, `cloud.provider`, ...).
+    added: Vec<(String, String)>,
+}
+
+/// A config as a Confluent worker returns it.
+fn shown(vendor: &Vendor, config: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let sensitive = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        k.contains("password") || k.contains("secret") || k.ends_with("api.key") || k.contains("keyfile")
+    };
+    let mut shown: BTreeMap<String, String> = config
+        .iter()
+        .map(|(k, v)| match vendor.mask {
+            Some(mask) if sensitive(k) => (k.clone(), mask.to_string()),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    shown.extend(vendor.added.iter().cloned());
+    shown
 }
 
 #[derive(Default)]
@@ -748,7 +787,7 @@ impl State {
             Op::Create => self.create(call),
             Op::Info => {
                 let c = self.connectors.get(name).ok_or_else(not_found)?;
-                Ok(Reply::json(200, &info_json(name, &c.config, c.tasks.len())))
+                Ok(Reply::json(200, &info_json(name, &shown(&self.vendor, &c.config), c.tasks.len())))
             }
             Op::Delete => {
                 self.connectors.remove(name).ok_or_else(not_found)?;
@@ -756,7 +795,7 @@ impl State {
             }
             Op::GetConfig => {
                 let c = self.connectors.get(name).ok_or_else(not_found)?;
-                Ok(Reply::json(200, &json!(c.config)))
+                Ok(Reply::json(200, &json!(shown(&self.vendor, &c.config))))
             }
             Op::PutConfig => self.put_config(call),
             Op::PatchConfig => self.patch_config(call),
@@ -848,7 +887,9 @@ impl State {
                 match e.as_str() {
                     "status" if !c.read_status() => continue 'connectors,
                     "status" => entry.insert("status".into(), status_json(name, c)),
-                    "info" => entry.insert("info".into(), info_json(name, &c.config, c.tasks.len())),
+                    "info" => {
+                        entry.insert("info".into(), info_json(name, &shown(&self.vendor, &c.config), c.tasks.len()))
+                    }
                     _ => None, // "Ignoring unknown expansion type"
                 };
             }
