@@ -241,7 +241,7 @@ fn hook(path: &Path, cli: &Cli) -> Result<ExitCode> {
         namespace: crate::ownership::namespace(),
         digest_key: digest_key(),
     };
-    let report = reconcile::run(&work, &renderer, &client, &scrubber, options);
+    let report = reconcile::run(&work, &renderer, &client, &scrubber, &options);
     Ok(if report.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 

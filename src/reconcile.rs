@@ -320,7 +320,7 @@ fn prune(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, options: 
 }
 
 /// The whole hook run after the binding contexts are read.
-pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubber, options: Options) -> Report {
+pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubber, options: &Options) -> Report {
     let started = Instant::now();
     for problem in &work.problems {
         error!("{problem}");
@@ -340,29 +340,19 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
             Ok(live) => live,
             Err(failure) => {
                 error!("cannot read the connectors from Kafka Connect: {}", scrubber.scrub(failure.message()));
-                return Report { unfinished: wanted.len(), ..Report::default() };
+                // Even with nothing declared, a full run that cannot see Connect is not done.
+                return Report { unfinished: wanted.len().max(1), ..Report::default() };
             }
         }
     };
-    let options = &options;
     let owned = ownership::owned(work.state.as_ref());
     let plan = plan_run(&declared, &live, &owned, work.full, options);
     let (mut report, results) = execute(&plan, client, scrubber, options.dry_run, None);
     report.failed += work.problems.len();
     if report.success() && !options.dry_run {
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-        let (declared, auto_restart_max) = (&declared, options.auto_restart_max);
-        let digest_key = options.digest_key.as_deref();
-        let run = crate::report::Run {
-            work,
-            declared,
-            plan: &plan,
-            results: &results,
-            live: &live,
-            now,
-            auto_restart_max,
-            digest_key,
-        };
+        let run =
+            crate::report::Run { work, declared: &declared, plan: &plan, results: &results, live: &live, now, options };
         let mut output = crate::report::output(&run);
         output.patches.extend(ownership::record(&owned, &plan, &results, &options.namespace));
         if let Err(e) = output.write() {

@@ -17,7 +17,7 @@ use crate::configmap::{CmId, ConfigMap};
 use crate::connect::{Applied, Live, Removed};
 use crate::connector::TargetState;
 use crate::plan::{Action, CmState, Declared, Plan, Problem, Step, Why};
-use crate::reconcile::{Done, StepResult};
+use crate::reconcile::{Done, Options, StepResult};
 use crate::status::{self, CmStatus, Record};
 
 /// Every metric series shares this group, so a run replaces the series of
@@ -33,8 +33,7 @@ pub struct Run<'a> {
     pub live: &'a Live,
     /// RFC 3339, the time written as `appliedAt` and on Events.
     pub now: String,
-    pub auto_restart_max: u32,
-    pub digest_key: Option<&'a [u8]>,
+    pub options: &'a Options,
 }
 
 /// The operations and metrics of one run, as shell-operator reads them.
@@ -200,7 +199,7 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
     // The digest of what Connect now runs: the config just applied, or
     // (unchanged) the declared one; a failed write keeps the old digest.
     let applied = result.done().iter().any(|d| matches!(d, Done::Applied(_)));
-    record.digest = match (run.digest_key, &step.action) {
+    record.digest = match (run.options.digest_key.as_deref(), &step.action) {
         (Some(key), Action::Create(c) | Action::Update { connector: c, .. }) if applied => {
             Some(crate::plan::digest(key, &c.config))
         }
@@ -257,7 +256,7 @@ fn events(run: &Run, its: &Its, cm: &ConfigMap, previous: &CmStatus, patches: &m
                     "ConnectorRestarted",
                     format!(
                         "restarted connector {name} and its failed tasks (automatic attempt {n} of {})",
-                        run.auto_restart_max
+                        run.options.auto_restart_max
                     ),
                 ),
                 _ => continue,
@@ -277,7 +276,7 @@ fn events(run: &Run, its: &Its, cm: &ConfigMap, previous: &CmStatus, patches: &m
             emit("Warning", "TaskFailed", format!("connector {name} is {}{tasks}", live.connector), true);
         }
         let attempts = before.map_or(0, |r| r.restarts);
-        if run.auto_restart_max > 0 && attempts >= run.auto_restart_max {
+        if run.options.auto_restart_max > 0 && attempts >= run.options.auto_restart_max {
             let message = format!(
                 "connector {name} still fails after {attempts} automatic restarts; no more until it runs healthy \
                  (restart it with the connect-operator.io/restart annotation)"

@@ -617,3 +617,14 @@ fn a_merged_run_as_shell_operator_writes_it() {
         "one write per connector that differs; none for payments-sink"
     );
 }
+
+#[test]
+fn a_resync_that_cannot_see_connect_fails_even_with_nothing_declared() {
+    let fake = FakeConnect::start();
+    let url = fake.url();
+    drop(fake);
+    let placeholder = FakeConnect::start();
+    let hook = Hook::new(&placeholder).env("CONNECT_URL", &url).env("RETRY_BUDGET", "1s");
+    let run = hook.run(schedule(&[]));
+    assert_eq!(run.code(), 1, "{}", run.log());
+}
