@@ -167,6 +167,18 @@ struct ConnectArgs {
     #[arg(long, global = true, env = "CONNECT_TOKEN", hide_env_values = true)]
     connect_token: Option<String>,
 
+    /// File holding the bearer token, read at every run so a rotated token is used
+    #[arg(long, global = true, env = "CONNECT_TOKEN_FILE", value_name = "FILE")]
+    connect_token_file: Option<PathBuf>,
+
+    /// PEM certificate chain for mutual TLS (with --connect-client-key)
+    #[arg(long, global = true, env = "CONNECT_CLIENT_CERT_FILE", value_name = "FILE")]
+    connect_client_cert: Option<PathBuf>,
+
+    /// PEM private key for mutual TLS
+    #[arg(long, global = true, env = "CONNECT_CLIENT_KEY_FILE", value_name = "FILE")]
+    connect_client_key: Option<PathBuf>,
+
     /// PEM file of the CA that signed Connect's certificate
     #[arg(long, global = true, env = "CONNECT_CA_FILE", value_name = "FILE")]
     connect_ca_file: Option<PathBuf>,
@@ -256,7 +268,22 @@ fn connect_settings(args: &ConnectArgs) -> Result<Settings> {
     let url = args.connect_url.clone().or_else(|| env("BASE_URL")).unwrap_or_else(|| "http://connect".into());
     let username = args.connect_username.clone().or_else(|| env("CONNECT_REST_KEY"));
     let password = args.connect_password.clone().or_else(|| env("CONNECT_REST_SECRET"));
-    let auth = match (username, password, args.connect_token.clone().filter(|t| !t.is_empty())) {
+    let token = match (&args.connect_token, &args.connect_token_file) {
+        (Some(_), Some(_)) => bail!("set either CONNECT_TOKEN or CONNECT_TOKEN_FILE, not both"),
+        (Some(token), None) => Some(token.clone()).filter(|t| !t.is_empty()),
+        (None, Some(file)) => {
+            let token = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read CONNECT_TOKEN_FILE {}", file.display()))?;
+            Some(token.trim().to_string()).filter(|t| !t.is_empty())
+        }
+        (None, None) => None,
+    };
+    let client_cert = match (&args.connect_client_cert, &args.connect_client_key) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        (None, None) => None,
+        _ => bail!("mutual TLS needs both CONNECT_CLIENT_CERT_FILE and CONNECT_CLIENT_KEY_FILE"),
+    };
+    let auth = match (username, password, token) {
         (None, None, None) => Auth::None,
         (None, None, Some(token)) => Auth::Bearer(token),
         (Some(username), Some(password), None) => Auth::Basic { username, password },
@@ -275,6 +302,7 @@ fn connect_settings(args: &ConnectArgs) -> Result<Settings> {
         url,
         auth,
         ca_file: args.connect_ca_file.clone(),
+        client_cert,
         concurrency: args.connect_concurrency.into(),
         retry_budget: args.retry_budget,
     })

@@ -32,6 +32,8 @@ pub struct Settings {
     pub url: String,
     pub auth: Auth,
     pub ca_file: Option<std::path::PathBuf>,
+    /// PEM certificate chain and private key for mutual TLS.
+    pub client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
     pub concurrency: usize,
     pub retry_budget: Duration,
 }
@@ -168,8 +170,8 @@ impl Client {
             .timeout_recv_body(Some(READ_TIMEOUT))
             .max_idle_connections_per_host(settings.concurrency.max(1) + 1)
             .user_agent(concat!("connect-operator/", env!("CARGO_PKG_VERSION")));
-        if let Some(ca) = &settings.ca_file {
-            config = config.tls_config(tls_with_ca(ca)?);
+        if settings.ca_file.is_some() || settings.client_cert.is_some() {
+            config = config.tls_config(tls(settings.ca_file.as_deref(), settings.client_cert.as_ref())?);
         }
         let authorization = match &settings.auth {
             Auth::None => None,
@@ -431,7 +433,7 @@ impl Client {
             ("DELETE", _) => self.with_auth(self.agent.delete(&url)).call(),
             _ => self.with_auth(self.agent.get(&url)).call(),
         };
-        let mut response = result.map_err(|e| Failure::Transient(format!("{method} {url}: {e}")))?;
+        let mut response = result.map_err(|e| transport_failure(method, &url, &e))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -453,6 +455,21 @@ impl Client {
             Some(value) => request.header("Authorization", value),
             None => request,
         }
+    }
+}
+
+/// A request that got no answer. Connection errors are transient; a
+/// certificate the server presents (or refuses) will not change by retrying.
+fn transport_failure(method: &str, url: &str, e: &ureq::Error) -> Failure {
+    let text = format!("{method} {url}: {e}");
+    let tls = matches!(e, ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_))
+        || text.to_ascii_lowercase().contains("certificate");
+    if tls {
+        Failure::Permanent(format!(
+            "{text} (check CONNECT_CA_FILE, CONNECT_CLIENT_CERT_FILE / CONNECT_CLIENT_KEY_FILE and the host name in CONNECT_URL)"
+        ))
+    } else {
+        Failure::Transient(text)
     }
 }
 
@@ -539,8 +556,30 @@ pub fn encode(name: &str) -> String {
     utf8_percent_encode(name, PATH_SEGMENT).to_string()
 }
 
-fn tls_with_ca(path: &std::path::Path) -> Result<ureq::tls::TlsConfig> {
-    let pem = std::fs::read(path).with_context(|| format!("cannot read CONNECT_CA_FILE {}", path.display()))?;
+/// TLS with a private CA and/or a client certificate. Host names are always
+/// verified; there is no switch to turn verification off.
+fn tls(
+    ca: Option<&std::path::Path>,
+    client: Option<&(std::path::PathBuf, std::path::PathBuf)>,
+) -> Result<ureq::tls::TlsConfig> {
+    let mut builder = ureq::tls::TlsConfig::builder();
+    if let Some(ca) = ca {
+        builder = builder.root_certs(ureq::tls::RootCerts::new_with_certs(&certificates(ca, "CONNECT_CA_FILE")?));
+    }
+    if let Some((cert, key)) = client {
+        let chain = certificates(cert, "CONNECT_CLIENT_CERT_FILE")?;
+        let pem =
+            std::fs::read(key).with_context(|| format!("cannot read CONNECT_CLIENT_KEY_FILE {}", key.display()))?;
+        let key = ureq::tls::PrivateKey::from_pem(&pem)
+            .with_context(|| format!("CONNECT_CLIENT_KEY_FILE {} holds no PEM private key", key.display()))?;
+        builder = builder.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
+    }
+    Ok(builder.build())
+}
+
+/// The certificates of a PEM file, named after the variable that gave it.
+fn certificates(path: &std::path::Path, variable: &str) -> Result<Vec<ureq::tls::Certificate<'static>>> {
+    let pem = std::fs::read(path).with_context(|| format!("cannot read {variable} {}", path.display()))?;
     let certs = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
             Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
@@ -548,9 +587,9 @@ fn tls_with_ca(path: &std::path::Path) -> Result<ureq::tls::TlsConfig> {
             Err(e) => Some(Err(e)),
         })
         .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("CONNECT_CA_FILE {} is not valid PEM", path.display()))?;
-    anyhow::ensure!(!certs.is_empty(), "CONNECT_CA_FILE {} holds no certificate", path.display());
-    Ok(ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::new_with_certs(&certs)).build())
+        .with_context(|| format!("{variable} {} is not valid PEM", path.display()))?;
+    anyhow::ensure!(!certs.is_empty(), "{variable} {} holds no certificate", path.display());
+    Ok(certs)
 }
 
 #[cfg(test)]
@@ -611,12 +650,15 @@ mod tests {
         let ca = rcgen::generate_simple_self_signed(vec!["connect.example".into()]).unwrap();
         let good = dir.path().join("ca.pem");
         std::fs::write(&good, ca.cert.pem()).unwrap();
-        assert!(tls_with_ca(&good).is_ok());
+        assert!(tls(Some(&good), None).is_ok());
         let key_only = dir.path().join("key.pem");
         std::fs::write(&key_only, ca.signing_key.serialize_pem()).unwrap();
-        assert!(format!("{:#}", tls_with_ca(&key_only).unwrap_err()).contains("holds no certificate"));
-        let missing = format!("{:#}", tls_with_ca(&dir.path().join("nope.pem")).unwrap_err());
+        assert!(format!("{:#}", tls(Some(&key_only), None).unwrap_err()).contains("holds no certificate"));
+        let missing = format!("{:#}", tls(Some(&dir.path().join("nope.pem")), None).unwrap_err());
         assert!(missing.contains("cannot read CONNECT_CA_FILE"), "{missing}");
+        assert!(tls(None, Some(&(good.clone(), key_only.clone()))).is_ok());
+        let no_key = format!("{:#}", tls(None, Some(&(good.clone(), good.clone()))).unwrap_err());
+        assert!(no_key.contains("CONNECT_CLIENT_KEY_FILE"), "{no_key}");
     }
 
     #[test]

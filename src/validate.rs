@@ -281,8 +281,15 @@ mod tests {
     const FILE_SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 
     fn client(fake: &FakeConnect, retry_budget: Duration) -> Client {
-        Client::new(&Settings { url: fake.url(), auth: Auth::None, ca_file: None, concurrency: 4, retry_budget })
-            .unwrap()
+        Client::new(&Settings {
+            url: fake.url(),
+            auth: Auth::None,
+            ca_file: None,
+            client_cert: None,
+            concurrency: 4,
+            retry_budget,
+        })
+        .unwrap()
     }
 
     fn connector(name: &str, config: &[(&str, &str)], secret_keys: &[&str]) -> Connector {

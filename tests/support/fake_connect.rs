@@ -104,16 +104,50 @@ pub struct FakeConnect {
     stop: Arc<AtomicBool>,
     acceptor: Option<JoinHandle<()>>,
     port: u16,
+    tls: bool,
 }
 
 impl FakeConnect {
     /// One thread per connection with HTTP/1.1 keep-alive, as Jetty serves: a pooling client with several
     /// connections open at once is answered on all of them.
     pub fn start() -> FakeConnect {
+        FakeConnect::listen(None)
+    }
+
+    /// HTTPS with this certificate chain and key (PEM); with `client_ca`, a
+    /// client certificate signed by it is required (mutual TLS).
+    pub fn start_tls(cert_chain_pem: &str, key_pem: &str, client_ca_pem: Option<&str>) -> FakeConnect {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions");
+        let builder = match client_ca_pem {
+            None => builder.with_no_client_auth(),
+            Some(ca) => {
+                let mut roots = rustls::RootCertStore::empty();
+                for cert in CertificateDer::pem_slice_iter(ca.as_bytes()) {
+                    roots.add(cert.expect("client CA PEM")).expect("client CA");
+                }
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                    .build()
+                    .expect("client verifier");
+                builder.with_client_cert_verifier(verifier)
+            }
+        };
+        let chain = CertificateDer::pem_slice_iter(cert_chain_pem.as_bytes()).collect::<Result<Vec<_>, _>>().unwrap();
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("server key PEM");
+        let config = builder.with_single_cert(chain, key).expect("server certificate");
+        FakeConnect::listen(Some(Arc::new(config)))
+    }
+
+    fn listen(tls: Option<Arc<rustls::ServerConfig>>) -> FakeConnect {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake Connect server");
         let port = listener.local_addr().expect("bound address").port();
         let state = Arc::new(Mutex::new(State::default()));
         let stop = Arc::new(AtomicBool::new(false));
+        let tls_on = tls.is_some();
         let acceptor = {
             let (state, stop) = (state.clone(), stop.clone());
             thread::spawn(move || {
@@ -122,16 +156,26 @@ impl FakeConnect {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    let state = state.clone();
-                    thread::spawn(move || serve_connection(&state, port, stream));
+                    let (state, tls) = (state.clone(), tls.clone());
+                    thread::spawn(move || match tls {
+                        None => serve_connection(&state, port, stream),
+                        Some(config) => {
+                            let Ok(connection) = rustls::ServerConnection::new(config) else { return };
+                            serve_connection(&state, port, rustls::StreamOwned::new(connection, stream));
+                        }
+                    });
                 }
             })
         };
-        FakeConnect { state, stop, acceptor: Some(acceptor), port }
+        FakeConnect { state, stop, acceptor: Some(acceptor), port, tls: tls_on }
     }
 
+    /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` with TLS (the name the test certificates carry).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        match self.tls {
+            false => format!("http://127.0.0.1:{}", self.port),
+            true => format!("https://localhost:{}", self.port),
+        }
     }
 
     /// Seeds a connector that is already running with its status written; replaces any existing one.
@@ -452,26 +496,41 @@ impl Incoming {
 }
 
 /// Serves requests on one connection until the client closes it or asks to.
-fn serve_connection(state: &Mutex<State>, port: u16, stream: TcpStream) {
-    let Ok(write_half) = stream.try_clone() else { return };
+fn serve_connection(state: &Mutex<State>, port: u16, stream: impl Conn) {
     let mut reader = BufReader::new(stream);
-    let mut writer = write_half;
     while let Some(incoming) = read_request(&mut reader) {
         let close = incoming.header("Connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
         let head = incoming.method == "HEAD";
         let Some(reply) = serve(state, port, incoming) else {
             // Fault::Drop: close without a byte of answer.
-            let _ = writer.shutdown(Shutdown::Both);
+            reader.get_mut().close();
             return;
         };
-        if write_reply(&mut writer, reply, head).is_err() || close {
+        if write_reply(reader.get_mut(), reply, head).is_err() || close {
             return;
         }
     }
 }
 
+/// A client connection, plain or TLS.
+trait Conn: Read + Write {
+    fn close(&mut self);
+}
+
+impl Conn for TcpStream {
+    fn close(&mut self) {
+        let _ = self.shutdown(Shutdown::Both);
+    }
+}
+
+impl Conn for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
+    fn close(&mut self) {
+        let _ = self.sock.shutdown(Shutdown::Both);
+    }
+}
+
 /// Reads one request; `None` at the end of the connection or on bytes that are not HTTP.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Incoming> {
+fn read_request(reader: &mut BufReader<impl Read>) -> Option<Incoming> {
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         let n = reader.read_until(b'\n', &mut head).ok()?;
@@ -502,7 +561,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Incoming> {
     Some(incoming)
 }
 
-fn read_chunked(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+fn read_chunked(reader: &mut BufReader<impl Read>) -> Option<Vec<u8>> {
     let mut body = Vec::new();
     loop {
         let mut size_line = String::new();
@@ -517,7 +576,7 @@ fn read_chunked(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
     }
 }
 
-fn write_reply(writer: &mut TcpStream, reply: Reply, head: bool) -> std::io::Result<()> {
+fn write_reply(writer: &mut impl Write, reply: Reply, head: bool) -> std::io::Result<()> {
     let mut out = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
     out.push_str("Server: Jetty(12.0.36)\r\n");
     let headers = reply.content_type.map(|ct| ("Content-Type", ct.to_string())).into_iter().chain(reply.headers);
