@@ -12,6 +12,9 @@ use log::{error, warn};
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 
+use std::collections::BTreeMap;
+
+use crate::clusters::Clusters;
 use crate::configmap::ConfigMap;
 use crate::connect::{Auth, Client, Settings};
 use crate::gitops::{self, Format};
@@ -167,6 +170,10 @@ struct ConnectArgs {
     #[arg(long, global = true, env = "CONNECT_TOKEN", hide_env_values = true)]
     connect_token: Option<String>,
 
+    /// Named Connect clusters (YAML or JSON), beside the default one of CONNECT_URL
+    #[arg(long, global = true, env = "CONNECT_CLUSTERS_FILE", value_name = "FILE")]
+    clusters_file: Option<PathBuf>,
+
     /// File holding the bearer token, read at every run so a rotated token is used
     #[arg(long, global = true, env = "CONNECT_TOKEN_FILE", value_name = "FILE")]
     connect_token_file: Option<PathBuf>,
@@ -245,7 +252,7 @@ fn hook(path: &Path, cli: &Cli) -> Result<ExitCode> {
     let variables = Arc::new(Variables::load(&cli.templates.config_dir, std::env::vars()));
     let scrubber = Scrubber::new(variables.secret_values());
     let renderer = Renderer::new(variables, cli.templates.template_timeout);
-    let client = Client::new(&connect_settings(&cli.connect)?)?;
+    let clusters = clusters(cli)?;
     let options = reconcile::Options {
         dry_run: cli.hook.dry_run,
         auto_restart_max: cli.hook.auto_restart_max,
@@ -253,7 +260,7 @@ fn hook(path: &Path, cli: &Cli) -> Result<ExitCode> {
         namespace: crate::ownership::namespace(),
         digest_key: digest_key(),
     };
-    let report = reconcile::run(&work, &renderer, &client, &scrubber, &options);
+    let report = reconcile::run(&work, &renderer, &clusters, &scrubber, &options);
     Ok(if report.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -303,6 +310,8 @@ fn connect_settings(args: &ConnectArgs) -> Result<Settings> {
         auth,
         ca_file: args.connect_ca_file.clone(),
         client_cert,
+        insecure_skip_verify: false,
+        comma_expand: false,
         concurrency: args.connect_concurrency.into(),
         retry_budget: args.retry_budget,
     })
@@ -362,30 +371,43 @@ fn render(args: &RenderArgs, templates: &TemplateArgs) -> Result<ExitCode> {
     Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// What `diff` and `apply` share: the manifests, Connect, and the plan
+/// What `diff` and `apply` share, for one cluster: Connect, and the plan
 /// made by the hook's engine.
 struct Planned {
+    cluster: String,
     client: Client,
-    scrubber: Scrubber,
     live: crate::connect::Live,
     plan: crate::plan::Plan,
 }
 
-fn planned(args: &PlanArgs, cli: &Cli, dry_run: bool) -> Result<Planned> {
-    let variables = variables(&args.sources, &cli.templates)?;
+/// The manifests' ConfigMaps, grouped by the cluster each names, and the
+/// clusters to read; errors when a manifest cannot be read.
+fn sources(sources: &Sources, cli: &Cli) -> Result<(Scrubber, BTreeMap<String, Vec<crate::plan::Declared>>, Clusters)> {
+    let variables = variables(sources, &cli.templates)?;
     let scrubber = Scrubber::new(variables.secret_values());
     let renderer = Renderer::new(variables, cli.templates.template_timeout);
-    let manifests = gitops::declare(&args.sources.paths, &renderer);
+    let clusters = clusters(cli)?;
+    let manifests = gitops::declare(&sources.paths, &renderer, &clusters);
     if let Some(first) = manifests.errors.first() {
         for e in &manifests.errors {
             error!("{e:#}");
         }
         bail!("{} manifest files could not be read (first: {first:#})", manifests.errors.len());
     }
-    let client = Client::new(&connect_settings(&cli.connect)?)?;
-    let live = client.read_live(&crate::plan::wanted(&manifests.declared)).map_err(|f| {
-        anyhow::anyhow!("cannot read the connectors from Kafka Connect: {}", scrubber.scrub(f.message()))
-    })?;
+    let mut by_cluster: BTreeMap<String, Vec<crate::plan::Declared>> = BTreeMap::new();
+    for d in manifests.declared {
+        by_cluster.entry(d.cluster.clone()).or_default().push(d);
+    }
+    Ok((scrubber, by_cluster, clusters))
+}
+
+fn planned(args: &PlanArgs, cli: &Cli, dry_run: bool) -> Result<(Scrubber, Vec<Planned>)> {
+    let (scrubber, mut by_cluster, clusters) = sources(&args.sources, cli)?;
+    if args.prune {
+        for name in clusters.all.keys() {
+            by_cluster.entry(name.clone()).or_default();
+        }
+    }
     let options = reconcile::Options {
         dry_run,
         auto_restart_max: cli.hook.auto_restart_max,
@@ -393,106 +415,156 @@ fn planned(args: &PlanArgs, cli: &Cli, dry_run: bool) -> Result<Planned> {
         namespace: crate::ownership::namespace(),
         digest_key: digest_key(),
     };
-    // The manifests are everything declared: a full run, as the hook's resync.
-    let plan = reconcile::plan_run(&manifests.declared, &live, &BTreeSet::new(), true, &options);
-    Ok(Planned { client, scrubber, live, plan })
+    let mut planned = Vec::new();
+    for (name, declared) in by_cluster {
+        let client = Client::new(&clusters.all[&name].settings)?;
+        let live = client.read_live(&crate::plan::wanted(&declared)).map_err(|f| {
+            anyhow::anyhow!(
+                "cannot read the connectors from Kafka Connect (cluster {name}): {}",
+                scrubber.scrub(f.message())
+            )
+        })?;
+        // The manifests are everything declared: a full run, as the hook's resync.
+        let plan = reconcile::plan_run(&declared, &live, &BTreeSet::new(), true, &options);
+        planned.push(Planned { cluster: name, client, live, plan });
+    }
+    Ok((scrubber, planned))
 }
 
 fn diff(args: &PlanArgs, cli: &Cli) -> Result<ExitCode> {
-    let Planned { live, plan, .. } = planned(args, cli, true)?;
-    diff_output(&plan, &live, args.output)?;
-    Ok(ExitCode::from(match (plan.problems.is_empty(), plan.writes()) {
-        (false, _) => 1,
-        (true, 0) => 0,
-        (true, _) => 2,
+    let (_, planned) = planned(args, cli, true)?;
+    print_plans(&planned, None, args.output)?;
+    let problems = planned.iter().any(|p| !p.plan.problems.is_empty());
+    let writes: usize = planned.iter().map(|p| p.plan.writes()).sum();
+    Ok(ExitCode::from(match (problems, writes) {
+        (true, _) => 1,
+        (false, 0) => 0,
+        (false, _) => 2,
     }))
 }
 
 fn apply(args: &ApplyArgs, cli: &Cli) -> Result<ExitCode> {
-    let Planned { client, scrubber, live, plan } = planned(&args.plan, cli, args.dry_run)?;
+    let (scrubber, planned) = planned(&args.plan, cli, args.dry_run)?;
     if args.dry_run {
-        return diff_output(&plan, &live, args.plan.output).map(|()| ExitCode::SUCCESS);
+        return print_plans(&planned, None, args.plan.output).map(|()| ExitCode::SUCCESS);
     }
     // On a terminal, a progress line instead of a log line per connector.
-    let show_progress = std::io::stderr().is_terminal() && plan.writes() > 10;
-    let progress = |sent: usize, total: usize| eprint!("\rapplying: {sent}/{total}");
+    let writes: usize = planned.iter().map(|p| p.plan.writes()).sum();
+    let show_progress = std::io::stderr().is_terminal() && writes > 10;
     let level = log::max_level();
     if show_progress {
         log::set_max_level(log::LevelFilter::Warn);
     }
-    let (report, results) = reconcile::execute(
-        &plan,
-        &client,
-        &scrubber,
-        false,
-        show_progress.then_some(&progress as &reconcile::Progress),
-    );
+    let mut total = reconcile::Report::default();
+    let mut all_results = Vec::new();
+    for p in &planned {
+        let progress = |sent: usize, total: usize| eprint!("\rapplying to {}: {sent}/{total}", p.cluster);
+        let (report, results) = reconcile::execute(
+            &p.plan,
+            &p.client,
+            &scrubber,
+            false,
+            show_progress.then_some(&progress as &reconcile::Progress<'_>),
+        );
+        total.add(&report);
+        all_results.push(results);
+    }
     if show_progress {
         eprintln!();
         log::set_max_level(level);
     }
     match args.plan.output {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&gitops::plan_json(&plan, &live, Some(&results)))?),
+        Format::Json => print_plans(&planned, Some(&all_results), Format::Json)?,
         Format::Table => println!(
             "{} created, {} updated, {} deleted, {} paused/resumed/stopped/restarted, {} unchanged, {} failed, {} to retry",
-            report.created, report.updated, report.deleted, report.changed, report.unchanged, report.failed, report.unfinished
+            total.created, total.updated, total.deleted, total.changed, total.unchanged, total.failed, total.unfinished
         ),
     }
-    Ok(if report.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if total.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn diff_output(plan: &crate::plan::Plan, live: &crate::connect::Live, format: Format) -> Result<()> {
+/// The plans of every cluster: one JSON document (each step and problem
+/// names its cluster), or tables with a heading per cluster when there are several.
+fn print_plans(planned: &[Planned], results: Option<&[Vec<reconcile::StepResult>]>, format: Format) -> Result<()> {
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&gitops::plan_json(plan, live, None))?),
-        Format::Table => print!("{}", gitops::plan_table(plan, live, gitops::colors())),
+        Format::Json => {
+            let (mut steps, mut problems) = (Vec::new(), Vec::new());
+            for (i, p) in planned.iter().enumerate() {
+                let json = gitops::plan_json(&p.plan, &p.live, results.map(|r| r[i].as_slice()));
+                for (list, key) in [(&mut steps, "steps"), (&mut problems, "problems")] {
+                    for mut item in json[key].as_array().cloned().unwrap_or_default() {
+                        item["cluster"] = serde_json::json!(p.cluster);
+                        list.push(item);
+                    }
+                }
+            }
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"steps": steps, "problems": problems}))?);
+        }
+        Format::Table => {
+            for p in planned {
+                if planned.len() > 1 {
+                    println!("cluster {}:", p.cluster);
+                }
+                print!("{}", gitops::plan_table(&p.plan, &p.live, gitops::colors()));
+            }
+        }
     }
     Ok(())
 }
 
 fn status(args: &StatusArgs, cli: &Cli) -> Result<ExitCode> {
-    let variables = variables(&args.sources, &cli.templates)?;
-    let renderer = Renderer::new(variables, cli.templates.template_timeout);
-    let manifests = gitops::declare(&args.sources.paths, &renderer);
-    for e in &manifests.errors {
-        error!("{e:#}");
+    let (scrubber, by_cluster, clusters) = sources(&args.sources, cli)?;
+    let mut rows = Vec::new();
+    for (name, cluster) in &clusters.all {
+        let declared = by_cluster.get(name).map(Vec::as_slice).unwrap_or_default();
+        if declared.is_empty() && name != crate::clusters::DEFAULT && clusters.all.len() > 1 {
+            continue;
+        }
+        let client = Client::new(&cluster.settings)?;
+        let live = client.read_live(&crate::plan::wanted(declared)).map_err(|f| {
+            anyhow::anyhow!(
+                "cannot read the connectors from Kafka Connect (cluster {name}): {}",
+                scrubber.scrub(f.message())
+            )
+        })?;
+        for mut row in gitops::status_rows(declared, &live) {
+            row["cluster"] = serde_json::json!(name);
+            rows.push(row);
+        }
     }
-    let client = Client::new(&connect_settings(&cli.connect)?)?;
-    let live = client
-        .read_live(&crate::plan::wanted(&manifests.declared))
-        .map_err(|f| anyhow::anyhow!("cannot read the connectors from Kafka Connect: {}", f.message()))?;
-    let rows = gitops::status_rows(&manifests.declared, &live);
     match args.output {
         Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
         Format::Table => print!("{}", gitops::status_table(&rows, gitops::colors())),
     }
-    Ok(if manifests.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(ExitCode::SUCCESS)
 }
 
 fn validate(args: &StatusArgs, cli: &Cli) -> Result<ExitCode> {
-    let variables = variables(&args.sources, &cli.templates)?;
-    let scrubber = Scrubber::new(variables.secret_values());
-    let renderer = Renderer::new(variables, cli.templates.template_timeout);
-    let manifests = gitops::declare(&args.sources.paths, &renderer);
+    let (scrubber, by_cluster, clusters) = sources(&args.sources, cli)?;
     let mut findings = Vec::new();
-    let mut targets = Vec::new();
-    for d in &manifests.declared {
-        for (key, rendered) in &d.templates {
-            let origin = format!("ConfigMap {} key {key}", d.id);
-            match rendered {
-                Ok(connector) => targets.push(crate::validate::Target { origin, connector }),
-                Err(message) => findings.push(crate::validate::Finding {
-                    connector: String::new(),
-                    origin,
-                    key: None,
-                    message: message.clone(),
-                }),
+    let mut checked = 0;
+    for (name, declared) in &by_cluster {
+        let mut targets = Vec::new();
+        for d in declared {
+            for (key, rendered) in &d.templates {
+                let origin = format!("ConfigMap {} key {key}", d.id);
+                match rendered {
+                    Ok(connector) => targets.push(crate::validate::Target { origin, connector }),
+                    Err(message) => findings.push(crate::validate::Finding {
+                        connector: String::new(),
+                        origin,
+                        key: None,
+                        message: message.clone(),
+                    }),
+                }
             }
         }
+        let client = Client::new(&clusters.all[name].settings)?;
+        findings.extend(crate::validate::validate(&client, &targets, &scrubber).map_err(|f| {
+            anyhow::anyhow!("cannot ask Kafka Connect (cluster {name}): {}", scrubber.scrub(f.message()))
+        })?);
+        checked += targets.len();
     }
-    let client = Client::new(&connect_settings(&cli.connect)?)?;
-    let checked = crate::validate::validate(&client, &targets, &scrubber)
-        .map_err(|f| anyhow::anyhow!("cannot ask Kafka Connect: {}", scrubber.scrub(f.message())))?;
-    findings.extend(checked);
     match args.output {
         Format::Json => println!("{}", serde_json::to_string_pretty(&findings)?),
         Format::Table => {
@@ -502,13 +574,15 @@ fn validate(args: &StatusArgs, cli: &Cli) -> Result<ExitCode> {
                     if f.connector.is_empty() { String::new() } else { format!("connector {} ", f.connector) };
                 println!("{connector}({}){key} {}", f.origin, f.message);
             }
-            println!("{} connectors checked, {} errors", targets.len(), findings.len());
+            println!("{checked} connectors checked, {} errors", findings.len());
         }
     }
-    for e in &manifests.errors {
-        error!("{e:#}");
-    }
-    Ok(if findings.is_empty() && manifests.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The default cluster from CONNECT_URL and friends, plus the clusters file.
+fn clusters(cli: &Cli) -> Result<Clusters> {
+    Clusters::load(cli.connect.clusters_file.as_deref(), connect_settings(&cli.connect)?)
 }
 
 fn place(manifest: &crate::configmap::Manifest) -> String {

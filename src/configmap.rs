@@ -108,18 +108,6 @@ impl ConfigMap {
             Some(other) => bail!("label `{ENABLED_LABEL}` is {other:?}; it must be \"true\" or \"false\""),
         }
     }
-
-    /// An error while the ConfigMap names a destination other than the
-    /// default cluster.
-    pub fn check_destination(&self) -> Result<()> {
-        if let Some(cluster) = self.labels.get(CLOUD_LABEL) {
-            bail!(
-                "label `{CLOUD_LABEL}: {cluster}` sends it to a Confluent Cloud cluster, which this \
-                 version does not manage; it is not applied to the default cluster"
-            );
-        }
-        Ok(())
-    }
 }
 
 /// A ConfigMap read from a manifest file, with where it came from.
@@ -219,12 +207,6 @@ mod tests {
         assert_eq!(cm(json!({"enabled": "false"})).intent().unwrap(), Intent::Remove);
         let err = cm(json!({"enabled": "False"})).intent().unwrap_err().to_string();
         assert!(err.contains("\"False\""), "{err}");
-    }
-
-    #[test]
-    fn cloud_label_is_an_error() {
-        assert!(cm(json!({"destination.cc": "x"})).check_destination().is_err());
-        assert!(cm(json!({})).check_destination().is_ok());
     }
 
     #[test]

@@ -34,8 +34,13 @@ pub struct Settings {
     pub ca_file: Option<std::path::PathBuf>,
     /// PEM certificate chain and private key for mutual TLS.
     pub client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Only when a clusters file spells it out for one cluster.
+    pub insecure_skip_verify: bool,
     pub concurrency: usize,
     pub retry_budget: Duration,
+    /// Confluent Cloud documents `?expand=info,status`; Apache only matches
+    /// the repeated form.
+    pub comma_expand: bool,
 }
 
 #[derive(Clone, Default)]
@@ -147,6 +152,8 @@ pub struct Client {
     concurrency: usize,
     /// Requests sent, for the run summary.
     sent: AtomicUsize,
+    /// The query that expands the connector list.
+    expand: &'static str,
 }
 
 struct Reply {
@@ -170,8 +177,9 @@ impl Client {
             .timeout_recv_body(Some(READ_TIMEOUT))
             .max_idle_connections_per_host(settings.concurrency.max(1) + 1)
             .user_agent(concat!("connect-operator/", env!("CARGO_PKG_VERSION")));
-        if settings.ca_file.is_some() || settings.client_cert.is_some() {
-            config = config.tls_config(tls(settings.ca_file.as_deref(), settings.client_cert.as_ref())?);
+        if settings.ca_file.is_some() || settings.client_cert.is_some() || settings.insecure_skip_verify {
+            let tls = tls(settings.ca_file.as_deref(), settings.client_cert.as_ref(), settings.insecure_skip_verify)?;
+            config = config.tls_config(tls);
         }
         let authorization = match &settings.auth {
             Auth::None => None,
@@ -189,6 +197,7 @@ impl Client {
             budget: settings.retry_budget,
             concurrency: settings.concurrency.max(1),
             sent: AtomicUsize::new(0),
+            expand: if settings.comma_expand { "expand=info,status" } else { "expand=info&expand=status" },
         })
     }
 
@@ -206,7 +215,8 @@ impl Client {
     /// then are the names listed and the configs of `wanted` connectors read
     /// one by one.
     pub fn read_live(&self, wanted: &BTreeSet<String>) -> Result<Live, Failure> {
-        let body = self.retrying("list connectors", || self.get_json("/connectors?expand=info&expand=status"))?;
+        let path = format!("/connectors?{}", self.expand);
+        let body = self.retrying("list connectors", || self.get_json(&path))?;
         let mut live = Live::default();
         let missing: BTreeSet<&String> = match body {
             serde_json::Value::Object(map) => {
@@ -556,13 +566,15 @@ pub fn encode(name: &str) -> String {
     utf8_percent_encode(name, PATH_SEGMENT).to_string()
 }
 
-/// TLS with a private CA and/or a client certificate. Host names are always
-/// verified; there is no switch to turn verification off.
+/// TLS with a private CA and/or a client certificate. Certificates and host
+/// names are verified unless a clusters file says `insecureSkipVerify` for
+/// that one cluster (with a warning).
 fn tls(
     ca: Option<&std::path::Path>,
     client: Option<&(std::path::PathBuf, std::path::PathBuf)>,
+    insecure_skip_verify: bool,
 ) -> Result<ureq::tls::TlsConfig> {
-    let mut builder = ureq::tls::TlsConfig::builder();
+    let mut builder = ureq::tls::TlsConfig::builder().disable_verification(insecure_skip_verify);
     if let Some(ca) = ca {
         builder = builder.root_certs(ureq::tls::RootCerts::new_with_certs(&certificates(ca, "CONNECT_CA_FILE")?));
     }
@@ -650,14 +662,14 @@ mod tests {
         let ca = rcgen::generate_simple_self_signed(vec!["connect.example".into()]).unwrap();
         let good = dir.path().join("ca.pem");
         std::fs::write(&good, ca.cert.pem()).unwrap();
-        assert!(tls(Some(&good), None).is_ok());
+        assert!(tls(Some(&good), None, false).is_ok());
         let key_only = dir.path().join("key.pem");
         std::fs::write(&key_only, ca.signing_key.serialize_pem()).unwrap();
-        assert!(format!("{:#}", tls(Some(&key_only), None).unwrap_err()).contains("holds no certificate"));
-        let missing = format!("{:#}", tls(Some(&dir.path().join("nope.pem")), None).unwrap_err());
+        assert!(format!("{:#}", tls(Some(&key_only), None, false).unwrap_err()).contains("holds no certificate"));
+        let missing = format!("{:#}", tls(Some(&dir.path().join("nope.pem")), None, false).unwrap_err());
         assert!(missing.contains("cannot read CONNECT_CA_FILE"), "{missing}");
-        assert!(tls(None, Some(&(good.clone(), key_only.clone()))).is_ok());
-        let no_key = format!("{:#}", tls(None, Some(&(good.clone(), good.clone()))).unwrap_err());
+        assert!(tls(None, Some(&(good.clone(), key_only.clone())), false).is_ok());
+        let no_key = format!("{:#}", tls(None, Some(&(good.clone(), good.clone())), false).unwrap_err());
         assert!(no_key.contains("CONNECT_CLIENT_KEY_FILE"), "{no_key}");
     }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
+use crate::clusters::Clusters;
 use crate::configmap::{read_manifests, ConfigMap};
 use crate::connect::Live;
 use crate::plan::{Action, Declared, Plan, Step};
@@ -30,16 +31,21 @@ pub struct Manifests {
     pub errors: Vec<anyhow::Error>,
 }
 
-pub fn declare(paths: &[PathBuf], renderer: &Renderer) -> Manifests {
+pub fn declare(paths: &[PathBuf], renderer: &Renderer, clusters: &Clusters) -> Manifests {
     let (manifests, errors) = read_manifests(paths);
     let configmaps: Vec<&ConfigMap> = manifests.iter().map(|m| &m.configmap).collect();
     let rendered = render_configmaps(&configmaps, renderer);
     let declared = configmaps
         .iter()
         .zip(rendered)
-        .map(|(cm, templates)| Declared {
+        .map(|(cm, templates)| {
+            let (state, cluster) = state_of(cm, clusters);
+            (cm, templates, state, cluster)
+        })
+        .map(|(cm, templates, state, cluster)| Declared {
             id: cm.id.clone(),
-            state: state_of(cm),
+            cluster,
+            state,
             act: true,
             templates,
             recorded: status::recorded_names(&cm.annotations),

@@ -3,6 +3,7 @@
 
 mod bindings;
 mod cli;
+mod clusters;
 mod configmap;
 mod connect;
 mod connector;

@@ -18,8 +18,17 @@ use crate::reconcile::{Done, StepResult};
 pub const STATE_BINDING: &str = "state";
 /// The state ConfigMap, in the operator's namespace.
 pub const STATE_CONFIGMAP: &str = "connect-operator-state";
-/// Its data key: a JSON array of connector names.
+/// Its data key for the default cluster (`owned.<cluster>` for the others):
+/// a JSON array of connector names.
 const OWNED_KEY: &str = "owned";
+
+fn owned_key(cluster: &str) -> String {
+    if cluster == crate::clusters::DEFAULT {
+        OWNED_KEY.to_string()
+    } else {
+        format!("{OWNED_KEY}.{cluster}")
+    }
+}
 
 /// `PRUNE`: what to do with connectors no ConfigMap declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,18 +69,17 @@ pub fn origin(namespace: &str) -> Origin {
     Origin { configmap: CmId { namespace: Some(namespace.into()), name: STATE_CONFIGMAP.into() }, key: None }
 }
 
-/// The names recorded as owned.
-pub fn owned(state: Option<&ConfigMap>) -> BTreeSet<String> {
-    state.and_then(|cm| cm.data.get(OWNED_KEY)).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+/// The names recorded as owned on a cluster.
+pub fn owned(state: Option<&ConfigMap>, cluster: &str) -> BTreeSet<String> {
+    state.and_then(|cm| cm.data.get(&owned_key(cluster))).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
 }
 
-/// Live connectors that no existing ConfigMap declares. Recorded names
-/// count as declared (a template that fails today may still declare one),
-/// and so do the names of ConfigMaps with a bad label; those of another
-/// cluster do not.
+/// Live connectors of a cluster that none of its existing ConfigMaps
+/// declares. Recorded names count as declared (a template that fails today
+/// may still declare one), and so do the names of ConfigMaps with a bad label.
 pub fn undeclared(declared: &[Declared], live: &Live) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for d in declared.iter().filter(|d| !matches!(d.state, CmState::Deleted | CmState::Elsewhere(_))) {
+    for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
         names.extend(d.names());
         names.extend(d.recorded.iter().cloned());
     }
@@ -118,7 +126,13 @@ pub fn prune(
 
 /// The owned set after the run: what was applied or found as declared is
 /// added, what was deleted is removed. Patch operations when it changed.
-pub fn record(owned: &BTreeSet<String>, plan: &Plan, results: &[StepResult], namespace: &str) -> Vec<Value> {
+pub fn record(
+    owned: &BTreeSet<String>,
+    plan: &Plan,
+    results: &[StepResult],
+    namespace: &str,
+    cluster: &str,
+) -> Vec<Value> {
     let mut now = owned.clone();
     for (step, result) in plan.steps.iter().zip(results) {
         let applied = result.done().iter().any(|d| matches!(d, Done::Applied(_)));
@@ -133,13 +147,13 @@ pub fn record(owned: &BTreeSet<String>, plan: &Plan, results: &[StepResult], nam
         return Vec::new();
     }
     let names: Vec<&String> = now.iter().collect();
-    let data = json!({OWNED_KEY: serde_json::to_string(&names).expect("names serialize")});
+    let data = json!({owned_key(cluster): serde_json::to_string(&names).expect("names serialize")});
     vec![
         json!({"operation": "CreateIfNotExists", "object": {
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": STATE_CONFIGMAP, "namespace": namespace,
                          "labels": {"app.kubernetes.io/managed-by": "connect-operator"}},
-            "data": {OWNED_KEY: "[]"},
+            "data": {},
         }}),
         json!({"operation": "MergePatch", "apiVersion": "v1", "kind": "ConfigMap", "namespace": namespace,
                "name": STATE_CONFIGMAP, "mergePatch": {"data": data}}),

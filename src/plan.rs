@@ -15,6 +15,8 @@ use crate::status::{self, CmStatus};
 #[derive(Debug, Clone)]
 pub struct Declared {
     pub id: CmId,
+    /// The Connect cluster its connectors live on.
+    pub cluster: String,
     pub state: CmState,
     /// Whether this run reconciles it; the others only count when looking for
     /// a connector declared twice.
@@ -71,10 +73,6 @@ pub enum CmState {
     Deleted,
     /// A label says something this run cannot honour: nothing is done.
     Invalid(String),
-    /// It declares connectors of another cluster (streaming-ops'
-    /// `destination.cc`): reported, not applied, and its names never clash
-    /// with this cluster's.
-    Elsewhere(String),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -163,7 +161,7 @@ impl Step {
 pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
     declared
         .iter()
-        .filter(|d| d.act && !matches!(d.state, CmState::Invalid(_) | CmState::Elsewhere(_)))
+        .filter(|d| d.act && !matches!(d.state, CmState::Invalid(_)))
         .flat_map(|d| d.names().into_iter().chain(d.leftovers().into_iter().cloned()))
         .collect()
 }
@@ -171,14 +169,14 @@ pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
 pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
     // Who declares each name, among ConfigMaps that still exist.
     let mut owners: BTreeMap<&str, Vec<Origin>> = BTreeMap::new();
-    for d in declared.iter().filter(|d| !matches!(d.state, CmState::Deleted | CmState::Elsewhere(_))) {
+    for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
         for (key, c) in d.templates.iter().filter_map(|(k, r)| Some((k, r.as_ref().ok()?))) {
             owners.entry(&c.name).or_default().push(origin(&d.id, Some(key)));
         }
     }
     let mut plan = Plan::default();
     for d in declared.iter().filter(|d| d.act) {
-        if let CmState::Invalid(message) | CmState::Elsewhere(message) = &d.state {
+        if let CmState::Invalid(message) = &d.state {
             plan.problems.push(Problem { origin: origin(&d.id, None), connector: None, message: message.clone() });
             continue;
         }
@@ -218,7 +216,7 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
                 }
                 (CmState::Remove, None) => remove(&connector.name, live, "disabled by label enabled=false"),
                 (CmState::Deleted, None) => remove(&connector.name, live, "its ConfigMap was deleted"),
-                (CmState::Invalid(_) | CmState::Elsewhere(_), None) => unreachable!("handled above"),
+                (CmState::Invalid(_), None) => unreachable!("handled above"),
             };
             let after = match d.state {
                 CmState::Apply => after(d, connector, &action, live, policy),
@@ -439,6 +437,7 @@ mod tests {
     fn declared(cm: &str, state: CmState, act: bool, connectors: Vec<Connector>) -> Declared {
         Declared {
             id: id(cm),
+            cluster: crate::clusters::DEFAULT.into(),
             state,
             act,
             templates: connectors.into_iter().enumerate().map(|(i, c)| (format!("k{i}"), Ok(c))).collect(),
@@ -515,17 +514,6 @@ mod tests {
         assert_eq!(
             summary(&plan),
             ["ConfigMap ns/one key k0: connector a is also declared by ConfigMap ns/two key k0; neither declaration is applied until only one remains"]
-        );
-    }
-
-    #[test]
-    fn another_clusters_names_do_not_clash() {
-        let a = connector("a", &[]);
-        let cloud = declared("cloud", CmState::Elsewhere("destination.cc".into()), true, vec![a.clone()]);
-        let plan = plan(&[cloud, declared("here", CmState::Apply, true, vec![a])], &Live::default());
-        assert_eq!(
-            summary(&plan),
-            ["create connector a (ConfigMap ns/here key k0)", "ConfigMap ns/cloud: destination.cc"]
         );
     }
 

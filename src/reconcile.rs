@@ -11,11 +11,15 @@ use crate::connect::{Applied, Client, Failure, Removed};
 use crate::connector::Connector;
 use std::collections::BTreeSet;
 
+use std::collections::BTreeMap;
+
+use crate::clusters::{Cluster, Clusters};
 use crate::connect::Live;
 use crate::connector::TargetState;
 use crate::ownership::{self, Prune};
 use crate::plan::{self, Action, After, CmState, Declared, Plan, Step, Why};
 use crate::redact::Scrubber;
+use crate::report::Output;
 use crate::template::Renderer;
 
 /// Counts for the closing log line and the exit status.
@@ -37,46 +41,60 @@ impl Report {
     pub fn success(&self) -> bool {
         self.unfinished == 0
     }
+
+    pub fn add(&mut self, other: &Report) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.deleted += other.deleted;
+        self.unchanged += other.unchanged;
+        self.failed += other.failed;
+        self.unfinished += other.unfinished;
+        self.changed += other.changed;
+    }
 }
 
 /// Renders every ConfigMap the run knows of: those it acts on, and the others
 /// for the names they declare.
-pub fn declare(work: &Work, renderer: &Renderer) -> Vec<Declared> {
+pub fn declare(work: &Work, renderer: &Renderer, clusters: &Clusters) -> Vec<Declared> {
     let configmaps: Vec<&ConfigMap> = work.seen.values().map(Seen::configmap).collect();
     let rendered = render_configmaps(&configmaps, renderer);
     work.seen
         .iter()
         .zip(rendered)
         .map(|((id, seen), templates)| {
-            let state = match seen {
-                Seen::Present(cm) => state_of(cm),
-                Seen::Deleted(cm) => {
-                    cm.check_destination().map_or_else(|e| CmState::Elsewhere(format!("{e:#}")), |_| CmState::Deleted)
-                }
-            };
-            let annotations = &seen.configmap().annotations;
+            let cm = seen.configmap();
+            let (mut state, cluster) = state_of(cm, clusters);
+            if matches!(seen, Seen::Deleted(_)) && !matches!(state, CmState::Invalid(_)) {
+                state = CmState::Deleted;
+            }
             Declared {
                 id: id.clone(),
+                cluster,
                 state,
                 act: work.touched.contains(id),
                 templates,
-                recorded: crate::status::recorded_names(annotations),
-                previous: crate::status::CmStatus::recorded(annotations),
-                restart_request: annotations.get(crate::configmap::RESTART_ANNOTATION).cloned(),
+                recorded: crate::status::recorded_names(&cm.annotations),
+                previous: crate::status::CmStatus::recorded(&cm.annotations),
+                restart_request: cm.annotations.get(crate::configmap::RESTART_ANNOTATION).cloned(),
             }
         })
         .collect()
 }
 
-pub fn state_of(cm: &ConfigMap) -> CmState {
-    if let Err(e) = cm.check_destination() {
-        return CmState::Elsewhere(format!("{e:#}"));
-    }
-    match cm.intent() {
+/// What a ConfigMap asks for, and the cluster it asks it of. A ConfigMap
+/// naming an unknown cluster is an error for it alone; it is kept with the
+/// default cluster, where its names still guard against pruning.
+pub fn state_of(cm: &ConfigMap, clusters: &Clusters) -> (CmState, String) {
+    let cluster = match clusters.of(cm) {
+        Ok(cluster) => cluster.name.clone(),
+        Err(e) => return (CmState::Invalid(format!("{e:#}")), crate::clusters::DEFAULT.into()),
+    };
+    let state = match cm.intent() {
         Ok(Intent::Apply) => CmState::Apply,
         Ok(Intent::Remove) => CmState::Remove,
         Err(e) => CmState::Invalid(format!("{e:#}")),
-    }
+    };
+    (state, cluster)
 }
 
 /// Data key and what its template rendered to.
@@ -100,7 +118,7 @@ pub fn render_configmaps(configmaps: &[&ConfigMap], renderer: &Renderer) -> Vec<
 }
 
 /// Called with (steps sent, steps to send) as writes finish.
-pub type Progress = dyn Fn(usize, usize) + Sync;
+pub type Progress<'a> = dyn Fn(usize, usize) + Sync + 'a;
 
 /// What became of one step of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,7 +168,7 @@ pub fn execute(
     client: &Client,
     scrubber: &Scrubber,
     dry_run: bool,
-    progress: Option<&Progress>,
+    progress: Option<&Progress<'_>>,
 ) -> (Report, Vec<StepResult>) {
     let mut report = Report::default();
     let mut results = vec![StepResult::NotSent; plan.steps.len()];
@@ -310,7 +328,7 @@ fn prune(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, options: 
     }
     let anything_declared = declared
         .iter()
-        .filter(|d| !matches!(d.state, CmState::Deleted | CmState::Elsewhere(_)))
+        .filter(|d| d.state != CmState::Deleted)
         .any(|d| !d.names().is_empty() || !d.recorded.is_empty());
     let origin = ownership::origin(&options.namespace);
     match ownership::prune(options.prune, &undeclared, owned, anything_declared, &origin) {
@@ -319,42 +337,50 @@ fn prune(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, options: 
     }
 }
 
-/// The whole hook run after the binding contexts are read.
-pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubber, options: &Options) -> Report {
+/// The whole hook run after the binding contexts are read. Each cluster is
+/// read, planned and written on its own thread, with its own concurrency:
+/// one that is down fails the run (so it is retried) without holding back
+/// the others.
+pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, scrubber: &Scrubber, options: &Options) -> Report {
     let started = Instant::now();
     for problem in &work.problems {
         error!("{problem}");
     }
-    let declared = declare(work, renderer);
+    let declared = declare(work, renderer, clusters);
     let rendered = started.elapsed();
-    let wanted = plan::wanted(&declared);
     if !declared.iter().any(|d| d.act) {
         info!("nothing to reconcile in this run");
     }
-    // A full run reads Connect even when nothing is declared, to find what to prune.
-    let live = if wanted.is_empty() && !work.full {
-        // Errors only: no need to ask Connect anything.
-        Default::default()
-    } else {
-        match client.read_live(&wanted) {
-            Ok(live) => live,
-            Err(failure) => {
-                error!("cannot read the connectors from Kafka Connect: {}", scrubber.scrub(failure.message()));
-                // Even with nothing declared, a full run that cannot see Connect is not done.
-                return Report { unfinished: wanted.len().max(1), ..Report::default() };
-            }
+    let mut by_cluster: BTreeMap<&str, Vec<Declared>> = BTreeMap::new();
+    for d in declared {
+        by_cluster.entry(clusters.all[&d.cluster].name.as_str()).or_default().push(d);
+    }
+    if work.full {
+        // A full run looks at every cluster, for what to prune.
+        for name in clusters.all.keys() {
+            by_cluster.entry(name.as_str()).or_default();
         }
-    };
-    let owned = ownership::owned(work.state.as_ref());
-    let plan = plan_run(&declared, &live, &owned, work.full, options);
-    let (mut report, results) = execute(&plan, client, scrubber, options.dry_run, None);
-    report.failed += work.problems.len();
+    }
+    let done: Vec<(Report, Output, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = by_cluster
+            .iter()
+            .map(|(name, declared)| {
+                let cluster = &clusters.all[*name];
+                scope.spawn(move || run_cluster(work, declared, cluster, scrubber, options))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a cluster's run does not panic")).collect()
+    });
+    let mut report = Report { failed: work.problems.len(), ..Report::default() };
+    let mut output = Output::default();
+    let mut requests = 0;
+    for (r, o, sent) in done {
+        report.add(&r);
+        output.patches.extend(o.patches);
+        output.metrics.extend(o.metrics);
+        requests += sent;
+    }
     if report.success() && !options.dry_run {
-        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-        let run =
-            crate::report::Run { work, declared: &declared, plan: &plan, results: &results, live: &live, now, options };
-        let mut output = crate::report::output(&run);
-        output.patches.extend(ownership::record(&owned, &plan, &results, &options.namespace));
         if let Err(e) = output.write() {
             // shell-operator would lose the status: fail so the run is retried.
             error!("{e:#}");
@@ -365,7 +391,7 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
         "run finished in {:?} (templates {:?}, {} Connect requests): {} created, {} updated, {} deleted, {} paused/resumed/stopped/restarted, {} unchanged, {} failed, {} to retry",
         started.elapsed(),
         rendered,
-        client.requests_sent(),
+        requests,
         report.created,
         report.updated,
         report.deleted,
@@ -375,4 +401,59 @@ pub fn run(work: &Work, renderer: &Renderer, client: &Client, scrubber: &Scrubbe
         report.unfinished
     );
     report
+}
+
+/// One cluster's part of a run: its report, what to write back, and the
+/// requests it sent.
+fn run_cluster(
+    work: &Work,
+    declared: &[Declared],
+    cluster: &Cluster,
+    scrubber: &Scrubber,
+    options: &Options,
+) -> (Report, Output, usize) {
+    let fail = |message: String| {
+        error!("{message}");
+        (Report { unfinished: 1, ..Report::default() }, Output::default(), 0)
+    };
+    let client = match Client::new(&cluster.settings) {
+        Ok(client) => client,
+        Err(e) => return fail(format!("cluster {}: {e:#}", cluster.name)),
+    };
+    let wanted = plan::wanted(declared);
+    // A full run reads Connect even when nothing is declared, to find what to prune.
+    let live = if wanted.is_empty() && !work.full {
+        Live::default()
+    } else {
+        match client.read_live(&wanted) {
+            Ok(live) => live,
+            Err(failure) => {
+                let message = scrubber.scrub(failure.message());
+                return fail(format!(
+                    "cannot read the connectors from Kafka Connect (cluster {}): {message}",
+                    cluster.name
+                ));
+            }
+        }
+    };
+    let owned = ownership::owned(work.state.as_ref(), &cluster.name);
+    let plan = plan_run(declared, &live, &owned, work.full, options);
+    let (report, results) = execute(&plan, &client, scrubber, options.dry_run, None);
+    let mut output = Output::default();
+    if report.success() && !options.dry_run {
+        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let run = crate::report::Run {
+            work,
+            declared,
+            plan: &plan,
+            results: &results,
+            live: &live,
+            now,
+            options,
+            cluster: &cluster.name,
+        };
+        output = crate::report::output(&run);
+        output.patches.extend(ownership::record(&owned, &plan, &results, &options.namespace, &cluster.name));
+    }
+    (report, output, client.requests_sent())
 }

@@ -34,6 +34,8 @@ pub struct Run<'a> {
     /// RFC 3339, the time written as `appliedAt` and on Events.
     pub now: String,
     pub options: &'a Options,
+    /// The cluster this part of the run is about (a label on the metrics).
+    pub cluster: &'a str,
 }
 
 /// The operations and metrics of one run, as shell-operator reads them.
@@ -357,6 +359,8 @@ fn fnv1a(parts: &[&str]) -> u64 {
 fn metrics(run: &Run) -> Vec<Value> {
     let mut metrics = Vec::new();
     let mut set = |name: &str, value: usize, labels: Value| {
+        let mut labels = labels;
+        labels["cluster"] = json!(run.cluster);
         metrics.push(json!({"name": name, "group": METRIC_GROUP, "action": "set", "value": value, "labels": labels}));
     };
     let mut connectors: BTreeMap<&str, usize> = BTreeMap::new();

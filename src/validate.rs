@@ -286,8 +286,10 @@ mod tests {
             auth: Auth::None,
             ca_file: None,
             client_cert: None,
+            insecure_skip_verify: false,
             concurrency: 4,
             retry_budget,
+            comma_expand: false,
         })
         .unwrap()
     }

@@ -223,7 +223,10 @@ fn label_errors_are_reported_and_nothing_is_touched() {
     assert!(fake.writes().iter().all(|r| r.path == "/connectors/fine/config"), "{:?}", methods(&fake));
     let log = run.log();
     assert!(log.contains("ConfigMap streaming/typo: label `enabled` is \"False\""), "{log}");
-    assert!(log.contains("ConfigMap streaming/cloud: label `destination.cc: cc.env.dev`"), "{log}");
+    assert!(
+        log.contains(r#"ConfigMap streaming/cloud: cluster "cc.env.dev" is not configured (known: default"#),
+        "{log}"
+    );
 }
 
 #[test]
@@ -586,7 +589,11 @@ fn the_streaming_ops_configmaps_work_unchanged() {
     assert_eq!(c["connection.password"], "GoKafka");
     assert_eq!(c["value.converter.schema.registry.url"], "https://psrc-xxxxx.us-east-2.aws.confluent.cloud");
     assert_eq!(c["value.converter.schema.registry.basic.auth.user.info"], "SR_KEY:SR_SECRET");
-    assert!(run.log().contains("ConfigMap default/datagen-source-connector: label `destination.cc"), "{}", run.log());
+    assert!(
+        run.log().contains(r#"ConfigMap default/datagen-source-connector: cluster "cc.env.streaming-ops-dev.kafka.microservices-orders" is not configured"#),
+        "{}",
+        run.log()
+    );
     fake.clear_requests();
     hook.run(sync(&objects)).ok();
     assert_eq!(fake.request_count(), 1);

@@ -203,8 +203,11 @@ fn resync_repairs_drift_and_reports_metrics() {
     op.apply("orders", json!({}), json!({}), &[("a.json", template("a", "")), ("b.json", template("b", ""))]);
     op.sync();
     op.resync();
-    assert_eq!(op.cluster.metric("connect_operator_connectors", &[("state", "RUNNING")]), Some(2.0));
-    assert_eq!(op.cluster.metric("connect_operator_drift_repaired", &[]), Some(0.0));
+    assert_eq!(
+        op.cluster.metric("connect_operator_connectors", &[("state", "RUNNING"), ("cluster", "default")]),
+        Some(2.0)
+    );
+    assert_eq!(op.cluster.metric("connect_operator_drift_repaired", &[("cluster", "default")]), Some(0.0));
     // Someone edits one connector and deletes the other through the REST API.
     op.fake.insert_connector("a", &[("connector.class", "FileStreamSource"), ("topic", "changed")]);
     let client: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
@@ -212,13 +215,13 @@ fn resync_repairs_drift_and_reports_metrics() {
     op.resync();
     assert_eq!(op.fake.config("a").unwrap()["topic"], "t");
     assert_eq!(op.fake.names(), ["a", "b"]);
-    assert_eq!(op.cluster.metric("connect_operator_drift_repaired", &[]), Some(2.0));
-    assert_eq!(op.cluster.metric("connect_operator_run_applied", &[]), Some(2.0));
+    assert_eq!(op.cluster.metric("connect_operator_drift_repaired", &[("cluster", "default")]), Some(2.0));
+    assert_eq!(op.cluster.metric("connect_operator_run_applied", &[("cluster", "default")]), Some(2.0));
     // A task fails: the series by state follow, stale ones expire.
     op.fake.set_task_state("a", 0, "FAILED");
     op.fake.set_connector_state("b", "PAUSED");
     op.run(json!([{"binding": "onStartup"}, op.cluster.schedule(&op.config["schedule"][0].clone(), &op.binding().clone())[0].clone()]));
-    assert_eq!(op.cluster.metric("connect_operator_tasks", &[("state", "FAILED")]), Some(1.0));
+    assert_eq!(op.cluster.metric("connect_operator_tasks", &[("state", "FAILED"), ("cluster", "default")]), Some(1.0));
 }
 
 #[test]

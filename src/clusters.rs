@@ -1,0 +1,325 @@
+//! Several Connect clusters: the clusters file (`CONNECT_CLUSTERS_FILE`),
+//! validated up front, beside the single `CONNECT_URL` setup, which stays the
+//! cluster named `default`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use log::warn;
+use serde::Deserialize;
+
+use crate::configmap::ConfigMap;
+use crate::connect::{Auth, Settings};
+
+/// The name of the cluster `CONNECT_URL` configures.
+pub const DEFAULT: &str = "default";
+/// Names the cluster of a ConfigMap.
+pub const CLUSTER_ANNOTATION: &str = "connect-operator.io/cluster";
+/// streaming-ops' label, naming a Confluent Cloud cluster entry.
+pub const CLOUD_LABEL: &str = crate::configmap::CLOUD_LABEL;
+const CLOUD_API: &str = "https://api.confluent.cloud/connect/v1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Flavour {
+    #[default]
+    Apache,
+    ConfluentPlatform,
+    ConfluentCloud,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub name: String,
+    pub flavour: Flavour,
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone)]
+pub struct Clusters {
+    pub all: BTreeMap<String, Cluster>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    clusters: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Entry {
+    name: String,
+    #[serde(default)]
+    flavour: Flavour,
+    url: Option<String>,
+    /// Confluent Cloud environment and Kafka cluster ids: the URL is then the `connect/v1` API.
+    environment: Option<String>,
+    cluster: Option<String>,
+    #[serde(default)]
+    auth: EntryAuth,
+    #[serde(default)]
+    tls: EntryTls,
+    concurrency: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct EntryAuth {
+    basic: Option<Basic>,
+    bearer: Option<Source>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Basic {
+    username: Source,
+    password: Source,
+}
+
+/// A credential: literal (only sensible for user names), from an
+/// environment variable, or from a file (re-read every run).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Source {
+    value: Option<String>,
+    env: Option<String>,
+    file: Option<PathBuf>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct EntryTls {
+    ca_file: Option<PathBuf>,
+    cert_file: Option<PathBuf>,
+    key_file: Option<PathBuf>,
+    #[serde(default)]
+    insecure_skip_verify: bool,
+}
+
+impl Source {
+    /// The credential; errors name where it should be, never its value.
+    fn read(&self, cluster: &str, what: &str) -> Result<String> {
+        let value = match (&self.value, &self.env, &self.file) {
+            (Some(v), None, None) => v.clone(),
+            (None, Some(var), None) => std::env::var(var)
+                .with_context(|| format!("cluster {cluster}: {what} comes from ${var}, which is not set"))?,
+            (None, None, Some(path)) => std::fs::read_to_string(path)
+                .with_context(|| format!("cluster {cluster}: cannot read {what} from {}", path.display()))?
+                .trim()
+                .to_string(),
+            _ => bail!("cluster {cluster}: {what} needs exactly one of `value`, `env` or `file`"),
+        };
+        if value.is_empty() {
+            bail!("cluster {cluster}: {what} is empty");
+        }
+        Ok(value)
+    }
+}
+
+impl Clusters {
+    /// The `default` cluster from the environment, plus the clusters file.
+    pub fn load(file: Option<&Path>, default: Settings) -> Result<Clusters> {
+        let mut all = BTreeMap::new();
+        all.insert(
+            DEFAULT.to_string(),
+            Cluster { name: DEFAULT.into(), flavour: Flavour::Apache, settings: default.clone() },
+        );
+        let Some(path) = file else { return Ok(Clusters { all }) };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read CONNECT_CLUSTERS_FILE {}", path.display()))?;
+        let parsed: File = serde_yaml_ng::from_str(&text)
+            .with_context(|| format!("CONNECT_CLUSTERS_FILE {} is not a valid clusters file", path.display()))?;
+        for entry in parsed.clusters {
+            let cluster =
+                entry.into_cluster(&default).with_context(|| format!("CONNECT_CLUSTERS_FILE {}", path.display()))?;
+            if all.insert(cluster.name.clone(), cluster.clone()).is_some() && cluster.name != DEFAULT {
+                bail!("CONNECT_CLUSTERS_FILE {}: cluster {} is defined twice", path.display(), cluster.name);
+            }
+        }
+        Ok(Clusters { all })
+    }
+
+    /// The cluster a ConfigMap names (annotation, or streaming-ops'
+    /// `destination.cc` label), or an error for that ConfigMap.
+    pub fn of(&self, cm: &ConfigMap) -> Result<&Cluster> {
+        let annotated = cm.annotations.get(CLUSTER_ANNOTATION);
+        let labelled = cm.labels.get(CLOUD_LABEL);
+        let name = match (annotated, labelled) {
+            (Some(a), Some(l)) if a != l => {
+                bail!("annotation {CLUSTER_ANNOTATION}={a} and label {CLOUD_LABEL}={l} name different clusters")
+            }
+            (Some(name), _) | (None, Some(name)) => name.as_str(),
+            (None, None) => DEFAULT,
+        };
+        let Some(cluster) = self.all.get(name) else {
+            let known: Vec<&str> = self.all.keys().map(String::as_str).collect();
+            bail!("cluster {name:?} is not configured (known: {}; see CONNECT_CLUSTERS_FILE)", known.join(", "));
+        };
+        if labelled.is_some() && cluster.flavour != Flavour::ConfluentCloud {
+            bail!("label {CLOUD_LABEL} names cluster {name}, which is not a confluent-cloud cluster");
+        }
+        Ok(cluster)
+    }
+}
+
+impl Entry {
+    fn into_cluster(self, default: &Settings) -> Result<Cluster> {
+        let name = self.name;
+        if name.is_empty() {
+            bail!("a cluster has no name");
+        }
+        let url = match (self.url, self.environment, self.cluster, self.flavour) {
+            (Some(url), None, None, _) => url,
+            (None, Some(env), Some(id), Flavour::ConfluentCloud) => {
+                format!("{CLOUD_API}/environments/{env}/clusters/{id}")
+            }
+            (None, _, _, Flavour::ConfluentCloud) => {
+                bail!("cluster {name}: a confluent-cloud cluster needs `url`, or both `environment` and `cluster`")
+            }
+            (None, ..) => bail!("cluster {name}: `url` is missing"),
+            (Some(_), ..) => bail!("cluster {name}: give either `url` or `environment` and `cluster`, not both"),
+        };
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            bail!("cluster {name}: url {url:?} must start with http:// or https://");
+        }
+        let auth = match (self.auth.basic, self.auth.bearer) {
+            (None, None) => Auth::None,
+            (Some(b), None) => Auth::Basic {
+                username: b.username.read(&name, "the user name")?,
+                password: b.password.read(&name, "the password")?,
+            },
+            (None, Some(token)) => Auth::Bearer(token.read(&name, "the bearer token")?),
+            (Some(_), Some(_)) => bail!("cluster {name}: give basic or bearer auth, not both"),
+        };
+        let client_cert = match (self.tls.cert_file, self.tls.key_file) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => bail!("cluster {name}: mutual TLS needs both `certFile` and `keyFile`"),
+        };
+        if self.tls.insecure_skip_verify {
+            warn!("cluster {name}: TLS certificates are NOT verified (insecureSkipVerify); anyone on the path can read its credentials");
+        }
+        let settings = Settings {
+            url,
+            auth,
+            ca_file: self.tls.ca_file,
+            client_cert,
+            insecure_skip_verify: self.tls.insecure_skip_verify,
+            concurrency: self.concurrency.unwrap_or(default.concurrency).clamp(1, 64),
+            retry_budget: default.retry_budget,
+            comma_expand: self.flavour == Flavour::ConfluentCloud,
+        };
+        Ok(Cluster { name, flavour: self.flavour, settings })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn default() -> Settings {
+        Settings {
+            url: "http://connect".into(),
+            auth: Auth::None,
+            ca_file: None,
+            client_cert: None,
+            insecure_skip_verify: false,
+            concurrency: 4,
+            retry_budget: Duration::from_secs(60),
+            comma_expand: false,
+        }
+    }
+
+    fn load(text: &str) -> Result<Clusters> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clusters.yaml");
+        std::fs::write(&path, text).unwrap();
+        Clusters::load(Some(&path), default())
+    }
+
+    #[test]
+    fn flavours_urls_and_credentials() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "t0ken\n").unwrap();
+        let clusters = load(&format!(
+            r#"
+clusters:
+  - name: analytics
+    url: https://connect-analytics:8083
+    concurrency: 2
+    auth: {{bearer: {{file: {}}}}}
+  - name: cloud
+    flavour: confluent-cloud
+    environment: env-1
+    cluster: lkc-2
+    auth:
+      basic: {{username: {{value: KEY}}, password: {{value: SECRET}}}}
+"#,
+            token.display()
+        ))
+        .unwrap();
+        assert_eq!(clusters.all.len(), 3);
+        let analytics = &clusters.all["analytics"].settings;
+        assert_eq!(analytics.concurrency, 2);
+        assert!(matches!(&analytics.auth, Auth::Bearer(t) if t == "t0ken"));
+        let cloud = &clusters.all["cloud"];
+        assert_eq!(cloud.settings.url, "https://api.confluent.cloud/connect/v1/environments/env-1/clusters/lkc-2");
+        assert!(cloud.settings.comma_expand);
+        assert_eq!(clusters.all[DEFAULT].settings.url, "http://connect");
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_the_cause_and_no_secret() {
+        for (text, want) in [
+            ("clusters: [{name: a}]", "cluster a: `url` is missing"),
+            ("clusters: [{name: a, flavour: confluent-cloud}]", "needs `url`, or both `environment` and `cluster`"),
+            ("clusters: [{name: a, url: ftp://x}]", "must start with http"),
+            ("clusters: [{name: a, url: 'http://x'}, {name: a, url: 'http://y'}]", "defined twice"),
+            ("clusters: [{name: a, url: 'http://x', flavour: kafka}]", "not a valid clusters file"),
+            (
+                "clusters: [{name: a, url: 'http://x', auth: {bearer: {env: NO_SUCH_VAR_FOR_TEST}}}]",
+                "$NO_SUCH_VAR_FOR_TEST, which is not set",
+            ),
+            ("clusters: [{name: a, url: 'http://x', tls: {certFile: /c}}]", "needs both `certFile` and `keyFile`"),
+            ("clusters: [{name: a, url: 'http://x', colour: blue}]", "not a valid clusters file"),
+        ] {
+            let e = format!("{:#}", load(text).unwrap_err());
+            assert!(e.contains(want), "{text}: {e}");
+        }
+        let e = format!(
+            "{:#}",
+            load("clusters: [{name: a, url: 'http://x', auth: {basic: {username: {value: u}, password: {value: hunter2}}, bearer: {value: t}}}]").unwrap_err()
+        );
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn a_configmap_picks_its_cluster() {
+        let clusters = load(
+            "clusters: [{name: cc.dev, flavour: confluent-cloud, url: 'http://cloud'}, {name: b, url: 'http://b'}]",
+        )
+        .unwrap();
+        let cm = |labels: serde_json::Value, annotations: serde_json::Value| {
+            ConfigMap::from_json(
+                &serde_json::json!({"metadata": {"name": "c", "labels": labels, "annotations": annotations}}),
+            )
+            .unwrap()
+        };
+        assert_eq!(clusters.of(&cm(serde_json::json!({}), serde_json::json!({}))).unwrap().name, DEFAULT);
+        assert_eq!(
+            clusters.of(&cm(serde_json::json!({}), serde_json::json!({CLUSTER_ANNOTATION: "b"}))).unwrap().name,
+            "b"
+        );
+        assert_eq!(
+            clusters.of(&cm(serde_json::json!({CLOUD_LABEL: "cc.dev"}), serde_json::json!({}))).unwrap().name,
+            "cc.dev"
+        );
+        let e = clusters.of(&cm(serde_json::json!({}), serde_json::json!({CLUSTER_ANNOTATION: "nope"}))).unwrap_err();
+        assert!(e.to_string().contains("\"nope\" is not configured (known: b, cc.dev, default"), "{e}");
+        assert!(clusters.of(&cm(serde_json::json!({CLOUD_LABEL: "b"}), serde_json::json!({}))).is_err());
+    }
+}
