@@ -239,7 +239,11 @@ pub fn execute(
 fn send(step: &Step, client: &Client) -> (Vec<Done>, Option<Failure>) {
     let mut done = Vec::new();
     let first = match &step.action {
-        Action::Create(c) => Some(client.create(c).map(Done::Applied)),
+        // Confluent Cloud answers a create with 200, not 201: the plan knows it is new.
+        Action::Create(c) => Some(client.create(c).map(|applied| match applied {
+            Applied::Updated => Done::Applied(Applied::Created),
+            other => Done::Applied(other),
+        })),
         Action::Update { connector, .. } => Some(client.put_config(connector).map(Done::Applied)),
         Action::Delete { .. } => Some(client.delete(&step.connector).map(Done::Removed)),
         _ => None,

@@ -105,3 +105,25 @@ fn a_bad_clusters_file_stops_the_run_with_the_cause() {
     );
     assert!(default.requests().is_empty());
 }
+
+#[test]
+fn insecure_skip_verify_is_per_cluster_and_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert =
+        rcgen::CertificateParams::new(vec!["not-localhost.example".to_string()]).unwrap().self_signed(&key).unwrap();
+    let lab = FakeConnect::start_tls(&cert.pem(), &key.serialize_pem(), None);
+    let default = FakeConnect::start();
+    let objects = [configmap("lab", json!({}), json!({"connect-operator.io/cluster": "lab"}), "a")];
+
+    let strict = format!("clusters:\n- name: lab\n  url: {}\n", lab.url());
+    let out = sync(dir.path(), &default.url(), &strict, &objects, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", log(&out));
+    assert!(lab.names().is_empty());
+
+    let insecure = format!("clusters:\n- name: lab\n  url: {}\n  tls: {{insecureSkipVerify: true}}\n", lab.url());
+    let out = sync(dir.path(), &default.url(), &insecure, &objects, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", log(&out));
+    assert_eq!(lab.names(), ["a"]);
+    assert!(log(&out).contains("cluster lab: TLS certificates are NOT verified"), "{}", log(&out));
+}
