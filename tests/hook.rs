@@ -635,3 +635,14 @@ fn a_resync_that_cannot_see_connect_fails_even_with_nothing_declared() {
     let run = hook.run(schedule(&[]));
     assert_eq!(run.code(), 1, "{}", run.log());
 }
+
+#[test]
+fn a_429_is_retried_after_the_time_connect_asks_for() {
+    let fake = FakeConnect::start();
+    fake.inject(Match::path("PUT", "/connectors/a/config"), Fault::TooMany429 { retry_after_secs: 1 }, 1);
+    let hook = Hook::new(&fake);
+    let cm = configmap("a", json!({}), &[("a", &template("a", ""))]);
+    let run = hook.run(sync(&[cm])).ok();
+    assert_eq!(fake.names(), ["a"]);
+    assert!(run.elapsed >= Duration::from_secs(1), "Retry-After was honoured: {:?}", run.elapsed);
+}
