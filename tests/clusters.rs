@@ -3,12 +3,10 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{json, Value};
 use support::fake_connect::FakeConnect;
-
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
 
 fn configmap(name: &str, labels: Value, annotations: Value, connector: &str) -> Value {
     let mut labels = labels;
@@ -21,17 +19,12 @@ fn configmap(name: &str, labels: Value, annotations: Value, connector: &str) -> 
 fn sync(dir: &Path, default: &str, clusters: &str, objects: &[Value], env: &[(&str, &str)]) -> Output {
     let items: Vec<Value> = objects.iter().map(|o| json!({"object": o})).collect();
     let contexts = json!([{"binding": "connectors", "type": "Synchronization", "objects": items, "snapshots": {"connectors": items}}]);
-    std::fs::write(dir.join("contexts.json"), contexts.to_string()).unwrap();
-    std::fs::write(dir.join("clusters.yaml"), clusters).unwrap();
-    Command::new(BIN)
-        .env_clear()
-        .env("BINDING_CONTEXT_PATH", dir.join("contexts.json"))
-        .env("CONNECT_URL", default)
-        .env("CONNECT_CLUSTERS_FILE", dir.join("clusters.yaml"))
-        .env("RETRY_BUDGET", "1s")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
+    let file = dir.join("clusters.yaml");
+    std::fs::write(&file, clusters).unwrap();
+    let file = file.display().to_string();
+    let mut env = env.to_vec();
+    env.extend([("CONNECT_URL", default), ("CONNECT_CLUSTERS_FILE", file.as_str()), ("RETRY_BUDGET", "1s")]);
+    support::run::hook(dir, &contexts, &env)
 }
 
 fn log(out: &Output) -> String {

@@ -5,13 +5,11 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use serde_json::json;
 use support::fake_connect::FakeConnect;
-
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
 
 struct Pki {
     ca: CertifiedIssuer<'static, KeyPair>,
@@ -49,15 +47,10 @@ fn run(fake: &FakeConnect, dir: &Path, env: &[(&str, &str)]) -> Output {
         "metadata": {"name": "c", "namespace": "ns", "labels": {"destination": "connect"}},
         "data": {"a.json": r#"{"name": "a", "config": {"connector.class": "FileStreamSource"}}"#}});
     let contexts = json!([{"binding": "connectors", "type": "Synchronization", "objects": [{"object": cm}]}]);
-    let bc = write(dir, "contexts.json", &contexts.to_string());
-    Command::new(BIN)
-        .env_clear()
-        .env("BINDING_CONTEXT_PATH", bc)
-        .env("CONNECT_URL", fake.url())
-        .env("RETRY_BUDGET", "1s")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
+    let url = fake.url();
+    let mut env = env.to_vec();
+    env.extend([("CONNECT_URL", url.as_str()), ("RETRY_BUDGET", "1s")]);
+    support::run::hook(dir, &contexts, &env)
 }
 
 fn log(out: &Output) -> String {

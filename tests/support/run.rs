@@ -1,0 +1,19 @@
+//! Running the built binary as shell-operator does: a binding-context file
+//! in, an environment that starts empty.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Writes `contexts` into `dir` and runs the hook on it with only `env`.
+pub fn hook(dir: &Path, contexts: &Value, env: &[(&str, &str)]) -> Output {
+    let path = dir.join("binding-context.json");
+    std::fs::write(&path, contexts.to_string()).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_connect-operator"))
+        .env_clear()
+        .env("BINDING_CONTEXT_PATH", &path)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
