@@ -546,6 +546,16 @@ fn validate(args: &StatusArgs, cli: &Cli) -> Result<ExitCode> {
     for (name, declared) in &by_cluster {
         let mut targets = Vec::new();
         for d in declared {
+            if let crate::plan::CmState::Invalid(message) = &d.state {
+                let origin = format!("ConfigMap {}", d.id);
+                findings.push(crate::validate::Finding {
+                    connector: String::new(),
+                    origin,
+                    key: None,
+                    message: message.clone(),
+                });
+                continue;
+            }
             for (key, rendered) in &d.templates {
                 let origin = format!("ConfigMap {} key {key}", d.id);
                 match rendered {

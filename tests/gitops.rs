@@ -246,6 +246,7 @@ fn validate_reports_errors_by_connector_and_key() {
             ],
         ),
     );
+    repo.write("typo.yaml", &manifest("typo", ", enabled: \"yes\"", &[("t.json", r#"{"name": "t", "config": {}}"#)]));
     let out = repo.cli(&fake, &["validate", "."]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
@@ -258,6 +259,7 @@ fn validate_reports_errors_by_connector_and_key() {
         "{text}"
     );
     assert!(text.contains("(ConfigMap team/bad key broken.json) 1:"), "{text}");
+    assert!(text.contains(r#"(ConfigMap team/typo) label `enabled` is "yes""#), "{text}");
 
     let findings: Vec<Value> =
         serde_json::from_slice(&repo.cli(&fake, &["validate", ".", "-o", "json"]).stdout).unwrap();
