@@ -167,8 +167,10 @@ impl Clusters {
 impl Entry {
     fn into_cluster(self, default: &Settings) -> Result<Cluster> {
         let name = self.name;
-        if name.is_empty() {
-            bail!("a cluster has no name");
+        // It becomes a data key of the state ConfigMap (`owned.<name>`).
+        let key_safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        if name.is_empty() || name.len() > 200 || !name.chars().all(key_safe) {
+            bail!("cluster name {name:?} must be 1 to 200 letters, digits, `-`, `_` or `.`");
         }
         let url = match (self.url, self.environment, self.cluster, self.flavour) {
             (Some(url), None, None, _) => url,
@@ -286,6 +288,7 @@ clusters:
             ),
             ("clusters: [{name: a, url: 'http://x', tls: {certFile: /c}}]", "needs both `certFile` and `keyFile`"),
             ("clusters: [{name: a, url: 'http://x', colour: blue}]", "not a valid clusters file"),
+            ("clusters: [{name: 'my cluster', url: 'http://x'}]", "must be 1 to 200 letters"),
         ] {
             let e = format!("{:#}", load(text).unwrap_err());
             assert!(e.contains(want), "{text}: {e}");
