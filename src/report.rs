@@ -135,16 +135,16 @@ fn configmap_status(run: &Run, d: &Declared, its: &Its, previous: &CmStatus) -> 
                         state: live.map_or("ABSENT".into(), |s| s.connector.clone()),
                         tasks: live.and_then(status::tasks_summary),
                         applied_at: previous.connectors.get(name).and_then(|r| r.applied_at.clone()),
-                        error: Some(problem.message.clone()),
+                        error: Some(brief(&problem.message)),
                         ..Record::default()
                     },
                 );
             }
             (None, Some(key)) => {
-                status.errors.insert(key.clone(), problem.message.clone());
+                status.errors.insert(key.clone(), brief(&problem.message));
             }
             (None, None) => {
-                status.errors.insert("labels".into(), problem.message.clone());
+                status.errors.insert("labels".into(), brief(&problem.message));
             }
         }
     }
@@ -196,7 +196,7 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
         }
     }
     if let StepResult::Failed { message, .. } = result {
-        record.error = Some(message.clone());
+        record.error = Some(brief(message));
     }
     // The digest of what Connect now runs: the config just applied, or
     // (unchanged) the declared one; a failed write keeps the old digest.
@@ -266,7 +266,7 @@ fn events(run: &Run, its: &Its, cm: &ConfigMap, previous: &CmStatus, patches: &m
             emit(kind, reason, message, false);
         }
         if let StepResult::Failed { permanent: true, message, .. } = result {
-            if before.and_then(|r| r.error.as_ref()) != Some(message) {
+            if before.and_then(|r| r.error.as_deref()) != Some(brief(message).as_str()) {
                 emit("Warning", "ApplyFailed", format!("failed to apply connector {name}: {message}"), true);
             }
         }
@@ -292,7 +292,7 @@ fn events(run: &Run, its: &Its, cm: &ConfigMap, previous: &CmStatus, patches: &m
             (None, Some(key)) => previous.errors.get(key),
             (None, None) => previous.errors.get("labels"),
         };
-        if recorded != Some(&problem.message) {
+        if recorded.map(String::as_str) != Some(brief(&problem.message).as_str()) {
             let reason = if problem.connector.is_some() { "DuplicateConnector" } else { "TemplateFailed" };
             emit("Warning", reason, problem.to_string(), true);
         }
@@ -321,7 +321,7 @@ fn event(cm: &ConfigMap, kind: &str, reason: &str, message: &str, now: &str, onc
             "involvedObject": involved,
             "type": kind,
             "reason": reason,
-            "message": message.chars().take(1024).collect::<String>(),
+            "message": brief(message),
             "source": {"component": "connect-operator"},
             "reportingComponent": "connect-operator",
             "reportingInstance": std::env::var("HOSTNAME").unwrap_or_else(|_| "connect-operator".into()),
@@ -343,6 +343,15 @@ fn merge_annotations(id: &CmId, annotations: &BTreeMap<String, String>) -> Value
         "ignoreMissingObject": true,
         "mergePatch": {"metadata": {"annotations": annotations}},
     })
+}
+
+/// An error as recorded and said: Connect's "available connectors are: ..."
+/// lists every plugin, and annotations share a 256 KiB budget.
+fn brief(message: &str) -> String {
+    match message.char_indices().nth(1024) {
+        Some((i, _)) => format!("{}…", &message[..i]),
+        None => message.to_string(),
+    }
 }
 
 /// Stable across runs and versions, unlike `std`'s hasher.
@@ -418,6 +427,14 @@ fn drift_repaired(run: &Run) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_errors_are_cut_the_same_way_everywhere() {
+        let long = "x".repeat(5000);
+        assert_eq!(brief(&long).chars().count(), 1025);
+        assert_eq!(brief(&brief(&long)), brief(&long), "a recorded error compares equal to a new one");
+        assert_eq!(brief("short"), "short");
+    }
 
     #[test]
     fn digests_are_stable() {
