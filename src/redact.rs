@@ -91,10 +91,7 @@ impl Scrubber {
     /// Values too short or too plain to be secrets (`1`, `true`, `none`) are
     /// left out: replacing them would garble every message and hide nothing.
     pub fn new<'a>(values: impl IntoIterator<Item = &'a str>) -> Scrubber {
-        let mut secrets: Vec<String> = values.into_iter().filter(|v| worth_hiding(v)).map(str::to_string).collect();
-        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        secrets.dedup();
-        Scrubber { secrets }
+        Scrubber::longest_first(values.into_iter().filter(|v| worth_hiding(v)).map(str::to_string).collect())
     }
 
     /// A scrubber that also hides `more` (a connector's own secret values,
@@ -102,6 +99,10 @@ impl Scrubber {
     pub fn with<'a>(&self, more: impl IntoIterator<Item = &'a str>) -> Scrubber {
         let mut secrets = self.secrets.clone();
         secrets.extend(more.into_iter().filter(|v| !v.is_empty()).map(str::to_string));
+        Scrubber::longest_first(secrets)
+    }
+
+    fn longest_first(mut secrets: Vec<String>) -> Scrubber {
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
         Scrubber { secrets }

@@ -127,18 +127,9 @@ fn configmap_status(run: &Run, d: &Declared, its: &Its, previous: &CmStatus) -> 
     for problem in &its.problems {
         match (&problem.connector, &problem.origin.key) {
             (Some(name), key) => {
-                let live = run.live.status.get(name);
-                status.connectors.insert(
-                    name.clone(),
-                    Record {
-                        key: key.clone().unwrap_or_default(),
-                        state: live.map_or("ABSENT".into(), |s| s.connector.clone()),
-                        tasks: live.and_then(status::tasks_summary),
-                        applied_at: previous.connectors.get(name).and_then(|r| r.applied_at.clone()),
-                        error: Some(brief(&problem.message)),
-                        ..Record::default()
-                    },
-                );
+                let key = key.as_deref().unwrap_or_default();
+                let record = observed(run, name, key, previous.connectors.get(name));
+                status.connectors.insert(name.clone(), Record { error: Some(brief(&problem.message)), ..record });
             }
             (None, Some(key)) => {
                 status.errors.insert(key.clone(), brief(&problem.message));
@@ -155,17 +146,24 @@ fn key_of(step: &Step) -> &str {
     step.origin.key.as_deref().unwrap_or_default()
 }
 
-fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, before: Option<&Record>) -> Record {
-    let live = run.live.status.get(&step.connector);
-    let mut record = Record {
+/// A connector as Connect reports it, with when it was last applied.
+fn observed(run: &Run, name: &str, key: &str, before: Option<&Record>) -> Record {
+    let live = run.live.status.get(name);
+    Record {
         key: key.to_string(),
         state: live.map_or("ABSENT".into(), |s| s.connector.clone()),
         tasks: live.and_then(status::tasks_summary),
         applied_at: before.and_then(|r| r.applied_at.clone()),
-        error: None,
+        ..Record::default()
+    }
+}
+
+fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, before: Option<&Record>) -> Record {
+    let live = run.live.status.get(&step.connector);
+    let mut record = Record {
         restarts: before.map_or(0, |r| r.restarts),
         last_restart_at: before.and_then(|r| r.last_restart_at.clone()),
-        digest: None,
+        ..observed(run, &step.connector, key, before)
     };
     // The count of automatic restarts starts again once it runs healthy.
     if live.is_some_and(|s| !status::has_failed(s)) {
