@@ -1,24 +1,28 @@
-//! Command line: `--config`, the hook run, and `render`.
+//! Command line: `--config`, the hook run, and the commands that run the
+//! hook's engine on manifests in a repository.
+//!
+//! Each subcommand takes exactly the flags (and environment variables) that
+//! mean something to it; the hook's own settings (`DRY_RUN`, `PRUNE`, ...)
+//! are read only when the hook runs, so a bad value there never breaks
+//! `render`.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use log::{error, warn};
 
-use std::collections::BTreeSet;
-use std::io::IsTerminal;
-
-use std::collections::BTreeMap;
-
-use crate::clusters::Clusters;
-use crate::configmap::ConfigMap;
+use crate::clusters::{self, Clusters, Resolve};
+use crate::configmap::Read;
 use crate::connect::{Auth, Client, Settings};
-use crate::gitops::{self, Format};
+use crate::gitops::{self, Format, Health};
 use crate::ownership::Prune;
+use crate::plan::{CmState, Declared, Restarts};
 use crate::properties::{self, Variables};
 use crate::reconcile;
 use crate::redact::Scrubber;
@@ -33,7 +37,14 @@ use crate::template::Renderer;
 /// reported permanent error, 1 when something is left to retry, 2 on usage
 /// errors.
 #[derive(Parser, Debug)]
-#[command(name = "connect-operator", version, about, long_about, max_term_width = 100)]
+#[command(
+    name = "connect-operator",
+    version,
+    about,
+    long_about,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// Print the shell-operator binding configuration (YAML) and exit
     #[arg(long)]
@@ -41,12 +52,6 @@ pub struct Cli {
 
     #[command(flatten)]
     hook: HookArgs,
-
-    #[command(flatten)]
-    templates: TemplateArgs,
-
-    #[command(flatten)]
-    connect: ConnectArgs,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -60,9 +65,11 @@ enum Command {
     /// Show what applying the manifests would do to the cluster; exit 0 when
     /// nothing would change, 2 when something would, 1 on errors
     Diff(PlanArgs),
-    /// Apply the manifests to the cluster, as the hook would
+    /// Apply the manifests to the cluster, as the hook would; exit 1 when
+    /// anything could not be applied
     Apply(ApplyArgs),
-    /// List the cluster's connectors: state, tasks, and the ConfigMap that declares each
+    /// The declared connectors' state, tasks and failures; exit 0 when all
+    /// are as declared, 3 when some are not, 1 on errors
     Status(StatusArgs),
     /// Check that each connector's plugin is installed and ask Connect to
     /// validate its config; exit 1 on any error
@@ -79,12 +86,22 @@ struct Sources {
     /// Extra environment for the templates, as KEY=VALUE lines (properties syntax); repeatable
     #[arg(long, value_name = "FILE")]
     env_file: Vec<PathBuf>,
+
+    /// Succeed when the paths hold no ConfigMap labelled destination=connect
+    #[arg(long)]
+    allow_empty: bool,
+
+    #[command(flatten)]
+    templates: TemplateArgs,
 }
 
 #[derive(Args, Debug)]
 struct PlanArgs {
     #[command(flatten)]
     sources: Sources,
+
+    #[command(flatten)]
+    connect: ConnectArgs,
 
     /// Also delete connectors no manifest declares (refused when none declares anything)
     #[arg(long)]
@@ -99,9 +116,13 @@ struct ApplyArgs {
     #[command(flatten)]
     plan: PlanArgs,
 
-    /// Print the plan, change nothing
-    #[arg(long)]
+    /// Print the plan, change nothing (exit as `diff` does)
+    #[arg(long, env = "DRY_RUN")]
     dry_run: bool,
+
+    /// Also restart connectors and tasks that Connect reports FAILED
+    #[arg(long)]
+    restart_failed: bool,
 }
 
 #[derive(Args, Debug)]
@@ -109,10 +130,27 @@ struct StatusArgs {
     #[command(flatten)]
     sources: Sources,
 
+    #[command(flatten)]
+    connect: ConnectArgs,
+
     #[arg(long, short, value_enum, default_value = "table")]
     output: Format,
 }
 
+#[derive(Args, Debug)]
+struct RenderArgs {
+    #[command(flatten)]
+    sources: Sources,
+
+    #[command(flatten)]
+    clusters: ClustersArg,
+
+    /// Print secret values instead of [redacted]
+    #[arg(long)]
+    show_secrets: bool,
+}
+
+/// The hook's settings. Read only when the hook runs (see [`parse`]).
 #[derive(Args, Debug)]
 struct HookArgs {
     /// Binding contexts written by shell-operator
@@ -129,8 +167,8 @@ struct HookArgs {
 
     /// Connectors no ConfigMap declares: off (list them at each resync), owned
     /// (delete those this operator applied), all (delete them all)
-    #[arg(long, env = "PRUNE", default_value = "off", value_parser = crate::ownership::Prune::parse)]
-    prune: crate::ownership::Prune,
+    #[arg(long, env = "PRUNE", default_value = "off", value_parser = Prune::parse)]
+    prune: Prune,
 
     /// Namespaces to watch, comma-separated (for --config; empty = all)
     #[arg(long, env = "WATCH_NAMESPACES", value_name = "NS,...")]
@@ -139,78 +177,97 @@ struct HookArgs {
     /// Crontab of the periodic full resync (for --config), or `off`
     #[arg(long, env = "RESYNC_SCHEDULE", default_value = "*/5 * * * *", value_name = "CRONTAB")]
     resync_schedule: String,
+
+    #[command(flatten)]
+    templates: TemplateArgs,
+
+    #[command(flatten)]
+    connect: ConnectArgs,
 }
 
 #[derive(Args, Debug)]
 struct TemplateArgs {
     /// Directory of *.properties files whose keys become $VARIABLES
-    #[arg(long, global = true, env = "CONNECT_OPERATOR_CONFIG_DIR", default_value = "/etc/config/connect-operator")]
+    #[arg(long, env = "CONNECT_OPERATOR_CONFIG_DIR", default_value = "/etc/config/connect-operator")]
     config_dir: PathBuf,
 
     /// Time a template may run before it counts as failed
-    #[arg(long, global = true, env = "TEMPLATE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "TEMPLATE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
     template_timeout: Duration,
+}
+
+#[derive(Args, Debug)]
+struct ClustersArg {
+    /// Named Connect clusters (YAML or JSON), beside the default one of CONNECT_URL
+    #[arg(long, env = "CONNECT_CLUSTERS_FILE", value_name = "FILE")]
+    clusters_file: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 struct ConnectArgs {
     /// Kafka Connect REST URL (BASE_URL is read too, as streaming-ops named it) [default: http://connect]
-    #[arg(long, global = true, env = "CONNECT_URL", value_name = "URL")]
+    #[arg(long, env = "CONNECT_URL", value_name = "URL")]
     connect_url: Option<String>,
 
     /// Basic auth user (also read from CONNECT_REST_KEY)
-    #[arg(long, global = true, env = "CONNECT_USERNAME", hide_env_values = true)]
+    #[arg(long, env = "CONNECT_USERNAME", hide_env_values = true)]
     connect_username: Option<String>,
 
     /// Basic auth password (also read from CONNECT_REST_SECRET); prefer the environment
-    #[arg(long, global = true, env = "CONNECT_PASSWORD", hide_env_values = true)]
+    #[arg(long, env = "CONNECT_PASSWORD", hide_env_values = true)]
     connect_password: Option<String>,
 
     /// Bearer token; prefer the environment
-    #[arg(long, global = true, env = "CONNECT_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "CONNECT_TOKEN", hide_env_values = true)]
     connect_token: Option<String>,
 
-    /// Named Connect clusters (YAML or JSON), beside the default one of CONNECT_URL
-    #[arg(long, global = true, env = "CONNECT_CLUSTERS_FILE", value_name = "FILE")]
-    clusters_file: Option<PathBuf>,
+    #[command(flatten)]
+    clusters: ClustersArg,
 
     /// File holding the bearer token, read at every run so a rotated token is used
-    #[arg(long, global = true, env = "CONNECT_TOKEN_FILE", value_name = "FILE")]
+    #[arg(long, env = "CONNECT_TOKEN_FILE", value_name = "FILE")]
     connect_token_file: Option<PathBuf>,
 
     /// PEM certificate chain for mutual TLS (with --connect-client-key)
-    #[arg(long, global = true, env = "CONNECT_CLIENT_CERT_FILE", value_name = "FILE")]
+    #[arg(long, env = "CONNECT_CLIENT_CERT_FILE", value_name = "FILE")]
     connect_client_cert: Option<PathBuf>,
 
     /// PEM private key for mutual TLS
-    #[arg(long, global = true, env = "CONNECT_CLIENT_KEY_FILE", value_name = "FILE")]
+    #[arg(long, env = "CONNECT_CLIENT_KEY_FILE", value_name = "FILE")]
     connect_client_key: Option<PathBuf>,
 
     /// PEM file of the CA that signed Connect's certificate
-    #[arg(long, global = true, env = "CONNECT_CA_FILE", value_name = "FILE")]
+    #[arg(long, env = "CONNECT_CA_FILE", value_name = "FILE")]
     connect_ca_file: Option<PathBuf>,
 
     /// Writes sent to Connect at once
-    #[arg(long, global = true, env = "CONNECT_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, env = "CONNECT_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     connect_concurrency: u16,
 
     /// Time a run may spend retrying transient Connect errors
-    #[arg(long, global = true, env = "RETRY_BUDGET", default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "RETRY_BUDGET", default_value = "60s", value_parser = humantime::parse_duration)]
     retry_budget: Duration,
 }
 
-#[derive(Args, Debug)]
-struct RenderArgs {
-    #[command(flatten)]
-    sources: Sources,
-
-    /// Print secret values instead of [redacted]
-    #[arg(long)]
-    show_secrets: bool,
+/// Parses the command line. A subcommand reads only its own environment
+/// variables: the top-level ones are the hook's, and its settings must not
+/// be parsed (nor fail) when the hook does not run.
+fn parse() -> Cli {
+    let mut command = Cli::command();
+    let first = std::env::args_os().nth(1);
+    let subcommand = first.as_ref().and_then(|a| a.to_str()).filter(|a| !a.starts_with('-'));
+    if subcommand.is_some() {
+        let ids: Vec<clap::Id> = command.get_arguments().map(|a| a.get_id().clone()).collect();
+        for id in ids {
+            command = command.mut_arg(id, |arg| arg.env(None));
+        }
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let json_logs = std::env::var("LOG_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("json"));
     // streaming-ops' DEBUG=true, minus the secrets it used to print.
     let debug = std::env::var("DEBUG").is_ok_and(|d| d == "true");
@@ -233,12 +290,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     match (&cli.command, &cli.hook.binding_context) {
-        (Some(Command::Render(args)), _) => render(args, &cli.templates),
-        (Some(Command::Diff(args)), _) => diff(args, &cli),
-        (Some(Command::Apply(args)), _) => apply(args, &cli),
-        (Some(Command::Status(args)), _) => status(args, &cli),
-        (Some(Command::Validate(args)), _) => validate(args, &cli),
-        (None, Some(path)) => hook(path, &cli),
+        (Some(Command::Render(args)), _) => render(args),
+        (Some(Command::Diff(args)), _) => diff(args),
+        (Some(Command::Apply(args)), _) => apply(args),
+        (Some(Command::Status(args)), _) => status(args),
+        (Some(Command::Validate(args)), _) => validate(args),
+        (None, Some(path)) => hook(path, &cli.hook),
         (None, None) => {
             eprintln!("BINDING_CONTEXT_PATH is not set: connect-operator runs as a shell-operator hook.\n");
             Cli::command().write_help(&mut std::io::stderr())?;
@@ -247,16 +304,16 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn hook(path: &Path, cli: &Cli) -> Result<ExitCode> {
+fn hook(path: &Path, args: &HookArgs) -> Result<ExitCode> {
     let work = crate::bindings::read(path)?;
-    let variables = Arc::new(Variables::load(&cli.templates.config_dir, std::env::vars()));
+    let variables = Arc::new(Variables::load(&args.templates.config_dir, std::env::vars()));
     let scrubber = Scrubber::new(variables.secret_values());
-    let renderer = Renderer::new(variables, cli.templates.template_timeout);
-    let clusters = clusters(cli)?;
+    let renderer = Renderer::new(variables, args.templates.template_timeout);
+    let clusters = clusters(&args.connect, Resolve::All)?;
     let options = reconcile::Options {
-        dry_run: cli.hook.dry_run,
-        auto_restart_max: cli.hook.auto_restart_max,
-        prune: cli.hook.prune,
+        dry_run: args.dry_run,
+        restarts: Restarts::Automatic(args.auto_restart_max),
+        prune: args.prune,
         namespace: crate::ownership::namespace(),
         digest_key: digest_key(),
     };
@@ -270,11 +327,16 @@ fn digest_key() -> Option<Vec<u8>> {
     std::env::var("CONNECT_OPERATOR_DIGEST_KEY").ok().filter(|k| !k.is_empty()).map(String::into_bytes)
 }
 
-fn connect_settings(args: &ConnectArgs) -> Result<Settings> {
+/// The default cluster's settings. streaming-ops' CONNECT_REST_KEY /
+/// CONNECT_REST_SECRET stand in for CONNECT_USERNAME / CONNECT_PASSWORD only
+/// when no cluster of the clusters file `claimed` them: a Confluent Cloud key
+/// must never be sent to another cluster.
+fn connect_settings(args: &ConnectArgs, claimed: &BTreeSet<&str>) -> Result<Settings> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let fallback = |name: &str| if claimed.contains(name) { None } else { env(name) };
     let url = args.connect_url.clone().or_else(|| env("BASE_URL")).unwrap_or_else(|| "http://connect".into());
-    let username = args.connect_username.clone().or_else(|| env("CONNECT_REST_KEY"));
-    let password = args.connect_password.clone().or_else(|| env("CONNECT_REST_SECRET"));
+    let username = args.connect_username.clone().or_else(|| fallback("CONNECT_REST_KEY"));
+    let password = args.connect_password.clone().or_else(|| fallback("CONNECT_REST_SECRET"));
     let token = match (&args.connect_token, &args.connect_token_file) {
         (Some(_), Some(_)) => bail!("set either CONNECT_TOKEN or CONNECT_TOKEN_FILE, not both"),
         (Some(token), None) => Some(token.clone()).filter(|t| !t.is_empty()),
@@ -317,34 +379,78 @@ fn connect_settings(args: &ConnectArgs) -> Result<Settings> {
     })
 }
 
-/// The template variables of a command that reads manifests: the process
-/// environment plus `--env-file`s.
-fn variables(sources: &Sources, templates: &TemplateArgs) -> Result<Arc<Variables>> {
+/// The default cluster from CONNECT_URL and friends, plus the clusters file.
+fn clusters(args: &ConnectArgs, resolve: Resolve) -> Result<Clusters> {
+    let file = args.clusters.clusters_file.as_deref().map(clusters::File::read).transpose()?;
+    let claimed = file.as_ref().map(clusters::File::env_names).unwrap_or_default();
+    let default = connect_settings(args, &claimed)?;
+    Clusters::new(file, default, resolve)
+}
+
+/// Everything read from the manifests: declared connectors, rendered, and
+/// the file each came from.
+struct Sourced {
+    scrubber: Scrubber,
+    declared: Vec<Declared>,
+    files: Vec<PathBuf>,
+}
+
+/// Reads the manifests and renders them as the hook does. Refuses input
+/// that holds no selected ConfigMap unless `--allow-empty`, and says which
+/// documents were probably meant to be selected.
+fn source(sources: &Sources, clusters: &Clusters) -> Result<Sourced> {
     let mut env: Vec<(String, String)> = std::env::vars().collect();
     for file in &sources.env_file {
         env.extend(properties::read_properties(file).with_context(|| format!("--env-file {}", file.display()))?);
     }
-    Ok(Arc::new(Variables::load(&templates.config_dir, env)))
+    let variables = Arc::new(Variables::load(&sources.templates.config_dir, env));
+    let scrubber = Scrubber::new(variables.secret_values());
+    let renderer = Renderer::new(variables, sources.templates.template_timeout);
+    let read = crate::configmap::read_manifests(&sources.paths);
+    for miss in &read.near_misses {
+        warn!("{miss}");
+    }
+    if let Some(first) = read.errors.first() {
+        for e in &read.errors {
+            error!("{e:#}");
+        }
+        bail!("{} manifest files could not be read (first: {first:#})", read.errors.len());
+    }
+    check_not_empty(&read, sources)?;
+    let declared = gitops::declare(&read.manifests, &renderer, clusters);
+    let files = read.manifests.into_iter().map(|m| m.file).collect();
+    Ok(Sourced { scrubber, declared, files })
 }
 
-fn render(args: &RenderArgs, templates: &TemplateArgs) -> Result<ExitCode> {
-    let variables = variables(&args.sources, templates)?;
-    let scrubber = Scrubber::new(variables.secret_values());
-    let renderer = Renderer::new(variables, templates.template_timeout);
-    let (manifests, mut errors) = crate::configmap::read_manifests(&args.sources.paths);
-    // Labels first: a ConfigMap with a bad `enabled` label is an error, not rendered.
-    let mut valid = Vec::new();
-    for manifest in &manifests {
-        match manifest.configmap.intent() {
-            Ok(intent) => valid.push((manifest, intent == crate::configmap::Intent::Apply)),
-            Err(e) => errors.push(anyhow::anyhow!("{}: {e:#}", place(manifest))),
-        }
+fn check_not_empty(read: &Read, sources: &Sources) -> Result<()> {
+    if !read.manifests.is_empty() || sources.allow_empty {
+        return Ok(());
     }
-    let configmaps: Vec<&ConfigMap> = valid.iter().map(|(m, _)| &m.configmap).collect();
-    let rendered = reconcile::render_configmaps(&configmaps, &renderer);
+    let paths: Vec<String> = sources.paths.iter().map(|p| p.display().to_string()).collect();
+    let hint = if read.near_misses.is_empty() { "" } else { " (see the warnings above)" };
+    bail!(
+        "no ConfigMap labelled destination=connect in {} ({} read){hint}; pass --allow-empty if that is intended",
+        paths.join(", "),
+        read.counts()
+    )
+}
+
+fn render(args: &RenderArgs) -> Result<ExitCode> {
+    let clusters = Clusters::new(
+        args.clusters.clusters_file.as_deref().map(clusters::File::read).transpose()?,
+        Settings::default(),
+        Resolve::Names,
+    )?;
+    let Sourced { scrubber, declared, files } = source(&args.sources, &clusters)?;
     let mut out = Vec::new();
-    for ((manifest, enabled), templates) in valid.iter().zip(rendered) {
-        for (key, result) in templates {
+    let mut errors = Vec::new();
+    for (d, file) in declared.iter().zip(&files) {
+        let place = format!("ConfigMap {} ({})", d.id, file.display());
+        if let CmState::Invalid(message) = &d.state {
+            errors.push(format!("{place}: {message}"));
+            continue;
+        }
+        for (key, result) in &d.templates {
             match result {
                 Ok(c) => {
                     let config = match args.show_secrets {
@@ -352,21 +458,22 @@ fn render(args: &RenderArgs, templates: &TemplateArgs) -> Result<ExitCode> {
                         false => serde_json::to_value(c.redacted_config())?,
                     };
                     let source = serde_json::json!({
-                        "configmap": manifest.configmap.id.to_string(), "key": key, "file": manifest.file, "enabled": enabled,
+                        "configmap": d.id.to_string(), "key": key, "file": file, "enabled": d.state == CmState::Apply,
                     });
-                    let mut connector = serde_json::json!({"name": c.name, "config": config, "source": source});
+                    let mut connector =
+                        serde_json::json!({"name": c.name, "cluster": d.cluster, "config": config, "source": source});
                     if c.state != crate::connector::TargetState::Running {
                         connector["state"] = serde_json::json!(c.state.to_string());
                     }
                     out.push(connector);
                 }
-                Err(e) => errors.push(anyhow::anyhow!("{} key {key}: {}", place(manifest), scrubber.scrub(&e))),
+                Err(e) => errors.push(format!("{place} key {key}: {}", scrubber.scrub(e))),
             }
         }
     }
     println!("{}", serde_json::to_string_pretty(&out)?);
     for e in &errors {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {e}");
     }
     Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
@@ -380,50 +487,41 @@ struct Planned {
     plan: crate::plan::Plan,
 }
 
-/// The manifests' ConfigMaps, grouped by the cluster each names, and the
-/// clusters to read; errors when a manifest cannot be read.
-fn sources(sources: &Sources, cli: &Cli) -> Result<(Scrubber, BTreeMap<String, Vec<crate::plan::Declared>>, Clusters)> {
-    let variables = variables(sources, &cli.templates)?;
-    let scrubber = Scrubber::new(variables.secret_values());
-    let renderer = Renderer::new(variables, cli.templates.template_timeout);
-    let clusters = clusters(cli)?;
-    let manifests = gitops::declare(&sources.paths, &renderer, &clusters);
-    if let Some(first) = manifests.errors.first() {
-        for e in &manifests.errors {
-            error!("{e:#}");
-        }
-        bail!("{} manifest files could not be read (first: {first:#})", manifests.errors.len());
-    }
-    let mut by_cluster: BTreeMap<String, Vec<crate::plan::Declared>> = BTreeMap::new();
-    for d in manifests.declared {
+fn by_cluster(declared: Vec<Declared>) -> BTreeMap<String, Vec<Declared>> {
+    let mut by_cluster: BTreeMap<String, Vec<Declared>> = BTreeMap::new();
+    for d in declared {
         by_cluster.entry(d.cluster.clone()).or_default().push(d);
     }
-    Ok((scrubber, by_cluster, clusters))
+    by_cluster
 }
 
-fn planned(args: &PlanArgs, cli: &Cli, dry_run: bool) -> Result<(Scrubber, Vec<Planned>)> {
-    let (scrubber, mut by_cluster, clusters) = sources(&args.sources, cli)?;
+/// The live state of one cluster, read once.
+fn read_live(name: &str, client: &Client, declared: &[Declared], scrubber: &Scrubber) -> Result<crate::connect::Live> {
+    client.read_live(&crate::plan::wanted(declared)).map_err(|f| {
+        anyhow::anyhow!("cannot read the connectors from Kafka Connect (cluster {name}): {}", f.scrubbed(scrubber))
+    })
+}
+
+fn planned(args: &PlanArgs, restarts: Restarts) -> Result<(Scrubber, Vec<Planned>)> {
+    let clusters = clusters(&args.connect, Resolve::All)?;
+    let Sourced { scrubber, declared, .. } = source(&args.sources, &clusters)?;
+    let mut by_cluster = by_cluster(declared);
     if args.prune {
         for name in clusters.all.keys() {
             by_cluster.entry(name.clone()).or_default();
         }
     }
     let options = reconcile::Options {
-        dry_run,
-        auto_restart_max: cli.hook.auto_restart_max,
+        dry_run: true,
+        restarts,
         prune: if args.prune { Prune::All } else { Prune::Off },
         namespace: crate::ownership::namespace(),
         digest_key: digest_key(),
     };
     let mut planned = Vec::new();
     for (name, declared) in by_cluster {
-        let client = Client::new(&clusters.all[&name].settings)?;
-        let live = client.read_live(&crate::plan::wanted(&declared)).map_err(|f| {
-            anyhow::anyhow!(
-                "cannot read the connectors from Kafka Connect (cluster {name}): {}",
-                scrubber.scrub(f.message())
-            )
-        })?;
+        let client = Client::new(&clusters.all[&name].settings)?.scrubbing(&scrubber);
+        let live = read_live(&name, &client, &declared, &scrubber)?;
         // The manifests are everything declared: a full run, as the hook's resync.
         let plan = reconcile::plan_run(&declared, &live, &BTreeSet::new(), true, &options);
         planned.push(Planned { cluster: name, client, live, plan });
@@ -431,22 +529,29 @@ fn planned(args: &PlanArgs, cli: &Cli, dry_run: bool) -> Result<(Scrubber, Vec<P
     Ok((scrubber, planned))
 }
 
-fn diff(args: &PlanArgs, cli: &Cli) -> Result<ExitCode> {
-    let (_, planned) = planned(args, cli, true)?;
-    print_plans(&planned, None, args.output)?;
+/// `diff`'s exit status: 1 on errors, 2 when something would change, else 0.
+fn diff_status(planned: &[Planned]) -> ExitCode {
     let problems = planned.iter().any(|p| !p.plan.problems.is_empty());
     let writes: usize = planned.iter().map(|p| p.plan.writes()).sum();
-    Ok(ExitCode::from(match (problems, writes) {
+    ExitCode::from(match (problems, writes) {
         (true, _) => 1,
         (false, 0) => 0,
         (false, _) => 2,
-    }))
+    })
 }
 
-fn apply(args: &ApplyArgs, cli: &Cli) -> Result<ExitCode> {
-    let (scrubber, planned) = planned(&args.plan, cli, args.dry_run)?;
+fn diff(args: &PlanArgs) -> Result<ExitCode> {
+    let (_, planned) = planned(args, Restarts::Automatic(0))?;
+    print_plans(&planned, None, args.output)?;
+    Ok(diff_status(&planned))
+}
+
+fn apply(args: &ApplyArgs) -> Result<ExitCode> {
+    let restarts = if args.restart_failed { Restarts::Now } else { Restarts::Automatic(0) };
+    let (scrubber, planned) = planned(&args.plan, restarts)?;
     if args.dry_run {
-        return print_plans(&planned, None, args.plan.output).map(|()| ExitCode::SUCCESS);
+        print_plans(&planned, None, args.plan.output)?;
+        return Ok(diff_status(&planned));
     }
     // On a terminal, a progress line instead of a log line per connector.
     let writes: usize = planned.iter().map(|p| p.plan.writes()).sum();
@@ -475,12 +580,15 @@ fn apply(args: &ApplyArgs, cli: &Cli) -> Result<ExitCode> {
     }
     match args.plan.output {
         Format::Json => print_plans(&planned, Some(&all_results), Format::Json)?,
-        Format::Table => println!(
-            "{} created, {} updated, {} deleted, {} paused/resumed/stopped/restarted, {} unchanged, {} failed, {} to retry",
-            total.created, total.updated, total.deleted, total.changed, total.unchanged, total.failed, total.unfinished
-        ),
+        Format::Table => {
+            for (p, results) in planned.iter().zip(&all_results) {
+                print!("{}", gitops::failures_table(&p.plan, results, &p.cluster, gitops::colors()));
+            }
+            println!("{}", total.summary());
+        }
     }
-    Ok(if total.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    // Like `terraform apply`: anything declared but not applied fails the command.
+    Ok(if total.failed == 0 && total.unfinished == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// The plans of every cluster: one JSON document (each step and problem
@@ -507,50 +615,54 @@ fn print_plans(planned: &[Planned], results: Option<&[Vec<reconcile::StepResult>
                 }
                 print!("{}", gitops::plan_table(&p.plan, &p.live, gitops::colors()));
             }
+            if planned.iter().all(|p| p.plan.writes() == 0 && p.plan.problems.is_empty()) {
+                println!("No changes: Kafka Connect matches the manifests.");
+            }
         }
     }
     Ok(())
 }
 
-fn status(args: &StatusArgs, cli: &Cli) -> Result<ExitCode> {
-    let (scrubber, by_cluster, clusters) = sources(&args.sources, cli)?;
-    let mut rows = Vec::new();
+fn status(args: &StatusArgs) -> Result<ExitCode> {
+    let clusters = clusters(&args.connect, Resolve::All)?;
+    let Sourced { scrubber, declared, .. } = source(&args.sources, &clusters)?;
+    let (invalid, valid): (Vec<Declared>, Vec<Declared>) =
+        declared.into_iter().partition(|d| matches!(d.state, CmState::Invalid(_)));
+    let mut rows = gitops::invalid_rows(&invalid);
+    let by_cluster = by_cluster(valid);
     for (name, cluster) in &clusters.all {
         let declared = by_cluster.get(name).map(Vec::as_slice).unwrap_or_default();
-        if declared.is_empty() && name != crate::clusters::DEFAULT && clusters.all.len() > 1 {
+        if declared.is_empty() && name != clusters::DEFAULT && clusters.all.len() > 1 {
             continue;
         }
-        let client = Client::new(&cluster.settings)?;
-        let live = client.read_live(&crate::plan::wanted(declared)).map_err(|f| {
-            anyhow::anyhow!(
-                "cannot read the connectors from Kafka Connect (cluster {name}): {}",
-                scrubber.scrub(f.message())
-            )
-        })?;
-        for mut row in gitops::status_rows(declared, &live) {
-            row["cluster"] = serde_json::json!(name);
-            rows.push(row);
-        }
+        let client = Client::new(&cluster.settings)?.scrubbing(&scrubber);
+        let live = read_live(name, &client, declared, &scrubber)?;
+        rows.extend(gitops::status_rows(name, declared, &live, &scrubber));
     }
     match args.output {
         Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
         Format::Table => print!("{}", gitops::status_table(&rows, gitops::colors())),
     }
-    Ok(ExitCode::SUCCESS)
+    let worst = rows.iter().map(|r| r.health).max();
+    Ok(match worst {
+        Some(Health::Error) => ExitCode::FAILURE,
+        Some(Health::Unhealthy) => ExitCode::from(3),
+        _ => ExitCode::SUCCESS,
+    })
 }
 
-fn validate(args: &StatusArgs, cli: &Cli) -> Result<ExitCode> {
-    let (scrubber, by_cluster, clusters) = sources(&args.sources, cli)?;
+fn validate(args: &StatusArgs) -> Result<ExitCode> {
+    let clusters = clusters(&args.connect, Resolve::All)?;
+    let Sourced { scrubber, declared, .. } = source(&args.sources, &clusters)?;
     let mut findings = Vec::new();
     let mut checked = 0;
-    for (name, declared) in &by_cluster {
+    for (name, declared) in &by_cluster(declared) {
         let mut targets = Vec::new();
         for d in declared {
-            if let crate::plan::CmState::Invalid(message) = &d.state {
-                let origin = format!("ConfigMap {}", d.id);
+            if let CmState::Invalid(message) = &d.state {
                 findings.push(crate::validate::Finding {
                     connector: String::new(),
-                    origin,
+                    origin: format!("ConfigMap {}", d.id),
                     key: None,
                     message: message.clone(),
                 });
@@ -569,10 +681,14 @@ fn validate(args: &StatusArgs, cli: &Cli) -> Result<ExitCode> {
                 }
             }
         }
-        let client = Client::new(&clusters.all[name].settings)?;
-        findings.extend(crate::validate::validate(&client, &targets, &scrubber).map_err(|f| {
-            anyhow::anyhow!("cannot ask Kafka Connect (cluster {name}): {}", scrubber.scrub(f.message()))
-        })?);
+        if targets.is_empty() {
+            continue;
+        }
+        let client = Client::new(&clusters.all[name].settings)?.scrubbing(&scrubber);
+        findings
+            .extend(crate::validate::validate(&client, &targets, &scrubber).map_err(|f| {
+                anyhow::anyhow!("cannot ask Kafka Connect (cluster {name}): {}", f.scrubbed(&scrubber))
+            })?);
         checked += targets.len();
     }
     match args.output {
@@ -588,13 +704,4 @@ fn validate(args: &StatusArgs, cli: &Cli) -> Result<ExitCode> {
         }
     }
     Ok(if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-/// The default cluster from CONNECT_URL and friends, plus the clusters file.
-fn clusters(cli: &Cli) -> Result<Clusters> {
-    Clusters::load(cli.connect.clusters_file.as_deref(), connect_settings(&cli.connect)?)
-}
-
-fn place(manifest: &crate::configmap::Manifest) -> String {
-    format!("ConfigMap {} ({})", manifest.configmap.id, manifest.file.display())
 }

@@ -2,7 +2,7 @@
 //! validated up front, beside the single `CONNECT_URL` setup, which stays the
 //! cluster named `default`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -41,10 +41,22 @@ pub struct Clusters {
     pub all: BTreeMap<String, Cluster>,
 }
 
+/// A clusters file as written, before any credential is read.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct File {
+pub struct File {
     clusters: Vec<Entry>,
+    #[serde(skip)]
+    path: PathBuf,
+}
+
+/// How much of a clusters file to resolve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolve {
+    /// URLs and credentials: to talk to the clusters.
+    All,
+    /// Names and flavours only (`render`, which talks to no cluster).
+    Names,
 }
 
 #[derive(Deserialize)]
@@ -53,7 +65,8 @@ struct Entry {
     name: String,
     #[serde(default)]
     flavour: Flavour,
-    url: Option<String>,
+    /// A URL, or `{env: VAR}` / `{file: path}` for one that differs per environment.
+    url: Option<Url>,
     /// Confluent Cloud environment and Kafka cluster ids: the URL is then the `connect/v1` API.
     environment: Option<String>,
     cluster: Option<String>,
@@ -76,6 +89,13 @@ struct EntryAuth {
 struct Basic {
     username: Source,
     password: Source,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Url {
+    Literal(String),
+    From(Source),
 }
 
 /// A credential: literal (only sensible for user names), from an
@@ -118,24 +138,42 @@ impl Source {
     }
 }
 
+impl File {
+    /// Reads and checks the shape of a clusters file; credentials are read later.
+    pub fn read(path: &Path) -> Result<File> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read CONNECT_CLUSTERS_FILE {}", path.display()))?;
+        let mut file: File = serde_yaml_ng::from_str(&text)
+            .with_context(|| format!("CONNECT_CLUSTERS_FILE {} is not a valid clusters file", path.display()))?;
+        file.path = path.to_path_buf();
+        Ok(file)
+    }
+
+    /// The environment variables its entries read credentials from: they
+    /// belong to those clusters, and never to `default`.
+    pub fn env_names(&self) -> BTreeSet<&str> {
+        let auth = self.clusters.iter().map(|e| &e.auth);
+        let basic = auth.clone().filter_map(|a| a.basic.as_ref()).flat_map(|b| [&b.username, &b.password]);
+        let sources = basic.chain(auth.filter_map(|a| a.bearer.as_ref()));
+        sources.filter_map(|s| s.env.as_deref()).collect()
+    }
+}
+
 impl Clusters {
     /// The `default` cluster from the environment, plus the clusters file.
-    pub fn load(file: Option<&Path>, default: Settings) -> Result<Clusters> {
+    pub fn new(file: Option<File>, default: Settings, resolve: Resolve) -> Result<Clusters> {
         let mut all = BTreeMap::new();
         all.insert(
             DEFAULT.to_string(),
             Cluster { name: DEFAULT.into(), flavour: Flavour::Apache, settings: default.clone() },
         );
-        let Some(path) = file else { return Ok(Clusters { all }) };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read CONNECT_CLUSTERS_FILE {}", path.display()))?;
-        let parsed: File = serde_yaml_ng::from_str(&text)
-            .with_context(|| format!("CONNECT_CLUSTERS_FILE {} is not a valid clusters file", path.display()))?;
-        for entry in parsed.clusters {
+        let Some(file) = file else { return Ok(Clusters { all }) };
+        let path = file.path.display().to_string();
+        for entry in file.clusters {
             let cluster =
-                entry.into_cluster(&default).with_context(|| format!("CONNECT_CLUSTERS_FILE {}", path.display()))?;
+                entry.into_cluster(&default, resolve).with_context(|| format!("CONNECT_CLUSTERS_FILE {path}"))?;
             if all.insert(cluster.name.clone(), cluster.clone()).is_some() && cluster.name != DEFAULT {
-                bail!("CONNECT_CLUSTERS_FILE {}: cluster {} is defined twice", path.display(), cluster.name);
+                bail!("CONNECT_CLUSTERS_FILE {path}: cluster {} is defined twice", cluster.name);
             }
         }
         Ok(Clusters { all })
@@ -165,7 +203,7 @@ impl Clusters {
 }
 
 impl Entry {
-    fn into_cluster(self, default: &Settings) -> Result<Cluster> {
+    fn into_cluster(self, default: &Settings, resolve: Resolve) -> Result<Cluster> {
         let name = self.name;
         // It becomes a data key of the state ConfigMap (`owned.<name>`).
         let key_safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
@@ -173,7 +211,9 @@ impl Entry {
             bail!("cluster name {name:?} must be 1 to 200 letters, digits, `-`, `_` or `.`");
         }
         let url = match (self.url, self.environment, self.cluster, self.flavour) {
-            (Some(url), None, None, _) => url,
+            (Some(Url::Literal(url)), None, None, _) => url,
+            (Some(Url::From(_)), None, None, _) if resolve == Resolve::Names => String::from("http://unresolved"),
+            (Some(Url::From(source)), None, None, _) => source.read(&name, "the url")?,
             (None, Some(env), Some(id), Flavour::ConfluentCloud) => {
                 format!("{CLOUD_API}/environments/{env}/clusters/{id}")
             }
@@ -187,6 +227,7 @@ impl Entry {
             bail!("cluster {name}: url {url:?} must start with http:// or https://");
         }
         let auth = match (self.auth.basic, self.auth.bearer) {
+            _ if resolve == Resolve::Names => Auth::None,
             (None, None) => Auth::None,
             (Some(b), None) => Auth::Basic {
                 username: b.username.read(&name, "the user name")?,
@@ -239,7 +280,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("clusters.yaml");
         std::fs::write(&path, text).unwrap();
-        Clusters::load(Some(&path), default())
+        Clusters::new(Some(File::read(&path)?), default(), Resolve::All)
     }
 
     #[test]
@@ -324,5 +365,21 @@ clusters:
         let e = clusters.of(&cm(serde_json::json!({}), serde_json::json!({CLUSTER_ANNOTATION: "nope"}))).unwrap_err();
         assert!(e.to_string().contains("\"nope\" is not configured (known: b, cc.dev, default"), "{e}");
         assert!(clusters.of(&cm(serde_json::json!({CLOUD_LABEL: "b"}), serde_json::json!({}))).is_err());
+    }
+
+    #[test]
+    fn urls_from_the_environment_and_names_without_credentials() {
+        std::env::set_var("CLUSTERS_TEST_URL", "http://from-env:8083");
+        let clusters = load("clusters: [{name: a, url: {env: CLUSTERS_TEST_URL}}]").unwrap();
+        assert_eq!(clusters.all["a"].settings.url, "http://from-env:8083");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clusters.yaml");
+        let text = "clusters: [{name: a, url: {env: CLUSTERS_TEST_UNSET}, auth: {bearer: {env: CLUSTERS_TEST_UNSET}}}]";
+        std::fs::write(&path, text).unwrap();
+        let file = File::read(&path).unwrap();
+        assert_eq!(file.env_names(), BTreeSet::from(["CLUSTERS_TEST_UNSET"]));
+        let names = Clusters::new(Some(file), default(), Resolve::Names).unwrap();
+        assert!(names.all.contains_key("a"));
+        assert!(format!("{:#}", load(text).unwrap_err()).contains("$CLUSTERS_TEST_UNSET, which is not set"));
     }
 }

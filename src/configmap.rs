@@ -116,20 +116,47 @@ pub struct Manifest {
     pub configmap: ConfigMap,
 }
 
+/// What reading manifests found: the selected ConfigMaps, the files that
+/// could not be read, and counts for saying what was read when nothing was
+/// selected.
+#[derive(Default)]
+pub struct Read {
+    pub manifests: Vec<Manifest>,
+    pub errors: Vec<anyhow::Error>,
+    pub files: usize,
+    pub documents: usize,
+    /// ConfigMaps, selected or not.
+    pub configmaps: usize,
+    /// Skipped documents that look like mistakes, each with a "did you mean".
+    pub near_misses: Vec<String>,
+}
+
+impl Read {
+    /// `3 files, 5 documents, 2 ConfigMaps`, as `kubectl apply` says what it read.
+    pub fn counts(&self) -> String {
+        let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+        format!(
+            "{}, {}, {}",
+            plural(self.files, "file"),
+            plural(self.documents, "document"),
+            plural(self.configmaps, "ConfigMap")
+        )
+    }
+}
+
 /// Reads ConfigMaps labelled `destination=connect` from files and
 /// directories (recursively: `*.yaml`, `*.yml`, `*.json`), multi-document
 /// YAML, JSON, and `List`s. Other kinds are skipped; unreadable files are
 /// errors, reported together after reading the rest.
-pub fn read_manifests(paths: &[PathBuf]) -> (Vec<Manifest>, Vec<anyhow::Error>) {
-    let mut manifests = Vec::new();
-    let mut errors = Vec::new();
-    for file in manifest_files(paths, &mut errors) {
-        match read_file(&file) {
-            Ok(docs) => manifests.extend(docs.into_iter().map(|configmap| Manifest { file: file.clone(), configmap })),
-            Err(e) => errors.push(e),
+pub fn read_manifests(paths: &[PathBuf]) -> Read {
+    let mut read = Read::default();
+    for file in manifest_files(paths, &mut read.errors) {
+        read.files += 1;
+        if let Err(e) = read_file(&file, &mut read) {
+            read.errors.push(e);
         }
     }
-    (manifests, errors)
+    read
 }
 
 fn manifest_files(paths: &[PathBuf], errors: &mut Vec<anyhow::Error>) -> Vec<PathBuf> {
@@ -158,34 +185,62 @@ fn is_manifest(path: &Path) -> bool {
     path.extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
 }
 
-fn read_file(file: &Path) -> Result<Vec<ConfigMap>> {
+fn read_file(file: &Path, read: &mut Read) -> Result<()> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let mut found = Vec::new();
     // YAML 1.2 is a superset of JSON, so one parser reads both.
     for (i, doc) in serde_yaml_ng::Deserializer::from_str(&text).enumerate() {
         let value = serde_json::Value::deserialize(doc)
             .with_context(|| format!("{}: document {} is not valid YAML or JSON", file.display(), i + 1))?;
-        collect(&value, &mut found).with_context(|| format!("{}: document {}", file.display(), i + 1))?;
+        if value.is_null() {
+            continue; // an empty document, as after a trailing `---`
+        }
+        read.documents += 1;
+        let place = format!("{} document {}", file.display(), i + 1);
+        collect(&value, &place, file, read).with_context(|| place.clone())?;
     }
-    Ok(found)
+    Ok(())
 }
 
-fn collect(value: &serde_json::Value, found: &mut Vec<ConfigMap>) -> Result<()> {
+fn collect(value: &serde_json::Value, place: &str, file: &Path, read: &mut Read) -> Result<()> {
     match value.get("kind").and_then(|k| k.as_str()) {
         Some("List") | Some("ConfigMapList") => {
             for item in value.get("items").and_then(|i| i.as_array()).into_iter().flatten() {
-                collect(item, found)?;
+                collect(item, place, file, read)?;
             }
         }
         Some("ConfigMap") => {
-            let cm = ConfigMap::from_json(value)?;
-            if cm.is_selected() {
-                found.push(cm);
+            read.configmaps += 1;
+            let configmap = ConfigMap::from_json(value)?;
+            if configmap.is_selected() {
+                read.manifests.push(Manifest { file: file.to_path_buf(), configmap });
+            } else if let Some(hint) = configmap.selector_near_miss() {
+                read.near_misses.push(format!("{place}: ConfigMap {} skipped: {hint}", configmap.id));
             }
+        }
+        Some(kind) if close_to(kind, "ConfigMap") => {
+            read.near_misses.push(format!("{place}: kind `{kind}` skipped; did you mean `ConfigMap`?"));
         }
         _ => {}
     }
     Ok(())
+}
+
+/// One or two edits away, or the same but for case: a typo, not another word.
+fn close_to(text: &str, wanted: &str) -> bool {
+    text != wanted && (text.eq_ignore_ascii_case(wanted) || strsim::levenshtein(text, wanted) <= 2)
+}
+
+impl ConfigMap {
+    /// A label that was probably meant to select this ConfigMap.
+    fn selector_near_miss(&self) -> Option<String> {
+        let wanted = format!("`{SELECTOR_LABEL}: {SELECTOR_VALUE}`");
+        self.labels
+            .iter()
+            .find(|(key, value)| {
+                close_to(key, SELECTOR_LABEL) || (*key == SELECTOR_LABEL && close_to(value, SELECTOR_VALUE))
+            })
+            .map(|(key, value)| format!("it has label `{key}: {value}`; did you mean {wanted}?"))
+    }
 }
 
 #[cfg(test)]
@@ -229,10 +284,11 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("sub/README.md"), "not a manifest").unwrap();
-        let (found, errors) = read_manifests(&[dir.path().to_path_buf()]);
-        assert!(errors.is_empty(), "{errors:?}");
-        let names: Vec<String> = found.iter().map(|m| m.configmap.id.to_string()).collect();
+        let read = read_manifests(&[dir.path().to_path_buf()]);
+        assert!(read.errors.is_empty(), "{:?}", read.errors);
+        let names: Vec<String> = read.manifests.iter().map(|m| m.configmap.id.to_string()).collect();
         assert_eq!(names, ["one", "two", "ns/three"]);
+        assert_eq!(read.counts(), "2 files, 4 documents, 4 ConfigMaps");
     }
 
     #[test]
@@ -244,11 +300,38 @@ mod tests {
             "kind: ConfigMap\nmetadata: {name: ok, labels: {destination: connect}}\n",
         )
         .unwrap();
-        let (found, errors) = read_manifests(&[dir.path().to_path_buf(), dir.path().join("missing")]);
-        assert_eq!(found.len(), 1);
-        assert_eq!(errors.len(), 2);
-        let errors: Vec<String> = errors.iter().map(|e| format!("{e:#}")).collect();
+        let read = read_manifests(&[dir.path().to_path_buf(), dir.path().join("missing")]);
+        assert_eq!(read.manifests.len(), 1);
+        assert_eq!(read.errors.len(), 2);
+        let errors: Vec<String> = read.errors.iter().map(|e| format!("{e:#}")).collect();
         assert!(errors.iter().any(|e| e.contains("bad.yaml") && e.contains("document 1")), "{errors:?}");
         assert!(errors.iter().any(|e| e.ends_with("missing: no such file or directory")), "{errors:?}");
+    }
+
+    #[test]
+    fn near_misses_are_named_and_real_neighbours_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.yaml"),
+            "kind: Configmap\nmetadata: {name: one, labels: {destination: connect}}\n---\n\
+             kind: ConfigMap\nmetadata: {name: two, labels: {destnation: connect}}\n---\n\
+             kind: ConfigMap\nmetadata: {name: three, labels: {destination: conect}}\n---\n\
+             kind: ConfigMap\nmetadata: {name: four, labels: {destination.cc: x, app: connect}}\n---\n\
+             kind: Secret\nmetadata: {name: five}\n---\n",
+        )
+        .unwrap();
+        let read = read_manifests(&[dir.path().to_path_buf()]);
+        assert!(read.manifests.is_empty());
+        assert_eq!(read.counts(), "1 file, 5 documents, 3 ConfigMaps");
+        let misses = read.near_misses.join("\n");
+        assert!(misses.contains("document 1: kind `Configmap` skipped; did you mean `ConfigMap`?"), "{misses}");
+        assert!(
+            misses.contains(
+                "ConfigMap two skipped: it has label `destnation: connect`; did you mean `destination: connect`?"
+            ),
+            "{misses}"
+        );
+        assert!(misses.contains("ConfigMap three skipped: it has label `destination: conect`"), "{misses}");
+        assert_eq!(read.near_misses.len(), 3, "{misses}");
     }
 }

@@ -19,6 +19,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 
 use crate::connector::{Connector, TargetState};
+use crate::redact::Scrubber;
 
 /// Everything but the unreserved characters of RFC 3986 is encoded, so a
 /// name can never change the path.
@@ -27,7 +28,7 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remo
 /// Connect answers a request within 90 s or gives up with a 500 itself.
 const READ_TIMEOUT: Duration = Duration::from_secs(100);
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub url: String,
     pub auth: Auth,
@@ -67,17 +68,31 @@ impl std::fmt::Debug for Auth {
 /// Why a request did not succeed. Transient failures are left for the next
 /// run (the hook exits non-zero so shell-operator retries); permanent ones
 /// are reported and never retried.
+///
+/// It has no `Display`: Connect's messages quote config values, so every
+/// place that prints one goes through [`Failure::scrubbed`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    Permanent(String),
-    Transient(String),
+pub struct Failure {
+    pub permanent: bool,
+    /// The request, as it may be printed: `PUT http://connect:8083/connectors/a/config`,
+    /// never with credentials. Not secret, so never scrubbed.
+    pub request: String,
+    /// What went wrong: Connect's message, or the transport's.
+    pub detail: String,
 }
 
 impl Failure {
-    pub fn message(&self) -> &str {
-        match self {
-            Failure::Permanent(m) | Failure::Transient(m) => m,
-        }
+    pub fn permanent(request: &str, detail: impl Into<String>) -> Failure {
+        Failure { permanent: true, request: request.to_string(), detail: detail.into() }
+    }
+
+    pub fn transient(request: &str, detail: impl Into<String>) -> Failure {
+        Failure { permanent: false, request: request.to_string(), detail: detail.into() }
+    }
+
+    /// `request: detail`, with the secrets `scrubber` knows hidden from the detail.
+    pub fn scrubbed(&self, scrubber: &Scrubber) -> String {
+        format!("{}: {}", self.request, scrubber.scrub(&self.detail))
     }
 }
 
@@ -93,29 +108,36 @@ pub struct Live {
     pub status: BTreeMap<String, Status>,
 }
 
-/// A connector's state and its tasks' states, as `GET .../status` reports them.
+/// A connector's state and its tasks', as `GET .../status` reports them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Status {
-    #[serde(deserialize_with = "state_of")]
-    pub connector: String,
-    #[serde(default, deserialize_with = "task_states")]
-    pub tasks: Vec<String>,
+    pub connector: Unit,
+    #[serde(default)]
+    pub tasks: Vec<Unit>,
 }
 
-fn state_of<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    struct State {
-        state: String,
-    }
-    State::deserialize(d).map(|s| s.state)
+/// The connector itself or one task: its state, the worker running it, and
+/// the stack trace Connect keeps for a FAILED one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Unit {
+    pub state: String,
+    #[serde(default)]
+    pub worker_id: Option<String>,
+    #[serde(default)]
+    pub trace: Option<String>,
 }
 
-fn task_states<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    struct Task {
-        state: String,
+impl Unit {
+    /// A unit in `state` on no particular worker.
+    #[cfg(test)]
+    pub fn new(state: &str) -> Unit {
+        Unit { state: state.to_string(), ..Unit::default() }
     }
-    Vec::<Task>::deserialize(d).map(|tasks| tasks.into_iter().map(|t| t.state).collect())
+
+    /// The first line of the trace: the exception and its message.
+    pub fn reason(&self) -> Option<&str> {
+        self.trace.as_deref().and_then(|t| t.lines().map(str::trim).find(|l| !l.is_empty()))
+    }
 }
 
 /// An installed plugin, from `GET /connector-plugins`.
@@ -145,6 +167,8 @@ pub enum Removed {
 pub struct Client {
     agent: ureq::Agent,
     base: String,
+    /// `base` without user info, for messages.
+    shown_base: String,
     authorization: Option<String>,
     /// The end of the retry budget, which starts with the first request.
     deadline: OnceLock<Instant>,
@@ -154,10 +178,39 @@ pub struct Client {
     sent: AtomicUsize,
     /// The query that expands the connector list.
     expand: &'static str,
+    /// Hides secrets in the retry messages it logs.
+    scrubber: Scrubber,
 }
 
+/// The HTTP methods the Connect REST API is spoken with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Put,
+    Post,
+    Delete,
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        })
+    }
+}
+
+/// An answer, with the request it answers (for messages).
 struct Reply {
+    /// `GET http://connect:8083/connectors`, without credentials.
+    request: String,
+    /// Whether the request listed the connectors: a 404 there means the URL is not Connect.
+    listing: bool,
     status: u16,
+    /// The Content-Type, to tell an HTML page from Connect's JSON.
+    html: bool,
     body: String,
     retry_after: Option<Duration>,
 }
@@ -192,13 +245,20 @@ impl Client {
         Ok(Client {
             agent: config.build().into(),
             base: settings.url.trim_end_matches('/').to_string(),
+            shown_base: without_userinfo(settings.url.trim_end_matches('/')),
             authorization,
             deadline: OnceLock::new(),
             budget: settings.retry_budget,
             concurrency: settings.concurrency.max(1),
             sent: AtomicUsize::new(0),
             expand: if settings.comma_expand { "expand=info,status" } else { "expand=info&expand=status" },
+            scrubber: Scrubber::default(),
         })
+    }
+
+    /// The client, logging its retries through `scrubber`.
+    pub fn scrubbing(self, scrubber: &Scrubber) -> Client {
+        Client { scrubber: scrubber.clone(), ..self }
     }
 
     pub fn requests_sent(&self) -> usize {
@@ -233,13 +293,13 @@ impl Client {
                 if !missing.is_empty() {
                     debug!("{} wanted connectors not in the expanded list; listing names", missing.len());
                     let names = self.retrying("list connector names", || self.get_json("/connectors"))?;
-                    live.names.extend(name_list(&names)?);
+                    live.names.extend(name_list(&names, &format!("GET {}/connectors", self.shown_base))?);
                 }
                 missing
             }
             names => {
                 debug!("Connect did not expand the connector list; reading configs one by one");
-                live.names = name_list(&names)?;
+                live.names = name_list(&names, &format!("GET {}/connectors", self.shown_base))?;
                 wanted.iter().collect()
             }
         };
@@ -262,11 +322,11 @@ impl Client {
     /// `GET /connectors/{name}/config`; `None` when there is no such connector.
     pub fn get_config(&self, name: &str) -> Result<Option<BTreeMap<String, String>>, Failure> {
         let path = format!("/connectors/{}/config", encode(name));
-        self.retrying(&format!("read connector {name}"), || match self.request("GET", &path, None) {
+        self.retrying(&format!("read connector {name}"), || match self.request(Method::Get, &path, None) {
             Ok(r) if r.status == 200 => match parse_json(&r.body).as_ref().and_then(string_map) {
                 Some(config) => Attempt::Done(Some(config)),
                 None => Attempt::Fail(
-                    Failure::Permanent(format!("unexpected config from Connect: {}", short(&r.body))),
+                    Failure::permanent(&r.request, format!("unexpected config: {}", short(&r.body))),
                     None,
                 ),
             },
@@ -291,7 +351,7 @@ impl Client {
                     }
                 }
             }
-            match self.request("PUT", &path, Some(&body)) {
+            match self.request(Method::Put, &path, Some(&body)) {
                 Ok(r) if r.status == 201 => Attempt::Done(Applied::Created),
                 Ok(r) if r.status == 200 => Attempt::Done(Applied::Updated),
                 Ok(r) => classify(&r),
@@ -314,7 +374,7 @@ impl Client {
             "initial_state": connector.state.initial_state(),
         });
         let created = self.retrying(&format!("create connector {}", connector.name), || {
-            match self.request("POST", "/connectors", Some(&body)) {
+            match self.request(Method::Post, "/connectors", Some(&body)) {
                 Ok(r) if r.status == 201 || r.status == 200 => Attempt::Done(true),
                 Ok(r)
                     if (r.status == 500 && r.body.contains("Unrecognized field"))
@@ -337,16 +397,16 @@ impl Client {
     /// `PUT /connectors/{name}/pause`, `/resume` or `/stop`.
     pub fn set_state(&self, name: &str, state: TargetState) -> Result<(), Failure> {
         let path = format!("/connectors/{}/{}", encode(name), state.verb());
-        self.retrying(&format!("{} connector {name}", state.verb()), || self.expect_success("PUT", &path))
+        self.retrying(&format!("{} connector {name}", state.verb()), || self.expect_success(Method::Put, &path))
     }
 
     /// `POST /connectors/{name}/restart?includeTasks=true&onlyFailed=...`.
     pub fn restart(&self, name: &str, only_failed: bool) -> Result<(), Failure> {
         let path = format!("/connectors/{}/restart?includeTasks=true&onlyFailed={only_failed}", encode(name));
-        self.retrying(&format!("restart connector {name}"), || self.expect_success("POST", &path))
+        self.retrying(&format!("restart connector {name}"), || self.expect_success(Method::Post, &path))
     }
 
-    fn expect_success(&self, method: &str, path: &str) -> Attempt<()> {
+    fn expect_success(&self, method: Method, path: &str) -> Attempt<()> {
         match self.request(method, path, None) {
             Ok(r) if (200..300).contains(&r.status) => Attempt::Done(()),
             Ok(r) => classify(&r),
@@ -357,8 +417,12 @@ impl Client {
     /// `GET /connector-plugins`: the installed connector classes.
     pub fn plugins(&self) -> Result<Vec<Plugin>, Failure> {
         let body = self.retrying("list connector plugins", || self.get_json("/connector-plugins"))?;
-        serde_json::from_value(body)
-            .map_err(|e| Failure::Permanent(format!("unexpected plugin list from Connect: {e}")))
+        serde_json::from_value(body).map_err(|e| {
+            Failure::permanent(
+                &format!("GET {}/connector-plugins", self.shown_base),
+                format!("unexpected plugin list: {e}"),
+            )
+        })
     }
 
     /// `PUT /connector-plugins/{plugin}/config/validate`: Connect's verdict on
@@ -366,10 +430,10 @@ impl Client {
     pub fn validate(&self, plugin: &str, config: &BTreeMap<String, String>) -> Result<serde_json::Value, Failure> {
         let path = format!("/connector-plugins/{}/config/validate", encode(plugin));
         let body = serde_json::to_value(config).expect("a string map serializes");
-        self.retrying(&format!("validate {plugin}"), || match self.request("PUT", &path, Some(&body)) {
+        self.retrying(&format!("validate {plugin}"), || match self.request(Method::Put, &path, Some(&body)) {
             Ok(r) if r.status == 200 => match parse_json(&r.body) {
                 Some(v) => Attempt::Done(v),
-                None => Attempt::Fail(Failure::Permanent(format!("not JSON: {}", short(&r.body))), None),
+                None => Attempt::Fail(Failure::permanent(&r.request, not_connect(&r)), None),
             },
             Ok(r) => classify(&r),
             Err(e) => Attempt::Fail(e, None),
@@ -384,7 +448,7 @@ impl Client {
             if !std::mem::take(&mut first) && matches!(self.get_config(name), Ok(None)) {
                 return Attempt::Done(Removed::AlreadyGone);
             }
-            match self.request("DELETE", &path, None) {
+            match self.request(Method::Delete, &path, None) {
                 Ok(r) if r.status == 204 || r.status == 200 => Attempt::Done(Removed::Deleted),
                 Ok(r) if r.status == 404 => Attempt::Done(Removed::AlreadyGone),
                 Ok(r) => classify(&r),
@@ -394,10 +458,11 @@ impl Client {
     }
 
     fn get_json(&self, path: &str) -> Attempt<serde_json::Value> {
-        match self.request("GET", path, None) {
+        match self.request(Method::Get, path, None) {
+            // Connect always answers JSON: anything else is another server.
             Ok(r) if r.status == 200 => match parse_json(&r.body) {
                 Some(v) => Attempt::Done(v),
-                None => Attempt::Fail(Failure::Transient(format!("GET {path}: not JSON: {}", short(&r.body))), None),
+                None => Attempt::Fail(Failure::permanent(&r.request, not_connect(&r)), None),
             },
             Ok(r) => classify(&r),
             Err(e) => Attempt::Fail(e, None),
@@ -410,53 +475,64 @@ impl Client {
         for n in 0u32.. {
             let (failure, retry_after) = match attempt() {
                 Attempt::Done(v) => return Ok(v),
-                Attempt::Fail(f @ Failure::Permanent(_), _) => return Err(f),
+                Attempt::Fail(f, _) if f.permanent => return Err(f),
                 Attempt::Fail(f, retry_after) => (f, retry_after),
             };
             let backoff = Duration::from_millis(200u64.saturating_mul(1 << n.min(6))).min(Duration::from_secs(10));
             let jittered = backoff.mul_f64(0.5 + fastrand::f64() / 2.0);
             let wait = retry_after.unwrap_or(jittered);
-            if Instant::now() + wait > *self.deadline.get_or_init(|| Instant::now() + self.budget) {
-                return Err(Failure::Transient(format!(
+            let deadline = *self.deadline.get_or_init(|| Instant::now() + self.budget);
+            let now = Instant::now();
+            if now + wait > deadline {
+                let detail = format!(
                     "{} (gave up after {} attempts within the {} retry budget)",
-                    failure.message(),
+                    failure.detail,
                     n + 1,
                     humantime::format_duration(self.budget)
-                )));
+                );
+                return Err(Failure { detail, ..failure });
             }
-            debug!("{what}: {}; retrying in {wait:?}", failure.message());
+            // Said at once, so a person waiting on a terminal knows why.
+            let left = deadline.saturating_duration_since(now + wait);
+            warn!(
+                "cannot {what} (attempt {}): {}; next attempt in {:.1}s, {:.0}s of the {} retry budget left after it",
+                n + 1,
+                failure.scrubbed(&self.scrubber),
+                wait.as_secs_f64(),
+                left.as_secs_f64(),
+                humantime::format_duration(self.budget)
+            );
             std::thread::sleep(wait);
         }
         unreachable!("the retry loop returns")
     }
 
-    fn request(&self, method: &str, path: &str, body: Option<&serde_json::Value>) -> Result<Reply, Failure> {
+    fn request(&self, method: Method, path: &str, body: Option<&serde_json::Value>) -> Result<Reply, Failure> {
         let url = format!("{}{path}", self.base);
+        let shown = format!("{method} {}{path}", self.shown_base);
         self.deadline.get_or_init(|| Instant::now() + self.budget);
         self.sent.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let result = match (method, body) {
-            ("PUT", Some(body)) => self.with_auth(self.agent.put(&url)).send_json(body),
-            ("PUT", None) => self.with_auth(self.agent.put(&url)).send_empty(),
-            ("POST", Some(body)) => self.with_auth(self.agent.post(&url)).send_json(body),
-            ("POST", None) => self.with_auth(self.agent.post(&url)).send_empty(),
-            ("DELETE", _) => self.with_auth(self.agent.delete(&url)).call(),
-            _ => self.with_auth(self.agent.get(&url)).call(),
+            (Method::Put, Some(body)) => self.with_auth(self.agent.put(&url)).send_json(body),
+            (Method::Put, None) => self.with_auth(self.agent.put(&url)).send_empty(),
+            (Method::Post, Some(body)) => self.with_auth(self.agent.post(&url)).send_json(body),
+            (Method::Post, None) => self.with_auth(self.agent.post(&url)).send_empty(),
+            (Method::Delete, _) => self.with_auth(self.agent.delete(&url)).call(),
+            (Method::Get, _) => self.with_auth(self.agent.get(&url)).call(),
         };
-        let mut response = result.map_err(|e| transport_failure(method, &url, &e))?;
+        let mut response = result.map_err(|e| transport_failure(&shown, &e))?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
+        let html = header("content-type").is_some_and(|t| t.to_ascii_lowercase().contains("html"));
         let body = response
             .body_mut()
             .read_to_string()
-            .map_err(|e| Failure::Transient(format!("{method} {url}: cannot read the answer: {e}")))?;
-        debug!("{method} {path} -> {status} in {:?}", started.elapsed());
-        Ok(Reply { status, body, retry_after })
+            .map_err(|e| Failure::transient(&shown, format!("cannot read the answer: {e}")))?;
+        debug!("{shown} -> {status} in {:?}", started.elapsed());
+        let listing = method == Method::Get && path.split('?').next() == Some("/connectors");
+        Ok(Reply { request: shown, listing, status, html, body, retry_after })
     }
 
     fn with_auth<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
@@ -470,25 +546,30 @@ impl Client {
 
 /// A request that got no answer. Connection errors are transient; a
 /// certificate the server presents (or refuses) will not change by retrying.
-fn transport_failure(method: &str, url: &str, e: &ureq::Error) -> Failure {
-    let text = format!("{method} {url}: {e}");
+fn transport_failure(request: &str, e: &ureq::Error) -> Failure {
+    let text = e.to_string();
     let tls = matches!(e, ureq::Error::Tls(_) | ureq::Error::Pem(_) | ureq::Error::Rustls(_))
         || text.to_ascii_lowercase().contains("certificate");
     if tls {
-        Failure::Permanent(format!(
-            "{text} (check CONNECT_CA_FILE, CONNECT_CLIENT_CERT_FILE / CONNECT_CLIENT_KEY_FILE and the host name in CONNECT_URL)"
-        ))
+        Failure::permanent(
+            request,
+            format!(
+                "{text} (check CONNECT_CA_FILE, CONNECT_CLIENT_CERT_FILE / CONNECT_CLIENT_KEY_FILE and the host name in CONNECT_URL)"
+            ),
+        )
     } else {
-        Failure::Transient(text)
+        Failure::transient(request, text)
     }
 }
 
-/// Sorts a non-success answer into transient or permanent, keeping Connect's message.
+/// Sorts a non-success answer into transient or permanent, keeping Connect's
+/// message and naming the request.
 fn classify<T>(r: &Reply) -> Attempt<T> {
+    let foreign = r.html || looks_like_html(&r.body) || (r.listing && r.status == 404);
     let message = error_message(&r.body);
-    let text = format!("HTTP {}: {message}", r.status);
     let transient = match r.status {
         409 => !message.ends_with("already exists"),
+        // A proxy in front of a restarting Connect answers these in HTML too.
         429 | 502 | 503 | 504 => true,
         500 => {
             message.contains("rebalance is expected")
@@ -497,11 +578,41 @@ fn classify<T>(r: &Reply) -> Attempt<T> {
         }
         _ => false,
     };
+    let detail = if foreign && !transient { not_connect(r) } else { format!("HTTP {}: {message}", r.status) };
     if r.status == 401 || r.status == 403 {
-        warn!("Connect refused our credentials ({text}); check CONNECT_USERNAME / CONNECT_PASSWORD / CONNECT_TOKEN");
+        warn!(
+            "Connect refused our credentials ({}: HTTP {}); check CONNECT_USERNAME / CONNECT_PASSWORD / CONNECT_TOKEN",
+            r.request, r.status
+        );
     }
-    let failure = if transient { Failure::Transient(text) } else { Failure::Permanent(text) };
+    let failure = Failure { permanent: !transient, request: r.request.clone(), detail };
     Attempt::Fail(failure, if r.status == 429 { r.retry_after } else { None })
+}
+
+/// An answer no Kafka Connect gives: an HTML page, a 404 for the connector
+/// list, or a body that is not JSON.
+fn not_connect(r: &Reply) -> String {
+    let what = if r.html || looks_like_html(&r.body) { "an HTML page".to_string() } else { short(&r.body) };
+    format!(
+        "HTTP {}: {what}; this URL does not look like a Kafka Connect REST API (check CONNECT_URL: the worker's \
+         REST listener, e.g. http://connect:8083, with no path unless a proxy adds one)",
+        r.status
+    )
+}
+
+fn looks_like_html(body: &str) -> bool {
+    let start = body.trim_start().get(..15).unwrap_or(body.trim_start()).to_ascii_lowercase();
+    start.starts_with("<!doctype") || start.starts_with("<html") || start.starts_with("<?xml")
+}
+
+/// A URL as it may be printed: user info (`user:password@`) left out.
+fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
 }
 
 /// Connect's `{"error_code", "message"}`, Confluent Cloud's `{"error":
@@ -555,11 +666,11 @@ fn string_map(value: &serde_json::Value) -> Option<BTreeMap<String, String>> {
     value.as_object()?.iter().map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
 }
 
-fn name_list(value: &serde_json::Value) -> Result<BTreeSet<String>, Failure> {
+fn name_list(value: &serde_json::Value, request: &str) -> Result<BTreeSet<String>, Failure> {
     value
         .as_array()
         .and_then(|names| names.iter().map(|n| n.as_str().map(str::to_string)).collect())
-        .ok_or_else(|| Failure::Transient(format!("GET /connectors: unexpected answer {}", short(&value.to_string()))))
+        .ok_or_else(|| Failure::transient(request, format!("unexpected answer {}", short(&value.to_string()))))
 }
 
 pub fn encode(name: &str) -> String {
@@ -610,6 +721,9 @@ mod tests {
 
     fn reply(status: u16, message: &str) -> Reply {
         Reply {
+            request: "PUT http://connect/connectors/a/config".into(),
+            listing: false,
+            html: false,
             status,
             body: serde_json::json!({"error_code": status, "message": message}).to_string(),
             retry_after: None,
@@ -618,8 +732,7 @@ mod tests {
 
     fn is_transient(r: Reply) -> bool {
         match classify::<()>(&r) {
-            Attempt::Fail(Failure::Transient(_), _) => true,
-            Attempt::Fail(Failure::Permanent(_), _) => false,
+            Attempt::Fail(f, _) => !f.permanent,
             Attempt::Done(_) => unreachable!(),
         }
     }
@@ -639,7 +752,7 @@ mod tests {
             "Failed to find any class that implements Connector and which name matches X"
         )));
         assert!(!is_transient(reply(400, "Connector configuration is invalid")));
-        assert!(is_transient(Reply { status: 503, body: "<html>busy</html>".into(), retry_after: None }));
+        assert!(is_transient(Reply { status: 503, body: "<html>busy</html>".into(), ..reply(503, "") }));
         assert!(is_transient(reply(429, "slow down")));
     }
 

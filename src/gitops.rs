@@ -1,18 +1,19 @@
 //! `diff`, `apply` and `status`: the hook's engine, run from the ConfigMap
 //! manifests in the repository, for CI pipelines and people at a terminal.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
-use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
 use crate::clusters::Clusters;
-use crate::configmap::{read_manifests, ConfigMap};
+use crate::configmap::{ConfigMap, Manifest};
 use crate::connect::Live;
+use crate::connector::{Connector, TargetState};
+use crate::plan::CmState;
 use crate::plan::{Action, Declared, Plan, Step};
 use crate::reconcile::{render_configmaps, state_of, StepResult};
-use crate::redact::{is_secret_key, REDACTED};
+use crate::redact::{is_secret_key, Scrubber, REDACTED};
 use crate::status::{self, CmStatus};
 use crate::template::Renderer;
 
@@ -24,18 +25,12 @@ pub enum Format {
     Json,
 }
 
-/// The ConfigMaps of the manifests, rendered as the hook renders them, and
-/// the files that could not be read.
-pub struct Manifests {
-    pub declared: Vec<Declared>,
-    pub errors: Vec<anyhow::Error>,
-}
-
-pub fn declare(paths: &[PathBuf], renderer: &Renderer, clusters: &Clusters) -> Manifests {
-    let (manifests, errors) = read_manifests(paths);
+/// The ConfigMaps of the manifests, rendered as the hook renders them, in
+/// the same order.
+pub fn declare(manifests: &[Manifest], renderer: &Renderer, clusters: &Clusters) -> Vec<Declared> {
     let configmaps: Vec<&ConfigMap> = manifests.iter().map(|m| &m.configmap).collect();
     let rendered = render_configmaps(&configmaps, renderer);
-    let declared = configmaps
+    configmaps
         .iter()
         .zip(rendered)
         .map(|(cm, templates)| {
@@ -53,8 +48,7 @@ pub fn declare(paths: &[PathBuf], renderer: &Renderer, clusters: &Clusters) -> M
             // A restart is a request to the running operator, not part of a manifest's diff.
             restart_request: None,
         })
-        .collect();
-    Manifests { declared, errors }
+        .collect()
 }
 
 /// A changed config key, with secret values redacted.
@@ -190,53 +184,210 @@ pub fn plan_table(plan: &Plan, live: &Live, color: bool) -> String {
     out
 }
 
-/// One row per connector: live ones with their state and declaring
-/// ConfigMap, and declared ones Connect does not have.
-pub fn status_rows(declared: &[Declared], live: &Live) -> Vec<Value> {
-    let mut declared_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for d in declared {
-        for (key, c) in d.templates.iter().filter_map(|(k, r)| Some((k, r.as_ref().ok()?))) {
-            declared_by.entry(c.name.clone()).or_default().push(format!("{} key {key}", d.id));
+/// What `apply` could not do, one line each, with Connect's message.
+pub fn failures_table(plan: &Plan, results: &[StepResult], cluster: &str, color: bool) -> String {
+    let mut out = String::new();
+    for (step, result) in plan.steps.iter().zip(results) {
+        if let StepResult::Failed { message, permanent, .. } = result {
+            let what = if *permanent { "failed" } else { "failed (transient)" };
+            let line = format!("! {what} {} ({}, cluster {cluster}): {message}", step.connector, step.origin);
+            out.push_str(&paint(&line, "31", color));
+            out.push('\n');
         }
     }
-    let names: BTreeSet<&String> = live.names.iter().chain(declared_by.keys()).collect();
-    names
-        .into_iter()
-        .map(|name| {
-            let s = live.status.get(name);
-            let state = match (live.names.contains(name), s) {
-                (false, _) => "ABSENT".to_string(),
-                (true, Some(s)) => s.connector.clone(),
-                (true, None) => "UNKNOWN".to_string(),
-            };
-            json!({
-                "connector": name,
-                "state": state,
-                "tasks": s.and_then(status::tasks_summary),
-                "declared_by": declared_by.get(name).cloned().unwrap_or_default(),
-            })
-        })
-        .collect()
+    for problem in &plan.problems {
+        out.push_str(&paint(&format!("! error {problem}"), "31", color));
+        out.push('\n');
+    }
+    out
 }
 
-pub fn status_table(rows: &[Value], color: bool) -> String {
-    let width = rows.iter().map(|r| r["connector"].as_str().unwrap_or("").chars().count()).max().unwrap_or(9).max(9);
-    let mut out = format!("{:<width$}  {:<11}  {:<28}  DECLARED BY\n", "CONNECTOR", "STATE", "TASKS");
+/// How a status row bears on `status`' exit code, worst last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// Not declared by any manifest: shown, never judged.
+    Undeclared,
+    /// As declared: in its declared state with every task there too, or disabled and gone.
+    Healthy,
+    /// The cluster answered, but the connector is not as declared.
+    Unhealthy,
+    /// The manifest itself is wrong: a template or label error, or an unknown cluster.
+    Error,
+}
+
+/// One row of `status`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    /// `-` when the ConfigMap names a cluster that is not configured.
+    pub cluster: String,
+    /// `-` when no template rendered a name.
+    pub connector: String,
+    /// Connect's state, or `ABSENT`, `UNKNOWN`, `DISABLED` or `ERROR`.
+    pub state: String,
+    /// What the manifests ask for: `RUNNING`, `PAUSED`, `STOPPED` or `DISABLED`.
+    pub declared: Option<String>,
+    pub tasks: Option<String>,
+    pub declared_by: Vec<String>,
+    /// Why it is not healthy: first lines of traces with their workers, or errors.
+    pub problems: Vec<String>,
+    pub health: Health,
+}
+
+/// Rows for ConfigMaps that are wrong as a whole (labels, cluster).
+pub fn invalid_rows(declared: &[Declared]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for d in declared {
+        let CmState::Invalid(message) = &d.state else { continue };
+        let mut names: Vec<String> = d.names().into_iter().collect();
+        if names.is_empty() {
+            names.push("-".into());
+        }
+        rows.extend(names.into_iter().map(|connector| Row {
+            cluster: "-".into(),
+            connector,
+            state: "ERROR".into(),
+            declared: None,
+            tasks: None,
+            declared_by: vec![format!("{}", d.id)],
+            problems: vec![message.clone()],
+            health: Health::Error,
+        }));
+    }
+    rows
+}
+
+/// One row per declared connector of one cluster, one per template that did
+/// not render, and one per connector no manifest declares.
+pub fn status_rows(cluster: &str, declared: &[Declared], live: &Live, scrubber: &Scrubber) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut seen = BTreeSet::new();
+    for d in declared {
+        for (key, rendered) in &d.templates {
+            let by = vec![format!("{} key {key}", d.id)];
+            let row = match rendered {
+                Ok(c) => {
+                    seen.insert(c.name.clone());
+                    declared_row(cluster, c, d.state == CmState::Remove, by, live)
+                }
+                Err(e) => Row {
+                    cluster: cluster.into(),
+                    connector: "-".into(),
+                    state: "ERROR".into(),
+                    declared: None,
+                    tasks: None,
+                    declared_by: by,
+                    problems: vec![scrubber.scrub(e)],
+                    health: Health::Error,
+                },
+            };
+            rows.push(row);
+        }
+    }
+    for name in live.names.iter().filter(|n| !seen.contains(*n)) {
+        let status = live.status.get(name);
+        rows.push(Row {
+            cluster: cluster.into(),
+            connector: name.clone(),
+            state: status.map_or("UNKNOWN".into(), |s| s.connector.state.clone()),
+            declared: None,
+            tasks: status.and_then(status::tasks_summary),
+            declared_by: Vec::new(),
+            problems: status.map(failures).unwrap_or_default(),
+            health: Health::Undeclared,
+        });
+    }
+    rows
+}
+
+fn declared_row(cluster: &str, c: &Connector, disabled: bool, declared_by: Vec<String>, live: &Live) -> Row {
+    let exists = live.names.contains(&c.name);
+    let status = live.status.get(&c.name).filter(|_| exists);
+    let mut row = Row {
+        cluster: cluster.into(),
+        connector: c.name.clone(),
+        state: match (exists, status) {
+            (false, _) => "ABSENT".into(),
+            (true, Some(s)) => s.connector.state.clone(),
+            (true, None) => "UNKNOWN".into(),
+        },
+        declared: Some(if disabled { "DISABLED".into() } else { c.state.initial_state().into() }),
+        tasks: status.and_then(status::tasks_summary),
+        declared_by,
+        problems: status.map(failures).unwrap_or_default(),
+        health: Health::Healthy,
+    };
+    if disabled {
+        if exists {
+            row.problems.push("disabled, but still on the cluster (apply deletes it)".into());
+            row.health = Health::Unhealthy;
+        } else {
+            row.state = "DISABLED".into();
+        }
+        return row;
+    }
+    let wanted = c.state.initial_state();
+    let as_declared = status.is_some_and(|s| {
+        s.connector.state == wanted
+            && match c.state {
+                TargetState::Stopped => s.tasks.is_empty(),
+                _ => s.tasks.iter().all(|t| t.state == wanted),
+            }
+    });
+    if !as_declared {
+        row.health = Health::Unhealthy;
+    }
+    row
+}
+
+/// The first line of the trace of the connector and of each task that failed, with its worker.
+fn failures(status: &crate::connect::Status) -> Vec<String> {
+    let unit = |what: String, u: &crate::connect::Unit| {
+        (u.state == "FAILED").then(|| {
+            let worker = u.worker_id.as_deref().map(|w| format!(" on {w}")).unwrap_or_default();
+            format!("{what} FAILED{worker}: {}", u.reason().unwrap_or("(no trace)"))
+        })
+    };
+    let connector = unit("connector".into(), &status.connector);
+    let tasks = status.tasks.iter().enumerate().filter_map(|(i, t)| unit(format!("task {i}"), t));
+    connector.into_iter().chain(tasks).collect()
+}
+
+/// The status for people: a line per connector, its failures beneath.
+pub fn status_table(rows: &[Row], color: bool) -> String {
+    let width = |f: fn(&Row) -> &str, min: usize| rows.iter().map(|r| f(r).chars().count()).max().unwrap_or(0).max(min);
+    let (cw, nw) = (width(|r| &r.cluster, 7), width(|r| &r.connector, 9));
+    let mut out = format!("{:<cw$}  {:<nw$}  {:<11}  {:<28}  DECLARED BY\n", "CLUSTER", "CONNECTOR", "STATE", "TASKS");
     for row in rows {
-        let state = row["state"].as_str().unwrap_or("");
-        let code = match state {
-            "RUNNING" => "32",
-            "FAILED" | "ABSENT" => "31",
+        let code = match (row.health, row.state.as_str()) {
+            (Health::Healthy, "DISABLED") => "2",
+            (Health::Healthy, _) | (Health::Undeclared, "RUNNING") => "32",
+            (_, "FAILED" | "ERROR" | "ABSENT" | "UNASSIGNED") => "31",
             _ => "33",
         };
-        let by: Vec<&str> = row["declared_by"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
-        let by = if by.is_empty() { "(no ConfigMap)".to_string() } else { by.join(", ") };
+        let mut state = row.state.clone();
+        if let Some(declared) = row.declared.as_ref().filter(|d| row.health == Health::Unhealthy && **d != row.state) {
+            state = format!("{state} (want {declared})");
+        }
+        let by = if row.declared_by.is_empty() { "(no ConfigMap)".to_string() } else { row.declared_by.join(", ") };
         out.push_str(&format!(
-            "{:<width$}  {}  {:<28}  {by}\n",
-            row["connector"].as_str().unwrap_or(""),
+            "{:<cw$}  {:<nw$}  {}  {:<28}  {by}\n",
+            row.cluster,
+            row.connector,
             paint(&format!("{state:<11}"), code, color),
-            row["tasks"].as_str().unwrap_or("-"),
+            row.tasks.as_deref().unwrap_or("-"),
         ));
+        for problem in &row.problems {
+            out.push_str(&format!("{:<cw$}    {}\n", "", paint(problem, code, color)));
+        }
     }
+    let count = |h: Health| rows.iter().filter(|r| r.health == h).count();
+    out.push_str(&format!(
+        "{} as declared, {} not as declared, {} errors, {} not declared by any manifest\n",
+        count(Health::Healthy),
+        count(Health::Unhealthy),
+        count(Health::Error),
+        count(Health::Undeclared)
+    ));
     out
 }

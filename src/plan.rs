@@ -35,8 +35,8 @@ pub struct Declared {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub now: SystemTime,
-    /// Automatic restarts of a failed connector before giving up; 0 turns them off.
-    pub auto_restart_max: u32,
+    /// What to do about connectors and tasks Connect reports FAILED.
+    pub restarts: Restarts,
     /// Key of the digest that tells a changed masked secret (CONNECT_OPERATOR_DIGEST_KEY).
     pub digest_key: Option<Vec<u8>>,
 }
@@ -105,8 +105,30 @@ pub enum After {
 pub enum Why {
     /// The restart annotation was set to this value.
     Requested(String),
-    /// The connector or a task failed; this is attempt N.
+    /// The connector or a task failed; this is automatic attempt N.
     Failed(u32),
+    /// The connector or a task failed, and `apply --restart-failed` asked for it.
+    Asked,
+}
+
+/// Restarts of what Connect reports FAILED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restarts {
+    /// The hook's: with backoff, at most this many attempts (0: never). The
+    /// command line's default is `Automatic(0)`: it restarts nothing unasked.
+    Automatic(u32),
+    /// `apply --restart-failed`: every failed connector, now.
+    Now,
+}
+
+impl Restarts {
+    /// The most automatic attempts; 0 when restarts are not automatic.
+    pub fn max(self) -> u32 {
+        match self {
+            Restarts::Automatic(max) => max,
+            Restarts::Now => 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -332,18 +354,22 @@ fn after(d: &Declared, connector: &Connector, action: &Action, live: &Live, poli
     if matches!(action, Action::Create(_)) {
         return after;
     }
-    if TargetState::of_live(&status.connector) != connector.state {
+    if TargetState::of_live(&status.connector.state) != connector.state {
         after.push(After::SetState(connector.state));
     }
     let requested = d.restart_request.as_ref().filter(|r| d.previous.restart_handled.as_ref() != Some(*r));
     if let Some(request) = requested {
         after.push(After::Restart(Why::Requested(request.clone())));
     } else if connector.state == TargetState::Running && status::has_failed(status) {
+        if policy.restarts == Restarts::Now {
+            after.push(After::Restart(Why::Asked));
+            return after;
+        }
         let record = d.previous.connectors.get(&connector.name);
         let attempts = record.map_or(0, |r| r.restarts);
         let last = record.and_then(|r| r.last_restart_at.as_deref()).and_then(|t| humantime::parse_rfc3339(t).ok());
         let due = last.is_none_or(|last| policy.now >= last + restart_backoff(attempts));
-        if attempts < policy.auto_restart_max && due {
+        if attempts < policy.restarts.max() && due {
             after.push(After::Restart(Why::Failed(attempts + 1)));
         }
     }
@@ -384,6 +410,7 @@ impl fmt::Display for After {
             After::SetState(state) => write!(f, "make it {state}"),
             After::Restart(Why::Requested(value)) => write!(f, "restart it as requested ({value})"),
             After::Restart(Why::Failed(n)) => write!(f, "restart it and its failed tasks (attempt {n})"),
+            After::Restart(Why::Asked) => write!(f, "restart it and its failed tasks (--restart-failed)"),
         }
     }
 }
@@ -448,7 +475,11 @@ mod tests {
     }
 
     fn plan(declared: &[Declared], live: &Live) -> Plan {
-        super::plan(declared, live, &Policy { now: SystemTime::now(), auto_restart_max: 10, digest_key: None })
+        super::plan(
+            declared,
+            live,
+            &Policy { now: SystemTime::now(), restarts: Restarts::Automatic(10), digest_key: None },
+        )
     }
 
     fn live(connectors: &[Connector]) -> Live {
@@ -586,8 +617,9 @@ mod tests {
     }
 
     fn with_status(mut live: Live, name: &str, connector: &str, tasks: &[&str]) -> Live {
-        let tasks = tasks.iter().map(|t| t.to_string()).collect();
-        live.status.insert(name.into(), crate::connect::Status { connector: connector.into(), tasks });
+        let tasks = tasks.iter().map(|t| crate::connect::Unit::new(t)).collect();
+        live.status
+            .insert(name.into(), crate::connect::Status { connector: crate::connect::Unit::new(connector), tasks });
         live
     }
 
@@ -597,7 +629,7 @@ mod tests {
 
     #[test]
     fn declared_state_moves_the_connector() {
-        let policy = Policy { now: SystemTime::now(), auto_restart_max: 10, digest_key: None };
+        let policy = Policy { now: SystemTime::now(), restarts: Restarts::Automatic(10), digest_key: None };
         let mut paused = connector("a", &[]);
         paused.state = TargetState::Paused;
         let d = declared("cm", CmState::Apply, true, vec![paused.clone()]);
@@ -614,7 +646,7 @@ mod tests {
 
     #[test]
     fn a_restart_request_is_carried_out_once() {
-        let policy = Policy { now: SystemTime::now(), auto_restart_max: 10, digest_key: None };
+        let policy = Policy { now: SystemTime::now(), restarts: Restarts::Automatic(10), digest_key: None };
         let a = connector("a", &[]);
         let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
         d.restart_request = Some("2026-11-22".into());
@@ -627,7 +659,7 @@ mod tests {
     #[test]
     fn failed_connectors_restart_with_backoff_up_to_the_limit() {
         let now = SystemTime::now();
-        let policy = Policy { now, auto_restart_max: 3, digest_key: None };
+        let policy = Policy { now, restarts: Restarts::Automatic(3), digest_key: None };
         let a = connector("a", &[]);
         let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
         let failed = with_status(live(&[a]), "a", "RUNNING", &["RUNNING", "FAILED"]);
@@ -649,7 +681,7 @@ mod tests {
         assert!(afters(&d, &failed, &policy).is_empty());
         // Off.
         d.previous.connectors.clear();
-        assert!(afters(&d, &failed, &Policy { now, auto_restart_max: 0, digest_key: None }).is_empty());
+        assert!(afters(&d, &failed, &Policy { now, restarts: Restarts::Automatic(0), digest_key: None }).is_empty());
         assert_eq!(restart_backoff(0), Duration::ZERO);
         assert_eq!(restart_backoff(3), Duration::from_secs(12 * 60));
         assert_eq!(restart_backoff(20), Duration::from_secs(3600));
@@ -677,7 +709,8 @@ mod tests {
         let mut masked = live(std::slice::from_ref(&a));
         masked.configs.get_mut("a").unwrap().insert("password".into(), "****".into());
         let key = b"digest-key".to_vec();
-        let policy = |key: Option<Vec<u8>>| Policy { now: SystemTime::now(), auto_restart_max: 0, digest_key: key };
+        let policy =
+            |key: Option<Vec<u8>>| Policy { now: SystemTime::now(), restarts: Restarts::Automatic(0), digest_key: key };
         let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
         let run = |d: &Declared, policy: &Policy| super::plan(std::slice::from_ref(d), &masked, policy);
 

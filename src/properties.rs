@@ -1,7 +1,7 @@
 //! Template variables: Java properties files under the config directory, the
 //! process environment, and the Kafka credentials derived from `sasl.jaas.config`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,13 @@ pub struct Variables {
     pub vars: BTreeMap<String, String>,
     /// What `env` and `$ENV` return.
     pub env: BTreeMap<String, String>,
+    /// Names whose values are not secret (`CONNECT_OPERATOR_PUBLIC_VARIABLES`),
+    /// as variables and in the environment.
+    pub public: BTreeSet<String>,
 }
+
+/// Comma-separated names of variables whose values may be shown.
+pub const PUBLIC_VARIABLES: &str = "CONNECT_OPERATOR_PUBLIC_VARIABLES";
 
 impl Variables {
     /// Reads every `*.properties` file under `dir` (when it exists) and takes
@@ -71,13 +77,35 @@ impl Variables {
                 env.entry(name.to_string()).or_insert(value);
             }
         }
-        Variables { vars, env }
+        let public: BTreeSet<String> = env
+            .get(PUBLIC_VARIABLES)
+            .into_iter()
+            .flat_map(|list| list.split(','))
+            .map(|name| name.trim().trim_start_matches('$').to_string())
+            .filter(|name| !name.is_empty())
+            .collect();
+        for name in public.iter().filter(|n| !vars.contains_key(*n) && !env.contains_key(*n)) {
+            warn!("{PUBLIC_VARIABLES} names {name}, which no properties file or environment variable defines");
+        }
+        Variables { vars, env, public }
+    }
+
+    /// Whether `$name` may be shown.
+    pub fn is_public_var(&self, name: &str) -> bool {
+        self.public.contains(name)
+    }
+
+    /// Whether `env.name` may be shown: this hook's own settings and those of
+    /// its surroundings, and the names listed as public.
+    pub fn is_public_env(&self, name: &str) -> bool {
+        crate::redact::is_public_env(name) || self.public.contains(name)
     }
 
     /// Every secret value a template could have read, for scrubbing messages.
     pub fn secret_values(&self) -> impl Iterator<Item = &str> {
-        let env = self.env.iter().filter(|(k, _)| !crate::redact::is_public_env(k)).map(|(_, v)| v);
-        self.vars.values().chain(env).map(String::as_str)
+        let vars = self.vars.iter().filter(|(k, _)| !self.is_public_var(k)).map(|(_, v)| v);
+        let env = self.env.iter().filter(|(k, _)| !self.is_public_env(k)).map(|(_, v)| v);
+        vars.chain(env).map(String::as_str)
     }
 }
 

@@ -42,6 +42,14 @@ impl Report {
         self.unfinished == 0
     }
 
+    /// `1 created, 0 updated, ...`: the closing line of a run.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} created, {} updated, {} deleted, {} paused/resumed/stopped/restarted, {} unchanged, {} failed, {} to retry",
+            self.created, self.updated, self.deleted, self.changed, self.unchanged, self.failed, self.unfinished
+        )
+    }
+
     pub fn add(&mut self, other: &Report) {
         self.created += other.created;
         self.updated += other.updated;
@@ -152,7 +160,7 @@ pub enum Done {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub dry_run: bool,
-    pub auto_restart_max: u32,
+    pub restarts: plan::Restarts,
     pub prune: Prune,
     /// The operator's namespace, where its state ConfigMap lives.
     pub namespace: String,
@@ -173,7 +181,8 @@ pub fn execute(
     let mut report = Report::default();
     let mut results = vec![StepResult::NotSent; plan.steps.len()];
     for problem in &plan.problems {
-        error!("{}", scrubber.scrub(&problem.to_string()));
+        // The origin names a ConfigMap and key, which are never secret.
+        error!("{}: {}", problem.origin, scrubber.scrub(&problem.message));
         report.failed += 1;
     }
     let sends: Vec<usize> = (0..plan.steps.len()).filter(|&i| plan.steps[i].sends()).collect();
@@ -219,8 +228,8 @@ pub fn execute(
                     Action::Create(c) | Action::Update { connector: c, .. } => c.secret_values().collect(),
                     _ => Vec::new(),
                 };
-                let message = scrubber.with(secrets).scrub(failure.message());
-                let permanent = matches!(failure, Failure::Permanent(_));
+                let message = failure.scrubbed(&scrubber.with(secrets));
+                let permanent = failure.permanent;
                 if permanent {
                     error!("failed to {step}: {message}");
                     report.failed += 1;
@@ -251,7 +260,7 @@ fn send(step: &Step, client: &Client) -> (Vec<Done>, Option<Failure>) {
     let afters = step.after.iter().map(|after| match after {
         After::SetState(state) => client.set_state(&step.connector, *state).map(|()| Done::Moved(*state)),
         After::Restart(why) => {
-            let only_failed = matches!(why, Why::Failed(_));
+            let only_failed = matches!(why, Why::Failed(_) | Why::Asked);
             client.restart(&step.connector, only_failed).map(|()| Done::Restarted(why.clone()))
         }
     });
@@ -287,6 +296,9 @@ fn describe(step: &Step, done: &Done) -> String {
         Done::Restarted(Why::Requested(value)) => {
             format!("restarted connector {name} and its tasks as requested ({origin}, restart={value})")
         }
+        Done::Restarted(Why::Asked) => {
+            format!("restarted connector {name} and its failed tasks ({origin}, --restart-failed)")
+        }
         Done::Restarted(Why::Failed(n)) => {
             format!("restarted connector {name} and its failed tasks ({origin}, automatic attempt {n})")
         }
@@ -298,7 +310,7 @@ fn describe(step: &Step, done: &Done) -> String {
 pub fn plan_run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, full: bool, options: &Options) -> Plan {
     let policy = plan::Policy {
         now: std::time::SystemTime::now(),
-        auto_restart_max: options.auto_restart_max,
+        restarts: options.restarts,
         digest_key: options.digest_key.clone(),
     };
     let mut plan = plan::plan(declared, live, &policy);
@@ -392,17 +404,11 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, scrubber: &Scr
         }
     }
     info!(
-        "run finished in {:?} (templates {:?}, {} Connect requests): {} created, {} updated, {} deleted, {} paused/resumed/stopped/restarted, {} unchanged, {} failed, {} to retry",
+        "run finished in {:?} (templates {:?}, {} Connect requests): {}",
         started.elapsed(),
         rendered,
         requests,
-        report.created,
-        report.updated,
-        report.deleted,
-        report.changed,
-        report.unchanged,
-        report.failed,
-        report.unfinished
+        report.summary()
     );
     report
 }
@@ -421,7 +427,7 @@ fn run_cluster(
         (Report { unfinished: 1, ..Report::default() }, Output::default(), 0)
     };
     let client = match Client::new(&cluster.settings) {
-        Ok(client) => client,
+        Ok(client) => client.scrubbing(scrubber),
         Err(e) => return fail(format!("cluster {}: {e:#}", cluster.name)),
     };
     let wanted = plan::wanted(declared);
@@ -432,7 +438,7 @@ fn run_cluster(
         match client.read_live(&wanted) {
             Ok(live) => live,
             Err(failure) => {
-                let message = scrubber.scrub(failure.message());
+                let message = failure.scrubbed(scrubber);
                 return fail(format!(
                     "cannot read the connectors from Kafka Connect (cluster {}): {message}",
                     cluster.name

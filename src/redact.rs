@@ -23,12 +23,33 @@ const SECRET_WORDS: &[&str] = &[
     "signature",
 ];
 
+/// Last words of a key that make it a setting about a secret (its kind,
+/// where it is, how it is used), never the secret itself.
+const SETTING_WORDS: &[&str] = &[
+    "source",
+    "type",
+    "class",
+    "mechanism",
+    "location",
+    "enable",
+    "enabled",
+    "mode",
+    "protocol",
+    "algorithm",
+    "format",
+];
+
 /// Whether a config key names a secret: `connection.password`,
 /// `kafka.api.key`, `sasl.jaas.config`, `basic.auth.user.info`, `keyfile`...
 /// but not `key.converter` or `transforms.InsertKey.fields`.
 pub fn is_secret_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     let words: Vec<&str> = lower.split(['.', '_', '-']).collect();
+    // `basic.auth.credentials.source: USER_INFO`, `ssl.keystore.type: PKCS12`:
+    // settings about a secret, which a reviewer needs to see.
+    if words.last().is_some_and(|w| SETTING_WORDS.contains(w)) {
+        return false;
+    }
     words.iter().any(|w| SECRET_WORDS.contains(w) || w.contains("password") || w.contains("secret"))
         || words.last() == Some(&"key")
         || lower.contains("user.info")
@@ -44,6 +65,15 @@ pub fn is_public_env(name: &str) -> bool {
         "CONNECT_URL",
         "BASE_URL",
         "CONNECT_CA_FILE",
+        "CONNECT_CLUSTERS_FILE",
+        "CONNECT_TOKEN_FILE",
+        "CONNECT_CLIENT_CERT_FILE",
+        "CONNECT_CLIENT_KEY_FILE",
+        "CONNECT_OPERATOR_PUBLIC_VARIABLES",
+        "OPERATOR_NAMESPACE",
+        "AUTO_RESTART_MAX",
+        "PRUNE",
+        "NO_COLOR",
         "CONNECT_CONCURRENCY",
         "RETRY_BUDGET",
         "TEMPLATE_TIMEOUT",
@@ -139,11 +169,9 @@ mod tests {
             "value.converter.schema.registry.basic.auth.user.info",
             "keyfile",
             "ssl.key.password",
-            "ssl.keystore.location",
             "aws.secret.access.key",
             "CONNECT_TOKEN",
             "gcs.credentials.config",
-            "value.converter.basic.auth.credentials.source",
         ] {
             assert!(is_secret_key(key), "{key} should be secret");
         }
@@ -155,6 +183,10 @@ mod tests {
             "topics",
             "tasks.max",
             "incrementing.column.name",
+            "value.converter.basic.auth.credentials.source",
+            "ssl.keystore.location",
+            "ssl.keystore.type",
+            "sasl.mechanism",
         ] {
             assert!(!is_secret_key(key), "{key} should not be secret");
         }

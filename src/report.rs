@@ -151,7 +151,7 @@ fn observed(run: &Run, name: &str, key: &str, before: Option<&Record>) -> Record
     let live = run.live.status.get(name);
     Record {
         key: key.to_string(),
-        state: live.map_or("ABSENT".into(), |s| s.connector.clone()),
+        state: live.map_or("ABSENT".into(), |s| s.connector.state.clone()),
         tasks: live.and_then(status::tasks_summary),
         applied_at: before.and_then(|r| r.applied_at.clone()),
         ..Record::default()
@@ -256,8 +256,13 @@ fn events(run: &Run, its: &Its, cm: &ConfigMap, previous: &CmStatus, patches: &m
                     "ConnectorRestarted",
                     format!(
                         "restarted connector {name} and its failed tasks (automatic attempt {n} of {})",
-                        run.options.auto_restart_max
+                        run.options.restarts.max()
                     ),
+                ),
+                (Done::Restarted(Why::Asked), _) => (
+                    "Normal",
+                    "ConnectorRestarted",
+                    format!("restarted connector {name} and its failed tasks (--restart-failed)"),
                 ),
                 _ => continue,
             };
@@ -273,10 +278,11 @@ fn events(run: &Run, its: &Its, cm: &ConfigMap, previous: &CmStatus, patches: &m
             before.is_some_and(|r| r.state == "FAILED" || r.tasks.as_ref().is_some_and(|t| t.contains("FAILED")));
         if !was_failed {
             let tasks = status::tasks_summary(live).map(|t| format!(", {t}")).unwrap_or_default();
-            emit("Warning", "TaskFailed", format!("connector {name} is {}{tasks}", live.connector), true);
+            emit("Warning", "TaskFailed", format!("connector {name} is {}{tasks}", live.connector.state), true);
         }
         let attempts = before.map_or(0, |r| r.restarts);
-        if run.options.auto_restart_max > 0 && attempts >= run.options.auto_restart_max {
+        let max = run.options.restarts.max();
+        if max > 0 && attempts >= max {
             let message = format!(
                 "connector {name} still fails after {attempts} automatic restarts; no more until it runs healthy \
                  (restart it with the connect-operator.io/restart annotation)"
@@ -373,9 +379,9 @@ fn metrics(run: &Run) -> Vec<Value> {
     let mut connectors: BTreeMap<&str, usize> = BTreeMap::new();
     let mut tasks: BTreeMap<&str, usize> = BTreeMap::new();
     for s in run.live.status.values() {
-        *connectors.entry(&s.connector).or_default() += 1;
+        *connectors.entry(&s.connector.state).or_default() += 1;
         for t in &s.tasks {
-            *tasks.entry(t).or_default() += 1;
+            *tasks.entry(&t.state).or_default() += 1;
         }
     }
     for (state, n) in connectors {

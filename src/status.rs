@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::configmap::STATUS_ANNOTATION_PREFIX;
 use crate::connect::Status;
+#[cfg(test)]
+use crate::connect::Unit;
 
 /// JSON array of the connector names the ConfigMap declares: what to delete
 /// when a key is removed, a template renames its connector, or a deleted
@@ -118,8 +120,8 @@ pub fn tasks_summary(status: &Status) -> Option<String> {
         return None;
     }
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for state in &status.tasks {
-        *counts.entry(state.as_str()).or_default() += 1;
+    for task in &status.tasks {
+        *counts.entry(task.state.as_str()).or_default() += 1;
     }
     let total = status.tasks.len();
     let running = counts.remove("RUNNING").unwrap_or(0);
@@ -132,7 +134,7 @@ pub fn tasks_summary(status: &Status) -> Option<String> {
 
 /// Whether Connect reports the connector or one of its tasks as FAILED.
 pub fn has_failed(status: &Status) -> bool {
-    status.connector == "FAILED" || status.tasks.iter().any(|t| t == "FAILED")
+    status.connector.state == "FAILED" || status.tasks.iter().any(|t| t.state == "FAILED")
 }
 
 #[cfg(test)]
@@ -140,7 +142,7 @@ mod tests {
     use super::*;
 
     fn status(connector: &str, tasks: &[&str]) -> Status {
-        Status { connector: connector.into(), tasks: tasks.iter().map(|t| t.to_string()).collect() }
+        Status { connector: Unit::new(connector), tasks: tasks.iter().map(|t| Unit::new(t)).collect() }
     }
 
     #[test]

@@ -180,9 +180,14 @@ impl Engine {
         names.push("$ENV".into());
         let mut real: Vec<Val> = variables.vars.values().map(|v| Val::from(v.clone())).collect();
         real.push(object(variables.env.iter().map(|(k, v)| (k.clone(), v.clone()))));
-        let mut marked: Vec<Val> = (0..variables.vars.len()).map(|i| Val::from(marker(i))).collect();
+        // Public values stay as they are, so what is computed from them alone is not secret.
+        let shown = |public: bool, value: &String, i: usize| if public { value.clone() } else { marker(i) };
+        let mut marked: Vec<Val> = (variables.vars.iter().enumerate())
+            .map(|(i, (k, v))| Val::from(shown(variables.is_public_var(k), v, i)))
+            .collect();
         let offset = variables.vars.len();
-        marked.push(object(variables.env.keys().enumerate().map(|(i, k)| (k.clone(), marker(offset + i)))));
+        let env = variables.env.iter().enumerate();
+        marked.push(object(env.map(|(i, (k, v))| (k.clone(), shown(variables.is_public_env(k), v, offset + i)))));
         Engine { defs, names, real, marked }
     }
 

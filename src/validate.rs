@@ -117,10 +117,10 @@ fn check(client: &Client, target: &Target, plugin: &Plugin, scrubber: &Scrubber)
     config.insert(CONNECTOR_CLASS.to_string(), plugin.class.clone());
     let report = match client.validate(&plugin.class, &config) {
         Ok(report) => report,
-        Err(Failure::Permanent(message)) => {
-            return vec![finding(None, &format!("Connect could not validate it: {message}"))];
+        Err(f) if f.permanent => {
+            return vec![finding(None, &format!("Connect could not validate it: {}: {}", f.request, f.detail))];
         }
-        Err(Failure::Transient(message)) => return vec![finding(None, &format!("{NOT_CHECKED}: {message}"))],
+        Err(f) => return vec![finding(None, &format!("{NOT_CHECKED}: {}: {}", f.request, f.detail))],
     };
     match errors_of(report) {
         Ok(errors) => errors.iter().map(|(key, message)| finding(key.as_deref(), message)).collect(),
@@ -477,10 +477,10 @@ mod tests {
         fake.inject(Match::path("PUT", source), Fault::Unavailable(503), 1000);
         let findings = validate(&client, &targets, &Scrubber::default()).unwrap();
         assert_eq!(findings.len(), 2);
-        assert_eq!(
-            (findings[0].key.as_deref(), findings[0].message.as_str()),
-            (None, "Connect could not validate it: HTTP 500: boom with [redacted]")
-        );
+        assert_eq!(findings[0].key, None);
+        let message = &findings[0].message;
+        assert!(message.starts_with("Connect could not validate it: PUT http://127.0.0.1:"), "{message}");
+        assert!(message.ends_with("/config/validate: HTTP 500: boom with [redacted]"), "{message}");
         assert_eq!(findings[1].key, None);
         assert!(findings[1].message.starts_with(NOT_CHECKED), "{}", findings[1].message);
     }
@@ -496,7 +496,8 @@ mod tests {
         );
         let sink = connector("a", &[("connector.class", FILE_SINK)], &[]);
         let err = validate(&client, &[target(&sink)], &Scrubber::default()).unwrap_err();
-        assert_eq!(err, Failure::Permanent("HTTP 401: User cannot access the resource.".into()));
+        assert!(err.permanent);
+        assert_eq!(err.detail, "HTTP 401: User cannot access the resource.");
     }
 
     #[test]

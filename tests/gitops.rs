@@ -122,7 +122,7 @@ fn disabled_and_pruned_connectors_are_deleted() {
     assert!(text.contains("- delete    manual"), "{text}");
 
     let out = repo.cli(&fake, &["apply", ".", "--prune", "--dry-run"]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2), "a dry run exits as diff does");
     assert!(fake.writes().is_empty());
     let out = repo.cli(&fake, &["apply", ".", "--prune", "--output", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -186,7 +186,12 @@ fn the_hook_and_apply_make_the_same_plan() {
     seed(&by_apply);
     seed(&by_hook);
     let out = repo.cli(&by_apply, &["apply", "."]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a template that fails fails apply: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let objects: Vec<Value> = docs
         .iter()

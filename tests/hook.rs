@@ -404,11 +404,13 @@ fn transient_errors_past_the_budget_fail_the_run_and_permanent_ones_do_not() {
         &[("a", r#"{"name": "bad", "config": {"connector.class": "NoSuchConnector"}}"#), ("b", &template("fine", ""))],
     );
     let run = hook.run(sync(&[cm])).ok();
+    let url = fake.url();
     assert!(
-        run.log().contains(
-            "failed to create connector bad (ConfigMap streaming/a key a): HTTP 400: Failed to find any class"
-        ),
-        "{}",
+        run.log().contains(&format!(
+            "failed to create connector bad (ConfigMap streaming/a key a): PUT {url}/connectors/bad/config: HTTP 400: \
+             Failed to find any class"
+        )),
+        "every Connect error names the method and URL: {}",
         run.log()
     );
     assert_eq!(fake.names(), ["fine"]);

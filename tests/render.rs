@@ -22,6 +22,8 @@ const EXAMPLES: &[&str] = &[
     "config/example",
     "--env-file",
     "config/example/connect-operator-secrets.env",
+    "--clusters-file",
+    "config/example/clusters.yaml",
 ];
 
 #[test]
@@ -37,7 +39,10 @@ fn the_bundled_examples_render_with_secrets_redacted() {
     assert_eq!(jdbc["tasks.max"], "1");
     assert_eq!(jdbc["connection.password"], "[redacted]");
     assert_eq!(jdbc["value.converter.schema.registry.url"], "[redacted]", "properties values are secrets");
+    assert_eq!(jdbc["value.converter.basic.auth.credentials.source"], "[redacted]", "from a properties file");
     assert_eq!(rendered[0]["source"]["key"], "customers-jdbc-source-connector.json");
+    assert_eq!(rendered[0]["cluster"], "default");
+    assert_eq!(rendered[1]["cluster"], "cc.env.streaming-ops-dev.kafka.microservices-orders");
     assert_eq!(rendered[1]["source"]["enabled"], false);
     for secret in ["GoKafka", "KAFKA_SECRET", "KAFKA_KEY", "SR_SECRET", "service_account"] {
         assert!(!stdout.contains(secret), "{secret} printed");
