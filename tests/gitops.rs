@@ -3,56 +3,13 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::{json, Value};
 use support::fake_connect::FakeConnect;
-
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
-
-struct Repo {
-    dir: tempfile::TempDir,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("config")).unwrap();
-        std::fs::write(dir.path().join("config/db.properties"), "db.password=pr0perty-s3cret\n").unwrap();
-        Repo { dir }
-    }
-
-    fn write(&self, file: &str, text: &str) {
-        std::fs::write(self.dir.path().join(file), text).unwrap();
-    }
-
-    fn cli(&self, fake: &FakeConnect, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(args)
-            .arg("--config-dir")
-            .arg(self.dir.path().join("config"))
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("CONNECT_URL", fake.url())
-            .env("RETRY_BUDGET", "2s")
-            .output()
-            .unwrap()
-    }
-}
-
-fn manifest(name: &str, labels: &str, data: &[(&str, &str)]) -> String {
-    let data: Vec<String> = data.iter().map(|(k, v)| format!("  {k}: '{v}'")).collect();
-    format!(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: team\n  labels: {{destination: connect{labels}}}\ndata:\n{}\n",
-        data.join("\n")
-    )
-}
+use support::repo::{manifest, stdout, Repo, BIN};
 
 const ORDERS: &str = r#"{"name": "orders", "config": {"connector.class": "FileStreamSource", "topic": "orders", "tasks.max": 1, "connection.password": $DB_PASSWORD}}"#;
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn diff_exit_codes_follow_diff_and_terraform() {
