@@ -26,7 +26,7 @@ use crate::plan::{CmState, Declared, Restarts};
 use crate::properties::{self, Variables};
 use crate::reconcile;
 use crate::redact::Scrubber;
-use crate::template::Renderer;
+use crate::sandbox::{Limits, Renderer};
 
 /// Manages Kafka Connect connectors declared in ConfigMaps labelled
 /// destination=connect, as a shell-operator hook.
@@ -74,6 +74,9 @@ enum Command {
     /// Check that each connector's plugin is installed and ask Connect to
     /// validate its config; exit 1 on any error
     Validate(StatusArgs),
+    /// Internal: renders templates in a child process for the others
+    #[command(name = crate::sandbox::WORKER_COMMAND, hide = true)]
+    RenderWorker,
 }
 
 /// Where the ConfigMaps come from.
@@ -194,6 +197,17 @@ struct TemplateArgs {
     /// Time a template may run before it counts as failed
     #[arg(long, env = "TEMPLATE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
     template_timeout: Duration,
+
+    /// Memory a batch of templates may use (in its own process), e.g. 128Mi; 0 for no cap
+    #[arg(long, env = "TEMPLATE_MEMORY_LIMIT", default_value = "128Mi", value_parser = crate::sandbox::parse_size)]
+    template_memory_limit: u64,
+}
+
+impl TemplateArgs {
+    fn renderer(&self, variables: Arc<Variables>) -> Result<Renderer> {
+        let limits = Limits { timeout: self.template_timeout, memory: self.template_memory_limit };
+        Renderer::new(variables, limits)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -295,6 +309,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         (Some(Command::Apply(args)), _) => apply(args),
         (Some(Command::Status(args)), _) => status(args),
         (Some(Command::Validate(args)), _) => validate(args),
+        (Some(Command::RenderWorker), _) => Ok(crate::sandbox::serve()),
         (None, Some(path)) => hook(path, &cli.hook),
         (None, None) => {
             eprintln!("BINDING_CONTEXT_PATH is not set: connect-operator runs as a shell-operator hook.\n");
@@ -308,7 +323,7 @@ fn hook(path: &Path, args: &HookArgs) -> Result<ExitCode> {
     let work = crate::bindings::read(path)?;
     let variables = Arc::new(Variables::load(&args.templates.config_dir, std::env::vars()));
     let scrubber = Scrubber::new(variables.secret_values());
-    let renderer = Renderer::new(variables, args.templates.template_timeout);
+    let renderer = args.templates.renderer(variables)?;
     let clusters = clusters(&args.connect, Resolve::All)?;
     let options = reconcile::Options {
         dry_run: args.dry_run,
@@ -405,7 +420,7 @@ fn source(sources: &Sources, clusters: &Clusters) -> Result<Sourced> {
     }
     let variables = Arc::new(Variables::load(&sources.templates.config_dir, env));
     let scrubber = Scrubber::new(variables.secret_values());
-    let renderer = Renderer::new(variables, sources.templates.template_timeout);
+    let renderer = sources.templates.renderer(variables)?;
     let read = crate::configmap::read_manifests(&sources.paths);
     for miss in &read.near_misses {
         warn!("{miss}");

@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The state a template asks for (`"state"` beside `name` and `config`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TargetState {
     #[default]
     Running,
@@ -61,7 +62,7 @@ impl std::fmt::Display for TargetState {
 }
 
 /// A rendered connector, as it will be sent to Connect.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Connector {
     pub name: String,
     pub state: TargetState,

@@ -14,8 +14,8 @@ use crate::plan::CmState;
 use crate::plan::{Action, Declared, Plan, Step};
 use crate::reconcile::{render_configmaps, state_of, StepResult};
 use crate::redact::{is_secret_key, Scrubber, REDACTED};
+use crate::sandbox::Renderer;
 use crate::status::{self, CmStatus};
-use crate::template::Renderer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

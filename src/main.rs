@@ -17,6 +17,7 @@ mod properties;
 mod reconcile;
 mod redact;
 mod report;
+mod sandbox;
 mod status;
 mod template;
 mod validate;

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use log::{debug, info, warn};
 
 /// Everything a template can read: `$NAME` variables and `env` / `$ENV`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Variables {
     /// Variable name (without `$`) to value.
     pub vars: BTreeMap<String, String>,

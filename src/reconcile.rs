@@ -20,7 +20,7 @@ use crate::ownership::{self, Prune};
 use crate::plan::{self, Action, After, CmState, Declared, Plan, Step, Why};
 use crate::redact::Scrubber;
 use crate::report::Output;
-use crate::template::Renderer;
+use crate::sandbox::Renderer;
 
 /// Counts for the closing log line and the exit status.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -12,8 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::rc::Rc;
 
 use jaq_core::load::{self, lex, parse, Arena, File, Loader};
 use jaq_core::{compile, data::JustLut, Compiler, Ctx, Filter, Vars};
@@ -21,28 +20,21 @@ use jaq_json::Val;
 
 use crate::connector::{self, Connector, TargetState};
 use crate::properties::Variables;
-use crate::redact::Scrubber;
 
 type Defs = Vec<parse::Def<&'static str>>;
 type Rendering = Result<Rendered, String>;
-type Program = Arc<Filter<JustLut<Val>>>;
+type Program = Rc<Filter<JustLut<Val>>>;
 /// A compiled template: the program that holds it and its index there.
 type Compiled = Result<(Program, usize), String>;
-
-/// Below this many templates per core, one compile beats splitting the work.
-const MIN_CHUNK: usize = 100;
 
 /// The global variable that selects a template in the combined program.
 const SELECTOR: &str = "$__connect_operator_template";
 
-/// Renders templates on a worker thread, watched: a template that runs past
-/// the time limit is reported and abandoned (jaq cannot be interrupted), and
-/// a new worker carries on with the templates after it.
-pub struct Renderer {
-    variables: Arc<Variables>,
-    timeout: Duration,
-    /// Template errors can quote values (`cannot parse "s3cret" as number`).
-    scrubber: Scrubber,
+/// What template rendering says as it goes: that the batch compiled, then
+/// each template's result, in order. Errors are not scrubbed yet.
+pub enum Event {
+    Compiled,
+    Rendered(Result<Connector, String>),
 }
 
 /// What a template yields, before the name and config are checked.
@@ -58,114 +50,28 @@ struct Output {
     config: BTreeMap<String, String>,
 }
 
-/// A worker's results, shared with the watchdog.
-struct Progress {
-    results: Vec<Option<Rendering>>,
-    /// The template running now and since when; `None` while compiling.
-    running: Option<(usize, Instant)>,
-    finished: bool,
+/// Compiles the templates as one program, then renders them one after the
+/// other, saying each result as soon as it is known (so that whoever
+/// watches knows which template is running). Stops at the first error of
+/// `emit`. Nothing here bounds time or memory: [`crate::sandbox`] does, by
+/// running this in a child process.
+pub fn render_each<E>(
+    variables: &Variables,
+    codes: &[String],
+    mut emit: impl FnMut(Event) -> Result<(), E>,
+) -> Result<(), E> {
+    let engine = Engine::new(variables);
+    let batch = engine.compile_batch(codes);
+    emit(Event::Compiled)?;
+    for compiled in batch {
+        let result = compiled.and_then(|(filter, index)| engine.run(&filter, index)).and_then(into_connector);
+        emit(Event::Rendered(result))?;
+    }
+    Ok(())
 }
 
-struct Shared {
-    progress: Mutex<Progress>,
-    changed: Condvar,
-}
-
-impl Renderer {
-    pub fn new(variables: Arc<Variables>, timeout: Duration) -> Renderer {
-        let scrubber = Scrubber::new(variables.secret_values());
-        Renderer { variables, timeout, scrubber }
-    }
-
-    /// Renders one template; see [`Renderer::render_all`].
-    #[cfg(test)]
-    pub fn render(&self, code: &str) -> Result<Connector, String> {
-        self.render_all(&[code]).pop().expect("one result per template")
-    }
-
-    /// Renders every template into a connector. An error is one line (or a
-    /// few, for several parse errors) with `line:column` where jaq gives one.
-    /// Large batches are split over the machine's cores.
-    pub fn render_all(&self, codes: &[&str]) -> Vec<Result<Connector, String>> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunks = cores.min(codes.len().div_ceil(MIN_CHUNK)).max(1);
-        let size = codes.len().div_ceil(chunks).max(1);
-        let rendered: Vec<Vec<Rendering>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = codes.chunks(size).map(|chunk| scope.spawn(|| self.render_chunk(chunk))).collect();
-            handles.into_iter().map(|h| h.join().expect("the template watchdog does not panic")).collect()
-        });
-        rendered
-            .into_iter()
-            .flatten()
-            .map(|r| r.and_then(into_connector).map_err(|e| self.scrubber.scrub(&e)))
-            .collect()
-    }
-
-    /// Renders templates in order on one worker at a time, starting a new
-    /// worker after a template that overran its limit.
-    fn render_chunk(&self, codes: &[&str]) -> Vec<Rendering> {
-        let codes: Arc<Vec<String>> = Arc::new(codes.iter().map(|c| c.to_string()).collect());
-        let mut results: Vec<Option<Rendering>> = codes.iter().map(|_| None).collect();
-        let mut next = 0;
-        while next < codes.len() {
-            let shared = self.spawn(codes.clone(), next);
-            let mut progress = shared.progress.lock().unwrap();
-            let timed_out = loop {
-                if progress.finished {
-                    break None;
-                }
-                let wait = match progress.running {
-                    Some((i, since)) if since.elapsed() >= self.timeout => break Some(i),
-                    Some((_, since)) => self.timeout - since.elapsed(),
-                    // Compiling always ends; it is not the template's time.
-                    None => self.timeout,
-                };
-                progress = shared.changed.wait_timeout(progress, wait).unwrap().0;
-            };
-            for (i, result) in progress.results.iter_mut().enumerate().skip(next) {
-                if let Some(result) = result.take() {
-                    results[i] = Some(result);
-                }
-            }
-            next = match timed_out {
-                Some(i) => {
-                    let limit = humantime::format_duration(self.timeout);
-                    results[i] = Some(Err(format!("did not finish within {limit}")));
-                    i + 1
-                }
-                None => codes.len(),
-            };
-        }
-        results.into_iter().map(|r| r.expect("every template has a result")).collect()
-    }
-
-    /// Starts a worker on the templates from `first` on.
-    fn spawn(&self, codes: Arc<Vec<String>>, first: usize) -> Arc<Shared> {
-        let progress = Progress { results: codes.iter().map(|_| None).collect(), running: None, finished: false };
-        let shared = Arc::new(Shared { progress: Mutex::new(progress), changed: Condvar::new() });
-        let (mine, variables) = (shared.clone(), self.variables.clone());
-        std::thread::Builder::new()
-            .name("template".into())
-            .spawn(move || {
-                let engine = Engine::new(&variables);
-                let batch = engine.compile_batch(&codes[first..]);
-                for (offset, compiled) in batch.into_iter().enumerate() {
-                    let i = first + offset;
-                    mine.progress.lock().unwrap().running = Some((i, Instant::now()));
-                    let result = compiled.and_then(|(filter, index)| engine.run(&filter, index));
-                    mine.progress.lock().unwrap().results[i] = Some(result);
-                }
-                let mut progress = mine.progress.lock().unwrap();
-                progress.finished = true;
-                mine.changed.notify_all();
-            })
-            .expect("cannot start the template thread");
-        shared
-    }
-}
-
-/// Definitions and the two sets of global values, made once per worker
-/// thread (jaq values are not `Send`).
+/// Definitions and the two sets of global values, made once per batch
+/// (jaq values are not `Send`).
 struct Engine {
     defs: Defs,
     names: Vec<String>,
@@ -205,7 +111,7 @@ impl Engine {
             let (program, spans) = combine(codes, &members);
             match self.compile(&program) {
                 Ok(filter) => {
-                    let filter = Arc::new(filter);
+                    let filter = Rc::new(filter);
                     return results.into_iter().map(|r| r.map(|i| (filter.clone(), i))).collect();
                 }
                 Err(errors) => {
@@ -494,17 +400,34 @@ fn line_col(code: &str, offset: usize) -> (usize, usize) {
 mod tests {
     use super::*;
 
-    fn renderer() -> Renderer {
+    fn variables() -> Variables {
         let vars = BTreeMap::from([
             ("SCHEMA_REGISTRY_URL".to_string(), "http://sr:8081".to_string()),
             ("SASL_JAAS_CONFIG".to_string(), "m required username=\"KEY\" password=\"SECRET=x\";".to_string()),
         ]);
         let env = BTreeMap::from([("DB_PASSWORD".to_string(), "GoKafka".to_string())]);
-        Renderer::new(Arc::new(Variables::from_parts(vars, env)), Duration::from_secs(2))
+        Variables::from_parts(vars, env)
+    }
+
+    /// In this process, scrubbed as the sandbox scrubs: time and memory
+    /// bounds are the sandbox's, tested through the binary.
+    fn render_all(codes: &[&str]) -> Vec<Result<Connector, String>> {
+        let variables = variables();
+        let scrubber = crate::redact::Scrubber::new(variables.secret_values());
+        let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+        let mut results = Vec::new();
+        render_each(&variables, &codes, |event| {
+            if let Event::Rendered(result) = event {
+                results.push(result.map_err(|e| scrubber.scrub(&e)));
+            }
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        results
     }
 
     fn render(code: &str) -> Result<Connector, String> {
-        renderer().render(code)
+        render_all(&[code]).pop().unwrap()
     }
 
     #[test]
@@ -584,16 +507,8 @@ mod tests {
     }
 
     #[test]
-    fn runaway_template_times_out_and_the_next_one_renders() {
-        let r = Renderer::new(Arc::new(Variables::default()), Duration::from_millis(200));
-        let e = r.render("last(repeat(1))").unwrap_err();
-        assert!(e.contains("did not finish within 200ms"), "{e}");
-        assert_eq!(r.render(r#"{"name": "ok", "config": {}}"#).unwrap().name, "ok");
-    }
-
-    #[test]
     fn a_batch_reports_each_error_at_its_own_position_and_renders_the_rest() {
-        let results = renderer().render_all(&[
+        let results = render_all(&[
             r#"{"name": "a", "config": {}}"#,
             "{\"name\": \"b\",\n \"config\": {\"x\": $NOPE}}",
             "{\"name\": \"c\", \"config\": {",
@@ -609,37 +524,6 @@ mod tests {
         assert_eq!(names[3], Ok("p-d"));
         assert_eq!(names[4], Err("1:31: undefined filter `nosuch/0`"));
         assert_eq!(names[5], Ok("f"));
-    }
-
-    #[test]
-    fn a_timeout_in_the_middle_of_a_batch_spares_the_others() {
-        let r = Renderer::new(Arc::new(Variables::default()), Duration::from_millis(200));
-        let results = r.render_all(&[
-            r#"{"name": "before", "config": {}}"#,
-            "last(repeat(1))",
-            r#"{"name": "after", "config": {}}"#,
-        ]);
-        assert_eq!(results[0].as_ref().unwrap().name, "before");
-        assert!(results[1].as_ref().unwrap_err().contains("did not finish within 200ms"));
-        assert_eq!(results[2].as_ref().unwrap().name, "after");
-    }
-
-    #[test]
-    fn a_large_batch_is_split_and_keeps_its_order() {
-        let r = Renderer::new(Arc::new(Variables::default()), Duration::from_millis(300));
-        let mut codes: Vec<String> = (0..350).map(|i| format!(r#"{{"name": "c{i}", "config": {{}}}}"#)).collect();
-        codes[120] = "last(repeat(1))".into();
-        codes[260] = "{".into();
-        let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
-        let results = r.render_all(&refs);
-        assert_eq!(results.len(), 350);
-        for (i, result) in results.iter().enumerate() {
-            match i {
-                120 => assert!(result.as_ref().unwrap_err().contains("did not finish")),
-                260 => assert!(result.is_err()),
-                _ => assert_eq!(result.as_ref().unwrap().name, format!("c{i}")),
-            }
-        }
     }
 
     #[test]

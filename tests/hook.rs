@@ -648,3 +648,61 @@ fn a_429_is_retried_after_the_time_connect_asks_for() {
     assert_eq!(fake.names(), ["a"]);
     assert!(run.elapsed >= Duration::from_secs(1), "Retry-After was honoured: {:?}", run.elapsed);
 }
+
+/// Templates that overflow the stack, allocate without end, loop forever or
+/// render a config bigger than Connect keeps: each fails alone, in its own
+/// child process; the hook finishes the run and applies the others.
+#[test]
+fn hostile_templates_fail_alone_and_the_run_goes_on() {
+    let fake = FakeConnect::start();
+    let hook = Hook::new(&fake).env("TEMPLATE_TIMEOUT", "1s").env("TEMPLATE_MEMORY_LIMIT", "64Mi");
+    let hostile = [
+        ("b-recursion.json", "def f: [f]; f", "stack overflow"),
+        ("c-string.json", r#""x" * 1000000000"#, "more than the 64 MiB of memory"),
+        ("d-array.json", "[range(1e9)] | tostring", "more than the 64 MiB of memory"),
+        ("e-loop.json", "last(repeat(1))", "did not finish within 1s"),
+        (
+            "f-huge.json",
+            r#"{"name": "huge", "config": {"x": ("y" * 2000000)}}"#,
+            "over the 1 MiB a connector config may have",
+        ),
+    ];
+    let mut data: Vec<(&str, &str)> = hostile.iter().map(|(key, code, _)| (*key, *code)).collect();
+    let (first, last) = (template("first", ""), template("last", ""));
+    data.extend([("a-first.json", first.as_str()), ("z-last.json", last.as_str())]);
+    let other = configmap("other", json!({}), &[("o.json", &template("other", ""))]);
+    let run = hook.run(sync(&[configmap("hostile", json!({}), &data), other]));
+    assert_eq!(run.code(), 0, "template errors are permanent, reported, and never crash the hook:\n{}", run.log());
+    assert_eq!(fake.names(), ["first", "last", "other"]);
+    for (key, _, why) in hostile {
+        let line = run
+            .log()
+            .lines()
+            .find(|l| l.contains(&format!("ConfigMap streaming/hostile key {key}: ")))
+            .map(str::to_string);
+        assert!(line.as_deref().is_some_and(|l| l.contains(why)), "{key}: {why} not in {line:?}\n{}", run.log());
+    }
+}
+
+/// A batch large enough to be split over the cores keeps its order, and a
+/// template that kills its child while compiling is found by halving.
+#[test]
+fn a_large_batch_is_split_and_keeps_its_order() {
+    let fake = FakeConnect::start();
+    let hook = Hook::new(&fake).env("TEMPLATE_TIMEOUT", "1s");
+    let mut codes: Vec<String> = (0..350).map(|i| template(&format!("c{i:03}"), "")).collect();
+    codes[120] = "last(repeat(1))".into();
+    codes[260] = "{".into();
+    codes[300] = "def f: [f]; f".into();
+    // Kills the parser, before the batch compiles: found by halving the batch.
+    codes[50] = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+    let data: Vec<(String, &str)> = codes.iter().enumerate().map(|(i, c)| (format!("k{i:03}"), c.as_str())).collect();
+    let data: Vec<(&str, &str)> = data.iter().map(|(k, c)| (k.as_str(), *c)).collect();
+    let run = hook.run(sync(&[configmap("many", json!({}), &data)])).ok();
+    let names = fake.names();
+    assert_eq!(names.len(), 346, "{}", run.log());
+    for i in [50, 120, 260, 300] {
+        assert!(!names.contains(&format!("c{i:03}")));
+        assert!(run.log().contains(&format!("key k{i:03}: ")), "k{i:03}: {}", run.log());
+    }
+}

@@ -1,0 +1,422 @@
+//! Rendering templates in child processes, so that a template that crashes
+//! (unbounded recursion overflows the stack), eats memory (`"x" * 1e9`) or
+//! runs forever takes down only its child, never the hook: the others still
+//! render, and the run finishes.
+//!
+//! The child is this same binary (`connect-operator __render-worker`). It
+//! reads the variables and the templates on stdin, caps its own memory with
+//! `RLIMIT_DATA`, compiles the batch, and writes one JSON line per template
+//! as soon as it has rendered it. The parent reads the lines with a deadline
+//! per template. Because results come in order, the template that was
+//! running when a child died or overran its time is known: it gets the
+//! error, and a new child carries on with the templates after it. A child
+//! that dies while compiling is retried on each half of its batch, until the
+//! template that kills the compiler is alone.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::connector::Connector;
+use crate::properties::Variables;
+use crate::redact::Scrubber;
+use crate::template::{self, Event};
+
+/// The hidden subcommand that runs a child.
+pub const WORKER_COMMAND: &str = "__render-worker";
+
+/// Below this many templates per core, one compile beats splitting the work.
+const MIN_CHUNK: usize = 100;
+
+/// Time a batch may take to compile (jaq's standard library included),
+/// separate from the templates' own limit: a thousand templates compile in
+/// tens of milliseconds.
+const COMPILE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest rendered connector: the JSON of its config. Kafka Connect's
+/// configs live in a Kafka topic whose records are 1 MB by default.
+pub const MAX_CONNECTOR_BYTES: usize = 1 << 20;
+
+/// A result line is at most a connector and its secret keys, quoted.
+const MAX_LINE_BYTES: u64 = 4 * MAX_CONNECTOR_BYTES as u64;
+
+/// What stderr of a child is kept, to say why it died.
+const MAX_STDERR_BYTES: u64 = 16 << 10;
+
+/// How long a template may run and how much memory a child may use.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub timeout: Duration,
+    /// Bytes of heap (`RLIMIT_DATA`) per child; 0 for no cap.
+    pub memory: u64,
+}
+
+/// Renders templates, each batch in a child process; errors are scrubbed of
+/// every secret value the templates could read.
+pub struct Renderer {
+    variables: Arc<Variables>,
+    limits: Limits,
+    scrubber: Scrubber,
+    /// The binary to run as a child: this one.
+    worker: PathBuf,
+}
+
+/// What a child is sent.
+#[derive(Serialize)]
+struct Request<'a> {
+    variables: &'a Variables,
+    memory: u64,
+    templates: &'a [String],
+}
+
+/// What a child receives.
+#[derive(Deserialize)]
+struct Received {
+    variables: Variables,
+    memory: u64,
+    templates: Vec<String>,
+}
+
+/// What a child says, one JSON line each.
+#[derive(Serialize, Deserialize)]
+enum Line {
+    Compiled,
+    Rendered(Result<Connector, String>),
+}
+
+/// How a child's run ended, after the results it sent.
+enum Ended {
+    Finished,
+    /// The template at this index of the batch ran past the limit.
+    TimedOut(usize),
+    /// The child died (or sent garbage) while rendering the template at this index.
+    Died(usize, String),
+    /// The child died, or overran, before the batch compiled.
+    DiedCompiling(String),
+}
+
+impl Renderer {
+    pub fn new(variables: Arc<Variables>, limits: Limits) -> anyhow::Result<Renderer> {
+        let worker = std::env::current_exe()
+            .map_err(|e| anyhow::anyhow!("cannot find this program to render templates in a child: {e}"))?;
+        let scrubber = Scrubber::new(variables.secret_values());
+        Ok(Renderer { variables, limits, scrubber, worker })
+    }
+
+    /// Renders every template into a connector. An error is one line (or a
+    /// few, for several parse errors) with `line:column` where jaq gives one.
+    /// Large batches are split over the machine's cores, one child each.
+    pub fn render_all(&self, codes: &[&str]) -> Vec<Result<Connector, String>> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunks = cores.min(codes.len().div_ceil(MIN_CHUNK)).max(1);
+        let size = codes.len().div_ceil(chunks).max(1);
+        let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+        let rendered: Vec<Result<Connector, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = codes.chunks(size).map(|chunk| scope.spawn(|| self.render_chunk(chunk))).collect();
+            handles
+                .into_iter()
+                .zip(codes.chunks(size))
+                .flat_map(|(h, chunk)| {
+                    h.join().unwrap_or_else(|_| chunk.iter().map(|_| Err("internal error rendering".into())).collect())
+                })
+                .collect()
+        });
+        rendered.into_iter().map(|r| r.map_err(|e| self.scrubber.scrub(&e))).collect()
+    }
+
+    /// Renders one chunk, in as many children as it takes.
+    fn render_chunk(&self, codes: &[String]) -> Vec<Result<Connector, String>> {
+        let mut results: Vec<Option<Result<Connector, String>>> = codes.iter().map(|_| None).collect();
+        let mut pending = VecDeque::new();
+        pending.push_back(0..codes.len());
+        while let Some(range) = pending.pop_front() {
+            let start = range.start;
+            let mut done = 0;
+            let ended = self.run_child(&codes[range.clone()], |result| {
+                if let Some(slot) = results.get_mut(start + done) {
+                    *slot = Some(result);
+                }
+                done += 1;
+            });
+            let mut fail = |i: usize, message: String| {
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some(Err(message));
+                }
+            };
+            match ended {
+                Ended::Finished => {}
+                Ended::TimedOut(i) => {
+                    fail(
+                        start + i,
+                        format!("did not finish within {}", humantime::format_duration(self.limits.timeout)),
+                    );
+                    pending.push_front(start + i + 1..range.end);
+                }
+                Ended::Died(i, why) => {
+                    fail(start + i, why);
+                    pending.push_front(start + i + 1..range.end);
+                }
+                Ended::DiedCompiling(why) if range.len() <= 1 => fail(start, why),
+                Ended::DiedCompiling(_) => {
+                    let middle = start + range.len() / 2;
+                    pending.push_front(middle..range.end);
+                    pending.push_front(start..middle);
+                }
+            }
+        }
+        results.into_iter().map(|r| r.unwrap_or_else(|| Err("internal error: not rendered".into()))).collect()
+    }
+
+    /// Runs one child on `codes`, passing each result on as it comes.
+    fn run_child(&self, codes: &[String], mut each: impl FnMut(Result<Connector, String>)) -> Ended {
+        if codes.is_empty() {
+            return Ended::Finished;
+        }
+        let mut child = match self.spawn(codes) {
+            Ok(child) => child,
+            Err(e) => return Ended::DiedCompiling(format!("cannot start a template worker: {e}")),
+        };
+        let lines = read_lines(child.stdout.take());
+        let stderr = read_capped(child.stderr.take());
+        let mut compiled = false;
+        let mut rendered = 0;
+        let mut deadline = Instant::now() + COMPILE_TIMEOUT;
+        let ended = loop {
+            if rendered == codes.len() {
+                break Ended::Finished;
+            }
+            let wait = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(wait) {
+                Ok(Ok(Line::Compiled)) if !compiled => compiled = true,
+                Ok(Ok(Line::Rendered(result))) if compiled => {
+                    each(result);
+                    rendered += 1;
+                }
+                Ok(other) => {
+                    let why = match other {
+                        Err(e) => format!("the template worker sent an unreadable answer: {e}"),
+                        Ok(_) => "the template worker answered out of order".to_string(),
+                    };
+                    break died(compiled, rendered, why);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) if compiled => break Ended::TimedOut(rendered),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let limit = humantime::format_duration(COMPILE_TIMEOUT);
+                    break Ended::DiedCompiling(format!("the templates did not compile within {limit}"));
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = child.wait();
+                    let stderr = stderr.join().unwrap_or_default();
+                    break died(compiled, rendered, cause(status.ok(), &stderr, self.limits.memory));
+                }
+            }
+            deadline = Instant::now() + if compiled { self.limits.timeout } else { COMPILE_TIMEOUT };
+        };
+        // Finished or not, the child is done with: a runaway one is stopped here.
+        let _ = child.kill();
+        let _ = child.wait();
+        ended
+    }
+
+    fn spawn(&self, codes: &[String]) -> std::io::Result<Child> {
+        let mut child = Command::new(&self.worker)
+            .arg(WORKER_COMMAND)
+            // The child needs nothing from the environment: the variables come on stdin.
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let request = Request { variables: &self.variables, memory: self.limits.memory, templates: codes };
+        let request = serde_json::to_vec(&request)?;
+        let mut stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin"))?;
+        // Written from a thread: a child that dies early must not block the parent on a full pipe.
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&request);
+        });
+        Ok(child)
+    }
+}
+
+fn died(compiled: bool, rendered: usize, why: String) -> Ended {
+    if compiled {
+        Ended::Died(rendered, why)
+    } else {
+        Ended::DiedCompiling(why)
+    }
+}
+
+/// Why a child died, in words for the template's error.
+fn cause(status: Option<ExitStatus>, stderr: &str, memory: u64) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    if stderr.contains("overflowed its stack") {
+        return "recursed too deeply (stack overflow): nested too deeply, or a definition that calls itself without end".into();
+    }
+    if stderr.contains("memory allocation of") {
+        let limit = format_size(memory);
+        return format!("used more than the {limit} of memory a template batch may use (TEMPLATE_MEMORY_LIMIT)");
+    }
+    match status {
+        Some(s) if s.signal().is_some() => {
+            format!("the template worker was killed by signal {}", s.signal().unwrap_or_default())
+        }
+        Some(s) => format!("the template worker exited with {s}"),
+        None => "the template worker ended unexpectedly".into(),
+    }
+}
+
+/// Lines from the child, parsed, on a channel (so the parent can wait with a
+/// deadline); each is read with a cap.
+fn read_lines(stdout: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Result<Line, String>> {
+    let (tx, rx) = mpsc::channel();
+    let Some(stdout) = stdout else { return rx };
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        loop {
+            let mut line = Vec::new();
+            match reader.by_ref().take(MAX_LINE_BYTES).read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) if line.last() != Some(&b'\n') => {
+                    let _ = tx.send(Err(format!("a line over {MAX_LINE_BYTES} bytes")));
+                    return;
+                }
+                Ok(_) => {
+                    let parsed = serde_json::from_slice::<Line>(&line).map_err(|e| e.to_string());
+                    if tx.send(parsed).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The start of the child's stderr, read on a thread so it can never fill up.
+fn read_capped(stderr: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(stderr) = stderr {
+            let mut capped = stderr.take(MAX_STDERR_BYTES);
+            let _ = capped.read_to_string(&mut text);
+            // Drain the rest so the child never blocks on a full pipe.
+            let _ = std::io::copy(&mut capped.into_inner(), &mut std::io::sink());
+        }
+        text
+    })
+}
+
+/// The child: reads a request on stdin, caps its memory, renders, and writes
+/// a line per result. Its exit status only matters when it did not finish.
+pub fn serve() -> std::process::ExitCode {
+    let request: Received = match serde_json::from_reader(std::io::stdin().lock()) {
+        Ok(request) => request,
+        Err(e) => {
+            eprintln!("{WORKER_COMMAND}: unreadable request: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = limit_memory(request.memory) {
+        eprintln!("{WORKER_COMMAND}: cannot limit memory: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = template::render_each(&request.variables, &request.templates, |event| {
+        let line = match event {
+            Event::Compiled => Line::Compiled,
+            Event::Rendered(result) => Line::Rendered(result.and_then(within_size)),
+        };
+        serde_json::to_writer(&mut out, &line).map_err(std::io::Error::from)?;
+        out.write_all(b"\n")?;
+        // Said at once: the parent times each template from the line before.
+        out.flush()
+    });
+    match written {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(_) => std::process::ExitCode::FAILURE,
+    }
+}
+
+fn within_size(connector: Connector) -> Result<Connector, String> {
+    let size: usize = connector.config.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if size > MAX_CONNECTOR_BYTES {
+        let limit = format_size(MAX_CONNECTOR_BYTES as u64);
+        return Err(format!("the config is {size} bytes, over the {limit} a connector config may have"));
+    }
+    Ok(connector)
+}
+
+/// Caps the heap (and every other private writable mapping) of this
+/// process; an allocation past it fails, which aborts the child.
+fn limit_memory(bytes: u64) -> std::io::Result<()> {
+    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: setrlimit reads the struct it is given and nothing else.
+    if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if bytes == 0 {
+        return Ok(());
+    }
+    let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
+    // SAFETY: as above.
+    if unsafe { libc::setrlimit(libc::RLIMIT_DATA, &limit) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `128 MiB`, `1 GiB`, `512 bytes`.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    match UNITS.iter().find(|(_, size)| bytes >= *size && bytes % size == 0) {
+        Some((unit, size)) => format!("{} {unit}", bytes / size),
+        None => format!("{bytes} bytes"),
+    }
+}
+
+/// `128Mi`, `128MiB`, `1Gi`, `65536`: sizes as Kubernetes and people write them.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number.parse().map_err(|_| format!("{text:?} is not a size such as 128MiB"))?;
+    let factor: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "Ki" | "KiB" => 1 << 10,
+        "Mi" | "MiB" => 1 << 20,
+        "Gi" | "GiB" => 1 << 30,
+        other => return Err(format!("unknown unit {other:?} in {text:?}; use Ki, Mi or Gi (KiB, MiB, GiB)")),
+    };
+    number.checked_mul(factor).ok_or_else(|| format!("{text:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("128MiB"), Ok(128 << 20));
+        assert_eq!(parse_size("64Mi"), Ok(64 << 20));
+        assert_eq!(parse_size("1 GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert!(parse_size("12MB").is_err());
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999999Gi").is_err());
+        assert_eq!(format_size(128 << 20), "128 MiB");
+        assert_eq!(format_size(1000), "1000 bytes");
+    }
+
+    #[test]
+    fn causes_of_death() {
+        assert!(cause(None, "thread 'main' has overflowed its stack", 0).contains("stack overflow"));
+        assert!(cause(None, "memory allocation of 1000000000 bytes failed", 64 << 20).contains("64 MiB"));
+    }
+}
