@@ -475,12 +475,15 @@ fn render(args: &RenderArgs) -> Result<ExitCode> {
                     let source = serde_json::json!({
                         "configmap": d.id.to_string(), "key": key, "file": file, "enabled": d.state == CmState::Apply,
                     });
-                    let mut connector =
-                        serde_json::json!({"name": c.name, "cluster": d.cluster, "config": config, "source": source});
+                    let mut connector = serde_json::Map::new();
+                    connector.insert("name".into(), serde_json::json!(c.name));
+                    connector.insert("cluster".into(), serde_json::json!(d.cluster));
                     if c.state != crate::connector::TargetState::Running {
-                        connector["state"] = serde_json::json!(c.state.to_string());
+                        connector.insert("state".into(), serde_json::json!(c.state.to_string()));
                     }
-                    out.push(connector);
+                    connector.insert("config".into(), config);
+                    connector.insert("source".into(), source);
+                    out.push(serde_json::Value::Object(connector));
                 }
                 Err(e) => errors.push(format!("{place} key {key}: {}", scrubber.scrub(e))),
             }
@@ -535,7 +538,7 @@ fn planned(args: &PlanArgs, restarts: Restarts) -> Result<(Scrubber, Vec<Planned
     };
     let mut planned = Vec::new();
     for (name, declared) in by_cluster {
-        let client = Client::new(&clusters.all[&name].settings)?.scrubbing(&scrubber);
+        let client = Client::new(&clusters.get(&name)?.settings)?.scrubbing(&scrubber);
         let live = read_live(&name, &client, &declared, &scrubber)?;
         // The manifests are everything declared: a full run, as the hook's resync.
         let plan = reconcile::plan_run(&declared, &live, &BTreeSet::new(), true, &options);
@@ -613,13 +616,10 @@ fn print_plans(planned: &[Planned], results: Option<&[Vec<reconcile::StepResult>
         Format::Json => {
             let (mut steps, mut problems) = (Vec::new(), Vec::new());
             for (i, p) in planned.iter().enumerate() {
-                let json = gitops::plan_json(&p.plan, &p.live, results.map(|r| r[i].as_slice()));
-                for (list, key) in [(&mut steps, "steps"), (&mut problems, "problems")] {
-                    for mut item in json[key].as_array().cloned().unwrap_or_default() {
-                        item["cluster"] = serde_json::json!(p.cluster);
-                        list.push(item);
-                    }
-                }
+                let results = results.and_then(|r| r.get(i)).map(Vec::as_slice);
+                let (s, e) = gitops::plan_json(&p.plan, &p.live, results, &p.cluster);
+                steps.extend(s);
+                problems.extend(e);
             }
             println!("{}", serde_json::to_string_pretty(&serde_json::json!({"steps": steps, "problems": problems}))?);
         }
@@ -699,7 +699,7 @@ fn validate(args: &StatusArgs) -> Result<ExitCode> {
         if targets.is_empty() {
             continue;
         }
-        let client = Client::new(&clusters.all[name].settings)?.scrubbing(&scrubber);
+        let client = Client::new(&clusters.get(name)?.settings)?.scrubbing(&scrubber);
         findings
             .extend(crate::validate::validate(&client, &targets, &scrubber).map_err(|f| {
                 anyhow::anyhow!("cannot ask Kafka Connect (cluster {name}): {}", f.scrubbed(&scrubber))

@@ -179,6 +179,11 @@ impl Clusters {
         Ok(Clusters { all })
     }
 
+    /// The cluster of this name.
+    pub fn get(&self, name: &str) -> Result<&Cluster> {
+        self.all.get(name).with_context(|| format!("cluster {name:?} is not configured"))
+    }
+
     /// The cluster a ConfigMap names (annotation, or streaming-ops'
     /// `destination.cc` label), or an error for that ConfigMap.
     pub fn of(&self, cm: &ConfigMap) -> Result<&Cluster> {

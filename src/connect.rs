@@ -341,7 +341,7 @@ impl Client {
     /// applied after all.
     pub fn put_config(&self, connector: &Connector) -> Result<Applied, Failure> {
         let path = format!("/connectors/{}/config", encode(&connector.name));
-        let body = serde_json::to_value(&connector.config).expect("a string map serializes");
+        let body = json_object(&connector.config);
         let mut first = true;
         self.retrying(&format!("apply connector {}", connector.name), || {
             if !std::mem::take(&mut first) {
@@ -429,7 +429,7 @@ impl Client {
     /// a config (its `ConfigInfos`), which is a report, not a rejection.
     pub fn validate(&self, plugin: &str, config: &BTreeMap<String, String>) -> Result<serde_json::Value, Failure> {
         let path = format!("/connector-plugins/{}/config/validate", encode(plugin));
-        let body = serde_json::to_value(config).expect("a string map serializes");
+        let body = json_object(config);
         self.retrying(&format!("validate {plugin}"), || match self.request(Method::Put, &path, Some(&body)) {
             Ok(r) if r.status == 200 => match parse_json(&r.body) {
                 Some(v) => Attempt::Done(v),
@@ -472,7 +472,8 @@ impl Client {
     /// Retries transient failures with exponential backoff and full jitter
     /// until the run's retry budget is spent.
     fn retrying<T>(&self, what: &str, mut attempt: impl FnMut() -> Attempt<T>) -> Result<T, Failure> {
-        for n in 0u32.. {
+        let mut n: u32 = 0;
+        loop {
             let (failure, retry_after) = match attempt() {
                 Attempt::Done(v) => return Ok(v),
                 Attempt::Fail(f, _) if f.permanent => return Err(f),
@@ -480,37 +481,38 @@ impl Client {
             };
             let backoff = Duration::from_millis(200u64.saturating_mul(1 << n.min(6))).min(Duration::from_secs(10));
             let jittered = backoff.mul_f64(0.5 + fastrand::f64() / 2.0);
-            let wait = retry_after.unwrap_or(jittered);
-            let deadline = *self.deadline.get_or_init(|| Instant::now() + self.budget);
+            // Retry-After comes from the server: never wait past the budget for it.
+            let wait = retry_after.unwrap_or(jittered).min(self.budget);
+            let deadline = *self.deadline.get_or_init(|| later(Instant::now(), self.budget));
             let now = Instant::now();
-            if now + wait > deadline {
+            if later(now, wait) > deadline {
                 let detail = format!(
                     "{} (gave up after {} attempts within the {} retry budget)",
                     failure.detail,
-                    n + 1,
+                    n.saturating_add(1),
                     humantime::format_duration(self.budget)
                 );
                 return Err(Failure { detail, ..failure });
             }
             // Said at once, so a person waiting on a terminal knows why.
-            let left = deadline.saturating_duration_since(now + wait);
+            let left = deadline.saturating_duration_since(later(now, wait));
             warn!(
                 "cannot {what} (attempt {}): {}; next attempt in {:.1}s, {:.0}s of the {} retry budget left after it",
-                n + 1,
+                n.saturating_add(1),
                 failure.scrubbed(&self.scrubber),
                 wait.as_secs_f64(),
                 left.as_secs_f64(),
                 humantime::format_duration(self.budget)
             );
             std::thread::sleep(wait);
+            n = n.saturating_add(1);
         }
-        unreachable!("the retry loop returns")
     }
 
     fn request(&self, method: Method, path: &str, body: Option<&serde_json::Value>) -> Result<Reply, Failure> {
         let url = format!("{}{path}", self.base);
         let shown = format!("{method} {}{path}", self.shown_base);
-        self.deadline.get_or_init(|| Instant::now() + self.budget);
+        self.deadline.get_or_init(|| later(Instant::now(), self.budget));
         self.sent.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let result = match (method, body) {
@@ -656,6 +658,17 @@ fn short(text: &str) -> String {
         Some((i, _)) => format!("{}…", &text[..i]),
         None => text.to_string(),
     }
+}
+
+/// `at + duration`, or far in the future when a setting (RETRY_BUDGET) or
+/// a server (Retry-After) asks for more than an `Instant` holds.
+fn later(at: Instant, duration: Duration) -> Instant {
+    at.checked_add(duration).unwrap_or_else(|| at + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+/// A string map as a JSON object, as Connect takes configs.
+pub fn json_object(map: &BTreeMap<String, String>) -> serde_json::Value {
+    serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect())
 }
 
 fn parse_json(body: &str) -> Option<serde_json::Value> {

@@ -87,44 +87,47 @@ fn action_name(action: &Action) -> &'static str {
     }
 }
 
-/// The plan as JSON; with `results`, what became of each step.
-pub fn plan_json(plan: &Plan, live: &Live, results: Option<&[StepResult]>) -> Value {
+/// One cluster's plan as JSON steps and problems, each naming the cluster;
+/// with `results`, what became of each step.
+pub fn plan_json(plan: &Plan, live: &Live, results: Option<&[StepResult]>, cluster: &str) -> (Vec<Value>, Vec<Value>) {
     let steps: Vec<Value> = plan
         .steps
         .iter()
         .enumerate()
         .map(|(i, step)| {
-            let mut v = json!({
-                "connector": step.connector,
-                "action": action_name(&step.action),
-                "configmap": step.origin.configmap.to_string(),
-                "key": step.origin.key,
-                "then": step.after.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
-            });
+            let mut v = serde_json::Map::new();
+            v.insert("cluster".into(), json!(cluster));
+            v.insert("connector".into(), json!(step.connector));
+            v.insert("action".into(), json!(action_name(&step.action)));
+            v.insert("configmap".into(), json!(step.origin.configmap.to_string()));
+            v.insert("key".into(), json!(step.origin.key));
+            v.insert("then".into(), json!(step.after.iter().map(|a| a.to_string()).collect::<Vec<_>>()));
             if let Action::Delete { reason } = step.action {
-                v["reason"] = json!(reason);
+                v.insert("reason".into(), json!(reason));
             }
             if matches!(step.action, Action::Update { .. }) {
-                v["changes"] = json!(changes(step, live));
+                v.insert("changes".into(), json!(changes(step, live)));
             }
-            if let Some(result) = results.map(|r| &r[i]) {
-                v["result"] = match result {
+            if let Some(result) = results.and_then(|r| r.get(i)) {
+                let result = match result {
                     StepResult::NotSent => json!("not sent"),
                     StepResult::Done(_) => json!("done"),
                     StepResult::Failed { message, .. } => json!({"failed": message}),
                 };
+                v.insert("result".into(), result);
             }
-            v
+            Value::Object(v)
         })
         .collect();
     let problems: Vec<Value> = plan
         .problems
         .iter()
         .map(|p| {
-            json!({"configmap": p.origin.configmap.to_string(), "key": p.origin.key, "connector": p.connector, "message": p.message})
+            json!({"cluster": cluster, "configmap": p.origin.configmap.to_string(), "key": p.origin.key,
+                   "connector": p.connector, "message": p.message})
         })
         .collect();
-    json!({"steps": steps, "problems": problems})
+    (steps, problems)
 }
 
 /// Colours on a terminal only, and never with NO_COLOR set.

@@ -44,20 +44,23 @@ pub fn config(namespaces: Option<&str>, schedule: &str, own_namespace: &str) -> 
         "namespace": {"nameSelector": {"matchNames": [own_namespace]}},
     });
     let names: Vec<&str> = namespaces.unwrap_or("").split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
-    if !names.is_empty() {
-        binding["namespace"] = json!({"nameSelector": {"matchNames": names}});
+    if let (false, Some(binding)) = (names.is_empty(), binding.as_object_mut()) {
+        binding.insert("namespace".into(), json!({"nameSelector": {"matchNames": names}}));
     }
-    let mut config = json!({"configVersion": "v1", "kubernetes": [binding, state]});
+    let mut config = serde_json::Map::new();
+    config.insert("configVersion".into(), json!("v1"));
+    config.insert("kubernetes".into(), json!([binding, state]));
     let schedule = schedule.trim();
     if !schedule.eq_ignore_ascii_case("off") {
         check_crontab(schedule)?;
-        config["schedule"] = json!([{
+        let resync = json!({
             "name": SCHEDULE_BINDING,
             "crontab": schedule,
             "includeSnapshotsFrom": [KUBERNETES_BINDING, STATE_BINDING],
-        }]);
+        });
+        config.insert("schedule".into(), json!([resync]));
     }
-    Ok(config)
+    Ok(Value::Object(config))
 }
 
 /// shell-operator refuses to start on a bad crontab; say why here instead,

@@ -147,7 +147,7 @@ pub fn record(
         return Vec::new();
     }
     let names: Vec<&String> = now.iter().collect();
-    let data = json!({owned_key(cluster): serde_json::to_string(&names).expect("names serialize")});
+    let data = json!({owned_key(cluster): serde_json::to_string(&names).unwrap_or_default()});
     vec![
         json!({"operation": "CreateIfNotExists", "object": {
             "apiVersion": "v1", "kind": "ConfigMap",

@@ -238,7 +238,8 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
                 }
                 (CmState::Remove, None) => remove(&connector.name, live, "disabled by label enabled=false"),
                 (CmState::Deleted, None) => remove(&connector.name, live, "its ConfigMap was deleted"),
-                (CmState::Invalid(_), None) => unreachable!("handled above"),
+                // Reported above: nothing of an invalid ConfigMap is applied.
+                (CmState::Invalid(_), None) => continue,
             };
             let after = match d.state {
                 CmState::Apply => after(d, connector, &action, live, policy),
@@ -338,8 +339,8 @@ fn compare(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) 
 /// ConfigMap cannot test password guesses against it (a plain hash would
 /// let them).
 pub fn digest(key: &[u8], config: &BTreeMap<String, String>) -> String {
-    let text = serde_json::to_vec(config).expect("a string map serializes");
-    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), &text);
+    let text = crate::connect::json_object(config).to_string();
+    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), text.as_bytes());
     tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -368,9 +369,10 @@ fn after(d: &Declared, connector: &Connector, action: &Action, live: &Live, poli
         let record = d.previous.connectors.get(&connector.name);
         let attempts = record.map_or(0, |r| r.restarts);
         let last = record.and_then(|r| r.last_restart_at.as_deref()).and_then(|t| humantime::parse_rfc3339(t).ok());
-        let due = last.is_none_or(|last| policy.now >= last + restart_backoff(attempts));
+        // `last` comes from an annotation anyone may edit: no overflow on a date far off.
+        let due = last.is_none_or(|last| last.checked_add(restart_backoff(attempts)).is_none_or(|at| policy.now >= at));
         if attempts < policy.restarts.max() && due {
-            after.push(After::Restart(Why::Failed(attempts + 1)));
+            after.push(After::Restart(Why::Failed(attempts.saturating_add(1))));
         }
     }
     after
@@ -379,7 +381,7 @@ fn after(d: &Declared, connector: &Connector, action: &Action, live: &Live, poli
 /// The wait after `attempts` automatic restarts before the next one: 2, 6,
 /// 12, 20, 30, 42, 56 minutes, then an hour (as Strimzi does).
 pub fn restart_backoff(attempts: u32) -> Duration {
-    let minutes = u64::from(attempts) * (u64::from(attempts) + 1);
+    let minutes = u64::from(attempts).saturating_mul(u64::from(attempts).saturating_add(1));
     Duration::from_secs(60 * minutes.min(60))
 }
 

@@ -105,6 +105,9 @@ pub fn state_of(cm: &ConfigMap, clusters: &Clusters) -> (CmState, String) {
     (state, cluster)
 }
 
+/// What a template gets if the renderer returned too few results (a bug).
+const MISSING: &str = "internal error: the template was not rendered";
+
 /// Data key and what its template rendered to.
 pub type Templates = Vec<(String, Result<Connector, String>)>;
 
@@ -116,8 +119,11 @@ pub fn render_configmaps(configmaps: &[&ConfigMap], renderer: &Renderer) -> Vec<
     configmaps
         .iter()
         .map(|cm| {
-            let mut templates: Templates =
-                cm.data.keys().map(|key| (key.clone(), rendered.next().expect("one result per template"))).collect();
+            let mut templates: Templates = cm
+                .data
+                .keys()
+                .map(|key| (key.clone(), rendered.next().unwrap_or_else(|| Err(MISSING.into()))))
+                .collect();
             let binary = "a binaryData key cannot hold a template; use data";
             templates.extend(cm.binary_keys.iter().map(|k| (k.clone(), Err(binary.to_string()))));
             templates
@@ -185,28 +191,27 @@ pub fn execute(
         error!("{}: {}", problem.origin, scrubber.scrub(&problem.message));
         report.failed += 1;
     }
-    let sends: Vec<usize> = (0..plan.steps.len()).filter(|&i| plan.steps[i].sends()).collect();
+    let sends: Vec<(usize, &Step)> = plan.steps.iter().enumerate().filter(|(_, s)| s.sends()).collect();
     for step in plan.steps.iter().filter(|s| !s.sends()) {
         info!("{step}");
         report.unchanged += usize::from(matches!(step.action, Action::Unchanged));
     }
     if dry_run {
-        for &i in &sends {
-            info!("dry run: would {}", plan.steps[i]);
+        for (_, step) in &sends {
+            info!("dry run: would {step}");
         }
         info!("dry run: {} writes planned, none sent", plan.writes());
         return (report, results);
     }
     let sent = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes = crate::parallel::map(&sends, client.concurrency(), |&i| {
-        let outcome = send(&plan.steps[i], client);
+    let outcomes = crate::parallel::map(&sends, client.concurrency(), |(_, step)| {
+        let outcome = send(step, client);
         if let Some(progress) = progress {
             progress(sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, sends.len());
         }
         outcome
     });
-    for (&i, (done, failure)) in sends.iter().zip(outcomes) {
-        let step = &plan.steps[i];
+    for (&(i, step), (done, failure)) in sends.iter().zip(outcomes) {
         for d in &done {
             info!("{}", describe(step, d));
             match d {
@@ -221,7 +226,7 @@ pub fn execute(
         {
             report.unchanged += 1;
         }
-        results[i] = match failure {
+        let result = match failure {
             None => StepResult::Done(done),
             Some(failure) => {
                 let secrets = match &step.action {
@@ -240,6 +245,9 @@ pub fn execute(
                 StepResult::Failed { done, permanent, message }
             }
         };
+        if let Some(slot) = results.get_mut(i) {
+            *slot = result;
+        }
     }
     (report, results)
 }
@@ -367,25 +375,26 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, scrubber: &Scr
     if !declared.iter().any(|d| d.act) {
         info!("nothing to reconcile in this run");
     }
-    let mut by_cluster: BTreeMap<&str, Vec<Declared>> = BTreeMap::new();
-    for d in declared {
-        by_cluster.entry(clusters.all[&d.cluster].name.as_str()).or_default().push(d);
-    }
+    let mut by_cluster: BTreeMap<&str, (&Cluster, Vec<Declared>)> = BTreeMap::new();
     if work.full {
         // A full run looks at every cluster, for what to prune.
-        for name in clusters.all.keys() {
-            by_cluster.entry(name.as_str()).or_default();
+        for (name, cluster) in &clusters.all {
+            by_cluster.insert(name, (cluster, Vec::new()));
         }
+    }
+    for d in declared {
+        // Every ConfigMap names a configured cluster: state_of keeps one naming another on `default`.
+        let Some((name, cluster)) = clusters.all.get_key_value(&d.cluster) else { continue };
+        by_cluster.entry(name).or_insert_with(|| (cluster, Vec::new())).1.push(d);
     }
     let done: Vec<(Report, Output, usize)> = std::thread::scope(|scope| {
         let handles: Vec<_> = by_cluster
-            .iter()
-            .map(|(name, declared)| {
-                let cluster = &clusters.all[*name];
-                scope.spawn(move || run_cluster(work, declared, cluster, scrubber, options))
-            })
+            .values()
+            .map(|(cluster, declared)| scope.spawn(move || run_cluster(work, declared, cluster, scrubber, options)))
             .collect();
-        handles.into_iter().map(|h| h.join().expect("a cluster's run does not panic")).collect()
+        // A cluster whose thread panicked is left to the next run, like one that is down.
+        let failed = || (Report { unfinished: 1, ..Report::default() }, Output::default(), 0);
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| failed())).collect()
     });
     let mut report = Report { failed: work.problems.len(), ..Report::default() };
     let mut output = Output::default();

@@ -312,9 +312,13 @@ fn event(cm: &ConfigMap, kind: &str, reason: &str, message: &str, now: &str, onc
     // Event names are DNS subdomains (253 characters at most).
     let prefix: String = cm.id.name.chars().take(200).collect();
     let namespace = cm.id.namespace.clone().unwrap_or_else(|| "default".into());
-    let mut involved = json!({"apiVersion": "v1", "kind": "ConfigMap", "name": cm.id.name, "namespace": namespace});
+    let mut involved = serde_json::Map::new();
+    for (key, value) in [("apiVersion", "v1"), ("kind", "ConfigMap"), ("name", &cm.id.name), ("namespace", &namespace)]
+    {
+        involved.insert(key.into(), json!(value));
+    }
     if let Some(uid) = &cm.uid {
-        involved["uid"] = json!(uid);
+        involved.insert("uid".into(), json!(uid));
     }
     json!({
         "operation": "CreateIfNotExists",
@@ -371,9 +375,11 @@ fn fnv1a(parts: &[&str]) -> u64 {
 /// Gauges of the cluster as read this run, and of what this run did.
 fn metrics(run: &Run) -> Vec<Value> {
     let mut metrics = Vec::new();
-    let mut set = |name: &str, value: usize, labels: Value| {
-        let mut labels = labels;
-        labels["cluster"] = json!(run.cluster);
+    let mut set = |name: &str, value: usize, state: Option<&str>| {
+        let labels = match state {
+            Some(state) => json!({"state": state, "cluster": run.cluster}),
+            None => json!({"cluster": run.cluster}),
+        };
         metrics.push(json!({"name": name, "group": METRIC_GROUP, "action": "set", "value": value, "labels": labels}));
     };
     let mut connectors: BTreeMap<&str, usize> = BTreeMap::new();
@@ -385,21 +391,21 @@ fn metrics(run: &Run) -> Vec<Value> {
         }
     }
     for (state, n) in connectors {
-        set("connect_operator_connectors", n, json!({"state": state}));
+        set("connect_operator_connectors", n, Some(state));
     }
     for (state, n) in tasks {
-        set("connect_operator_tasks", n, json!({"state": state}));
+        set("connect_operator_tasks", n, Some(state));
     }
     let done = |f: fn(&Done) -> bool| run.results.iter().flat_map(StepResult::done).filter(|d| f(d)).count();
-    set("connect_operator_run_applied", done(|d| matches!(d, Done::Applied(_))), json!({}));
-    set("connect_operator_run_deleted", done(|d| matches!(d, Done::Removed(Removed::Deleted))), json!({}));
-    set("connect_operator_run_restarted", done(|d| matches!(d, Done::Restarted(_))), json!({}));
-    set("connect_operator_run_state_changes", done(|d| matches!(d, Done::Moved(_))), json!({}));
+    set("connect_operator_run_applied", done(|d| matches!(d, Done::Applied(_))), None);
+    set("connect_operator_run_deleted", done(|d| matches!(d, Done::Removed(Removed::Deleted))), None);
+    set("connect_operator_run_restarted", done(|d| matches!(d, Done::Restarted(_))), None);
+    set("connect_operator_run_state_changes", done(|d| matches!(d, Done::Moved(_))), None);
     let failed = run.results.iter().filter(|r| matches!(r, StepResult::Failed { .. })).count();
-    set("connect_operator_run_failed", failed + run.plan.problems.len(), json!({}));
+    set("connect_operator_run_failed", failed + run.plan.problems.len(), None);
     let template_errors = run.declared.iter().flat_map(|d| &d.templates).filter(|(_, r)| r.is_err()).count();
-    set("connect_operator_template_errors", template_errors, json!({}));
-    set("connect_operator_drift_repaired", drift_repaired(run), json!({}));
+    set("connect_operator_template_errors", template_errors, None);
+    set("connect_operator_drift_repaired", drift_repaired(run), None);
     metrics
 }
 

@@ -138,7 +138,7 @@ impl Renderer {
         while let Some(range) = pending.pop_front() {
             let start = range.start;
             let mut done = 0;
-            let ended = self.run_child(&codes[range.clone()], |result| {
+            let ended = self.run_child(codes.get(range.clone()).unwrap_or_default(), |result| {
                 if let Some(slot) = results.get_mut(start + done) {
                     *slot = Some(result);
                 }

@@ -81,8 +81,9 @@ impl CmStatus {
     pub fn annotations(&self, names: &BTreeSet<String>) -> BTreeMap<String, String> {
         let names: Vec<&String> = names.iter().collect();
         BTreeMap::from([
-            (CONNECTORS.to_string(), serde_json::to_string(&names).expect("names serialize")),
-            (STATUS.to_string(), serde_json::to_string(self).expect("status serializes")),
+            // Strings and maps of strings always serialize.
+            (CONNECTORS.to_string(), serde_json::to_string(&names).unwrap_or_default()),
+            (STATUS.to_string(), serde_json::to_string(self).unwrap_or_default()),
             (SUMMARY.to_string(), self.summary()),
         ])
     }

@@ -106,7 +106,9 @@ impl Engine {
         loop {
             let members: Vec<usize> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
             if members.is_empty() {
-                return results.into_iter().map(|r| r.map(|_| unreachable!("no member left"))).collect();
+                // Every template failed on its own: `results` holds only errors.
+                let reason = || "internal error: the template was left out".to_string();
+                return results.into_iter().map(|r| r.and_then(|_| Err(reason()))).collect();
             }
             let (program, spans) = combine(codes, &members);
             match self.compile(&program) {
@@ -117,16 +119,17 @@ impl Engine {
                 Err(errors) => {
                     let mut attributed = false;
                     for (at, message) in errors {
-                        if let Some((i, span)) = spans.iter().find(|(_, span)| span.contains(&at)) {
-                            let (line, col) = line_col(&program[span.clone()], at - span.start);
-                            let entry = &mut results[*i];
-                            let line = format!("{line}:{col}: {message}");
-                            *entry = Err(match entry {
-                                Err(earlier) => format!("{earlier}\n{line}"),
-                                Ok(_) => line,
-                            });
-                            attributed = true;
-                        }
+                        let Some((i, span)) = spans.iter().find(|(_, span)| span.contains(&at)) else { continue };
+                        let (Some(code), Some(entry)) = (program.get(span.clone()), results.get_mut(*i)) else {
+                            continue;
+                        };
+                        let (line, col) = line_col(code, at.saturating_sub(span.start));
+                        let line = format!("{line}:{col}: {message}");
+                        *entry = Err(match entry {
+                            Err(earlier) => format!("{earlier}\n{line}"),
+                            Ok(_) => line,
+                        });
+                        attributed = true;
                     }
                     if !attributed {
                         // A bug in the combined program, not in a template: say so for each.
@@ -181,10 +184,10 @@ impl Engine {
 fn combine(codes: &[String], members: &[usize]) -> (String, Vec<(usize, Range<usize>)>) {
     let mut program = String::new();
     let mut spans = Vec::new();
-    for &i in members {
+    for (i, code) in members.iter().filter_map(|&i| Some((i, codes.get(i)?))) {
         program.push_str(&format!("def __t{i}:\n"));
         let start = program.len();
-        program.push_str(&codes[i]);
+        program.push_str(code);
         spans.push((i, start..program.len()));
         // A comment on the template's last line must not swallow the `;`.
         program.push_str("\n\n;\n");
@@ -195,12 +198,12 @@ fn combine(codes: &[String], members: &[usize]) -> (String, Vec<(usize, Range<us
 
 /// A binary search over template indexes, so picking one is O(log n).
 fn pick(members: &[usize]) -> String {
-    match members {
-        [only] => format!("__t{only}"),
-        _ => {
-            let (low, high) = members.split_at(members.len() / 2);
-            format!("if {SELECTOR} < {} then {} else {} end", high[0], pick(low), pick(high))
-        }
+    let (low, high) = members.split_at(members.len() / 2);
+    match (members, high.first()) {
+        ([only], _) => format!("__t{only}"),
+        (_, Some(middle)) => format!("if {SELECTOR} < {middle} then {} else {} end", pick(low), pick(high)),
+        // No template: `combine` is never called with none.
+        (_, None) => "empty".into(),
     }
 }
 
@@ -208,7 +211,7 @@ fn pick(members: &[usize]) -> String {
 /// derived Kafka credentials) instead of jaq's native, which reads only the
 /// process environment.
 fn own_defs() -> Defs {
-    load::parse("def env: $ENV;", |p| p.defs()).expect("built-in definitions parse")
+    load::parse("def env: $ENV;", |p| p.defs()).unwrap_or_default()
 }
 
 fn marker(i: usize) -> String {
@@ -390,7 +393,7 @@ fn position(code: &str, part: &str) -> (usize, usize) {
 }
 
 fn line_col(code: &str, offset: usize) -> (usize, usize) {
-    let before = &code[..offset];
+    let before = code.get(..offset).unwrap_or(code);
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
