@@ -47,8 +47,7 @@ pub struct Work {
 }
 
 pub fn read(path: &std::path::Path) -> Result<Work> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the binding context file {}", path.display()))?;
+    let text = crate::files::read_capped(path, crate::files::BINDING_CONTEXT_MAX, "the binding context file")?;
     let contexts: Value = serde_json::from_str(&text)
         .with_context(|| format!("the binding context file {} is not JSON", path.display()))?;
     parse(&contexts)

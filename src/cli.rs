@@ -356,8 +356,7 @@ fn connect_settings(args: &ConnectArgs, claimed: &BTreeSet<&str>) -> Result<Sett
         (Some(_), Some(_)) => bail!("set either CONNECT_TOKEN or CONNECT_TOKEN_FILE, not both"),
         (Some(token), None) => Some(token.clone()).filter(|t| !t.is_empty()),
         (None, Some(file)) => {
-            let token = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read CONNECT_TOKEN_FILE {}", file.display()))?;
+            let token = crate::files::read_capped(file, crate::files::SMALL_MAX, "CONNECT_TOKEN_FILE")?;
             Some(token.trim().to_string()).filter(|t| !t.is_empty())
         }
         (None, None) => None,
@@ -391,6 +390,7 @@ fn connect_settings(args: &ConnectArgs, claimed: &BTreeSet<&str>) -> Result<Sett
         comma_expand: false,
         concurrency: args.connect_concurrency.into(),
         retry_budget: args.retry_budget,
+        read_timeout: crate::connect::READ_TIMEOUT,
     })
 }
 

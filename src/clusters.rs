@@ -125,8 +125,8 @@ impl Source {
             (Some(v), None, None) => v.clone(),
             (None, Some(var), None) => std::env::var(var)
                 .with_context(|| format!("cluster {cluster}: {what} comes from ${var}, which is not set"))?,
-            (None, None, Some(path)) => std::fs::read_to_string(path)
-                .with_context(|| format!("cluster {cluster}: cannot read {what} from {}", path.display()))?
+            (None, None, Some(path)) => crate::files::read_capped(path, crate::files::SMALL_MAX, "the file")
+                .with_context(|| format!("cluster {cluster}: cannot read {what}"))?
                 .trim()
                 .to_string(),
             _ => bail!("cluster {cluster}: {what} needs exactly one of `value`, `env` or `file`"),
@@ -141,8 +141,8 @@ impl Source {
 impl File {
     /// Reads and checks the shape of a clusters file; credentials are read later.
     pub fn read(path: &Path) -> Result<File> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read CONNECT_CLUSTERS_FILE {}", path.display()))?;
+        let text = crate::files::read_capped(path, crate::files::SMALL_MAX, "CONNECT_CLUSTERS_FILE")?;
+        crate::files::check_nesting(&text, &format!("CONNECT_CLUSTERS_FILE {}", path.display()))?;
         let mut file: File = serde_yaml_ng::from_str(&text)
             .with_context(|| format!("CONNECT_CLUSTERS_FILE {} is not a valid clusters file", path.display()))?;
         file.path = path.to_path_buf();
@@ -257,6 +257,7 @@ impl Entry {
             insecure_skip_verify: self.tls.insecure_skip_verify,
             concurrency: self.concurrency.unwrap_or(default.concurrency).clamp(1, 64),
             retry_budget: default.retry_budget,
+            read_timeout: default.read_timeout,
             comma_expand: self.flavour == Flavour::ConfluentCloud,
         };
         Ok(Cluster { name, flavour: self.flavour, settings })
@@ -269,16 +270,7 @@ mod tests {
     use std::time::Duration;
 
     fn default() -> Settings {
-        Settings {
-            url: "http://connect".into(),
-            auth: Auth::None,
-            ca_file: None,
-            client_cert: None,
-            insecure_skip_verify: false,
-            concurrency: 4,
-            retry_budget: Duration::from_secs(60),
-            comma_expand: false,
-        }
+        Settings { retry_budget: Duration::from_secs(60), ..Settings::default() }
     }
 
     fn load(text: &str) -> Result<Clusters> {

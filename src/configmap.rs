@@ -186,7 +186,8 @@ fn is_manifest(path: &Path) -> bool {
 }
 
 fn read_file(file: &Path, read: &mut Read) -> Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = crate::files::read_capped(file, crate::files::MANIFEST_MAX, "the manifest")?;
+    crate::files::check_nesting(&text, &format!("the manifest {}", file.display()))?;
     // YAML 1.2 is a superset of JSON, so one parser reads both.
     for (i, doc) in serde_yaml_ng::Deserializer::from_str(&text).enumerate() {
         let value = serde_json::Value::deserialize(doc)

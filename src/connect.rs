@@ -26,9 +26,13 @@ use crate::redact::Scrubber;
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Connect answers a request within 90 s or gives up with a 500 itself.
-const READ_TIMEOUT: Duration = Duration::from_secs(100);
+pub const READ_TIMEOUT: Duration = Duration::from_secs(100);
 
-#[derive(Debug, Clone, Default)]
+/// The largest answer read: the bulk read of 10,000 connectors is about
+/// 5 MB; a runaway body is cut off here.
+const MAX_ANSWER_BYTES: u64 = 64 << 20;
+
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub url: String,
     pub auth: Auth,
@@ -39,6 +43,9 @@ pub struct Settings {
     pub insecure_skip_verify: bool,
     pub concurrency: usize,
     pub retry_budget: Duration,
+    /// Time to wait for an answer, and again for all of its body: a server
+    /// that sends a byte a second is cut off.
+    pub read_timeout: Duration,
     /// Confluent Cloud documents `?expand=info,status`; Apache only matches
     /// the repeated form.
     pub comma_expand: bool,
@@ -53,6 +60,23 @@ pub enum Auth {
         password: String,
     },
     Bearer(String),
+}
+
+impl Default for Settings {
+    /// A cluster at http://connect with the default limits.
+    fn default() -> Settings {
+        Settings {
+            url: "http://connect".into(),
+            auth: Auth::None,
+            ca_file: None,
+            client_cert: None,
+            insecure_skip_verify: false,
+            concurrency: 4,
+            retry_budget: Duration::from_secs(60),
+            read_timeout: READ_TIMEOUT,
+            comma_expand: false,
+        }
+    }
 }
 
 impl std::fmt::Debug for Auth {
@@ -226,8 +250,8 @@ impl Client {
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_recv_response(Some(READ_TIMEOUT))
-            .timeout_recv_body(Some(READ_TIMEOUT))
+            .timeout_recv_response(Some(settings.read_timeout))
+            .timeout_recv_body(Some(settings.read_timeout))
             .max_idle_connections_per_host(settings.concurrency.max(1) + 1)
             .user_agent(concat!("connect-operator/", env!("CARGO_PKG_VERSION")));
         if settings.ca_file.is_some() || settings.client_cert.is_some() || settings.insecure_skip_verify {
@@ -528,10 +552,13 @@ impl Client {
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
         let html = header("content-type").is_some_and(|t| t.to_ascii_lowercase().contains("html"));
-        let body = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| Failure::transient(&shown, format!("cannot read the answer: {e}")))?;
+        let body = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_string().map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => {
+                let limit = crate::sandbox::format_size(MAX_ANSWER_BYTES);
+                Failure::permanent(&shown, format!("the answer is larger than {limit}, the most that is read"))
+            }
+            e => Failure::transient(&shown, format!("cannot read the answer: {e}")),
+        })?;
         debug!("{shown} -> {status} in {:?}", started.elapsed());
         let listing = method == Method::Get && path.split('?').next() == Some("/connectors");
         Ok(Reply { request: shown, listing, status, html, body, retry_after })
@@ -803,5 +830,62 @@ mod tests {
     fn names_are_percent_encoded() {
         assert_eq!(encode("a b/c?d#e%"), "a%20b%2Fc%3Fd%23e%25");
         assert_eq!(encode("jdbc-customers.v1_x~"), "jdbc-customers.v1_x~");
+    }
+
+    /// A server on loopback that answers every connection with `head`, then
+    /// `body` in pieces of `piece` bytes, `pause` apart.
+    fn server(head: String, body: Vec<u8>, piece: usize, pause: Duration) -> String {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(head.as_bytes());
+                for chunk in body.chunks(piece) {
+                    if stream.write_all(chunk).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(pause);
+                }
+            }
+        });
+        url
+    }
+
+    fn impatient(url: String) -> Client {
+        let settings =
+            Settings { url, retry_budget: Duration::ZERO, read_timeout: Duration::from_secs(1), ..Settings::default() };
+        Client::new(&settings).unwrap()
+    }
+
+    #[test]
+    fn a_server_that_sends_a_byte_a_second_is_cut_off() {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n".to_string();
+        let url = server(head, vec![b' '; 60], 1, Duration::from_millis(500));
+        let started = Instant::now();
+        let failure = impatient(url).read_live(&BTreeSet::new()).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert!(!failure.permanent, "a slow server may be faster next run: {failure:?}");
+        assert!(failure.detail.contains("cannot read the answer"), "{failure:?}");
+    }
+
+    #[test]
+    fn a_runaway_answer_is_cut_off_at_the_cap() {
+        let size = MAX_ANSWER_BYTES as usize + 1024;
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n");
+        let url = server(head, vec![b' '; size], 1 << 20, Duration::ZERO);
+        let failure = impatient(url).read_live(&BTreeSet::new()).unwrap_err();
+        assert!(failure.permanent, "{failure:?}");
+        assert!(failure.detail.contains("larger than 64 MiB"), "{failure:?}");
+    }
+
+    #[test]
+    fn urls_are_shown_without_user_info() {
+        assert_eq!(without_userinfo("http://u:p@connect:8083/x"), "http://connect:8083/x");
+        assert_eq!(without_userinfo("https://connect:8083"), "https://connect:8083");
+        assert_eq!(without_userinfo("http://connect/a@b"), "http://connect/a@b");
+        assert_eq!(without_userinfo("not a url"), "not a url");
     }
 }

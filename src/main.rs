@@ -17,6 +17,7 @@ mod clusters;
 mod configmap;
 mod connect;
 mod connector;
+mod files;
 mod gitops;
 mod hook_config;
 mod logging;

@@ -142,8 +142,14 @@ fn properties_files(dir: &Path) -> Vec<PathBuf> {
 /// file keep their last value, as `java.util.Properties` does.
 pub fn read_properties(path: &Path) -> Result<Vec<(String, String)>> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let max = crate::files::SMALL_MAX;
+    if file.metadata().is_ok_and(|m| m.len() > max) {
+        let limit = crate::sandbox::format_size(max);
+        anyhow::bail!("{} is larger than {limit}, the most a properties file may be", path.display());
+    }
     let mut props = Vec::new();
-    java_properties::PropertiesIter::new(BufReader::new(file))
+    // Bounded even if the file grows while it is read.
+    java_properties::PropertiesIter::new(BufReader::new(std::io::Read::take(file, max)))
         .read_into(|k, v| props.push((k, v)))
         .with_context(|| format!("{} is not a valid properties file", path.display()))?;
     Ok(props)

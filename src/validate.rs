@@ -259,24 +259,14 @@ mod tests {
 
     use super::fake_connect::{FakeConnect, Fault, Match};
     use super::*;
-    use crate::connect::{Auth, Settings};
+    use crate::connect::Settings;
     use crate::connector::TargetState;
 
     const FILE_SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
     const FILE_SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 
     fn client(fake: &FakeConnect, retry_budget: Duration) -> Client {
-        Client::new(&Settings {
-            url: fake.url(),
-            auth: Auth::None,
-            ca_file: None,
-            client_cert: None,
-            insecure_skip_verify: false,
-            concurrency: 4,
-            retry_budget,
-            comma_expand: false,
-        })
-        .unwrap()
+        Client::new(&Settings { url: fake.url(), retry_budget, ..Settings::default() }).unwrap()
     }
 
     fn connector(name: &str, config: &[(&str, &str)], secret_keys: &[&str]) -> Connector {
