@@ -76,7 +76,7 @@ fn changes(step: &Step, live: &Live) -> Vec<Change> {
         .collect()
 }
 
-fn action_name(action: &Action) -> &'static str {
+pub fn action_name(action: &Action) -> &'static str {
     match action {
         Action::Create(_) => "create",
         Action::Update { .. } => "update",

@@ -20,6 +20,8 @@ mod connector;
 mod files;
 mod gitops;
 mod hook_config;
+#[cfg(test)]
+mod invariants;
 mod logging;
 mod ownership;
 mod parallel;

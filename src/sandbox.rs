@@ -15,7 +15,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -63,8 +63,9 @@ pub struct Renderer {
     variables: Arc<Variables>,
     limits: Limits,
     scrubber: Scrubber,
-    /// The binary to run as a child: this one.
-    worker: PathBuf,
+    /// The binary to run as a child: this one. `None` renders in this
+    /// process, unbounded: only unit tests do, whose binary is not this one.
+    worker: Option<PathBuf>,
 }
 
 /// What a child is sent.
@@ -106,7 +107,15 @@ impl Renderer {
         let worker = std::env::current_exe()
             .map_err(|e| anyhow::anyhow!("cannot find this program to render templates in a child: {e}"))?;
         let scrubber = Scrubber::new(variables.secret_values());
-        Ok(Renderer { variables, limits, scrubber, worker })
+        Ok(Renderer { variables, limits, scrubber, worker: Some(worker) })
+    }
+
+    /// Renders in this process, for unit tests of what is built on rendering.
+    #[cfg(test)]
+    pub fn in_process(variables: Arc<Variables>) -> Renderer {
+        let scrubber = Scrubber::new(variables.secret_values());
+        let limits = Limits { timeout: Duration::from_secs(10), memory: 0 };
+        Renderer { variables, limits, scrubber, worker: None }
     }
 
     /// Renders every template into a connector. An error is one line (or a
@@ -132,13 +141,14 @@ impl Renderer {
 
     /// Renders one chunk, in as many children as it takes.
     fn render_chunk(&self, codes: &[String]) -> Vec<Result<Connector, String>> {
+        let Some(worker) = &self.worker else { return self.render_here(codes) };
         let mut results: Vec<Option<Result<Connector, String>>> = codes.iter().map(|_| None).collect();
         let mut pending = VecDeque::new();
         pending.push_back(0..codes.len());
         while let Some(range) = pending.pop_front() {
             let start = range.start;
             let mut done = 0;
-            let ended = self.run_child(codes.get(range.clone()).unwrap_or_default(), |result| {
+            let ended = self.run_child(worker, codes.get(range.clone()).unwrap_or_default(), |result| {
                 if let Some(slot) = results.get_mut(start + done) {
                     *slot = Some(result);
                 }
@@ -174,11 +184,11 @@ impl Renderer {
     }
 
     /// Runs one child on `codes`, passing each result on as it comes.
-    fn run_child(&self, codes: &[String], mut each: impl FnMut(Result<Connector, String>)) -> Ended {
+    fn run_child(&self, worker: &Path, codes: &[String], mut each: impl FnMut(Result<Connector, String>)) -> Ended {
         if codes.is_empty() {
             return Ended::Finished;
         }
-        let mut child = match self.spawn(codes) {
+        let mut child = match self.spawn(worker, codes) {
             Ok(child) => child,
             Err(e) => return Ended::DiedCompiling(format!("cannot start a template worker: {e}")),
         };
@@ -224,8 +234,8 @@ impl Renderer {
         ended
     }
 
-    fn spawn(&self, codes: &[String]) -> std::io::Result<Child> {
-        let mut child = Command::new(&self.worker)
+    fn spawn(&self, worker: &Path, codes: &[String]) -> std::io::Result<Child> {
+        let mut child = Command::new(worker)
             .arg(WORKER_COMMAND)
             // The child needs nothing from the environment: the variables come on stdin.
             .env_clear()
@@ -241,6 +251,23 @@ impl Renderer {
             let _ = stdin.write_all(&request);
         });
         Ok(child)
+    }
+}
+
+impl Renderer {
+    /// Renders in this process (see `worker`).
+    fn render_here(&self, codes: &[String]) -> Vec<Result<Connector, String>> {
+        let mut results = Vec::new();
+        let rendered = template::render_each(&self.variables, codes, |event| {
+            if let Event::Rendered(result) = event {
+                results.push(result.and_then(within_size));
+            }
+            Ok::<(), std::convert::Infallible>(())
+        });
+        match rendered {
+            Ok(()) => results,
+            Err(never) => match never {},
+        }
     }
 }
 

@@ -22,7 +22,6 @@ use crate::connector::{self, Connector, TargetState};
 use crate::properties::Variables;
 
 type Defs = Vec<parse::Def<&'static str>>;
-type Rendering = Result<Rendered, String>;
 type Program = Rc<Filter<JustLut<Val>>>;
 /// A compiled template: the program that holds it and its index there.
 type Compiled = Result<(Program, usize), String>;
@@ -37,11 +36,11 @@ pub enum Event {
     Rendered(Result<Connector, String>),
 }
 
-/// What a template yields, before the name and config are checked.
+/// What a template yields with the real variables and with markers, before
+/// the name and config are checked.
 struct Rendered {
-    real: Output,
-    /// `None` when the marker run failed: then every value counts as secret.
-    marked: Option<Output>,
+    real: Result<Output, String>,
+    marked: Result<Output, String>,
 }
 
 struct Output {
@@ -64,7 +63,7 @@ pub fn render_each<E>(
     let batch = engine.compile_batch(codes);
     emit(Event::Compiled)?;
     for compiled in batch {
-        let result = compiled.and_then(|(filter, index)| engine.run(&filter, index)).and_then(into_connector);
+        let result = compiled.and_then(|(filter, index)| into_connector(engine.run(&filter, index)));
         emit(Event::Rendered(result))?;
     }
     Ok(())
@@ -172,10 +171,8 @@ impl Engine {
             })
     }
 
-    fn run(&self, filter: &Filter<JustLut<Val>>, index: usize) -> Rendering {
-        let real = run_once(filter, &self.real, index)?;
-        let marked = run_once(filter, &self.marked, index).ok();
-        Ok(Rendered { real, marked })
+    fn run(&self, filter: &Filter<JustLut<Val>>, index: usize) -> Rendered {
+        Rendered { real: run_once(filter, &self.real, index), marked: run_once(filter, &self.marked, index) }
     }
 }
 
@@ -215,7 +212,7 @@ fn own_defs() -> Defs {
 }
 
 fn marker(i: usize) -> String {
-    format!("\u{1}var{i}\u{1}")
+    format!("{MARK}var{i}{MARK}")
 }
 
 fn object(pairs: impl Iterator<Item = (String, String)>) -> Val {
@@ -310,11 +307,61 @@ fn kind(v: &Val) -> &'static str {
     }
 }
 
+/// What is said instead of an error that only the real values explain.
+const WITHHELD: &str = "the template failed on a value computed from a variable (properties or environment); \
+     the message is withheld because it would quote that value";
+
+/// Turns the two runs into a connector. What is computed from variables
+/// stays out of every message: an error is the marker run's (markers said as
+/// `[redacted]`), and a name or config key computed from a secret is refused,
+/// since names and keys are printed in plans, logs and Events.
 fn into_connector(r: Rendered) -> Result<Connector, String> {
-    let Output { name, state, mut config } = r.real;
+    let real = match r.real {
+        Ok(real) => real,
+        Err(e) => {
+            return Err(match r.marked {
+                Err(marked) if marked == e => marked,
+                Err(marked) => unmark(&marked),
+                Ok(_) => WITHHELD.into(),
+            })
+        }
+    };
+    let Output { name, state, mut config } = real;
+    // `None` when the marker run failed: then every value counts as secret.
+    let marked = r.marked.ok();
+    if let Some(m) = &marked {
+        if m.name != name {
+            return Err(format!(
+                "the connector name is computed from a variable (properties or environment); names are \
+                 printed in plans, logs and Events, so it must be literal text or use only variables listed in \
+                 {}",
+                crate::properties::PUBLIC_VARIABLES
+            ));
+        }
+        if let Some(key) = m.config.keys().find(|k| !config.contains_key(*k)) {
+            return Err(format!(
+                "config key {} is computed from a variable (properties or environment); keys are \
+                 printed in plans and logs, so they must be literal text or use only variables listed in {}",
+                unmark(&format!("{key:?}")),
+                crate::properties::PUBLIC_VARIABLES
+            ));
+        }
+    }
     connector::check_name(&name)?;
-    let state = state.as_deref().map_or(Ok(TargetState::Running), TargetState::parse)?;
+    let state_is_secret = marked.as_ref().is_some_and(|m| m.state != state);
+    let state = match state.as_deref().map_or(Ok(TargetState::Running), TargetState::parse) {
+        Err(_) if state_is_secret => {
+            return Err("`state` is computed from a variable and is not running, paused or stopped".into())
+        }
+        other => other?,
+    };
+    let secret = |k: &String, v: &String| {
+        crate::redact::is_secret_key(k) || marked.as_ref().is_none_or(|m| m.config.get(k) != Some(v))
+    };
     match config.get("name") {
+        Some(n) if *n != name && secret(&"name".to_string(), n) => {
+            return Err(format!("config.name differs from name {name:?}; Connect would reject it"))
+        }
         Some(n) if *n != name => {
             return Err(format!("config.name {n:?} differs from name {name:?}; Connect would reject it"))
         }
@@ -324,13 +371,36 @@ fn into_connector(r: Rendered) -> Result<Connector, String> {
     }
     let secret_keys = config
         .iter()
-        .filter(|(k, v)| {
-            k.as_str() != "name"
-                && (crate::redact::is_secret_key(k) || r.marked.as_ref().is_none_or(|m| m.config.get(*k) != Some(*v)))
-        })
+        .filter(|(k, v)| k.as_str() != "name" && secret(k, v))
         .map(|(k, _)| k.clone())
         .collect::<BTreeSet<_>>();
     Ok(Connector { name, state, config, secret_keys })
+}
+
+/// What surrounds a marker's number.
+const MARK: char = '\u{1}';
+
+/// `\u{1}var3\u{1}` (a marker, as a message quotes it, possibly escaped) said as `[redacted]`.
+fn unmark(text: &str) -> String {
+    let escaped = text.replace("\\u{1}", "\u{1}").replace("\\u0001", "\u{1}");
+    let mut out = String::new();
+    let mut parts = escaped.split(MARK);
+    out.push_str(parts.next().unwrap_or_default());
+    while let Some(inside) = parts.next() {
+        match (inside.strip_prefix("var").is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())), parts.next()) {
+            (true, Some(after)) => {
+                out.push_str(crate::redact::REDACTED);
+                out.push_str(after);
+            }
+            (_, after) => {
+                out.push_str(inside);
+                if let Some(after) = after {
+                    out.push_str(after);
+                }
+            }
+        }
+    }
+    out
 }
 
 fn undefined_message(found: &str, u: compile::Undefined, known: &[&str]) -> String {
@@ -534,6 +604,44 @@ mod tests {
         let e = render(r#"{"name": "c", "config": {"x": (env.DB_PASSWORD | tonumber)}}"#).unwrap_err();
         assert!(!e.contains("GoKafka"), "{e}");
         assert!(e.contains("[redacted]"), "{e}");
+    }
+
+    #[test]
+    fn names_and_keys_computed_from_secrets_are_refused_and_errors_never_quote_them() {
+        let e = render(r#"{"name": "c-\(env.DB_PASSWORD)", "config": {}}"#).unwrap_err();
+        assert!(e.contains("the connector name is computed from a variable"), "{e}");
+        let e = render(r#"{"name": "c", "config": {(env.DB_PASSWORD | ascii_downcase): "x"}}"#).unwrap_err();
+        assert!(e.contains(r#"config key "[redacted]" is computed from a variable"#), "{e}");
+        for code in [
+            r#"{"name": "c", "config": {"x": (env.DB_PASSWORD | ascii_downcase | tonumber)}}"#,
+            r#"{"name": "c", "config": {"x": (env.DB_PASSWORD | @base64 | error)}}"#,
+            r#"{"name": "c", "state": (env.DB_PASSWORD | ascii_upcase), "config": {}}"#,
+            r#"{"name": "c", "config": {"name": env.DB_PASSWORD}}"#,
+        ] {
+            let e = render(code).unwrap_err();
+            for leak in ["GoKafka", "gokafka", "GOKAFKA", "R29LYWZrYQ=="] {
+                assert!(!e.contains(leak), "{code}: {e}");
+            }
+        }
+        let variables = Variables::from_parts(
+            BTreeMap::new(),
+            BTreeMap::from([
+                ("ENVIRONMENT".to_string(), "staging".to_string()),
+                (crate::properties::PUBLIC_VARIABLES.to_string(), "ENVIRONMENT".to_string()),
+            ]),
+        );
+        let codes = [r#"{"name": "jdbc-\(env.ENVIRONMENT)", "config": {"topic": env.ENVIRONMENT}}"#.to_string()];
+        let mut rendered = Vec::new();
+        render_each(&variables, &codes, |e| {
+            if let Event::Rendered(r) = e {
+                rendered.push(r);
+            }
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        let c = rendered.pop().unwrap().unwrap();
+        assert_eq!(c.name, "jdbc-staging", "a public variable may name a connector");
+        assert!(c.secret_keys.is_empty(), "{:?}", c.secret_keys);
     }
 
     #[test]

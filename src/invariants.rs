@@ -1,0 +1,325 @@
+//! Property tests of what the engine promises for every input, searched by
+//! proptest rather than shown by picked examples:
+//!
+//! - applying a plan and planning again gives a plan with no writes;
+//! - no plan deletes a connector that is declared, nor (with `PRUNE=owned`)
+//!   one this operator never applied;
+//! - the hook and `apply` make the same plan for the same ConfigMaps;
+//! - no secret, however a template embeds it, reaches an output.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use crate::clusters::Clusters;
+use crate::configmap::{CmId, ConfigMap};
+use crate::connect::{Live, Settings, Status, Unit};
+use crate::connector::{Connector, TargetState};
+use crate::ownership::Prune;
+use crate::plan::{Action, After, CmState, Declared, Plan, Restarts};
+use crate::properties::Variables;
+use crate::reconcile::{plan_run, Options};
+use crate::sandbox::Renderer;
+use crate::status::CmStatus;
+
+const NAMES: &[&str] = &["a", "b", "c", "d", "e"];
+
+fn name() -> impl Strategy<Value = String> {
+    prop::sample::select(NAMES).prop_map(str::to_string)
+}
+
+fn config() -> impl Strategy<Value = BTreeMap<String, String>> {
+    prop::collection::btree_map(
+        prop::sample::select(&["topic", "tasks.max", "connection.password"][..]).prop_map(str::to_string),
+        prop::sample::select(&["x", "y", "1"][..]).prop_map(str::to_string),
+        0..3,
+    )
+}
+
+fn target() -> impl Strategy<Value = TargetState> {
+    prop_oneof![Just(TargetState::Running), Just(TargetState::Paused), Just(TargetState::Stopped)]
+}
+
+fn connector() -> impl Strategy<Value = Connector> {
+    (name(), config(), target()).prop_map(|(name, mut config, state)| {
+        config.insert("name".into(), name.clone());
+        Connector { name, state, config, secret_keys: BTreeSet::new() }
+    })
+}
+
+fn declared() -> impl Strategy<Value = Vec<Declared>> {
+    let state = prop_oneof![4 => Just(CmState::Apply), 1 => Just(CmState::Remove), 1 => Just(CmState::Deleted)];
+    let template = prop_oneof![5 => connector().prop_map(Ok), 1 => Just(Err("1:1: broken".to_string()))];
+    let one = (state, prop::collection::vec(template, 1..3), prop::collection::btree_set(name(), 0..2));
+    prop::collection::vec(one, 0..5).prop_map(|cms| {
+        cms.into_iter()
+            .enumerate()
+            .map(|(i, (state, templates, recorded))| Declared {
+                id: CmId { namespace: Some("ns".into()), name: format!("cm{i}") },
+                cluster: crate::clusters::DEFAULT.into(),
+                state,
+                act: true,
+                templates: templates.into_iter().enumerate().map(|(k, t)| (format!("k{k}"), t)).collect(),
+                recorded,
+                previous: CmStatus::default(),
+                restart_request: None,
+            })
+            .collect()
+    })
+}
+
+fn live() -> impl Strategy<Value = Live> {
+    let unit = prop::sample::select(&["RUNNING", "PAUSED", "STOPPED", "FAILED", "UNASSIGNED"][..]);
+    let tasks = prop::collection::vec(prop::sample::select(&["RUNNING", "FAILED", "PAUSED"][..]), 0..3);
+    let one = (config(), unit, tasks);
+    prop::collection::btree_map(name(), one, 0..5).prop_map(|connectors| {
+        let mut live = Live::default();
+        for (name, (mut config, state, tasks)) in connectors {
+            config.insert("name".into(), name.clone());
+            live.names.insert(name.clone());
+            live.configs.insert(name.clone(), config);
+            let tasks = tasks.into_iter().map(Unit::new).collect();
+            live.status.insert(name, Status { connector: Unit::new(state), tasks });
+        }
+        live
+    })
+}
+
+fn options(prune: Prune, restarts: Restarts) -> Options {
+    Options { dry_run: true, restarts, prune, namespace: "ops".into(), digest_key: None }
+}
+
+fn prune() -> impl Strategy<Value = Prune> {
+    prop_oneof![Just(Prune::Off), Just(Prune::Owned), Just(Prune::All)]
+}
+
+/// What Connect does with a plan, as the REST reference describes it.
+fn apply(plan: &Plan, live: &mut Live) {
+    for step in &plan.steps {
+        let name = &step.connector;
+        match &step.action {
+            Action::Create(c) => {
+                live.names.insert(name.clone());
+                live.configs.insert(name.clone(), c.config.clone());
+                let state = c.state.initial_state();
+                let tasks = if c.state == TargetState::Stopped { vec![] } else { vec![Unit::new(state)] };
+                live.status.insert(name.clone(), Status { connector: Unit::new(state), tasks });
+            }
+            Action::Update { connector, .. } => {
+                live.configs.insert(name.clone(), connector.config.clone());
+            }
+            Action::Delete { .. } => {
+                live.names.remove(name);
+                live.configs.remove(name);
+                live.status.remove(name);
+            }
+            _ => {}
+        }
+        let Some(status) = live.status.get_mut(name) else { continue };
+        for after in &step.after {
+            match after {
+                After::SetState(state) => {
+                    status.connector = Unit::new(state.initial_state());
+                    for task in &mut status.tasks {
+                        *task = Unit::new(state.initial_state());
+                    }
+                    if *state == TargetState::Stopped {
+                        status.tasks.clear();
+                    }
+                }
+                After::Restart(_) => {
+                    for unit in std::iter::once(&mut status.connector).chain(status.tasks.iter_mut()) {
+                        if unit.state == "FAILED" {
+                            *unit = Unit::new("RUNNING");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The names a ConfigMap that is applied declares with a template that rendered.
+fn applied_names(declared: &[Declared]) -> BTreeSet<String> {
+    declared.iter().filter(|d| d.state == CmState::Apply).flat_map(Declared::names).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_plan_carried_out_leaves_nothing_to_write(
+        declared in declared(),
+        mut live in live(),
+        prune in prune(),
+        owned in prop::collection::btree_set(name(), 0..3),
+        restart_now in any::<bool>(),
+    ) {
+        let restarts = if restart_now { Restarts::Now } else { Restarts::Automatic(10) };
+        let options = options(prune, restarts);
+        let plan = plan_run(&declared, &live, &owned, true, &options);
+        apply(&plan, &mut live);
+        let again = plan_run(&declared, &live, &owned, true, &options);
+        let writes: Vec<String> = again.steps.iter().filter(|s| s.sends()).map(|s| s.to_string()).collect();
+        prop_assert!(writes.is_empty(), "first plan {:?}\nsecond plan writes {:?}", plan.steps, writes);
+    }
+
+    #[test]
+    fn no_plan_deletes_what_is_declared_or_prunes_what_it_does_not_own(
+        declared in declared(),
+        live in live(),
+        prune in prune(),
+        owned in prop::collection::btree_set(name(), 0..3),
+    ) {
+        let plan = plan_run(&declared, &live, &owned, true, &options(prune, Restarts::Automatic(10)));
+        let protected = applied_names(&declared);
+        let pruner = crate::ownership::origin("ops").configmap;
+        for step in plan.steps.iter().filter(|s| matches!(s.action, Action::Delete { .. })) {
+            prop_assert!(!protected.contains(&step.connector), "deletes declared {}: {:?}", step.connector, plan.steps);
+            if step.origin.configmap == pruner {
+                prop_assert!(prune != Prune::Off, "{step}");
+                prop_assert!(prune == Prune::All || owned.contains(&step.connector), "prunes unowned {step}");
+            }
+        }
+    }
+}
+
+/// ConfigMaps as the API server has them: a few templates each, some
+/// disabled, some broken, names that may clash.
+fn configmaps() -> impl Strategy<Value = Vec<Value>> {
+    let template = prop_oneof![
+        4 => (name(), target()).prop_map(|(n, s)| format!(
+            r#"{{"name": "{n}", "state": "{s}", "config": {{"connector.class": "FileStreamSource", "topic": "t-{n}"}}}}"#
+        )),
+        1 => Just("{".to_string()),
+        1 => Just(r#"{"name": "v", "config": {"x": $UNDEFINED}}"#.to_string()),
+    ];
+    let enabled = prop::sample::select(&["true", "false", "maybe"][..]);
+    let one = (prop::collection::vec(template, 1..3), enabled);
+    prop::collection::vec(one, 1..5).prop_map(|cms| {
+        cms.into_iter()
+            .enumerate()
+            .map(|(i, (templates, enabled))| {
+                let data: serde_json::Map<String, Value> =
+                    templates.into_iter().enumerate().map(|(k, t)| (format!("k{k}.json"), json!(t))).collect();
+                json!({"apiVersion": "v1", "kind": "ConfigMap",
+                       "metadata": {"name": format!("cm{i}"), "namespace": "ns",
+                                    "labels": {"destination": "connect", "enabled": enabled}},
+                       "data": data})
+            })
+            .collect()
+    })
+}
+
+/// A plan as comparable text, without restarts: the command line restarts
+/// nothing unless asked, by design, where the hook restarts what failed.
+fn shape(plan: &Plan) -> Vec<String> {
+    let mut steps: Vec<String> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            let afters: Vec<String> =
+                s.after.iter().filter(|a| matches!(a, After::SetState(_))).map(|a| a.to_string()).collect();
+            format!("{} {:?} then {afters:?}", s.connector, crate::gitops::action_name(&s.action))
+        })
+        .collect();
+    steps.extend(plan.problems.iter().map(|p| p.to_string()));
+    steps.sort();
+    steps
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_hook_and_apply_make_the_same_plan(configmaps in configmaps(), live in live()) {
+        let renderer = Renderer::in_process(Arc::new(Variables::default()));
+        let clusters = Clusters::new(None, Settings::default(), crate::clusters::Resolve::Names).unwrap();
+        let objects: Vec<Value> = configmaps.iter().map(|o| json!({"object": o, "filterResult": {}})).collect();
+        let contexts = json!([{"binding": "connectors", "type": "Synchronization", "objects": objects,
+                               "snapshots": {"connectors": objects}}]);
+        let work = crate::bindings::parse(&contexts).unwrap();
+        let by_hook = crate::reconcile::declare(&work, &renderer, &clusters);
+        let manifests: Vec<crate::configmap::Manifest> = configmaps
+            .iter()
+            .map(|o| crate::configmap::Manifest { file: "m.yaml".into(), configmap: ConfigMap::from_json(o).unwrap() })
+            .collect();
+        let by_apply = crate::gitops::declare(&manifests, &renderer, &clusters);
+        let none = BTreeSet::new();
+        let hook = plan_run(&by_hook, &live, &none, true, &options(Prune::Off, Restarts::Automatic(10)));
+        let apply = plan_run(&by_apply, &live, &none, true, &options(Prune::Off, Restarts::Automatic(0)));
+        prop_assert_eq!(shape(&hook), shape(&apply));
+    }
+}
+
+/// Ways a template can carry a secret into a connector or an error.
+const EMBEDDINGS: &[&str] = &[
+    r#"{"name": "c", "config": {"x": $S}}"#,
+    r#"{"name": "c", "config": {"x": "jdbc://h/?password=\($S)&ssl=true"}}"#,
+    r#"{"name": "c", "config": {"x": ($S + "-suffix")}}"#,
+    r#"{"name": "c", "config": {"x": ($S | @base64)}}"#,
+    r#"{"name": "c", "config": {"x": ($S | ascii_downcase)}}"#,
+    r#"{"name": "c", "config": {"x": ({"k": $S} | tojson)}}"#,
+    r#"{"name": "c", "config": {($S): "v"}}"#,
+    r#"{"name": "c", "config": {("key-" + ($S | ascii_downcase)): "v"}}"#,
+    r#"{"name": ("c-" + $S), "config": {}}"#,
+    r#"{"name": "c", "config": {"x": ($S | tonumber)}}"#,
+    r#"{"name": "c", "config": {"x": ($S | ascii_downcase | error)}}"#,
+    r#"{"name": "c", "config": {"x": ($S | @base64 | error)}}"#,
+    r#"{"name": "c", "state": $S, "config": {}}"#,
+    r#"{"name": "c", "config": {"name": $S}}"#,
+    r#"{"name": "c", "config": {"x": [$S]}}"#,
+    r#"{"name": "c", "config": {"x": env.SECRET_ENV}}"#,
+    r#"{"name": "c", "config": {"x": (env.SECRET_ENV | ascii_upcase)}}"#,
+];
+
+/// Everything a rendered template can show: the printed connector (name,
+/// keys, redacted values) or its error.
+fn shown(result: &Result<Connector, String>) -> String {
+    match result {
+        Ok(c) => format!("{} {}", c.name, serde_json::to_string(&c.redacted_config()).unwrap_or_default()),
+        Err(e) => e.clone(),
+    }
+}
+
+/// The forms of a secret that would give it away.
+fn forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let base64 = base64::engine::general_purpose::STANDARD.encode(secret);
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    vec![
+        secret.to_string(),
+        secret.to_ascii_lowercase(),
+        secret.to_ascii_uppercase(),
+        base64,
+        json.trim_matches('"').to_string(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_secret_reaches_an_output(secret in "[ -~]{4,24}", other in "[a-z]{8}") {
+        let render = |value: &str| {
+            let vars = BTreeMap::from([("S".to_string(), value.to_string())]);
+            let env = BTreeMap::from([("SECRET_ENV".to_string(), value.to_string())]);
+            let renderer = Renderer::in_process(Arc::new(Variables::from_parts(vars, env)));
+            let codes: Vec<&str> = EMBEDDINGS.to_vec();
+            renderer.render_all(&codes)
+        };
+        // What the outputs say anyway, whatever the secret: a secret found there is no leak.
+        let baseline: String = render(&other).iter().map(shown).collect::<Vec<_>>().join("\n");
+        for form in forms(&secret) {
+            prop_assume!(!baseline.contains(&form) && !EMBEDDINGS.concat().contains(&form));
+        }
+        for (code, result) in EMBEDDINGS.iter().zip(render(&secret)) {
+            let out = shown(&result);
+            for form in forms(&secret) {
+                prop_assert!(!out.contains(&form), "{code} with {secret:?} shows {form:?}: {out}");
+            }
+        }
+    }
+}
