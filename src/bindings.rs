@@ -48,8 +48,12 @@ pub struct Work {
 
 pub fn read(path: &std::path::Path) -> Result<Work> {
     let text = crate::files::read_capped(path, crate::files::BINDING_CONTEXT_MAX, "the binding context file")?;
-    let contexts: Value = serde_json::from_str(&text)
-        .with_context(|| format!("the binding context file {} is not JSON", path.display()))?;
+    parse_text(&text).with_context(|| format!("the binding context file {}", path.display()))
+}
+
+/// The binding contexts of a file's text.
+pub fn parse_text(text: &str) -> Result<Work> {
+    let contexts: Value = serde_json::from_str(text).context("not JSON")?;
     parse(&contexts)
 }
 

@@ -142,8 +142,13 @@ impl File {
     /// Reads and checks the shape of a clusters file; credentials are read later.
     pub fn read(path: &Path) -> Result<File> {
         let text = crate::files::read_capped(path, crate::files::SMALL_MAX, "CONNECT_CLUSTERS_FILE")?;
-        crate::files::check_nesting(&text, &format!("CONNECT_CLUSTERS_FILE {}", path.display()))?;
-        let mut file: File = serde_yaml_ng::from_str(&text)
+        File::parse(&text, path)
+    }
+
+    /// A clusters file's text, as read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<File> {
+        crate::files::check_nesting(text, &format!("CONNECT_CLUSTERS_FILE {}", path.display()))?;
+        let mut file: File = serde_yaml_ng::from_str(text)
             .with_context(|| format!("CONNECT_CLUSTERS_FILE {} is not a valid clusters file", path.display()))?;
         file.path = path.to_path_buf();
         Ok(file)

@@ -187,9 +187,14 @@ fn is_manifest(path: &Path) -> bool {
 
 fn read_file(file: &Path, read: &mut Read) -> Result<()> {
     let text = crate::files::read_capped(file, crate::files::MANIFEST_MAX, "the manifest")?;
-    crate::files::check_nesting(&text, &format!("the manifest {}", file.display()))?;
+    read_text(&text, file, read)
+}
+
+/// Adds what one manifest file's text holds to `read`, as from `file`.
+pub fn read_text(text: &str, file: &Path, read: &mut Read) -> Result<()> {
+    crate::files::check_nesting(text, &format!("the manifest {}", file.display()))?;
     // YAML 1.2 is a superset of JSON, so one parser reads both.
-    for (i, doc) in serde_yaml_ng::Deserializer::from_str(&text).enumerate() {
+    for (i, doc) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let value = serde_json::Value::deserialize(doc)
             .with_context(|| format!("{}: document {} is not valid YAML or JSON", file.display(), i + 1))?;
         if value.is_null() {

@@ -304,15 +304,7 @@ impl Client {
         let mut live = Live::default();
         let missing: BTreeSet<&String> = match body {
             serde_json::Value::Object(map) => {
-                for (name, entry) in map {
-                    if let Some(config) = entry.pointer("/info/config").and_then(string_map) {
-                        live.configs.insert(name.clone(), config);
-                    }
-                    if let Some(Ok(status)) = entry.get("status").map(Status::deserialize) {
-                        live.status.insert(name.clone(), status);
-                    }
-                    live.names.insert(name);
-                }
+                live = expanded(map);
                 let missing: BTreeSet<&String> = wanted.iter().filter(|n| !live.configs.contains_key(*n)).collect();
                 if !missing.is_empty() {
                     debug!("{} wanted connectors not in the expanded list; listing names", missing.len());
@@ -341,6 +333,37 @@ impl Client {
             }
         }
         Ok(live)
+    }
+
+    /// What the client makes of one answer, without sending anything: how it
+    /// sorts an error, and what it reads from a success (a connector list,
+    /// expanded or not, a config, the plugin list). The fuzz target's entry.
+    pub fn read_answer(status: u16, content_type: Option<&str>, retry_after: Option<&str>, body: &str) -> String {
+        let reply = Reply {
+            request: "GET http://connect/connectors".into(),
+            listing: true,
+            status,
+            html: content_type.is_some_and(is_html),
+            body: body.to_string(),
+            retry_after: retry_after.and_then(retry_after_of),
+        };
+        if !(200..300).contains(&status) {
+            return match classify::<()>(&reply) {
+                Attempt::Fail(f, wait) => format!("{} {} {wait:?}", f.permanent, f.detail),
+                Attempt::Done(()) => String::new(),
+            };
+        }
+        match parse_json(body) {
+            Some(serde_json::Value::Object(map)) => {
+                let config = string_map(&serde_json::Value::Object(map.clone()));
+                format!("{:?} {config:?}", expanded(map))
+            }
+            Some(list @ serde_json::Value::Array(_)) => {
+                let plugins = serde_json::from_value::<Vec<Plugin>>(list.clone()).map_err(|e| e.to_string());
+                format!("{:?} {plugins:?}", name_list(&list, &reply.request).map_err(|f| f.detail))
+            }
+            _ => not_connect(&reply),
+        }
     }
 
     /// `GET /connectors/{name}/config`; `None` when there is no such connector.
@@ -550,8 +573,8 @@ impl Client {
         let mut response = result.map_err(|e| transport_failure(&shown, &e))?;
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs);
-        let html = header("content-type").is_some_and(|t| t.to_ascii_lowercase().contains("html"));
+        let retry_after = header("retry-after").as_deref().and_then(retry_after_of);
+        let html = header("content-type").as_deref().is_some_and(is_html);
         let body = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_string().map_err(|e| match e {
             ureq::Error::BodyExceedsLimit(_) => {
                 let limit = crate::sandbox::format_size(MAX_ANSWER_BYTES);
@@ -616,6 +639,31 @@ fn classify<T>(r: &Reply) -> Attempt<T> {
     }
     let failure = Failure { permanent: !transient, request: r.request.clone(), detail };
     Attempt::Fail(failure, if r.status == 429 { r.retry_after } else { None })
+}
+
+/// The connectors of an expanded list (`?expand=info&expand=status`), with
+/// the config and status of each that has them.
+fn expanded(map: serde_json::Map<String, serde_json::Value>) -> Live {
+    let mut live = Live::default();
+    for (name, entry) in map {
+        if let Some(config) = entry.pointer("/info/config").and_then(string_map) {
+            live.configs.insert(name.clone(), config);
+        }
+        if let Some(Ok(status)) = entry.get("status").map(Status::deserialize) {
+            live.status.insert(name.clone(), status);
+        }
+        live.names.insert(name);
+    }
+    live
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by Connect's gateways).
+fn retry_after_of(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+fn is_html(content_type: &str) -> bool {
+    content_type.to_ascii_lowercase().contains("html")
 }
 
 /// An answer no Kafka Connect gives: an HTML page, a 404 for the connector

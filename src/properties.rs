@@ -147,11 +147,15 @@ pub fn read_properties(path: &Path) -> Result<Vec<(String, String)>> {
         let limit = crate::sandbox::format_size(max);
         anyhow::bail!("{} is larger than {limit}, the most a properties file may be", path.display());
     }
-    let mut props = Vec::new();
     // Bounded even if the file grows while it is read.
-    java_properties::PropertiesIter::new(BufReader::new(std::io::Read::take(file, max)))
-        .read_into(|k, v| props.push((k, v)))
-        .with_context(|| format!("{} is not a valid properties file", path.display()))?;
+    parse_properties(std::io::Read::take(file, max))
+        .with_context(|| format!("{} is not a valid properties file", path.display()))
+}
+
+/// Java properties, in order, as `java.util.Properties` reads them.
+pub fn parse_properties(reader: impl std::io::Read) -> Result<Vec<(String, String)>> {
+    let mut props = Vec::new();
+    java_properties::PropertiesIter::new(BufReader::new(reader)).read_into(|k, v| props.push((k, v)))?;
     Ok(props)
 }
 

@@ -129,7 +129,7 @@ fn check(client: &Client, target: &Target, plugin: &Plugin, scrubber: &Scrubber)
 }
 
 /// The errors of a `ConfigInfos` report, one per error, with the key it is about.
-fn errors_of(report: serde_json::Value) -> Result<Vec<(Option<String>, String)>, String> {
+pub fn errors_of(report: serde_json::Value) -> Result<Vec<(Option<String>, String)>, String> {
     #[derive(Deserialize)]
     struct ConfigInfos {
         #[serde(default)]

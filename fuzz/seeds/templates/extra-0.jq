@@ -1,0 +1,1 @@
+{"name": "c", "state": "paused", "config": {"url": $SCHEMA_REGISTRY_URL, "pw": env.DB_PASSWORD, "tasks.max": ($TASKS|tonumber)}}

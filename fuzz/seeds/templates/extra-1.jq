@@ -1,0 +1,3 @@
+def prefix: "p-";
+# comment
+{"name": (prefix + "d"), "config": {"k": env.KAFKA_API_KEY}}

@@ -1,0 +1,1 @@
+{"name": "a", "config": {"name": "b"}}
