@@ -356,28 +356,34 @@ fn failures(status: &crate::connect::Status) -> Vec<String> {
     connector.into_iter().chain(tasks).collect()
 }
 
+/// A row's state, and the declared one when they differ and it matters.
+fn shown_state(row: &Row) -> String {
+    match row.declared.as_ref().filter(|d| row.health == Health::Unhealthy && **d != row.state) {
+        Some(declared) => format!("{} (want {declared})", row.state),
+        None => row.state.clone(),
+    }
+}
+
 /// The status for people: a line per connector, its failures beneath.
 pub fn status_table(rows: &[Row], color: bool) -> String {
     let width = |f: fn(&Row) -> &str, min: usize| rows.iter().map(|r| f(r).chars().count()).max().unwrap_or(0).max(min);
     let (cw, nw) = (width(|r| &r.cluster, 7), width(|r| &r.connector, 9));
-    let mut out = format!("{:<cw$}  {:<nw$}  {:<11}  {:<28}  DECLARED BY\n", "CLUSTER", "CONNECTOR", "STATE", "TASKS");
-    for row in rows {
+    let states: Vec<String> = rows.iter().map(shown_state).collect();
+    let sw = states.iter().map(|s| s.chars().count()).max().unwrap_or(0).max(11);
+    let mut out = format!("{:<cw$}  {:<nw$}  {:<sw$}  {:<28}  DECLARED BY\n", "CLUSTER", "CONNECTOR", "STATE", "TASKS");
+    for (row, state) in rows.iter().zip(states) {
         let code = match (row.health, row.state.as_str()) {
             (Health::Healthy, "DISABLED") => "2",
             (Health::Healthy, _) | (Health::Undeclared, "RUNNING") => "32",
             (_, "FAILED" | "ERROR" | "ABSENT" | "UNASSIGNED") => "31",
             _ => "33",
         };
-        let mut state = row.state.clone();
-        if let Some(declared) = row.declared.as_ref().filter(|d| row.health == Health::Unhealthy && **d != row.state) {
-            state = format!("{state} (want {declared})");
-        }
         let by = if row.declared_by.is_empty() { "(no ConfigMap)".to_string() } else { row.declared_by.join(", ") };
         out.push_str(&format!(
             "{:<cw$}  {:<nw$}  {}  {:<28}  {by}\n",
             row.cluster,
             row.connector,
-            paint(&format!("{state:<11}"), code, color),
+            paint(&format!("{state:<sw$}"), code, color),
             row.tasks.as_deref().unwrap_or("-"),
         ));
         for problem in &row.problems {

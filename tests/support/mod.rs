@@ -1,5 +1,6 @@
 #![allow(dead_code)]
 pub mod cluster;
 pub mod fake_connect;
+pub mod real;
 pub mod repo;
 pub mod run;

@@ -1,0 +1,28 @@
+# Shared by e2e/fetch, e2e/up, e2e/down and e2e/test: where things live.
+# shellcheck shell=bash
+E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$E2E_DIR/.." && pwd)"
+# shellcheck source=e2e/versions
+source "$E2E_DIR/versions"
+
+# Built programs and jars, outside the clone, keyed by version: a machine's
+# second run is warm, and a fresh machine fetches what it lacks.
+CACHE_ROOT="${CONNECT_OPERATOR_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/connect-operator-e2e}"
+KAFKA_DIR="$CACHE_ROOT/kafka-$KAFKA_VERSION-log4j-$LOG4J_VERSION"
+GO_BIN="$CACHE_ROOT/bin"
+SHELL_OPERATOR_BIN="$GO_BIN/shell-operator-$SHELL_OPERATOR_VERSION"
+# Why shell-operator could not be built, when it could not.
+SHELL_OPERATOR_UNAVAILABLE="$CACHE_ROOT/shell-operator-$SHELL_OPERATOR_VERSION.unavailable"
+ETCD_BIN="$GO_BIN/etcd-$ETCD_VERSION"
+KUBE_APISERVER_BIN="$GO_BIN/kube-apiserver-$KUBERNETES_VERSION"
+
+# What e2e/up starts: its state (pids, logs, data) lives here, one per clone.
+RUN_DIR="${CONNECT_OPERATOR_E2E_RUN:-$ROOT/target/e2e}"
+# Where the FileStream connectors of the suite read and write.
+E2E_FILES="$RUN_DIR/files"
+
+log() { printf '%s e2e: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() {
+    log "FAIL: $*"
+    exit 1
+}
