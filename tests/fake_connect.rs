@@ -379,8 +379,8 @@ fn get_info_status_tasks() {
         get(&fake, "/connectors/a").json(),
         json!({"name": "a", "config": config, "tasks": tasks, "type": "source"})
     );
-    let running = |id: u32| json!({"id": id, "state": "RUNNING", "worker_id": "127.0.0.1:8083"});
-    let status = json!({"name": "a", "connector": {"state": "RUNNING", "worker_id": "127.0.0.1:8083"}, "tasks": [running(0), running(1)], "type": "source"});
+    let running = |id: u32| json!({"id": id, "state": "RUNNING", "worker_id": "127.0.0.1:8083", "version": "4.1.0"});
+    let status = json!({"name": "a", "connector": {"state": "RUNNING", "worker_id": "127.0.0.1:8083", "version": "4.1.0"}, "tasks": [running(0), running(1)], "type": "source"});
     assert_eq!(get(&fake, "/connectors/a/status").json(), status);
     assert_eq!(get(&fake, "/connectors/a/tasks/1/status").json(), running(1));
     let task_list = get(&fake, "/connectors/a/tasks").json();
@@ -579,8 +579,8 @@ fn restart_forms() {
     assert_eq!(
         plan["tasks"],
         json!([
-            {"id": 0, "state": "RESTARTING", "worker_id": "127.0.0.1:8083"},
-            {"id": 1, "state": "RESTARTING", "worker_id": "127.0.0.1:8083"}
+            {"id": 0, "state": "RESTARTING", "worker_id": "127.0.0.1:8083", "version": "4.1.0"},
+            {"id": 1, "state": "RESTARTING", "worker_id": "127.0.0.1:8083", "version": "4.1.0"}
         ])
     );
     assert_eq!(fake.task_states("a"), vec!["RESTARTING", "RESTARTING"]);

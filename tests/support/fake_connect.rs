@@ -1274,7 +1274,9 @@ fn status_json(name: &str, c: &Connector) -> Value {
 }
 
 fn instance_json(i: &Instance, id: Option<i32>) -> Value {
-    let mut v = json!({"state": i.state, "worker_id": WORKER_ID});
+    // Kafka 4.1.2, met in the end-to-end suite, also says the plugin's version
+    // beside each state (`"version": "4.1.2"`); the hook ignores it.
+    let mut v = json!({"state": i.state, "worker_id": WORKER_ID, "version": VERSION});
     if let Some(id) = id {
         v["id"] = id.into();
     }
