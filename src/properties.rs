@@ -152,10 +152,24 @@ pub fn read_properties(path: &Path) -> Result<Vec<(String, String)>> {
         .with_context(|| format!("{} is not a valid properties file", path.display()))
 }
 
-/// Java properties, in order, as `java.util.Properties` reads them.
-pub fn parse_properties(reader: impl std::io::Read) -> Result<Vec<(String, String)>> {
+/// Java properties, in order, as `java.util.Properties` reads them. The
+/// text is UTF-8 (what Kubernetes Secrets hold), or ISO-8859-1 (Java's own
+/// encoding for properties files) when it is not valid UTF-8.
+///
+/// The bytes are decoded here, not by java-properties: its decoder sniffs a
+/// UTF-16 byte-order mark and then panics ("Must not use a decoder that has
+/// finished") on a file of odd length, which the properties fuzz target found.
+/// Fed valid UTF-8, it never finishes early.
+pub fn parse_properties(mut reader: impl std::io::Read) -> Result<Vec<(String, String)>> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => e.into_bytes().iter().map(|&b| char::from(b)).collect(),
+    };
     let mut props = Vec::new();
-    java_properties::PropertiesIter::new(BufReader::new(reader)).read_into(|k, v| props.push((k, v)))?;
+    java_properties::PropertiesIter::new_with_encoding(BufReader::new(text.as_bytes()), encoding_rs::UTF_8)
+        .read_into(|k, v| props.push((k, v)))?;
     Ok(props)
 }
 
@@ -315,5 +329,24 @@ mod tests {
     fn missing_directory_is_no_error() {
         let v = Variables::load(Path::new("/nonexistent/connect-operator"), []);
         assert!(v.vars.is_empty());
+    }
+
+    /// Found by the properties fuzz target: a UTF-16 byte-order mark and an
+    /// odd length made java-properties' own decoder panic.
+    #[test]
+    fn a_utf16_byte_order_mark_never_panics() {
+        let mut input = vec![0xfe, 0xff, 0xff, 0xff];
+        input.extend(std::iter::repeat_n(0, 111));
+        input.extend(b"schema.registr\x8b.url=h\\tpsws.confluent.cloud\n");
+        assert!(parse_properties(input.as_slice()).is_ok());
+        assert!(parse_properties(&[0xff, 0xfe, b'a'][..]).is_ok());
+    }
+
+    #[test]
+    fn utf8_first_then_latin1() {
+        let utf8 = parse_properties("k=grüße\n".as_bytes()).unwrap();
+        assert_eq!(utf8, [("k".to_string(), "grüße".to_string())]);
+        let latin1 = parse_properties(&b"k=gr\xfc\xdfe\n"[..]).unwrap();
+        assert_eq!(latin1, [("k".to_string(), "grüße".to_string())]);
     }
 }
