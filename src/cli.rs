@@ -322,8 +322,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
 fn hook(path: &Path, args: &HookArgs) -> Result<ExitCode> {
     let work = crate::bindings::read(path)?;
     let variables = Arc::new(Variables::load(&args.templates.config_dir, std::env::vars()));
-    let scrubber = Scrubber::new(variables.secret_values());
     let renderer = args.templates.renderer(variables)?;
+    let scrubber = renderer.scrubber().clone();
     let clusters = clusters(&args.connect, Resolve::All)?;
     let options = reconcile::Options {
         dry_run: args.dry_run,
@@ -419,8 +419,8 @@ fn source(sources: &Sources, clusters: &Clusters) -> Result<Sourced> {
         env.extend(properties::read_properties(file).with_context(|| format!("--env-file {}", file.display()))?);
     }
     let variables = Arc::new(Variables::load(&sources.templates.config_dir, env));
-    let scrubber = Scrubber::new(variables.secret_values());
     let renderer = sources.templates.renderer(variables)?;
+    let scrubber = renderer.scrubber().clone();
     let read = crate::configmap::read_manifests(&sources.paths);
     for miss in &read.near_misses {
         warn!("{miss}");

@@ -110,6 +110,12 @@ impl Renderer {
         Ok(Renderer { variables, limits, scrubber, worker: Some(worker) })
     }
 
+    /// What hides every secret value the templates could read: the run's
+    /// messages use the same one, built once.
+    pub fn scrubber(&self) -> &Scrubber {
+        &self.scrubber
+    }
+
     /// Renders in this process, for unit tests of what is built on rendering.
     #[cfg(test)]
     pub fn in_process(variables: Arc<Variables>) -> Renderer {
