@@ -13,16 +13,16 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-use crate::clusters::Clusters;
-use crate::configmap::{CmId, ConfigMap};
-use crate::connect::{Live, Settings, Status, Unit};
-use crate::connector::{Connector, TargetState};
-use crate::ownership::Prune;
-use crate::plan::{Action, After, CmState, Declared, Plan, Restarts};
-use crate::properties::Variables;
-use crate::reconcile::{plan_run, Options};
-use crate::sandbox::Renderer;
-use crate::status::CmStatus;
+use crate::connect::clusters::{self, Clusters, Resolve};
+use crate::connect::Settings;
+use crate::desired::{self, CmState, Declared};
+use crate::input::manifests::Manifest;
+use crate::model::configmap::{CmId, ConfigMap};
+use crate::model::connector::{Connector, TargetState};
+use crate::model::live::{ConnectorState, Live, Status, Unit};
+use crate::plan::{Action, After, Plan, Policy, Prune, Restarts};
+use crate::render::sandbox::Renderer;
+use crate::render::variables::Variables;
 
 const NAMES: &[&str] = &["a", "b", "c", "d", "e"];
 
@@ -58,21 +58,21 @@ fn declared() -> impl Strategy<Value = Vec<Declared>> {
             .enumerate()
             .map(|(i, (state, templates, recorded))| Declared {
                 id: CmId { namespace: Some("ns".into()), name: format!("cm{i}") },
-                cluster: crate::clusters::DEFAULT.into(),
+                cluster: clusters::DEFAULT.into(),
                 state,
                 act: true,
                 templates: templates.into_iter().enumerate().map(|(k, t)| (format!("k{k}"), t)).collect(),
                 recorded,
-                previous: CmStatus::default(),
-                restart_request: None,
+                ..Declared::default()
             })
             .collect()
     })
 }
 
 fn live() -> impl Strategy<Value = Live> {
-    let unit = prop::sample::select(&["RUNNING", "PAUSED", "STOPPED", "FAILED", "UNASSIGNED"][..]);
-    let tasks = prop::collection::vec(prop::sample::select(&["RUNNING", "FAILED", "PAUSED"][..]), 0..3);
+    use ConnectorState::{Failed, Paused, Running, Stopped, Unassigned};
+    let unit = prop::sample::select(&[Running, Paused, Stopped, Failed, Unassigned][..]);
+    let tasks = prop::collection::vec(prop::sample::select(&[Running, Failed, Paused][..]), 0..3);
     let one = (config(), unit, tasks);
     prop::collection::btree_map(name(), one, 0..5).prop_map(|connectors| {
         let mut live = Live::default();
@@ -87,8 +87,8 @@ fn live() -> impl Strategy<Value = Live> {
     })
 }
 
-fn options(prune: Prune, restarts: Restarts) -> Options {
-    Options { dry_run: true, restarts, prune, namespace: "ops".into(), digest_key: None }
+fn options(prune: Prune, restarts: Restarts) -> Policy {
+    Policy { restarts, prune, namespace: "ops".into(), ..Policy::default() }
 }
 
 fn prune() -> impl Strategy<Value = Prune> {
@@ -131,8 +131,8 @@ fn apply(plan: &Plan, live: &mut Live) {
                 }
                 After::Restart(_) => {
                     for unit in std::iter::once(&mut status.connector).chain(status.tasks.iter_mut()) {
-                        if unit.state == "FAILED" {
-                            *unit = Unit::new("RUNNING");
+                        if unit.state == ConnectorState::Failed {
+                            *unit = Unit::new(ConnectorState::Running);
                         }
                     }
                 }
@@ -159,9 +159,9 @@ proptest! {
     ) {
         let restarts = if restart_now { Restarts::Now } else { Restarts::Automatic(10) };
         let options = options(prune, restarts);
-        let plan = plan_run(&declared, &live, &owned, true, &options);
+        let plan = crate::plan::run(&declared, &live, &owned, true, &options);
         apply(&plan, &mut live);
-        let again = plan_run(&declared, &live, &owned, true, &options);
+        let again = crate::plan::run(&declared, &live, &owned, true, &options);
         let writes: Vec<String> = again.steps.iter().filter(|s| s.sends()).map(|s| s.to_string()).collect();
         prop_assert!(writes.is_empty(), "first plan {:?}\nsecond plan writes {:?}", plan.steps, writes);
     }
@@ -173,9 +173,9 @@ proptest! {
         prune in prune(),
         owned in prop::collection::btree_set(name(), 0..3),
     ) {
-        let plan = plan_run(&declared, &live, &owned, true, &options(prune, Restarts::Automatic(10)));
+        let plan = crate::plan::run(&declared, &live, &owned, true, &options(prune, Restarts::Automatic(10)));
         let protected = applied_names(&declared);
-        let pruner = crate::ownership::origin("ops").configmap;
+        let pruner = crate::plan::prune::origin("ops").configmap;
         for step in plan.steps.iter().filter(|s| matches!(s.action, Action::Delete { .. })) {
             prop_assert!(!protected.contains(&step.connector), "deletes declared {}: {:?}", step.connector, plan.steps);
             if step.origin.configmap == pruner {
@@ -222,7 +222,7 @@ fn shape(plan: &Plan) -> Vec<String> {
         .map(|s| {
             let afters: Vec<String> =
                 s.after.iter().filter(|a| matches!(a, After::SetState(_))).map(|a| a.to_string()).collect();
-            format!("{} {:?} then {afters:?}", s.connector, crate::gitops::action_name(&s.action))
+            format!("{} {:?} then {afters:?}", s.connector, crate::gitops::output::action_name(&s.action))
         })
         .collect();
     steps.extend(plan.problems.iter().map(|p| p.to_string()));
@@ -236,20 +236,20 @@ proptest! {
     #[test]
     fn the_hook_and_apply_make_the_same_plan(configmaps in configmaps(), live in live()) {
         let renderer = Renderer::in_process(Arc::new(Variables::default()));
-        let clusters = Clusters::new(None, Settings::default(), crate::clusters::Resolve::Names).unwrap();
+        let clusters = Clusters::new(None, Settings::default(), Resolve::Names).unwrap();
         let objects: Vec<Value> = configmaps.iter().map(|o| json!({"object": o, "filterResult": {}})).collect();
         let contexts = json!([{"binding": "connectors", "type": "Synchronization", "objects": objects,
                                "snapshots": {"connectors": objects}}]);
-        let work = crate::bindings::parse(&contexts).unwrap();
-        let by_hook = crate::reconcile::declare(&work, &renderer, &clusters);
-        let manifests: Vec<crate::configmap::Manifest> = configmaps
+        let work = crate::input::bindings::parse(&contexts).unwrap();
+        let by_hook = desired::declare(&crate::hook::sources(&work), &renderer, &clusters);
+        let manifests: Vec<Manifest> = configmaps
             .iter()
-            .map(|o| crate::configmap::Manifest { file: "m.yaml".into(), configmap: ConfigMap::from_json(o).unwrap() })
+            .map(|o| Manifest { file: "m.yaml".into(), configmap: ConfigMap::from_json(o).unwrap() })
             .collect();
-        let by_apply = crate::gitops::declare(&manifests, &renderer, &clusters);
+        let by_apply = desired::declare(&crate::gitops::sources_of(&manifests), &renderer, &clusters);
         let none = BTreeSet::new();
-        let hook = plan_run(&by_hook, &live, &none, true, &options(Prune::Off, Restarts::Automatic(10)));
-        let apply = plan_run(&by_apply, &live, &none, true, &options(Prune::Off, Restarts::Automatic(0)));
+        let hook = crate::plan::run(&by_hook, &live, &none, true, &options(Prune::Off, Restarts::Automatic(10)));
+        let apply = crate::plan::run(&by_apply, &live, &none, true, &options(Prune::Off, Restarts::Automatic(0)));
         prop_assert_eq!(shape(&hook), shape(&apply));
     }
 }

@@ -2,8 +2,25 @@
 //! connectors declared in ConfigMaps labelled `destination=connect`, and
 //! the same engine for a repository's manifests (`render`, `diff`, ...).
 //!
+//! Data flows one way, and each room imports only the rooms above it in
+//! this list:
+//!
+//! - `text`, `parallel`, `logging`: words, threads and log lines.
+//! - `model`: ConfigMaps, connectors, live state, recorded status.
+//! - `input`: binding contexts, manifests on disk, `--config`.
+//! - `render`: variables, templates in a sandbox, redaction.
+//! - `connect`: the Connect REST client and the clusters file.
+//! - `desired`: ConfigMaps -> desired connectors, for every command.
+//! - `plan`: desired + live -> what to do, with no I/O.
+//! - `settings`: flags and environment -> validated settings.
+//! - `execute`: the plan's writes and what became of them.
+//! - `writeback`: annotations, Events, metrics, the ownership record.
+//! - `hook`: one hook run; the only room that sees binding contexts.
+//! - `gitops`: `render`, `diff`, `apply`, `status`, `validate`.
+//! - `cli`: clap types. `main.rs` parses, runs and maps the exit status.
+//!
 //! A library so that the fuzz targets (`fuzz/`) reach the parsers the hook
-//! uses; the program is `main.rs`.
+//! uses.
 
 // Input never panics the hook: no unwrap, expect, indexing or panic outside
 // tests. Arithmetic is not linted (arithmetic_side_effects): the counters are
@@ -14,27 +31,22 @@
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::unreachable)
 )]
+#![warn(missing_docs)]
 
-pub mod bindings;
 pub mod cli;
-pub mod clusters;
-pub mod configmap;
 pub mod connect;
-pub mod connector;
-pub mod files;
+pub mod desired;
+pub mod execute;
 pub mod gitops;
-pub mod hook_config;
+pub mod hook;
+pub mod input;
 #[cfg(test)]
 mod invariants;
 pub mod logging;
-pub mod ownership;
+pub mod model;
 pub mod parallel;
 pub mod plan;
-pub mod properties;
-pub mod reconcile;
-pub mod redact;
-pub mod report;
-pub mod sandbox;
-pub mod status;
-pub mod template;
-pub mod validate;
+pub mod render;
+pub mod settings;
+pub mod text;
+pub mod writeback;

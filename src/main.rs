@@ -1,5 +1,66 @@
-//! connect-operator: see the library for how a run works.
+//! connect-operator: parse, run, and the one place that prints the error
+//! and maps the outcome to an exit status. See the library for how a run works.
 
-fn main() -> std::process::ExitCode {
-    connect_operator::cli::main()
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::CommandFactory;
+use log::error;
+
+use connect_operator::cli::{Cli, Command};
+use connect_operator::gitops::apply;
+use connect_operator::gitops::{self, Verdict};
+use connect_operator::settings::HookArgs;
+use connect_operator::{hook, input, logging, render, settings};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_args();
+    let json_logs = std::env::var("LOG_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("json"));
+    // streaming-ops' DEBUG=true, minus the secrets it used to print.
+    let debug = std::env::var("DEBUG").is_ok_and(|d| d == "true");
+    logging::init(json_logs, debug);
+    match run(&cli) {
+        Ok(Verdict::Done) => ExitCode::SUCCESS,
+        Ok(Verdict::Failed) => ExitCode::FAILURE,
+        Ok(Verdict::Changes | Verdict::Usage) => ExitCode::from(2),
+        Ok(Verdict::NotAsDeclared) => ExitCode::from(3),
+        Err(e) => {
+            error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<Verdict> {
+    if cli.config {
+        let (hook, namespace) = (&cli.hook, settings::namespace());
+        let config = input::hook_config::config(hook.watch_namespaces.as_deref(), &hook.resync_schedule, &namespace)?;
+        print!("{}", serde_yaml_ng::to_string(&config)?);
+        return Ok(Verdict::Done);
+    }
+    match (&cli.command, &cli.hook.binding_context) {
+        (Some(Command::Render(args)), _) => gitops::render::run(&args.sources, &args.clusters, args.show_secrets),
+        (Some(Command::Diff(args)), _) => apply::diff(&args.request()),
+        (Some(Command::Apply(args)), _) => apply::apply(&args.plan.request(), args.dry_run, args.restart_failed),
+        (Some(Command::Status(args)), _) => gitops::status::run(&args.sources, &args.connect, args.output),
+        (Some(Command::Validate(args)), _) => gitops::validate::run(&args.sources, &args.connect, args.output),
+        (Some(Command::RenderWorker), _) => render::worker::serve().map(|()| Verdict::Done),
+        (None, Some(path)) => run_hook(path, &cli.hook),
+        (None, None) => {
+            eprintln!("BINDING_CONTEXT_PATH is not set: connect-operator runs as a shell-operator hook.\n");
+            Cli::command().write_help(&mut std::io::stderr())?;
+            Ok(Verdict::Usage)
+        }
+    }
+}
+
+/// The hook: 0 when nothing is left to retry, 1 when shell-operator should
+/// run it again.
+fn run_hook(path: &Path, args: &HookArgs) -> Result<Verdict> {
+    let work = input::bindings::read(path)?;
+    let renderer = args.templates.renderer(args.templates.variables(std::env::vars()))?;
+    let clusters = args.connect.clusters()?;
+    let report = hook::run(&work, &renderer, &clusters, &args.options());
+    Ok(if report.success() { Verdict::Done } else { Verdict::Failed })
 }

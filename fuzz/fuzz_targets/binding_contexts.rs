@@ -2,8 +2,8 @@
 //! it reads from each ConfigMap's labels and status annotations.
 #![no_main]
 
-use connect_operator::bindings;
-use connect_operator::status::{recorded_names, CmStatus};
+use connect_operator::input::bindings;
+use connect_operator::model::status::{recorded_names, CmStatus};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

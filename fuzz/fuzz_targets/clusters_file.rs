@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use connect_operator::clusters::{Clusters, File, Resolve};
+use connect_operator::connect::clusters::{Clusters, File, Resolve};
 use connect_operator::connect::Settings;
 use libfuzzer_sys::fuzz_target;
 

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use connect_operator::configmap::{read_text, Read};
+use connect_operator::input::manifests::{read_text, Read};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

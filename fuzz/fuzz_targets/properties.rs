@@ -2,7 +2,7 @@
 //! odd file names, `..data` links, and the variables made of their keys.
 #![no_main]
 
-use connect_operator::properties::{jaas_credentials, parse_properties, variable_name, Variables};
+use connect_operator::render::variables::{jaas_credentials, parse_properties, variable_name, Variables};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

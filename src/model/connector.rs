@@ -2,17 +2,26 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::model::live::ConnectorState;
+
+/// What a secret value is printed as.
+pub const REDACTED: &str = "[redacted]";
+
 /// The state a template asks for (`"state"` beside `name` and `config`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TargetState {
+    /// Connect's default.
     #[default]
     Running,
+    /// Tasks stay assigned but do not process records.
     Paused,
+    /// Tasks are shut down (Kafka 3.5+).
     Stopped,
 }
 
 impl TargetState {
+    /// The template's `state`, in any case.
     pub fn parse(text: &str) -> Result<TargetState, String> {
         match text.to_ascii_lowercase().as_str() {
             "running" => Ok(TargetState::Running),
@@ -24,10 +33,10 @@ impl TargetState {
 
     /// The target state behind a connector state Connect reports: a FAILED,
     /// UNASSIGNED or RESTARTING connector is meant to run.
-    pub fn of_live(state: &str) -> TargetState {
+    pub fn of_live(state: ConnectorState) -> TargetState {
         match state {
-            "PAUSED" => TargetState::Paused,
-            "STOPPED" => TargetState::Stopped,
+            ConnectorState::Paused => TargetState::Paused,
+            ConnectorState::Stopped => TargetState::Stopped,
             _ => TargetState::Running,
         }
     }
@@ -41,12 +50,12 @@ impl TargetState {
         }
     }
 
-    /// What Connect calls it in `initial_state`.
-    pub fn initial_state(self) -> &'static str {
+    /// The connector state it leads to; what Connect calls it in `initial_state`.
+    pub fn initial_state(self) -> ConnectorState {
         match self {
-            TargetState::Running => "RUNNING",
-            TargetState::Paused => "PAUSED",
-            TargetState::Stopped => "STOPPED",
+            TargetState::Running => ConnectorState::Running,
+            TargetState::Paused => ConnectorState::Paused,
+            TargetState::Stopped => ConnectorState::Stopped,
         }
     }
 }
@@ -64,7 +73,9 @@ impl std::fmt::Display for TargetState {
 /// A rendered connector, as it will be sent to Connect.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Connector {
+    /// The connector's name on the cluster.
     pub name: String,
+    /// The state it is declared in.
     pub state: TargetState,
     /// The full config, `name` included: exactly what `PUT .../config` sends
     /// and what Connect returns when nothing changed.
@@ -80,16 +91,26 @@ impl Connector {
         self.config
             .iter()
             .map(|(k, v)| {
-                let shown = if self.secret_keys.contains(k) { crate::redact::REDACTED } else { v.as_str() };
+                let shown = if self.secret_keys.contains(k) { REDACTED } else { v.as_str() };
                 (k.as_str(), shown)
             })
             .collect()
+    }
+
+    /// The config as a JSON object, as Connect takes it.
+    pub fn config_json(&self) -> serde_json::Value {
+        config_json(&self.config)
     }
 
     /// The values to hide in messages about this connector.
     pub fn secret_values(&self) -> impl Iterator<Item = &str> {
         self.secret_keys.iter().filter_map(|k| self.config.get(k)).map(String::as_str)
     }
+}
+
+/// A string map as a JSON object, as Connect takes configs.
+pub fn config_json(config: &BTreeMap<String, String>) -> serde_json::Value {
+    serde_json::Value::Object(config.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect())
 }
 
 /// Connect accepts almost any name, but names with `/` cannot be addressed

@@ -3,12 +3,8 @@
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
 
-use crate::configmap::{SELECTOR_LABEL, SELECTOR_VALUE, STATUS_ANNOTATION_PREFIX};
-use crate::ownership::{STATE_BINDING, STATE_CONFIGMAP};
-
-/// Name of the ConfigMap binding; also the key of its snapshot.
-pub const KUBERNETES_BINDING: &str = "connectors";
-pub const SCHEDULE_BINDING: &str = "resync";
+use crate::input::{KUBERNETES_BINDING, SCHEDULE_BINDING, STATE_BINDING};
+use crate::model::configmap::{SELECTOR_LABEL, SELECTOR_VALUE, STATE_CONFIGMAP, STATUS_ANNOTATION_PREFIX};
 
 /// What makes a ConfigMap "modified": its data, labels and the annotations
 /// people write. The annotations this hook writes are left out, so writing

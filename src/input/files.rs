@@ -28,7 +28,7 @@ pub fn read_capped(path: &Path, max: u64, what: &str) -> Result<String> {
         .read_to_string(&mut text)
         .with_context(|| format!("cannot read {what} {}", path.display()))?;
     if text.len() as u64 > max {
-        bail!("{what} {} is larger than {}, the most it may be", path.display(), crate::sandbox::format_size(max));
+        bail!("{what} {} is larger than {}, the most it may be", path.display(), crate::text::format_size(max));
     }
     Ok(text)
 }

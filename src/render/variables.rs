@@ -98,7 +98,7 @@ impl Variables {
     /// Whether `env.name` may be shown: this hook's own settings and those of
     /// its surroundings, and the names listed as public.
     pub fn is_public_env(&self, name: &str) -> bool {
-        crate::redact::is_public_env(name) || self.public.contains(name)
+        crate::render::redact::is_public_env(name) || self.public.contains(name)
     }
 
     /// Every secret value a template could have read, for scrubbing messages.
@@ -142,9 +142,9 @@ fn properties_files(dir: &Path) -> Vec<PathBuf> {
 /// file keep their last value, as `java.util.Properties` does.
 pub fn read_properties(path: &Path) -> Result<Vec<(String, String)>> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let max = crate::files::SMALL_MAX;
+    let max = crate::input::files::SMALL_MAX;
     if file.metadata().is_ok_and(|m| m.len() > max) {
-        let limit = crate::sandbox::format_size(max);
+        let limit = crate::text::format_size(max);
         anyhow::bail!("{} is larger than {limit}, the most a properties file may be", path.display());
     }
     // Bounded even if the file grows while it is read.

@@ -6,10 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::configmap::STATUS_ANNOTATION_PREFIX;
-use crate::connect::Status;
-#[cfg(test)]
-use crate::connect::Unit;
+use crate::model::configmap::STATUS_ANNOTATION_PREFIX;
+use crate::model::live::ConnectorState;
 
 /// JSON array of the connector names the ConfigMap declares: what to delete
 /// when a key is removed, a template renames its connector, or a deleted
@@ -44,7 +42,7 @@ pub struct Record {
     pub key: String,
     /// Connect's connector state (`RUNNING`, `PAUSED`, `FAILED`, ...), `PENDING`
     /// right after a create, `DISABLED`, or `ABSENT`.
-    pub state: String,
+    pub state: ConnectorState,
     /// Task states, e.g. `2/3 tasks RUNNING, 1 FAILED`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks: Option<String>,
@@ -115,48 +113,9 @@ pub fn up_to_date(annotations: &BTreeMap<String, String>, wanted: &BTreeMap<Stri
     wanted.iter().all(|(k, v)| annotations.get(k) == Some(v))
 }
 
-/// `2/3 tasks RUNNING, 1 FAILED`; `None` for a connector without tasks.
-pub fn tasks_summary(status: &Status) -> Option<String> {
-    if status.tasks.is_empty() {
-        return None;
-    }
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for task in &status.tasks {
-        *counts.entry(task.state.as_str()).or_default() += 1;
-    }
-    let total = status.tasks.len();
-    let running = counts.remove("RUNNING").unwrap_or(0);
-    let mut text = format!("{running}/{total} tasks RUNNING");
-    for (state, n) in counts {
-        text.push_str(&format!(", {n} {state}"));
-    }
-    Some(text)
-}
-
-/// Whether Connect reports the connector or one of its tasks as FAILED.
-pub fn has_failed(status: &Status) -> bool {
-    status.connector.state == "FAILED" || status.tasks.iter().any(|t| t.state == "FAILED")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn status(connector: &str, tasks: &[&str]) -> Status {
-        Status { connector: Unit::new(connector), tasks: tasks.iter().map(|t| Unit::new(t)).collect() }
-    }
-
-    #[test]
-    fn task_summaries() {
-        assert_eq!(tasks_summary(&status("RUNNING", &["RUNNING"])).as_deref(), Some("1/1 tasks RUNNING"));
-        assert_eq!(
-            tasks_summary(&status("RUNNING", &["RUNNING", "FAILED", "RUNNING"])).as_deref(),
-            Some("2/3 tasks RUNNING, 1 FAILED")
-        );
-        assert_eq!(tasks_summary(&status("STOPPED", &[])), None);
-        assert!(has_failed(&status("RUNNING", &["FAILED"])));
-        assert!(!has_failed(&status("PAUSED", &["PAUSED"])));
-    }
 
     #[test]
     fn annotations_round_trip() {
@@ -165,7 +124,7 @@ mod tests {
             "a".into(),
             Record {
                 key: "a.json".into(),
-                state: "RUNNING".into(),
+                state: ConnectorState::Running,
                 tasks: Some("1/1 tasks RUNNING".into()),
                 ..Record::default()
             },

@@ -3,76 +3,48 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::time::SystemTime;
 
-use std::time::{Duration, SystemTime};
+use log::warn;
 
-use crate::configmap::CmId;
-use crate::connect::Live;
-use crate::connector::{Connector, TargetState};
-use crate::status::{self, CmStatus};
+use crate::desired::{CmState, Declared};
+use crate::model::configmap::CmId;
+use crate::model::connector::{Connector, TargetState};
+use crate::model::live::Live;
 
-/// One ConfigMap after rendering.
-#[derive(Debug, Clone)]
-pub struct Declared {
-    pub id: CmId,
-    /// The Connect cluster its connectors live on.
-    pub cluster: String,
-    pub state: CmState,
-    /// Whether this run reconciles it; the others only count when looking for
-    /// a connector declared twice.
-    pub act: bool,
-    /// Data key and what its template rendered to.
-    pub templates: Vec<(String, Result<Connector, String>)>,
-    /// Connector names an earlier run recorded on the ConfigMap.
-    pub recorded: BTreeSet<String>,
-    /// The status an earlier run recorded (restart attempts, handled requests).
-    pub previous: CmStatus,
-    /// The value of the restart-on-demand annotation, if set.
-    pub restart_request: Option<String>,
-}
+pub mod compare;
+pub mod prune;
+pub mod restarts;
 
-/// What the plan needs besides the declared and live state.
+pub use prune::Prune;
+pub use restarts::{Restarts, Why};
+
+/// How to plan, from the settings.
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// When the run started: automatic restarts wait out their backoff from it.
     pub now: SystemTime,
     /// What to do about connectors and tasks Connect reports FAILED.
     pub restarts: Restarts,
     /// Key of the digest that tells a changed masked secret (CONNECT_OPERATOR_DIGEST_KEY).
     pub digest_key: Option<Vec<u8>>,
+    /// What to do with connectors no ConfigMap declares, on a full run.
+    pub prune: Prune,
+    /// The operator's namespace, where its state ConfigMap lives.
+    pub namespace: String,
 }
 
-impl Declared {
-    /// Names its templates render to now.
-    pub fn names(&self) -> BTreeSet<String> {
-        self.templates.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|c| c.name.clone()).collect()
-    }
-
-    /// Recorded names it no longer declares, so their connectors must go: a
-    /// key was removed or a template now renders another name. Only when
-    /// every template rendered (a failing one may still declare the name),
-    /// except for a deleted ConfigMap, where they are all it has.
-    fn leftovers(&self) -> Vec<&String> {
-        let all_rendered = self.templates.iter().all(|(_, r)| r.is_ok());
-        let names = self.names();
-        match self.state {
-            CmState::Apply | CmState::Remove if all_rendered => {}
-            CmState::Deleted => {}
-            _ => return Vec::new(),
+impl Default for Policy {
+    /// Now, no automatic restarts, no digest, no pruning.
+    fn default() -> Policy {
+        Policy {
+            now: SystemTime::now(),
+            restarts: Restarts::Automatic(0),
+            digest_key: None,
+            prune: Prune::Off,
+            namespace: "default".into(),
         }
-        self.recorded.iter().filter(|n| !names.contains(*n)).collect()
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CmState {
-    /// Enabled: its connectors must exist as declared.
-    Apply,
-    /// `enabled: "false"`: its connectors must not exist.
-    Remove,
-    /// The ConfigMap was deleted: its connectors must not exist.
-    Deleted,
-    /// A label says something this run cannot honour: nothing is done.
-    Invalid(String),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -86,8 +58,11 @@ pub struct Plan {
 
 #[derive(Debug, Clone)]
 pub struct Step {
+    /// The ConfigMap and key that declare it.
     pub origin: Origin,
+    /// The connector's name.
     pub connector: String,
+    /// The write it needs, if any.
     pub action: Action,
     /// Sent after the action, in order, by the same worker.
     pub after: Vec<After>,
@@ -99,36 +74,6 @@ pub enum After {
     SetState(TargetState),
     /// Restart the connector and its tasks.
     Restart(Why),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Why {
-    /// The restart annotation was set to this value.
-    Requested(String),
-    /// The connector or a task failed; this is automatic attempt N.
-    Failed(u32),
-    /// The connector or a task failed, and `apply --restart-failed` asked for it.
-    Asked,
-}
-
-/// Restarts of what Connect reports FAILED.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Restarts {
-    /// The hook's: with backoff, at most this many attempts (0: never). The
-    /// command line's default is `Automatic(0)`: it restarts nothing unasked.
-    Automatic(u32),
-    /// `apply --restart-failed`: every failed connector, now.
-    Now,
-}
-
-impl Restarts {
-    /// The most automatic attempts; 0 when restarts are not automatic.
-    pub fn max(self) -> u32 {
-        match self {
-            Restarts::Automatic(max) => max,
-            Restarts::Now => 0,
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -179,13 +124,22 @@ impl Step {
     }
 }
 
-/// Connector names the run acts on: the live configs it must know.
-pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
-    declared
-        .iter()
-        .filter(|d| d.act && !matches!(d.state, CmState::Invalid(_)))
-        .flat_map(|d| d.names().into_iter().chain(d.leftovers().into_iter().cloned()))
-        .collect()
+/// The plan of a run: the one engine behind the hook, `diff` and `apply`.
+/// A full run (everything declared is known) also prunes as the policy says.
+pub fn run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, full: bool, policy: &Policy) -> Plan {
+    let mut plan = plan(declared, live, policy);
+    if !plan.masked_unverified.is_empty() {
+        warn!(
+            "Connect masks secret values of {} connectors ({}); without CONNECT_OPERATOR_DIGEST_KEY a change to a \
+             masked value cannot be detected, so only the other keys were compared",
+            plan.masked_unverified.len(),
+            plan.masked_unverified.join(", ")
+        );
+    }
+    if full {
+        prune::add(declared, live, owned, policy, &mut plan);
+    }
+    plan
 }
 
 pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
@@ -230,7 +184,7 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
                 }
                 (CmState::Apply, None) => {
                     let recorded = d.previous.connectors.get(&connector.name).and_then(|r| r.digest.as_deref());
-                    let (action, unverified) = apply(connector, live, recorded, policy.digest_key.as_deref());
+                    let (action, unverified) = compare::apply(connector, live, recorded, policy.digest_key.as_deref());
                     if unverified {
                         plan.masked_unverified.push(connector.name.clone());
                     }
@@ -242,7 +196,7 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
                 (CmState::Invalid(_), None) => continue,
             };
             let after = match d.state {
-                CmState::Apply => after(d, connector, &action, live, policy),
+                CmState::Apply => restarts::after(d, connector, &action, live, policy),
                 _ => Vec::new(),
             };
             plan.steps.push(Step { origin: here, connector: connector.name.clone(), action, after });
@@ -261,128 +215,6 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
         }
     }
     plan
-}
-
-/// Create, update or leave alone; and whether masked values went unverified.
-fn apply(connector: &Connector, live: &Live, recorded: Option<&str>, digest_key: Option<&[u8]>) -> (Action, bool) {
-    let Some(current) = live.configs.get(&connector.name) else {
-        return (Action::Create(connector.clone()), false);
-    };
-    let Comparison { changed, masked } = compare(&connector.config, current);
-    let update = |changed| Action::Update { connector: connector.clone(), changed };
-    if !changed.is_empty() {
-        return (update(changed), false);
-    }
-    if masked.is_empty() {
-        return (Action::Unchanged, false);
-    }
-    match digest_key {
-        // The desired config's digest tells whether a masked secret changed
-        // since it was last applied; with none recorded, apply once to know.
-        Some(key) if recorded == Some(digest(key, &connector.config).as_str()) => (Action::Unchanged, false),
-        Some(_) => (update(masked), false),
-        None => (Action::Unchanged, true),
-    }
-}
-
-/// Keys a Confluent worker adds to the configs it returns: ignored unless
-/// the template sets them (reference sections 7 and 8).
-const SERVER_KEYS: &[&str] = &[
-    "cloud.environment",
-    "cloud.provider",
-    "connector.crn",
-    "kafka.endpoint",
-    "kafka.max.partition.validation.disable",
-    "kafka.region",
-    "kafka.dedicated",
-    "kafka.user.id",
-    "schema.registry.url",
-    "valid.kafka.api.key",
-    "confluent.custom.plugin.type",
-    "confluent.resource.connector.tier",
-];
-const SERVER_PREFIXES: &[&str] = &["__internal.", "config.internal."];
-
-fn is_server_key(key: &str) -> bool {
-    SERVER_KEYS.contains(&key) || SERVER_PREFIXES.iter().any(|p| key.starts_with(p))
-}
-
-/// A value Confluent masked (`****************`, `••••••••`): never compared
-/// as text, and never sent back.
-pub fn is_masked(value: &str) -> bool {
-    !value.is_empty() && value.chars().all(|c| c == '*' || c == '•')
-}
-
-struct Comparison {
-    /// Keys whose values differ, including keys only one side has.
-    changed: Vec<String>,
-    /// Keys whose live value is masked, so cannot be compared.
-    masked: Vec<String>,
-}
-
-fn compare(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> Comparison {
-    let keys: BTreeSet<&String> = desired.keys().chain(live.keys()).collect();
-    let mut comparison = Comparison { changed: Vec::new(), masked: Vec::new() };
-    for key in keys {
-        match (desired.get(key), live.get(key)) {
-            (None, Some(_)) if is_server_key(key) => {}
-            (Some(_), Some(l)) if is_masked(l) => comparison.masked.push(key.clone()),
-            (d, l) if d != l => comparison.changed.push(key.clone()),
-            _ => {}
-        }
-    }
-    comparison
-}
-
-/// HMAC-SHA256 of a desired config, hex: recorded in the status so that a
-/// changed masked secret is noticed, while someone who can read the
-/// ConfigMap cannot test password guesses against it (a plain hash would
-/// let them).
-pub fn digest(key: &[u8], config: &BTreeMap<String, String>) -> String {
-    let text = crate::connect::json_object(config).to_string();
-    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), text.as_bytes());
-    tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What an applied connector needs besides its config: its declared state,
-/// a requested restart, or an automatic restart after a failure.
-fn after(d: &Declared, connector: &Connector, action: &Action, live: &Live, policy: &Policy) -> Vec<After> {
-    let mut after = Vec::new();
-    let Some(status) = live.status.get(&connector.name) else {
-        // New, or no status yet: a create carries its state; the rest waits for the next run.
-        return after;
-    };
-    if matches!(action, Action::Create(_)) {
-        return after;
-    }
-    if TargetState::of_live(&status.connector.state) != connector.state {
-        after.push(After::SetState(connector.state));
-    }
-    let requested = d.restart_request.as_ref().filter(|r| d.previous.restart_handled.as_ref() != Some(*r));
-    if let Some(request) = requested {
-        after.push(After::Restart(Why::Requested(request.clone())));
-    } else if connector.state == TargetState::Running && status::has_failed(status) {
-        if policy.restarts == Restarts::Now {
-            after.push(After::Restart(Why::Asked));
-            return after;
-        }
-        let record = d.previous.connectors.get(&connector.name);
-        let attempts = record.map_or(0, |r| r.restarts);
-        let last = record.and_then(|r| r.last_restart_at.as_deref()).and_then(|t| humantime::parse_rfc3339(t).ok());
-        // `last` comes from an annotation anyone may edit: no overflow on a date far off.
-        let due = last.is_none_or(|last| last.checked_add(restart_backoff(attempts)).is_none_or(|at| policy.now >= at));
-        if attempts < policy.restarts.max() && due {
-            after.push(After::Restart(Why::Failed(attempts.saturating_add(1))));
-        }
-    }
-    after
-}
-
-/// The wait after `attempts` automatic restarts before the next one: 2, 6,
-/// 12, 20, 30, 42, 56 minutes, then an hour (as Strimzi does).
-pub fn restart_backoff(attempts: u32) -> Duration {
-    let minutes = u64::from(attempts).saturating_mul(u64::from(attempts).saturating_add(1));
-    Duration::from_secs(60 * minutes.min(60))
 }
 
 fn remove(name: &str, live: &Live, reason: &'static str) -> Action {
@@ -451,7 +283,14 @@ impl fmt::Display for Problem {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use super::compare::{compare, digest, is_masked};
+    use super::restarts::restart_backoff;
     use super::*;
+    use crate::desired::wanted;
+    use crate::model::live::{ConnectorState, Status, Unit};
+    use ConnectorState::Running;
 
     fn id(name: &str) -> CmId {
         CmId { namespace: Some("ns".into()), name: name.into() }
@@ -466,22 +305,16 @@ mod tests {
     fn declared(cm: &str, state: CmState, act: bool, connectors: Vec<Connector>) -> Declared {
         Declared {
             id: id(cm),
-            cluster: crate::clusters::DEFAULT.into(),
+            cluster: crate::connect::clusters::DEFAULT.into(),
             state,
             act,
             templates: connectors.into_iter().enumerate().map(|(i, c)| (format!("k{i}"), Ok(c))).collect(),
-            recorded: BTreeSet::new(),
-            previous: CmStatus::default(),
-            restart_request: None,
+            ..Declared::default()
         }
     }
 
     fn plan(declared: &[Declared], live: &Live) -> Plan {
-        super::plan(
-            declared,
-            live,
-            &Policy { now: SystemTime::now(), restarts: Restarts::Automatic(10), digest_key: None },
-        )
+        super::plan(declared, live, &Policy { restarts: Restarts::Automatic(10), ..Policy::default() })
     }
 
     fn live(connectors: &[Connector]) -> Live {
@@ -618,10 +451,9 @@ mod tests {
         );
     }
 
-    fn with_status(mut live: Live, name: &str, connector: &str, tasks: &[&str]) -> Live {
-        let tasks = tasks.iter().map(|t| crate::connect::Unit::new(t)).collect();
-        live.status
-            .insert(name.into(), crate::connect::Status { connector: crate::connect::Unit::new(connector), tasks });
+    fn with_status(mut live: Live, name: &str, connector: ConnectorState, tasks: &[ConnectorState]) -> Live {
+        let tasks = tasks.iter().map(|t| Unit::new(*t)).collect();
+        live.status.insert(name.into(), Status { connector: Unit::new(connector), tasks });
         live
     }
 
@@ -631,28 +463,28 @@ mod tests {
 
     #[test]
     fn declared_state_moves_the_connector() {
-        let policy = Policy { now: SystemTime::now(), restarts: Restarts::Automatic(10), digest_key: None };
+        let policy = Policy { restarts: Restarts::Automatic(10), ..Policy::default() };
         let mut paused = connector("a", &[]);
         paused.state = TargetState::Paused;
         let d = declared("cm", CmState::Apply, true, vec![paused.clone()]);
-        let running = with_status(live(&[paused.clone()]), "a", "RUNNING", &["RUNNING"]);
+        let running = with_status(live(&[paused.clone()]), "a", ConnectorState::Running, &[ConnectorState::Running]);
         assert_eq!(afters(&d, &running, &policy), [After::SetState(TargetState::Paused)]);
-        let already = with_status(live(&[paused.clone()]), "a", "PAUSED", &["PAUSED"]);
+        let already = with_status(live(&[paused.clone()]), "a", ConnectorState::Paused, &[ConnectorState::Paused]);
         assert!(afters(&d, &already, &policy).is_empty());
         // A new connector is created in its state; nothing follows.
         assert!(afters(&d, &Live::default(), &policy).is_empty());
         let plain = declared("cm", CmState::Apply, true, vec![connector("a", &[])]);
-        let stopped = with_status(live(&[connector("a", &[])]), "a", "STOPPED", &[]);
+        let stopped = with_status(live(&[connector("a", &[])]), "a", ConnectorState::Stopped, &[]);
         assert_eq!(afters(&plain, &stopped, &policy), [After::SetState(TargetState::Running)]);
     }
 
     #[test]
     fn a_restart_request_is_carried_out_once() {
-        let policy = Policy { now: SystemTime::now(), restarts: Restarts::Automatic(10), digest_key: None };
+        let policy = Policy { restarts: Restarts::Automatic(10), ..Policy::default() };
         let a = connector("a", &[]);
         let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
         d.restart_request = Some("2026-11-22".into());
-        let running = with_status(live(&[a]), "a", "RUNNING", &["RUNNING"]);
+        let running = with_status(live(&[a]), "a", ConnectorState::Running, &[ConnectorState::Running]);
         assert_eq!(afters(&d, &running, &policy), [After::Restart(Why::Requested("2026-11-22".into()))]);
         d.previous.restart_handled = Some("2026-11-22".into());
         assert!(afters(&d, &running, &policy).is_empty());
@@ -661,14 +493,15 @@ mod tests {
     #[test]
     fn failed_connectors_restart_with_backoff_up_to_the_limit() {
         let now = SystemTime::now();
-        let policy = Policy { now, restarts: Restarts::Automatic(3), digest_key: None };
+        let policy = Policy { now, restarts: Restarts::Automatic(3), ..Policy::default() };
         let a = connector("a", &[]);
         let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
-        let failed = with_status(live(&[a]), "a", "RUNNING", &["RUNNING", "FAILED"]);
+        let failed =
+            with_status(live(&[a]), "a", ConnectorState::Running, &[ConnectorState::Running, ConnectorState::Failed]);
         assert_eq!(afters(&d, &failed, &policy), [After::Restart(Why::Failed(1))]);
 
-        let record = |restarts: u32, ago: Duration| crate::status::Record {
-            state: "RUNNING".into(),
+        let record = |restarts: u32, ago: Duration| crate::model::status::Record {
+            state: Running,
             restarts,
             last_restart_at: Some(humantime::format_rfc3339_seconds(now - ago).to_string()),
             ..Default::default()
@@ -683,7 +516,7 @@ mod tests {
         assert!(afters(&d, &failed, &policy).is_empty());
         // Off.
         d.previous.connectors.clear();
-        assert!(afters(&d, &failed, &Policy { now, restarts: Restarts::Automatic(0), digest_key: None }).is_empty());
+        assert!(afters(&d, &failed, &Policy { now, restarts: Restarts::Automatic(0), ..Policy::default() }).is_empty());
         assert_eq!(restart_backoff(0), Duration::ZERO);
         assert_eq!(restart_backoff(3), Duration::from_secs(12 * 60));
         assert_eq!(restart_backoff(20), Duration::from_secs(3600));
@@ -711,8 +544,7 @@ mod tests {
         let mut masked = live(std::slice::from_ref(&a));
         masked.configs.get_mut("a").unwrap().insert("password".into(), "****".into());
         let key = b"digest-key".to_vec();
-        let policy =
-            |key: Option<Vec<u8>>| Policy { now: SystemTime::now(), restarts: Restarts::Automatic(0), digest_key: key };
+        let policy = |key: Option<Vec<u8>>| Policy { digest_key: key, ..Policy::default() };
         let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
         let run = |d: &Declared, policy: &Policy| super::plan(std::slice::from_ref(d), &masked, policy);
 
@@ -723,7 +555,7 @@ mod tests {
         // A key but no digest recorded yet: applied once, to know.
         assert!(matches!(run(&d, &policy(Some(key.clone()))).steps[0].action, Action::Update { .. }));
         // The recorded digest matches: unchanged; the secret rotated: updated.
-        let record = |digest: String| crate::status::Record { digest: Some(digest), ..Default::default() };
+        let record = |digest: String| crate::model::status::Record { digest: Some(digest), ..Default::default() };
         d.previous.connectors.insert("a".into(), record(digest(&key, &a.config)));
         assert!(matches!(run(&d, &policy(Some(key.clone()))).steps[0].action, Action::Unchanged));
         let rotated = connector("a", &[("password", "n3w")]);

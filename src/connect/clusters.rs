@@ -9,15 +9,15 @@ use anyhow::{bail, Context, Result};
 use log::warn;
 use serde::Deserialize;
 
-use crate::configmap::ConfigMap;
-use crate::connect::{Auth, Settings};
+use crate::connect::client::{Auth, Settings};
+use crate::model::configmap::ConfigMap;
 
 /// The name of the cluster `CONNECT_URL` configures.
 pub const DEFAULT: &str = "default";
 /// Names the cluster of a ConfigMap.
 pub const CLUSTER_ANNOTATION: &str = "connect-operator.io/cluster";
 /// streaming-ops' label, naming a Confluent Cloud cluster entry.
-pub const CLOUD_LABEL: &str = crate::configmap::CLOUD_LABEL;
+pub const CLOUD_LABEL: &str = crate::model::configmap::CLOUD_LABEL;
 const CLOUD_API: &str = "https://api.confluent.cloud/connect/v1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -125,10 +125,12 @@ impl Source {
             (Some(v), None, None) => v.clone(),
             (None, Some(var), None) => std::env::var(var)
                 .with_context(|| format!("cluster {cluster}: {what} comes from ${var}, which is not set"))?,
-            (None, None, Some(path)) => crate::files::read_capped(path, crate::files::SMALL_MAX, "the file")
-                .with_context(|| format!("cluster {cluster}: cannot read {what}"))?
-                .trim()
-                .to_string(),
+            (None, None, Some(path)) => {
+                crate::input::files::read_capped(path, crate::input::files::SMALL_MAX, "the file")
+                    .with_context(|| format!("cluster {cluster}: cannot read {what}"))?
+                    .trim()
+                    .to_string()
+            }
             _ => bail!("cluster {cluster}: {what} needs exactly one of `value`, `env` or `file`"),
         };
         if value.is_empty() {
@@ -141,13 +143,13 @@ impl Source {
 impl File {
     /// Reads and checks the shape of a clusters file; credentials are read later.
     pub fn read(path: &Path) -> Result<File> {
-        let text = crate::files::read_capped(path, crate::files::SMALL_MAX, "CONNECT_CLUSTERS_FILE")?;
+        let text = crate::input::files::read_capped(path, crate::input::files::SMALL_MAX, "CONNECT_CLUSTERS_FILE")?;
         File::parse(&text, path)
     }
 
     /// A clusters file's text, as read from `path`.
     pub fn parse(text: &str, path: &Path) -> Result<File> {
-        crate::files::check_nesting(text, &format!("CONNECT_CLUSTERS_FILE {}", path.display()))?;
+        crate::input::files::check_nesting(text, &format!("CONNECT_CLUSTERS_FILE {}", path.display()))?;
         let mut file: File = serde_yaml_ng::from_str(text)
             .with_context(|| format!("CONNECT_CLUSTERS_FILE {} is not a valid clusters file", path.display()))?;
         file.path = path.to_path_buf();

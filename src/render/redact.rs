@@ -1,7 +1,6 @@
 //! Keeping secrets out of logs, errors and printed connectors.
 
-/// What a redacted value is printed as.
-pub const REDACTED: &str = "[redacted]";
+pub use crate::model::connector::REDACTED;
 
 /// Words that make a config key secret wherever they appear in it.
 const SECRET_WORDS: &[&str] = &[

@@ -11,7 +11,8 @@ use anyhow::{bail, Context, Result};
 use log::debug;
 use serde_json::Value;
 
-use crate::configmap::{CmId, ConfigMap};
+use crate::input::{files, STATE_BINDING};
+use crate::model::configmap::{CmId, ConfigMap};
 
 /// The last thing a run heard about one ConfigMap.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +48,7 @@ pub struct Work {
 }
 
 pub fn read(path: &std::path::Path) -> Result<Work> {
-    let text = crate::files::read_capped(path, crate::files::BINDING_CONTEXT_MAX, "the binding context file")?;
+    let text = files::read_capped(path, files::BINDING_CONTEXT_MAX, "the binding context file")?;
     parse_text(&text).with_context(|| format!("the binding context file {}", path.display()))
 }
 
@@ -78,7 +79,7 @@ fn handle(work: &mut Work, i: usize, context: &Value) {
     // an event in the same context is older and only marks what to act on.
     if let Some(snapshots) = context.get("snapshots").and_then(Value::as_object) {
         for (name, items) in snapshots {
-            if name == crate::ownership::STATE_BINDING {
+            if name == STATE_BINDING {
                 let first = items.as_array().and_then(|i| i.first()).and_then(|i| i.get("object"));
                 work.state = first.and_then(|o| ConfigMap::from_json(o).ok());
                 continue;

@@ -10,16 +10,17 @@
 //! definition of one program that picks the template by index. Errors are
 //! still reported per template, with positions inside that template.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::rc::Rc;
 
-use jaq_core::load::{self, lex, parse, Arena, File, Loader};
-use jaq_core::{compile, data::JustLut, Compiler, Ctx, Filter, Vars};
+use jaq_core::load::{self, parse, Arena, File, Loader};
+use jaq_core::{data::JustLut, Compiler, Ctx, Filter, Vars};
 use jaq_json::Val;
 
-use crate::connector::{self, Connector, TargetState};
-use crate::properties::Variables;
+use crate::model::connector::Connector;
+use crate::render::jaq_errors::{line_col, load_errors, offset, undefined_message};
+use crate::render::shape::{into_connector, marker, to_output, Output, Rendered};
+use crate::render::variables::Variables;
 
 type Defs = Vec<parse::Def<&'static str>>;
 type Program = Rc<Filter<JustLut<Val>>>;
@@ -36,23 +37,10 @@ pub enum Event {
     Rendered(Result<Connector, String>),
 }
 
-/// What a template yields with the real variables and with markers, before
-/// the name and config are checked.
-struct Rendered {
-    real: Result<Output, String>,
-    marked: Result<Output, String>,
-}
-
-struct Output {
-    name: String,
-    state: Option<String>,
-    config: BTreeMap<String, String>,
-}
-
 /// Compiles the templates as one program, then renders them one after the
 /// other, saying each result as soon as it is known (so that whoever
 /// watches knows which template is running). Stops at the first error of
-/// `emit`. Nothing here bounds time or memory: [`crate::sandbox`] does, by
+/// `emit`. Nothing here bounds time or memory: [`crate::render::sandbox`] does, by
 /// running this in a child process.
 pub fn render_each<E>(
     variables: &Variables,
@@ -211,10 +199,6 @@ fn own_defs() -> Defs {
     load::parse("def env: $ENV;", |p| p.defs()).unwrap_or_default()
 }
 
-fn marker(i: usize) -> String {
-    format!("{MARK}var{i}{MARK}")
-}
-
 fn object(pairs: impl Iterator<Item = (String, String)>) -> Val {
     Val::obj(pairs.map(|(k, v)| (Val::from(k), Val::from(v))).collect())
 }
@@ -243,235 +227,12 @@ fn runtime_error(exn: jaq_core::Exn<Val>) -> String {
     }
 }
 
-/// Checks the shape `{"name": string, "config": {key: scalar}}`.
-fn to_output(value: &Val) -> Result<Output, String> {
-    let Val::Obj(obj) = value else {
-        return Err(format!("the template must yield an object with `name` and `config`, not {}", kind(value)));
-    };
-    let mut name = None;
-    let mut state = None;
-    let mut config = None;
-    for (k, v) in obj.iter() {
-        match (text(k).as_deref(), v) {
-            (Some("name"), Val::TStr(b)) => name = Some(String::from_utf8_lossy(b).into_owned()),
-            (Some("name"), v) => return Err(format!("`name` must be a string, not {}", kind(v))),
-            (Some("state"), Val::TStr(b)) => state = Some(String::from_utf8_lossy(b).into_owned()),
-            (Some("state"), v) => return Err(format!("`state` must be a string, not {}", kind(v))),
-            (Some("config"), Val::Obj(c)) => config = Some(c),
-            (Some("config"), v) => return Err(format!("`config` must be an object, not {}", kind(v))),
-            (Some(other), _) => {
-                return Err(format!(
-                    "unexpected key `{other}`; a template yields `name`, `config` and optionally `state`"
-                ))
-            }
-            (None, _) => return Err("object keys must be strings".into()),
-        }
-    }
-    let name = name.ok_or("the result has no `name`")?;
-    let config = config.ok_or("the result has no `config` object")?;
-    let mut out = BTreeMap::new();
-    for (k, v) in config.iter() {
-        let key = text(k).ok_or("config keys must be strings")?;
-        let value = match v {
-            Val::TStr(b) => String::from_utf8_lossy(b).into_owned(),
-            // What Connect stores for a JSON number or boolean, so the next
-            // comparison sees no change.
-            Val::Num(_) | Val::Bool(_) => v.to_string(),
-            Val::Null => {
-                return Err(format!(
-                "config key `{key}` is null (an undefined `env.NAME` or a missing field?); Connect rejects null values"
-            ))
-            }
-            v => return Err(format!("config key `{key}` is {}; values must be strings, numbers or booleans", kind(v))),
-        };
-        out.insert(key, value);
-    }
-    Ok(Output { name, state, config: out })
-}
-
-fn text(v: &Val) -> Option<String> {
-    match v {
-        Val::TStr(b) => Some(String::from_utf8_lossy(b).into_owned()),
-        _ => None,
-    }
-}
-
-fn kind(v: &Val) -> &'static str {
-    match v {
-        Val::Null => "null",
-        Val::Bool(_) => "a boolean",
-        Val::Num(_) => "a number",
-        Val::TStr(_) | Val::BStr(_) => "a string",
-        Val::Arr(_) => "an array",
-        Val::Obj(_) => "an object",
-    }
-}
-
-/// What is said instead of an error that only the real values explain.
-const WITHHELD: &str = "the template failed on a value computed from a variable (properties or environment); \
-     the message is withheld because it would quote that value";
-
-/// Turns the two runs into a connector. What is computed from variables
-/// stays out of every message: an error is the marker run's (markers said as
-/// `[redacted]`), and a name or config key computed from a secret is refused,
-/// since names and keys are printed in plans, logs and Events.
-fn into_connector(r: Rendered) -> Result<Connector, String> {
-    let real = match r.real {
-        Ok(real) => real,
-        Err(e) => {
-            return Err(match r.marked {
-                Err(marked) if marked == e => marked,
-                Err(marked) => unmark(&marked),
-                Ok(_) => WITHHELD.into(),
-            })
-        }
-    };
-    let Output { name, state, mut config } = real;
-    // `None` when the marker run failed: then every value counts as secret.
-    let marked = r.marked.ok();
-    if let Some(m) = &marked {
-        if m.name != name {
-            return Err(format!(
-                "the connector name is computed from a variable (properties or environment); names are \
-                 printed in plans, logs and Events, so it must be literal text or use only variables listed in \
-                 {}",
-                crate::properties::PUBLIC_VARIABLES
-            ));
-        }
-        if let Some(key) = m.config.keys().find(|k| !config.contains_key(*k)) {
-            return Err(format!(
-                "config key {} is computed from a variable (properties or environment); keys are \
-                 printed in plans and logs, so they must be literal text or use only variables listed in {}",
-                unmark(&format!("{key:?}")),
-                crate::properties::PUBLIC_VARIABLES
-            ));
-        }
-    }
-    connector::check_name(&name)?;
-    let state_is_secret = marked.as_ref().is_some_and(|m| m.state != state);
-    let state = match state.as_deref().map_or(Ok(TargetState::Running), TargetState::parse) {
-        Err(_) if state_is_secret => {
-            return Err("`state` is computed from a variable and is not running, paused or stopped".into())
-        }
-        other => other?,
-    };
-    let secret = |k: &String, v: &String| {
-        crate::redact::is_secret_key(k) || marked.as_ref().is_none_or(|m| m.config.get(k) != Some(v))
-    };
-    match config.get("name") {
-        Some(n) if *n != name && secret(&"name".to_string(), n) => {
-            return Err(format!("config.name differs from name {name:?}; Connect would reject it"))
-        }
-        Some(n) if *n != name => {
-            return Err(format!("config.name {n:?} differs from name {name:?}; Connect would reject it"))
-        }
-        _ => {
-            config.insert("name".into(), name.clone());
-        }
-    }
-    let secret_keys = config
-        .iter()
-        .filter(|(k, v)| k.as_str() != "name" && secret(k, v))
-        .map(|(k, _)| k.clone())
-        .collect::<BTreeSet<_>>();
-    Ok(Connector { name, state, config, secret_keys })
-}
-
-/// What surrounds a marker's number.
-const MARK: char = '\u{1}';
-
-/// `\u{1}var3\u{1}` (a marker, as a message quotes it, possibly escaped) said as `[redacted]`.
-fn unmark(text: &str) -> String {
-    let escaped = text.replace("\\u{1}", "\u{1}").replace("\\u0001", "\u{1}");
-    let mut out = String::new();
-    let mut parts = escaped.split(MARK);
-    out.push_str(parts.next().unwrap_or_default());
-    while let Some(inside) = parts.next() {
-        match (inside.strip_prefix("var").is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())), parts.next()) {
-            (true, Some(after)) => {
-                out.push_str(crate::redact::REDACTED);
-                out.push_str(after);
-            }
-            (_, after) => {
-                out.push_str(inside);
-                if let Some(after) = after {
-                    out.push_str(after);
-                }
-            }
-        }
-    }
-    out
-}
-
-fn undefined_message(found: &str, u: compile::Undefined, known: &[&str]) -> String {
-    match u {
-        compile::Undefined::Var => {
-            let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
-            format!(
-                "undefined variable `{found}` (defined from properties files: {known}; the environment is `env.NAME` or `$ENV.NAME`)"
-            )
-        }
-        compile::Undefined::Filter(arity) => format!("undefined filter `{found}/{arity}`"),
-        u => format!("undefined {} `{found}`", u.as_str()),
-    }
-}
-
-fn load_errors(code: &str, e: load::Error<&str>) -> Vec<String> {
-    match e {
-        load::Error::Io(errs) => errs.into_iter().map(|(path, e)| format!("cannot load `{path}`: {e}")).collect(),
-        load::Error::Lex(errs) => errs.into_iter().map(|(expect, found)| lex_error(code, expect, found)).collect(),
-        load::Error::Parse(errs) => errs
-            .into_iter()
-            .map(|(expect, found)| {
-                let found_text = if found.is_empty() { "end of input".to_string() } else { format!("`{found}`") };
-                at(code, found, &format!("expected {}, found {found_text}", expect.as_str()))
-            })
-            .collect(),
-    }
-}
-
-fn lex_error(code: &str, expect: lex::Expect<&str>, found: &str) -> String {
-    let message = match expect {
-        lex::Expect::Delim(open) => {
-            let (line, col) = position(code, open);
-            format!("expected closing delimiter for `{open}` opened at {line}:{col}")
-        }
-        e => format!("expected {}", e.as_str()),
-    };
-    at(code, found, &message)
-}
-
-/// `line:column: message` for a sub-slice of `code`.
-fn at(code: &str, found: &str, message: &str) -> String {
-    let (line, col) = position(code, found);
-    format!("{line}:{col}: {message}")
-}
-
-/// Where `part`, a sub-slice of `code` in every jaq error, starts in it;
-/// anything else (a jaq bug) points at the end rather than panicking.
-fn offset(code: &str, part: &str) -> usize {
-    let (start, base) = (part.as_ptr() as usize, code.as_ptr() as usize);
-    if start >= base && start <= base + code.len() {
-        start - base
-    } else {
-        code.len()
-    }
-}
-
-fn position(code: &str, part: &str) -> (usize, usize) {
-    line_col(code, offset(code, part))
-}
-
-fn line_col(code: &str, offset: usize) -> (usize, usize) {
-    let before = code.get(..offset).unwrap_or(code);
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::model::connector::TargetState;
 
     fn variables() -> Variables {
         let vars = BTreeMap::from([
@@ -486,7 +247,7 @@ mod tests {
     /// bounds are the sandbox's, tested through the binary.
     fn render_all(codes: &[&str]) -> Vec<Result<Connector, String>> {
         let variables = variables();
-        let scrubber = crate::redact::Scrubber::new(variables.secret_values());
+        let scrubber = crate::render::redact::Scrubber::new(variables.secret_values());
         let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
         let mut results = Vec::new();
         render_each(&variables, &codes, |event| {
@@ -627,7 +388,7 @@ mod tests {
             BTreeMap::new(),
             BTreeMap::from([
                 ("ENVIRONMENT".to_string(), "staging".to_string()),
-                (crate::properties::PUBLIC_VARIABLES.to_string(), "ENVIRONMENT".to_string()),
+                (crate::render::variables::PUBLIC_VARIABLES.to_string(), "ENVIRONMENT".to_string()),
             ]),
         );
         let codes = [r#"{"name": "jdbc-\(env.ENVIRONMENT)", "config": {"topic": env.ENVIRONMENT}}"#.to_string()];

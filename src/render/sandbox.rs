@@ -21,15 +21,12 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
-use crate::connector::Connector;
-use crate::properties::Variables;
-use crate::redact::Scrubber;
-use crate::template::{self, Event};
-
-/// The hidden subcommand that runs a child.
-pub const WORKER_COMMAND: &str = "__render-worker";
+use crate::model::connector::Connector;
+use crate::render::redact::Scrubber;
+use crate::render::template::{self, Event};
+use crate::render::variables::Variables;
+use crate::render::worker::{within_size, Line, Request, MAX_LINE_BYTES, WORKER_COMMAND};
+use crate::text::format_size;
 
 /// Below this many templates per core, one compile beats splitting the work.
 const MIN_CHUNK: usize = 100;
@@ -38,13 +35,6 @@ const MIN_CHUNK: usize = 100;
 /// separate from the templates' own limit: a thousand templates compile in
 /// tens of milliseconds.
 const COMPILE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The largest rendered connector: the JSON of its config. Kafka Connect's
-/// configs live in a Kafka topic whose records are 1 MB by default.
-pub const MAX_CONNECTOR_BYTES: usize = 1 << 20;
-
-/// A result line is at most a connector and its secret keys, quoted.
-const MAX_LINE_BYTES: u64 = 4 * MAX_CONNECTOR_BYTES as u64;
 
 /// What stderr of a child is kept, to say why it died.
 const MAX_STDERR_BYTES: u64 = 16 << 10;
@@ -66,29 +56,6 @@ pub struct Renderer {
     /// The binary to run as a child: this one. `None` renders in this
     /// process, unbounded: only unit tests do, whose binary is not this one.
     worker: Option<PathBuf>,
-}
-
-/// What a child is sent.
-#[derive(Serialize)]
-struct Request<'a> {
-    variables: &'a Variables,
-    memory: u64,
-    templates: &'a [String],
-}
-
-/// What a child receives.
-#[derive(Deserialize)]
-struct Received {
-    variables: Variables,
-    memory: u64,
-    templates: Vec<String>,
-}
-
-/// What a child says, one JSON line each.
-#[derive(Serialize, Deserialize)]
-enum Line {
-    Compiled,
-    Rendered(Result<Connector, String>),
 }
 
 /// How a child's run ended, after the results it sent.
@@ -345,107 +312,9 @@ fn read_capped(stderr: Option<impl Read + Send + 'static>) -> std::thread::JoinH
     })
 }
 
-/// The child: reads a request on stdin, caps its memory, renders, and writes
-/// a line per result. Its exit status only matters when it did not finish.
-pub fn serve() -> std::process::ExitCode {
-    let request: Received = match serde_json::from_reader(std::io::stdin().lock()) {
-        Ok(request) => request,
-        Err(e) => {
-            eprintln!("{WORKER_COMMAND}: unreadable request: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    if let Err(e) = limit_memory(request.memory) {
-        eprintln!("{WORKER_COMMAND}: cannot limit memory: {e}");
-        return std::process::ExitCode::FAILURE;
-    }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let written = template::render_each(&request.variables, &request.templates, |event| {
-        let line = match event {
-            Event::Compiled => Line::Compiled,
-            Event::Rendered(result) => Line::Rendered(result.and_then(within_size)),
-        };
-        serde_json::to_writer(&mut out, &line).map_err(std::io::Error::from)?;
-        out.write_all(b"\n")?;
-        // Said at once: the parent times each template from the line before.
-        out.flush()
-    });
-    match written {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(_) => std::process::ExitCode::FAILURE,
-    }
-}
-
-fn within_size(connector: Connector) -> Result<Connector, String> {
-    let size: usize = connector.config.iter().map(|(k, v)| k.len() + v.len()).sum();
-    if size > MAX_CONNECTOR_BYTES {
-        let limit = format_size(MAX_CONNECTOR_BYTES as u64);
-        return Err(format!("the config is {size} bytes, over the {limit} a connector config may have"));
-    }
-    Ok(connector)
-}
-
-/// Caps the heap (and every other private writable mapping) of this
-/// process; an allocation past it fails, which aborts the child.
-fn limit_memory(bytes: u64) -> std::io::Result<()> {
-    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: setrlimit reads the struct it is given and nothing else.
-    if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    if bytes == 0 {
-        return Ok(());
-    }
-    let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
-    // SAFETY: as above.
-    if unsafe { libc::setrlimit(libc::RLIMIT_DATA, &limit) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// `128 MiB`, `1 GiB`, `512 bytes`.
-pub fn format_size(bytes: u64) -> String {
-    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
-    match UNITS.iter().find(|(_, size)| bytes >= *size && bytes % size == 0) {
-        Some((unit, size)) => format!("{} {unit}", bytes / size),
-        None => format!("{bytes} bytes"),
-    }
-}
-
-/// `128Mi`, `128MiB`, `1Gi`, `65536`: sizes as Kubernetes and people write them.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let number: u64 = number.parse().map_err(|_| format!("{text:?} is not a size such as 128MiB"))?;
-    let factor: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "Ki" | "KiB" => 1 << 10,
-        "Mi" | "MiB" => 1 << 20,
-        "Gi" | "GiB" => 1 << 30,
-        other => return Err(format!("unknown unit {other:?} in {text:?}; use Ki, Mi or Gi (KiB, MiB, GiB)")),
-    };
-    number.checked_mul(factor).ok_or_else(|| format!("{text:?} is too large"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("128MiB"), Ok(128 << 20));
-        assert_eq!(parse_size("64Mi"), Ok(64 << 20));
-        assert_eq!(parse_size("1 GiB"), Ok(1 << 30));
-        assert_eq!(parse_size("0"), Ok(0));
-        assert!(parse_size("12MB").is_err());
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("99999999999999Gi").is_err());
-        assert_eq!(format_size(128 << 20), "128 MiB");
-        assert_eq!(format_size(1000), "1000 bytes");
-    }
 
     #[test]
     fn causes_of_death() {

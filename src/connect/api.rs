@@ -1,0 +1,293 @@
+//! The Connect REST endpoints this operator uses: one bulk read of live
+//! state, create-or-update, state changes, restarts, deletes, plugins and
+//! validation. Behaviour follows the Kafka Connect REST reference.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use log::debug;
+use serde::Deserialize;
+
+use crate::connect::client::{encode, Attempt, Client, Method, Reply};
+use crate::connect::errors::{classify, is_html, not_connect, retry_after_of, short, Failure};
+use crate::model::connector::{config_json, Connector, TargetState};
+use crate::model::live::{Live, Status};
+
+/// An installed plugin, from `GET /connector-plugins`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Plugin {
+    pub class: String,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Created,
+    Updated,
+    /// A retried write found the config already in place.
+    FoundOnRetry,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removed {
+    Deleted,
+    AlreadyGone,
+}
+
+impl Client {
+    /// Reads the live state with one request, `GET
+    /// /connectors?expand=info&expand=status`. Connect leaves out a connector
+    /// whose status is not written yet, and old workers do not expand: only
+    /// then are the names listed and the configs of `wanted` connectors read
+    /// one by one.
+    pub fn read_live(&self, wanted: &BTreeSet<String>) -> Result<Live, Failure> {
+        let path = format!("/connectors?{}", self.expand);
+        let body = self.retrying("list connectors", || self.get_json(&path))?;
+        let mut live = Live::default();
+        let missing: BTreeSet<&String> = match body {
+            serde_json::Value::Object(map) => {
+                live = expanded(map);
+                let missing: BTreeSet<&String> = wanted.iter().filter(|n| !live.configs.contains_key(*n)).collect();
+                if !missing.is_empty() {
+                    debug!("{} wanted connectors not in the expanded list; listing names", missing.len());
+                    let names = self.retrying("list connector names", || self.get_json("/connectors"))?;
+                    live.names.extend(name_list(&names, &format!("GET {}/connectors", self.shown_base))?);
+                }
+                missing
+            }
+            names => {
+                debug!("Connect did not expand the connector list; reading configs one by one");
+                live.names = name_list(&names, &format!("GET {}/connectors", self.shown_base))?;
+                wanted.iter().collect()
+            }
+        };
+        let to_read: Vec<&String> =
+            missing.into_iter().filter(|n| live.names.contains(*n) && !live.configs.contains_key(*n)).collect();
+        let read = crate::parallel::map(&to_read, self.concurrency, |name| (name.to_string(), self.get_config(name)));
+        for (name, config) in read {
+            match config? {
+                Some(config) => {
+                    live.configs.insert(name, config);
+                }
+                None => {
+                    live.names.remove(&name);
+                }
+            }
+        }
+        Ok(live)
+    }
+
+    /// What the client makes of one answer, without sending anything: how it
+    /// sorts an error, and what it reads from a success (a connector list,
+    /// expanded or not, a config, the plugin list). The fuzz target's entry.
+    pub fn read_answer(status: u16, content_type: Option<&str>, retry_after: Option<&str>, body: &str) -> String {
+        let reply = Reply {
+            request: "GET http://connect/connectors".into(),
+            listing: true,
+            status,
+            html: content_type.is_some_and(is_html),
+            body: body.to_string(),
+            retry_after: retry_after.and_then(retry_after_of),
+        };
+        if !(200..300).contains(&status) {
+            return match classify::<()>(&reply) {
+                Attempt::Fail(f, wait) => format!("{} {} {wait:?}", f.permanent, f.detail),
+                Attempt::Done(()) => String::new(),
+            };
+        }
+        match parse_json(body) {
+            Some(serde_json::Value::Object(map)) => {
+                let config = string_map(&serde_json::Value::Object(map.clone()));
+                format!("{:?} {config:?}", expanded(map))
+            }
+            Some(list @ serde_json::Value::Array(_)) => {
+                let plugins = serde_json::from_value::<Vec<Plugin>>(list.clone()).map_err(|e| e.to_string());
+                format!("{:?} {plugins:?}", name_list(&list, &reply.request).map_err(|f| f.detail))
+            }
+            _ => not_connect(&reply),
+        }
+    }
+
+    /// `GET /connectors/{name}/config`; `None` when there is no such connector.
+    pub fn get_config(&self, name: &str) -> Result<Option<BTreeMap<String, String>>, Failure> {
+        let path = format!("/connectors/{}/config", encode(name));
+        self.retrying(&format!("read connector {name}"), || match self.request(Method::Get, &path, None) {
+            Ok(r) if r.status == 200 => match parse_json(&r.body).as_ref().and_then(string_map) {
+                Some(config) => Attempt::Done(Some(config)),
+                None => Attempt::Fail(
+                    Failure::permanent(&r.request, format!("unexpected config: {}", short(&r.body))),
+                    None,
+                ),
+            },
+            Ok(r) if r.status == 404 => Attempt::Done(None),
+            Ok(r) => classify(&r),
+            Err(e) => Attempt::Fail(e, None),
+        })
+    }
+
+    /// `PUT /connectors/{name}/config`, which creates or replaces. Before a
+    /// retry the config is read back: a write that timed out may have been
+    /// applied after all.
+    pub fn put_config(&self, connector: &Connector) -> Result<Applied, Failure> {
+        let path = format!("/connectors/{}/config", encode(&connector.name));
+        let body = config_json(&connector.config);
+        let mut first = true;
+        self.retrying(&format!("apply connector {}", connector.name), || {
+            if !std::mem::take(&mut first) {
+                if let Ok(Some(live)) = self.get_config(&connector.name) {
+                    if live == connector.config {
+                        return Attempt::Done(Applied::FoundOnRetry);
+                    }
+                }
+            }
+            match self.request(Method::Put, &path, Some(&body)) {
+                Ok(r) if r.status == 201 => Attempt::Done(Applied::Created),
+                Ok(r) if r.status == 200 => Attempt::Done(Applied::Updated),
+                Ok(r) => classify(&r),
+                Err(e) => Attempt::Fail(e, None),
+            }
+        })
+    }
+
+    /// `POST /connectors` with `initial_state`, so a paused or stopped
+    /// connector never runs (Kafka 3.7+). Workers that do not know the field
+    /// answer 500 "Unrecognized field": then it is created with `PUT` and
+    /// moved at once. A connector that appeared meanwhile is updated.
+    pub fn create(&self, connector: &Connector) -> Result<Applied, Failure> {
+        if connector.state == TargetState::Running {
+            return self.put_config(connector);
+        }
+        let body = serde_json::json!({
+            "name": connector.name,
+            "config": connector.config,
+            "initial_state": connector.state.initial_state(),
+        });
+        let created = self.retrying(&format!("create connector {}", connector.name), || {
+            match self.request(Method::Post, "/connectors", Some(&body)) {
+                Ok(r) if r.status == 201 || r.status == 200 => Attempt::Done(true),
+                Ok(r)
+                    if (r.status == 500 && r.body.contains("Unrecognized field"))
+                        || r.status == 409 && r.body.contains("already exists") =>
+                {
+                    Attempt::Done(false)
+                }
+                Ok(r) => classify(&r),
+                Err(e) => Attempt::Fail(e, None),
+            }
+        })?;
+        if created {
+            return Ok(Applied::Created);
+        }
+        let applied = self.put_config(connector)?;
+        self.set_state(&connector.name, connector.state)?;
+        Ok(applied)
+    }
+
+    /// `PUT /connectors/{name}/pause`, `/resume` or `/stop`.
+    pub fn set_state(&self, name: &str, state: TargetState) -> Result<(), Failure> {
+        let path = format!("/connectors/{}/{}", encode(name), state.verb());
+        self.retrying(&format!("{} connector {name}", state.verb()), || self.expect_success(Method::Put, &path))
+    }
+
+    /// `POST /connectors/{name}/restart?includeTasks=true&onlyFailed=...`.
+    pub fn restart(&self, name: &str, only_failed: bool) -> Result<(), Failure> {
+        let path = format!("/connectors/{}/restart?includeTasks=true&onlyFailed={only_failed}", encode(name));
+        self.retrying(&format!("restart connector {name}"), || self.expect_success(Method::Post, &path))
+    }
+
+    fn expect_success(&self, method: Method, path: &str) -> Attempt<()> {
+        match self.request(method, path, None) {
+            Ok(r) if (200..300).contains(&r.status) => Attempt::Done(()),
+            Ok(r) => classify(&r),
+            Err(e) => Attempt::Fail(e, None),
+        }
+    }
+
+    /// `GET /connector-plugins`: the installed connector classes.
+    pub fn plugins(&self) -> Result<Vec<Plugin>, Failure> {
+        let body = self.retrying("list connector plugins", || self.get_json("/connector-plugins"))?;
+        serde_json::from_value(body).map_err(|e| {
+            Failure::permanent(
+                &format!("GET {}/connector-plugins", self.shown_base),
+                format!("unexpected plugin list: {e}"),
+            )
+        })
+    }
+
+    /// `PUT /connector-plugins/{plugin}/config/validate`: Connect's verdict on
+    /// a config (its `ConfigInfos`), which is a report, not a rejection.
+    pub fn validate(&self, plugin: &str, config: &BTreeMap<String, String>) -> Result<serde_json::Value, Failure> {
+        let path = format!("/connector-plugins/{}/config/validate", encode(plugin));
+        let body = config_json(config);
+        self.retrying(&format!("validate {plugin}"), || match self.request(Method::Put, &path, Some(&body)) {
+            Ok(r) if r.status == 200 => match parse_json(&r.body) {
+                Some(v) => Attempt::Done(v),
+                None => Attempt::Fail(Failure::permanent(&r.request, not_connect(&r)), None),
+            },
+            Ok(r) => classify(&r),
+            Err(e) => Attempt::Fail(e, None),
+        })
+    }
+
+    /// `DELETE /connectors/{name}`; a 404 means it is already gone.
+    pub fn delete(&self, name: &str) -> Result<Removed, Failure> {
+        let path = format!("/connectors/{}", encode(name));
+        let mut first = true;
+        self.retrying(&format!("delete connector {name}"), || {
+            if !std::mem::take(&mut first) && matches!(self.get_config(name), Ok(None)) {
+                return Attempt::Done(Removed::AlreadyGone);
+            }
+            match self.request(Method::Delete, &path, None) {
+                Ok(r) if r.status == 204 || r.status == 200 => Attempt::Done(Removed::Deleted),
+                Ok(r) if r.status == 404 => Attempt::Done(Removed::AlreadyGone),
+                Ok(r) => classify(&r),
+                Err(e) => Attempt::Fail(e, None),
+            }
+        })
+    }
+
+    fn get_json(&self, path: &str) -> Attempt<serde_json::Value> {
+        match self.request(Method::Get, path, None) {
+            // Connect always answers JSON: anything else is another server.
+            Ok(r) if r.status == 200 => match parse_json(&r.body) {
+                Some(v) => Attempt::Done(v),
+                None => Attempt::Fail(Failure::permanent(&r.request, not_connect(&r)), None),
+            },
+            Ok(r) => classify(&r),
+            Err(e) => Attempt::Fail(e, None),
+        }
+    }
+}
+
+/// The connectors of an expanded list (`?expand=info&expand=status`), with
+/// the config and status of each that has them.
+fn expanded(map: serde_json::Map<String, serde_json::Value>) -> Live {
+    let mut live = Live::default();
+    for (name, entry) in map {
+        if let Some(config) = entry.pointer("/info/config").and_then(string_map) {
+            live.configs.insert(name.clone(), config);
+        }
+        if let Some(Ok(status)) = entry.get("status").map(Status::deserialize) {
+            live.status.insert(name.clone(), status);
+        }
+        live.names.insert(name);
+    }
+    live
+}
+
+fn parse_json(body: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(body).ok()
+}
+
+fn string_map(value: &serde_json::Value) -> Option<BTreeMap<String, String>> {
+    value.as_object()?.iter().map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
+}
+
+fn name_list(value: &serde_json::Value, request: &str) -> Result<BTreeSet<String>, Failure> {
+    value
+        .as_array()
+        .and_then(|names| names.iter().map(|n| n.as_str().map(str::to_string)).collect())
+        .ok_or_else(|| Failure::transient(request, format!("unexpected answer {}", short(&value.to_string()))))
+}

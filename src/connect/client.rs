@@ -1,0 +1,371 @@
+//! The HTTP side of the Connect client: settings, one request, retries
+//! with backoff within the run's budget, and the counters a run reports.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use base64::Engine as _;
+use log::{debug, warn};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::connect::errors::{is_html, retry_after_of, transport_failure, Failure};
+use crate::connect::tls::tls;
+use crate::render::redact::Scrubber;
+use crate::text::format_size;
+
+/// Everything but the unreserved characters of RFC 3986 is encoded, so a
+/// name can never change the path.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Connect answers a request within 90 s or gives up with a 500 itself.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(100);
+
+/// The largest answer read: the bulk read of 10,000 connectors is about
+/// 5 MB; a runaway body is cut off here.
+const MAX_ANSWER_BYTES: u64 = 64 << 20;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub url: String,
+    pub auth: Auth,
+    pub ca_file: Option<std::path::PathBuf>,
+    /// PEM certificate chain and private key for mutual TLS.
+    pub client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Only when a clusters file spells it out for one cluster.
+    pub insecure_skip_verify: bool,
+    pub concurrency: usize,
+    pub retry_budget: Duration,
+    /// Time to wait for an answer, and again for all of its body: a server
+    /// that sends a byte a second is cut off.
+    pub read_timeout: Duration,
+    /// Confluent Cloud documents `?expand=info,status`; Apache only matches
+    /// the repeated form.
+    pub comma_expand: bool,
+}
+
+#[derive(Clone, Default)]
+pub enum Auth {
+    #[default]
+    None,
+    Basic {
+        username: String,
+        password: String,
+    },
+    Bearer(String),
+}
+
+impl Default for Settings {
+    /// A cluster at http://connect with the default limits.
+    fn default() -> Settings {
+        Settings {
+            url: "http://connect".into(),
+            auth: Auth::None,
+            ca_file: None,
+            client_cert: None,
+            insecure_skip_verify: false,
+            concurrency: 4,
+            retry_budget: Duration::from_secs(60),
+            read_timeout: READ_TIMEOUT,
+            comma_expand: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Auth::None => "none",
+            Auth::Basic { .. } => "basic",
+            Auth::Bearer(_) => "bearer",
+        })
+    }
+}
+
+/// The Connect REST API of one cluster. Cheap to share between threads:
+/// writes run in parallel on one client.
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    /// `base` without user info, for messages.
+    pub(super) shown_base: String,
+    authorization: Option<String>,
+    /// The end of the retry budget, which starts with the first request.
+    deadline: OnceLock<Instant>,
+    budget: Duration,
+    pub(super) concurrency: usize,
+    /// Requests sent, for the run summary.
+    sent: AtomicUsize,
+    /// The query that expands the connector list.
+    pub(super) expand: &'static str,
+    /// Hides secrets in the retry messages it logs.
+    scrubber: Scrubber,
+}
+
+/// The HTTP methods the Connect REST API is spoken with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Reads.
+    Get,
+    /// Creates or replaces a config; pauses, resumes, stops.
+    Put,
+    /// Creates with an initial state; restarts.
+    Post,
+    /// Deletes.
+    Delete,
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        })
+    }
+}
+
+/// An answer, with the request it answers (for messages).
+pub(super) struct Reply {
+    /// `GET http://connect:8083/connectors`, without credentials.
+    pub request: String,
+    /// Whether the request listed the connectors: a 404 there means the URL is not Connect.
+    pub listing: bool,
+    /// The HTTP status.
+    pub status: u16,
+    /// The Content-Type, to tell an HTML page from Connect's JSON.
+    pub html: bool,
+    /// The answer, read up to the cap.
+    pub body: String,
+    /// The server's `Retry-After`, in seconds.
+    pub retry_after: Option<Duration>,
+}
+
+/// One try of an operation.
+pub(super) enum Attempt<T> {
+    /// It succeeded with this.
+    Done(T),
+    /// It failed; a server may say when to try again.
+    Fail(Failure, Option<Duration>),
+}
+
+impl Client {
+    /// A client of the cluster `settings` describe, whose retry messages are
+    /// scrubbed of what `scrubber` knows.
+    pub fn new(settings: &Settings, scrubber: &Scrubber) -> Result<Client> {
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_recv_response(Some(settings.read_timeout))
+            .timeout_recv_body(Some(settings.read_timeout))
+            .max_idle_connections_per_host(settings.concurrency.max(1) + 1)
+            .user_agent(concat!("connect-operator/", env!("CARGO_PKG_VERSION")));
+        if settings.ca_file.is_some() || settings.client_cert.is_some() || settings.insecure_skip_verify {
+            let tls = tls(settings.ca_file.as_deref(), settings.client_cert.as_ref(), settings.insecure_skip_verify)?;
+            config = config.tls_config(tls);
+        }
+        let authorization = match &settings.auth {
+            Auth::None => None,
+            Auth::Basic { username, password } => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+            )),
+            Auth::Bearer(token) => Some(format!("Bearer {token}")),
+        };
+        Ok(Client {
+            agent: config.build().into(),
+            base: settings.url.trim_end_matches('/').to_string(),
+            shown_base: without_userinfo(settings.url.trim_end_matches('/')),
+            authorization,
+            deadline: OnceLock::new(),
+            budget: settings.retry_budget,
+            concurrency: settings.concurrency.max(1),
+            sent: AtomicUsize::new(0),
+            expand: if settings.comma_expand { "expand=info,status" } else { "expand=info&expand=status" },
+            scrubber: scrubber.clone(),
+        })
+    }
+
+    pub fn requests_sent(&self) -> usize {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// Retries transient failures with exponential backoff and full jitter
+    /// until the run's retry budget is spent.
+    pub(super) fn retrying<T>(&self, what: &str, mut attempt: impl FnMut() -> Attempt<T>) -> Result<T, Failure> {
+        let mut n: u32 = 0;
+        loop {
+            let (failure, retry_after) = match attempt() {
+                Attempt::Done(v) => return Ok(v),
+                Attempt::Fail(f, _) if f.permanent => return Err(f),
+                Attempt::Fail(f, retry_after) => (f, retry_after),
+            };
+            let backoff = Duration::from_millis(200u64.saturating_mul(1 << n.min(6))).min(Duration::from_secs(10));
+            let jittered = backoff.mul_f64(0.5 + fastrand::f64() / 2.0);
+            // Retry-After comes from the server: never wait past the budget for it.
+            let wait = retry_after.unwrap_or(jittered).min(self.budget);
+            let deadline = *self.deadline.get_or_init(|| later(Instant::now(), self.budget));
+            let now = Instant::now();
+            if later(now, wait) > deadline {
+                let detail = format!(
+                    "{} (gave up after {} attempts within the {} retry budget)",
+                    failure.detail,
+                    n.saturating_add(1),
+                    humantime::format_duration(self.budget)
+                );
+                return Err(Failure { detail, ..failure });
+            }
+            // Said at once, so a person waiting on a terminal knows why.
+            let left = deadline.saturating_duration_since(later(now, wait));
+            warn!(
+                "cannot {what} (attempt {}): {}; next attempt in {:.1}s, {:.0}s of the {} retry budget left after it",
+                n.saturating_add(1),
+                failure.scrubbed(&self.scrubber),
+                wait.as_secs_f64(),
+                left.as_secs_f64(),
+                humantime::format_duration(self.budget)
+            );
+            std::thread::sleep(wait);
+            n = n.saturating_add(1);
+        }
+    }
+
+    pub(super) fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Reply, Failure> {
+        let url = format!("{}{path}", self.base);
+        let shown = format!("{method} {}{path}", self.shown_base);
+        self.deadline.get_or_init(|| later(Instant::now(), self.budget));
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let result = match (method, body) {
+            (Method::Put, Some(body)) => self.with_auth(self.agent.put(&url)).send_json(body),
+            (Method::Put, None) => self.with_auth(self.agent.put(&url)).send_empty(),
+            (Method::Post, Some(body)) => self.with_auth(self.agent.post(&url)).send_json(body),
+            (Method::Post, None) => self.with_auth(self.agent.post(&url)).send_empty(),
+            (Method::Delete, _) => self.with_auth(self.agent.delete(&url)).call(),
+            (Method::Get, _) => self.with_auth(self.agent.get(&url)).call(),
+        };
+        let mut response = result.map_err(|e| transport_failure(&shown, &e))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let retry_after = header("retry-after").as_deref().and_then(retry_after_of);
+        let html = header("content-type").as_deref().is_some_and(is_html);
+        let body = response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_string().map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => {
+                let limit = format_size(MAX_ANSWER_BYTES);
+                Failure::permanent(&shown, format!("the answer is larger than {limit}, the most that is read"))
+            }
+            e => Failure::transient(&shown, format!("cannot read the answer: {e}")),
+        })?;
+        debug!("{shown} -> {status} in {:?}", started.elapsed());
+        let listing = method == Method::Get && path.split('?').next() == Some("/connectors");
+        Ok(Reply { request: shown, listing, status, html, body, retry_after })
+    }
+
+    fn with_auth<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        let request = request.header("Accept", "application/json");
+        match &self.authorization {
+            Some(value) => request.header("Authorization", value),
+            None => request,
+        }
+    }
+}
+
+/// `at + duration`, or far in the future when a setting (RETRY_BUDGET) or
+/// a server (Retry-After) asks for more than an `Instant` holds.
+fn later(at: Instant, duration: Duration) -> Instant {
+    at.checked_add(duration).unwrap_or_else(|| at + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+/// A URL as it may be printed: user info (`user:password@`) left out.
+fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+pub fn encode(name: &str) -> String {
+    utf8_percent_encode(name, PATH_SEGMENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn names_are_percent_encoded() {
+        assert_eq!(encode("a b/c?d#e%"), "a%20b%2Fc%3Fd%23e%25");
+        assert_eq!(encode("jdbc-customers.v1_x~"), "jdbc-customers.v1_x~");
+    }
+
+    /// A server on loopback that answers every connection with `head`, then
+    /// `body` in pieces of `piece` bytes, `pause` apart.
+    fn server(head: String, body: Vec<u8>, piece: usize, pause: Duration) -> String {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(head.as_bytes());
+                for chunk in body.chunks(piece) {
+                    if stream.write_all(chunk).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(pause);
+                }
+            }
+        });
+        url
+    }
+
+    fn impatient(url: String) -> Client {
+        let settings =
+            Settings { url, retry_budget: Duration::ZERO, read_timeout: Duration::from_secs(1), ..Settings::default() };
+        Client::new(&settings, &Scrubber::default()).unwrap()
+    }
+
+    #[test]
+    fn a_server_that_sends_a_byte_a_second_is_cut_off() {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n".to_string();
+        let url = server(head, vec![b' '; 60], 1, Duration::from_millis(500));
+        let started = Instant::now();
+        let failure = impatient(url).read_live(&BTreeSet::new()).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert!(!failure.permanent, "a slow server may be faster next run: {failure:?}");
+        assert!(failure.detail.contains("cannot read the answer"), "{failure:?}");
+    }
+
+    #[test]
+    fn a_runaway_answer_is_cut_off_at_the_cap() {
+        let size = MAX_ANSWER_BYTES as usize + 1024;
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n");
+        let url = server(head, vec![b' '; size], 1 << 20, Duration::ZERO);
+        let failure = impatient(url).read_live(&BTreeSet::new()).unwrap_err();
+        assert!(failure.permanent, "{failure:?}");
+        assert!(failure.detail.contains("larger than 64 MiB"), "{failure:?}");
+    }
+
+    #[test]
+    fn urls_are_shown_without_user_info() {
+        assert_eq!(without_userinfo("http://u:p@connect:8083/x"), "http://connect:8083/x");
+        assert_eq!(without_userinfo("https://connect:8083"), "https://connect:8083");
+        assert_eq!(without_userinfo("http://connect/a@b"), "http://connect/a@b");
+        assert_eq!(without_userinfo("not a url"), "not a url");
+    }
+}

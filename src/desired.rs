@@ -1,0 +1,179 @@
+//! The desired connectors: every ConfigMap rendered, with what it asks for
+//! and the cluster it asks it of. The one place where both the hook and the
+//! repository commands turn ConfigMaps into what the plan compares.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::connect::clusters::{self, Clusters};
+use crate::model::configmap::{CmId, ConfigMap, Intent, RESTART_ANNOTATION, STATUS_ANNOTATION_PREFIX};
+use crate::model::connector::Connector;
+use crate::model::status::{self, CmStatus};
+use crate::render::sandbox::Renderer;
+
+/// Data key and what its template rendered to.
+pub type Templates = Vec<(String, Result<Connector, String>)>;
+
+/// One ConfigMap after rendering, with everything later stages need of it.
+#[derive(Debug, Clone, Default)]
+pub struct Declared {
+    /// Its namespace and name.
+    pub id: CmId,
+    /// Set by the API server; Events refer to it.
+    pub uid: Option<String>,
+    /// The Connect cluster its connectors live on.
+    pub cluster: String,
+    /// What it asks for.
+    pub state: CmState,
+    /// Whether this run reconciles it; the others only count when looking for
+    /// a connector declared twice.
+    pub act: bool,
+    /// Whether an Added, Modified or Deleted event named it (not only a resync).
+    pub evented: bool,
+    /// Data key and what its template rendered to.
+    pub templates: Templates,
+    /// Connector names an earlier run recorded on the ConfigMap.
+    pub recorded: BTreeSet<String>,
+    /// The status an earlier run recorded (restart attempts, handled requests).
+    pub previous: CmStatus,
+    /// The status annotations it carries now, so that only a change is written.
+    pub written: BTreeMap<String, String>,
+    /// The value of the restart-on-demand annotation, if set.
+    pub restart_request: Option<String>,
+}
+
+/// What a ConfigMap asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CmState {
+    /// Enabled: its connectors must exist as declared.
+    #[default]
+    Apply,
+    /// `enabled: "false"`: its connectors must not exist.
+    Remove,
+    /// The ConfigMap was deleted: its connectors must not exist.
+    Deleted,
+    /// A label says something this run cannot honour: nothing is done.
+    Invalid(String),
+}
+
+/// A ConfigMap to declare, and how this run treats it.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// The ConfigMap as last seen.
+    pub configmap: &'a ConfigMap,
+    /// Whether this run reconciles it.
+    pub act: bool,
+    /// Whether an event named it.
+    pub evented: bool,
+    /// Whether it was deleted.
+    pub deleted: bool,
+    /// Whether its restart annotation is a request to act on: it is to the
+    /// running operator, never in a manifest's diff.
+    pub restarts: bool,
+}
+
+impl Declared {
+    /// Names its templates render to now.
+    pub fn names(&self) -> BTreeSet<String> {
+        self.connectors().map(|c| c.name.clone()).collect()
+    }
+
+    /// The connectors its templates rendered.
+    pub fn connectors(&self) -> impl Iterator<Item = &Connector> {
+        self.templates.iter().filter_map(|(_, r)| r.as_ref().ok())
+    }
+
+    /// Recorded names it no longer declares, so their connectors must go: a
+    /// key was removed or a template now renders another name. Only when
+    /// every template rendered (a failing one may still declare the name),
+    /// except for a deleted ConfigMap, where they are all it has.
+    pub fn leftovers(&self) -> Vec<&String> {
+        let all_rendered = self.templates.iter().all(|(_, r)| r.is_ok());
+        let names = self.names();
+        match self.state {
+            CmState::Apply | CmState::Remove if all_rendered => {}
+            CmState::Deleted => {}
+            _ => return Vec::new(),
+        }
+        self.recorded.iter().filter(|n| !names.contains(*n)).collect()
+    }
+}
+
+/// Connector names the run acts on: the live configs it must know.
+pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
+    declared
+        .iter()
+        .filter(|d| d.act && !matches!(d.state, CmState::Invalid(_)))
+        .flat_map(|d| d.names().into_iter().chain(d.leftovers().into_iter().cloned()))
+        .collect()
+}
+
+/// Renders every ConfigMap in one batch and says what each asks for.
+pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> Vec<Declared> {
+    let rendered = render(sources, renderer);
+    sources
+        .iter()
+        .zip(rendered)
+        .map(|(source, templates)| {
+            let cm = source.configmap;
+            let (mut state, cluster) = state_of(cm, clusters);
+            if source.deleted && !matches!(state, CmState::Invalid(_)) {
+                state = CmState::Deleted;
+            }
+            let written = cm.annotations.range(STATUS_ANNOTATION_PREFIX.to_string()..);
+            let written = written.take_while(|(k, _)| k.starts_with(STATUS_ANNOTATION_PREFIX));
+            Declared {
+                id: cm.id.clone(),
+                uid: cm.uid.clone(),
+                cluster,
+                state,
+                act: source.act,
+                evented: source.evented,
+                templates,
+                recorded: status::recorded_names(&cm.annotations),
+                previous: CmStatus::recorded(&cm.annotations),
+                written: written.map(|(k, v)| (k.clone(), v.clone())).collect(),
+                restart_request: cm.annotations.get(RESTART_ANNOTATION).filter(|_| source.restarts).cloned(),
+            }
+        })
+        .collect()
+}
+
+/// What a ConfigMap asks for, and the cluster it asks it of. A ConfigMap
+/// naming an unknown cluster is an error for it alone; it is kept with the
+/// default cluster, where its names still guard against pruning.
+fn state_of(cm: &ConfigMap, clusters: &Clusters) -> (CmState, String) {
+    let cluster = match clusters.of(cm) {
+        Ok(cluster) => cluster.name.clone(),
+        Err(e) => return (CmState::Invalid(format!("{e:#}")), clusters::DEFAULT.into()),
+    };
+    let state = match cm.intent() {
+        Ok(Intent::Apply) => CmState::Apply,
+        Ok(Intent::Remove) => CmState::Remove,
+        Err(e) => CmState::Invalid(format!("{e:#}")),
+    };
+    (state, cluster)
+}
+
+/// What a template gets if the renderer returned too few results (a bug).
+const MISSING: &str = "internal error: the template was not rendered";
+
+/// Renders the templates of many ConfigMaps in one batch: every data key is
+/// one template; `binaryData` keys cannot be.
+fn render(sources: &[Source], renderer: &Renderer) -> Vec<Templates> {
+    let codes: Vec<&str> = sources.iter().flat_map(|s| s.configmap.data.values().map(String::as_str)).collect();
+    let mut rendered = renderer.render_all(&codes).into_iter();
+    sources
+        .iter()
+        .map(|source| {
+            let cm = source.configmap;
+            let mut templates: Templates = cm
+                .data
+                .keys()
+                .map(|key| (key.clone(), rendered.next().unwrap_or_else(|| Err(MISSING.into()))))
+                .collect();
+            let binary = "a binaryData key cannot hold a template; use data";
+            templates.extend(cm.binary_keys.iter().map(|k| (k.clone(), Err(binary.to_string()))));
+            templates
+        })
+        .collect()
+}

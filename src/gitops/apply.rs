@@ -1,0 +1,85 @@
+//! `diff` and `apply`: the hook's plan for the manifests, printed or
+//! carried out.
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+
+use crate::execute::{execute, How, Progress, Report};
+use crate::gitops::output::{colors, failures_table, print_plans, Format};
+use crate::gitops::{planned, Planned, Verdict};
+use crate::plan::Restarts;
+use crate::settings::{ConnectArgs, Sources};
+
+/// `diff`'s exit status: 1 on errors, 2 when something would change, else 0.
+fn diff_verdict(planned: &[Planned]) -> Verdict {
+    let problems = planned.iter().any(|p| !p.plan.problems.is_empty());
+    let writes: usize = planned.iter().map(|p| p.plan.writes()).sum();
+    match (problems, writes) {
+        (true, _) => Verdict::Failed,
+        (false, 0) => Verdict::Done,
+        (false, _) => Verdict::Changes,
+    }
+}
+
+/// What the flags of `diff` and `apply` say.
+pub struct Request<'a> {
+    /// Where the manifests are.
+    pub sources: &'a Sources,
+    /// Where the clusters are.
+    pub connect: &'a ConnectArgs,
+    /// Also delete what no manifest declares.
+    pub prune: bool,
+    /// How to print.
+    pub format: Format,
+}
+
+/// Prints what applying the manifests would do.
+pub fn diff(request: &Request) -> Result<Verdict> {
+    let (_, planned) = planned(request.sources, request.connect, request.prune, Restarts::Automatic(0))?;
+    print_plans(&planned, None, request.format)?;
+    Ok(diff_verdict(&planned))
+}
+
+/// Applies the manifests as the hook would; with `dry_run`, prints as `diff`.
+pub fn apply(request: &Request, dry_run: bool, restart_failed: bool) -> Result<Verdict> {
+    let restarts = if restart_failed { Restarts::Now } else { Restarts::Automatic(0) };
+    let (scrubber, planned) = planned(request.sources, request.connect, request.prune, restarts)?;
+    if dry_run {
+        print_plans(&planned, None, request.format)?;
+        return Ok(diff_verdict(&planned));
+    }
+    // On a terminal, a progress line instead of a log line per connector.
+    let writes: usize = planned.iter().map(|p| p.plan.writes()).sum();
+    let show_progress = std::io::stderr().is_terminal() && writes > 10;
+    let level = log::max_level();
+    if show_progress {
+        log::set_max_level(log::LevelFilter::Warn);
+    }
+    let mut total = Report::default();
+    let mut all_results = Vec::new();
+    for p in &planned {
+        let cluster = &p.connected.cluster;
+        let progress = |sent: usize, total: usize| eprint!("\rapplying to {cluster}: {sent}/{total}");
+        let how =
+            How { dry_run: false, max_restarts: 0, progress: show_progress.then_some(&progress as &Progress<'_>) };
+        let (report, results) = execute(&p.plan, &p.connected.client, &scrubber, &how);
+        total.add(&report);
+        all_results.push(results);
+    }
+    if show_progress {
+        eprintln!();
+        log::set_max_level(level);
+    }
+    match request.format {
+        Format::Json => print_plans(&planned, Some(&all_results), Format::Json)?,
+        Format::Table => {
+            for (p, results) in planned.iter().zip(&all_results) {
+                print!("{}", failures_table(&p.plan, results, &p.connected.cluster, colors()));
+            }
+            println!("{}", total.summary());
+        }
+    }
+    // Like `terraform apply`: anything declared but not applied fails the command.
+    Ok(if total.failed == 0 && total.unfinished == 0 { Verdict::Done } else { Verdict::Failed })
+}

@@ -1,0 +1,154 @@
+//! The repository commands: the hook's engine run on the ConfigMap
+//! manifests in a repository, for CI pipelines and people at a terminal.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use log::{error, warn};
+
+use crate::connect::clusters::Clusters;
+use crate::connect::Client;
+use crate::desired::{self, Declared, Source};
+use crate::input::manifests::{self, Manifest, Read};
+use crate::model::live::Live;
+use crate::plan::{self, Plan, Prune, Restarts};
+use crate::render::redact::Scrubber;
+use crate::settings::{self, ConnectArgs, Sources};
+
+pub mod apply;
+pub mod output;
+pub mod render;
+pub mod status;
+pub mod validate;
+
+/// How a command ended, beyond success: each maps to its exit status in
+/// one place (`main`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// 0: all is as declared, or all was done.
+    Done,
+    /// 1: something failed or is wrong in the manifests.
+    Failed,
+    /// 2: `diff` (and `apply --dry-run`) would change something.
+    Changes,
+    /// 3: `status` found connectors not as declared.
+    NotAsDeclared,
+    /// 2: the command line says too little (the hook without its binding contexts).
+    Usage,
+}
+
+/// Everything read from the manifests: declared connectors, rendered, and
+/// the file each came from.
+pub struct Sourced {
+    /// Hides every secret value the templates could read.
+    pub scrubber: Scrubber,
+    /// In the order of the manifests.
+    pub declared: Vec<Declared>,
+    /// The file each ConfigMap came from.
+    pub files: Vec<PathBuf>,
+}
+
+/// Reads the manifests and renders them as the hook does. Refuses input
+/// that holds no selected ConfigMap unless `--allow-empty`, and says which
+/// documents were probably meant to be selected.
+pub fn source(sources: &Sources, clusters: &Clusters) -> Result<Sourced> {
+    let renderer = sources.renderer()?;
+    let read = manifests::read_manifests(&sources.paths);
+    for miss in &read.near_misses {
+        warn!("{miss}");
+    }
+    if let Some(first) = read.errors.first() {
+        for e in &read.errors {
+            error!("{e:#}");
+        }
+        bail!("{} manifest files could not be read (first: {first:#})", read.errors.len());
+    }
+    check_not_empty(&read, sources)?;
+    let declared = desired::declare(&sources_of(&read.manifests), &renderer, clusters);
+    let files = read.manifests.into_iter().map(|m| m.file).collect();
+    Ok(Sourced { scrubber: renderer.scrubber().clone(), declared, files })
+}
+
+/// The manifests as the run treats them: all acted on; a restart
+/// annotation is a request to the running operator, not part of a diff.
+pub fn sources_of(manifests: &[Manifest]) -> Vec<Source<'_>> {
+    manifests
+        .iter()
+        .map(|m| Source { configmap: &m.configmap, act: true, evented: false, deleted: false, restarts: false })
+        .collect()
+}
+
+fn check_not_empty(read: &Read, sources: &Sources) -> Result<()> {
+    if !read.manifests.is_empty() || sources.allow_empty {
+        return Ok(());
+    }
+    let paths: Vec<String> = sources.paths.iter().map(|p| p.display().to_string()).collect();
+    let hint = if read.near_misses.is_empty() { "" } else { " (see the warnings above)" };
+    bail!(
+        "no ConfigMap labelled destination=connect in {} ({} read){hint}; pass --allow-empty if that is intended",
+        paths.join(", "),
+        read.counts()
+    )
+}
+
+/// The declared ConfigMaps of each cluster, in name order.
+pub fn by_cluster(declared: Vec<Declared>) -> BTreeMap<String, Vec<Declared>> {
+    let mut by_cluster: BTreeMap<String, Vec<Declared>> = BTreeMap::new();
+    for d in declared {
+        by_cluster.entry(d.cluster.clone()).or_default().push(d);
+    }
+    by_cluster
+}
+
+/// Connect and what it runs, for one cluster.
+pub struct Connected {
+    /// The cluster's name.
+    pub cluster: String,
+    /// Its client.
+    pub client: Client,
+    /// What it runs, read once.
+    pub live: Live,
+}
+
+/// Connects to cluster `name` and reads what it runs, once.
+pub fn connect(name: &str, clusters: &Clusters, declared: &[Declared], scrubber: &Scrubber) -> Result<Connected> {
+    let client = Client::new(&clusters.get(name)?.settings, scrubber)?;
+    let live = client.read_live(&desired::wanted(declared)).map_err(|f| anyhow::anyhow!(f.reading(name, scrubber)))?;
+    Ok(Connected { cluster: name.to_string(), client, live })
+}
+
+/// What `diff` and `apply` share, for one cluster: Connect, and the plan
+/// made by the hook's engine.
+pub struct Planned {
+    /// The cluster, its client and what it runs.
+    pub connected: Connected,
+    /// What to do there.
+    pub plan: Plan,
+}
+
+/// The plan of every cluster the manifests name (every configured one with `prune`).
+pub fn planned(
+    sources: &Sources,
+    connect_args: &ConnectArgs,
+    prune: bool,
+    restarts: Restarts,
+) -> Result<(Scrubber, Vec<Planned>)> {
+    let clusters = connect_args.clusters()?;
+    let Sourced { scrubber, declared, .. } = source(sources, &clusters)?;
+    let mut by_cluster = by_cluster(declared);
+    if prune {
+        for name in clusters.all.keys() {
+            by_cluster.entry(name.clone()).or_default();
+        }
+    }
+    let policy = settings::policy(restarts, if prune { Prune::All } else { Prune::Off });
+    let mut planned = Vec::new();
+    for (name, declared) in by_cluster {
+        let connected = connect(&name, &clusters, &declared, &scrubber)?;
+        // The manifests are everything declared: a full run, as the hook's resync.
+        let plan = plan::run(&declared, &connected.live, &BTreeSet::new(), true, &policy);
+        planned.push(Planned { connected, plan });
+    }
+    Ok((scrubber, planned))
+}

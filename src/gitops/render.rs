@@ -1,0 +1,53 @@
+//! `render`: the connectors of the manifests as JSON, as the hook would
+//! render them, with secret values redacted.
+
+use anyhow::Result;
+
+use crate::desired::CmState;
+use crate::gitops::{source, Sourced, Verdict};
+use crate::model::connector::TargetState;
+use crate::settings::{ClustersArg, Sources};
+
+/// Prints the connectors of the manifests as JSON, secrets redacted unless
+/// `show_secrets`; every template error goes to stderr.
+pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool) -> Result<Verdict> {
+    let clusters = clusters.names()?;
+    let Sourced { scrubber, declared, files } = source(sources, &clusters)?;
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (d, file) in declared.iter().zip(&files) {
+        let place = format!("ConfigMap {} ({})", d.id, file.display());
+        if let CmState::Invalid(message) = &d.state {
+            errors.push(format!("{place}: {message}"));
+            continue;
+        }
+        for (key, result) in &d.templates {
+            match result {
+                Ok(c) => {
+                    let config = match show_secrets {
+                        true => serde_json::to_value(&c.config)?,
+                        false => serde_json::to_value(c.redacted_config())?,
+                    };
+                    let source = serde_json::json!({
+                        "configmap": d.id.to_string(), "key": key, "file": file, "enabled": d.state == CmState::Apply,
+                    });
+                    let mut connector = serde_json::Map::new();
+                    connector.insert("name".into(), serde_json::json!(c.name));
+                    connector.insert("cluster".into(), serde_json::json!(d.cluster));
+                    if c.state != TargetState::Running {
+                        connector.insert("state".into(), serde_json::json!(c.state.to_string()));
+                    }
+                    connector.insert("config".into(), config);
+                    connector.insert("source".into(), source);
+                    out.push(serde_json::Value::Object(connector));
+                }
+                Err(e) => errors.push(format!("{place} key {key}: {}", scrubber.scrub(e))),
+            }
+        }
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    Ok(if errors.is_empty() { Verdict::Done } else { Verdict::Failed })
+}

@@ -1,0 +1,356 @@
+//! Asking Connect whether rendered connectors are valid, before they are
+//! applied: one `GET /connector-plugins`, then one `PUT
+//! /connector-plugins/{class}/config/validate` per connector whose class is
+//! installed (reference section 3.19).
+//!
+//! The validate endpoint answers 200 with a `ConfigInfos` report even when
+//! the config is invalid; every error of every `configs[].value` becomes a
+//! [`Finding`] on that key. A class that is not installed is caught here
+//! first, with a suggestion, because Connect would only answer with a 500
+//! listing every plugin (`Failed to find any class that implements Connector
+//! ...`).
+
+use anyhow::Result;
+use serde::Deserialize;
+
+use crate::connect::{Client, Failure, Plugin};
+use crate::desired::CmState;
+use crate::gitops::output::Format;
+use crate::gitops::{by_cluster, source, Sourced, Verdict};
+use crate::model::connector::Connector;
+use crate::parallel;
+use crate::render::redact::Scrubber;
+use crate::settings::{ConnectArgs, Sources};
+use crate::text::truncate;
+
+const CONNECTOR_CLASS: &str = "connector.class";
+
+/// How a finding about a connector that could not be checked (Connect kept
+/// failing transiently) begins. Such a finding has no key; the caller decides
+/// whether it fails the run.
+pub const NOT_CHECKED: &str = "could not be checked";
+
+/// A connector to check and where it was declared (e.g. "ConfigMap team/orders key orders.json").
+pub struct Target<'a> {
+    pub origin: String,
+    pub connector: &'a Connector,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    pub connector: String,
+    pub origin: String,
+    /// The config key Connect complains about, if any.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+/// One `GET /connector-plugins`, then one `PUT
+/// /connector-plugins/{class}/config/validate` per connector whose class is
+/// installed (in parallel, at most `client.concurrency()` at a time).
+///
+/// Returns every finding, sorted by origin, connector and key; no finding
+/// means Connect accepts every connector. Err only when Connect cannot be
+/// asked at all (the plugin list fails); no request is sent when `targets` is
+/// empty.
+///
+/// - A missing (or empty) `connector.class`, or one that no installed
+///   connector plugin answers to, is a finding on `connector.class`, and that
+///   connector is not sent to Connect.
+/// - Each error Connect reports on a key is a finding on that key.
+/// - When the validate call fails for good (a 4xx, or a 500 Connect raised
+///   while validating), the finding carries Connect's message, without key.
+/// - When it fails transiently even after the client's retries, the finding
+///   has no key and its message starts with [`NOT_CHECKED`]: the connector was
+///   not checked, which is not the same as invalid.
+///
+/// Every message is scrubbed of the connector's secret values (and of those
+/// `scrubber` already knows), because Connect echoes values in its errors.
+pub fn validate(client: &Client, targets: &[Target], scrubber: &Scrubber) -> Result<Vec<Finding>, Failure> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let plugins: Vec<Plugin> =
+        client.plugins()?.into_iter().filter(|p| matches!(p.kind.as_str(), "source" | "sink" | "")).collect();
+    let mut findings = Vec::new();
+    let mut to_check: Vec<(&Target, &Plugin)> = Vec::new();
+    for target in targets {
+        let finding = |message: String| Finding {
+            connector: target.connector.name.clone(),
+            origin: target.origin.clone(),
+            key: Some(CONNECTOR_CLASS.to_string()),
+            message: scrubber.with(target.connector.secret_values()).scrub(&message),
+        };
+        let class = target.connector.config.get(CONNECTOR_CLASS).map(String::as_str).unwrap_or("");
+        if class.is_empty() {
+            findings.push(finding(format!("no {CONNECTOR_CLASS}")));
+            continue;
+        }
+        match resolve(class, &plugins) {
+            Resolved::Plugin(plugin) => to_check.push((target, plugin)),
+            Resolved::Ambiguous(classes) => findings.push(finding(format!(
+                "{CONNECTOR_CLASS} `{class}` names more than one installed connector ({}); use the full class name",
+                quoted(&classes)
+            ))),
+            Resolved::Unknown => findings.push(finding(unknown_class(class, &plugins))),
+        }
+    }
+    let checked =
+        parallel::map(&to_check, client.concurrency(), |(target, plugin)| check(client, target, plugin, scrubber));
+    findings.extend(checked.into_iter().flatten());
+    findings.sort_by(|a, b| {
+        (&a.origin, &a.connector, &a.key, &a.message).cmp(&(&b.origin, &b.connector, &b.key, &b.message))
+    });
+    Ok(findings)
+}
+
+/// Validates one connector whose class is installed. The path names the
+/// plugin's full class, and so does the body's `connector.class`: Connect
+/// refuses a body class that does not end with the path's (`Included
+/// connector type FileStreamSink does not match request type
+/// org...FileStreamSinkConnector`), and an alias resolves to that class
+/// anyway. Everything else is sent as it would be applied, `name` included.
+fn check(client: &Client, target: &Target, plugin: &Plugin, scrubber: &Scrubber) -> Vec<Finding> {
+    let connector = target.connector;
+    let scrubber = scrubber.with(connector.secret_values());
+    let finding = |key: Option<&str>, message: &str| Finding {
+        connector: connector.name.clone(),
+        origin: target.origin.clone(),
+        key: key.map(str::to_string),
+        message: scrubber.scrub(message),
+    };
+    let mut config = connector.config.clone();
+    config.insert(CONNECTOR_CLASS.to_string(), plugin.class.clone());
+    let report = match client.validate(&plugin.class, &config) {
+        Ok(report) => report,
+        Err(f) if f.permanent => {
+            return vec![finding(None, &format!("Connect could not validate it: {}: {}", f.request, f.detail))];
+        }
+        Err(f) => return vec![finding(None, &format!("{NOT_CHECKED}: {}: {}", f.request, f.detail))],
+    };
+    match errors_of(report) {
+        Ok(errors) => errors.iter().map(|(key, message)| finding(key.as_deref(), message)).collect(),
+        Err(message) => vec![finding(None, &message)],
+    }
+}
+
+/// The errors of a `ConfigInfos` report, one per error, with the key it is about.
+pub fn errors_of(report: serde_json::Value) -> Result<Vec<(Option<String>, String)>, String> {
+    #[derive(Deserialize)]
+    struct ConfigInfos {
+        #[serde(default)]
+        error_count: u64,
+        configs: Vec<ConfigInfo>,
+    }
+    #[derive(Deserialize)]
+    struct ConfigInfo {
+        #[serde(default)]
+        value: Option<ConfigValueInfo>,
+    }
+    #[derive(Deserialize)]
+    struct ConfigValueInfo {
+        name: String,
+        #[serde(default)]
+        errors: Option<Vec<String>>,
+    }
+    let unexpected = |why: &dyn std::fmt::Display, report: &serde_json::Value| {
+        format!("unexpected validation report from Connect ({why}): {}", short(&report.to_string()))
+    };
+    if !report.is_object() {
+        return Err(unexpected(&"not an object", &report));
+    }
+    let infos = ConfigInfos::deserialize(&report).map_err(|e| unexpected(&e, &report))?;
+    let errors: Vec<(Option<String>, String)> = infos
+        .configs
+        .into_iter()
+        .filter_map(|c| c.value)
+        .flat_map(|v| {
+            let key = v.name;
+            v.errors.unwrap_or_default().into_iter().map(move |e| (Some(key.clone()), e))
+        })
+        .collect();
+    if errors.is_empty() && infos.error_count > 0 {
+        return Ok(vec![(
+            None,
+            format!("Connect counts {} error(s) but names no key with an error", infos.error_count),
+        )]);
+    }
+    Ok(errors)
+}
+
+enum Resolved<'p> {
+    Plugin(&'p Plugin),
+    /// A simple name several plugins share: Connect registers no alias for it.
+    Ambiguous(Vec<&'p str>),
+    Unknown,
+}
+
+/// Connect's alias rules: the full class name, the simple name (after the
+/// last `.`), or the simple name without a trailing `Connector`. Case matters.
+fn resolve<'p>(class: &str, plugins: &'p [Plugin]) -> Resolved<'p> {
+    if let Some(p) = plugins.iter().find(|p| p.class == class) {
+        return Resolved::Plugin(p);
+    }
+    let matching: Vec<&Plugin> = plugins.iter().filter(|p| aliases(&p.class).contains(&class)).collect();
+    match matching.as_slice() {
+        [] => Resolved::Unknown,
+        [one] => Resolved::Plugin(one),
+        many => Resolved::Ambiguous(many.iter().map(|p| p.class.as_str()).collect()),
+    }
+}
+
+/// The simple name and, when it ends with `Connector`, the name without it.
+fn aliases(class: &str) -> Vec<&str> {
+    let simple = simple_name(class);
+    match simple.strip_suffix("Connector") {
+        Some(short) if !short.is_empty() => vec![simple, short],
+        _ => vec![simple],
+    }
+}
+
+fn simple_name(class: &str) -> &str {
+    class.rsplit('.').next().unwrap_or(class)
+}
+
+fn unknown_class(class: &str, plugins: &[Plugin]) -> String {
+    let unknown = format!("{CONNECTOR_CLASS} `{class}` is not an installed connector plugin");
+    if let Some(suggestion) = closest(class, plugins) {
+        return format!("{unknown}; did you mean `{suggestion}`?");
+    }
+    let mut classes: Vec<&str> = plugins.iter().map(|p| p.class.as_str()).collect();
+    classes.sort_unstable();
+    match classes.as_slice() {
+        [] => format!("{unknown}; Connect lists no connector plugin"),
+        classes => format!("{unknown}; installed connector classes: {}", quoted(classes)),
+    }
+}
+
+/// The installed class whose simple name (or that name without `Connector`)
+/// is nearest to the simple name of `class`, by edit distance ignoring case;
+/// `None` when even the nearest is more than half the name's length away.
+/// Ties go to the first class in name order.
+fn closest<'p>(class: &str, plugins: &'p [Plugin]) -> Option<&'p str> {
+    let wanted = simple_name(class).to_lowercase();
+    let limit = wanted.chars().count() / 2;
+    plugins
+        .iter()
+        .filter_map(|p| {
+            let distance = aliases(&p.class).iter().map(|a| strsim::levenshtein(&wanted, &a.to_lowercase())).min()?;
+            Some((distance, p.class.as_str()))
+        })
+        .filter(|(distance, _)| *distance <= limit)
+        .min()
+        .map(|(_, class)| class)
+}
+
+fn quoted(classes: &[&str]) -> String {
+    classes.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+}
+
+fn short(text: &str) -> String {
+    truncate(text, 200)
+}
+
+/// Asks Connect whether the manifests' connectors are valid, and prints
+/// every finding.
+pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<Verdict> {
+    let clusters = connect.clusters()?;
+    let Sourced { scrubber, declared, .. } = source(sources, &clusters)?;
+    let mut findings = Vec::new();
+    let mut checked = 0;
+    for (name, declared) in &by_cluster(declared) {
+        let mut targets = Vec::new();
+        for d in declared {
+            if let CmState::Invalid(message) = &d.state {
+                findings.push(Finding {
+                    connector: String::new(),
+                    origin: format!("ConfigMap {}", d.id),
+                    key: None,
+                    message: message.clone(),
+                });
+                continue;
+            }
+            for (key, rendered) in &d.templates {
+                let origin = format!("ConfigMap {} key {key}", d.id);
+                match rendered {
+                    Ok(connector) => targets.push(Target { origin, connector }),
+                    Err(message) => {
+                        findings.push(Finding { connector: String::new(), origin, key: None, message: message.clone() })
+                    }
+                }
+            }
+        }
+        if targets.is_empty() {
+            continue;
+        }
+        let client = Client::new(&clusters.get(name)?.settings, &scrubber)?;
+        let asked = validate(&client, &targets, &scrubber);
+        findings
+            .extend(asked.map_err(|f| {
+                anyhow::anyhow!("cannot ask Kafka Connect (cluster {name}): {}", f.scrubbed(&scrubber))
+            })?);
+        checked += targets.len();
+    }
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&findings)?),
+        Format::Table => {
+            for f in &findings {
+                let key = f.key.as_ref().map(|k| format!(" {k}:")).unwrap_or_default();
+                let connector =
+                    if f.connector.is_empty() { String::new() } else { format!("connector {} ", f.connector) };
+                println!("{connector}({}){key} {}", f.origin, f.message);
+            }
+            println!("{checked} connectors checked, {} errors", findings.len());
+        }
+    }
+    Ok(if findings.is_empty() { Verdict::Done } else { Verdict::Failed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE_SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
+    const FILE_SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
+
+    fn plugins(classes: &[&str]) -> Vec<Plugin> {
+        classes.iter().map(|c| Plugin { class: c.to_string(), kind: "sink".into(), version: None }).collect()
+    }
+
+    #[test]
+    fn closest_match() {
+        let installed = plugins(&[
+            "io.confluent.connect.jdbc.JdbcSourceConnector",
+            FILE_SINK,
+            FILE_SOURCE,
+            "io.confluent.connect.s3.S3SinkConnector",
+        ]);
+        assert_eq!(closest("FileStreamSinc", &installed), Some(FILE_SINK));
+        assert_eq!(closest("filestreamsink", &installed), Some(FILE_SINK), "case is ignored");
+        assert_eq!(closest("org.example.FileStreamSourceConector", &installed), Some(FILE_SOURCE));
+        assert_eq!(closest("JdbcSource", &installed), Some("io.confluent.connect.jdbc.JdbcSourceConnector"));
+        // By edit distance alone, S3Sink is nearer to JdbcSink (4) than JdbcSource is (5).
+        assert_eq!(closest("JdbcSinkConnector", &installed), Some("io.confluent.connect.s3.S3SinkConnector"));
+        let tied = plugins(&["com.b.AbcConnector", "com.a.AbdConnector"]);
+        assert_eq!(closest("Abx", &tied), Some("com.a.AbdConnector"), "ties go to the first class");
+        assert_eq!(closest("S3Sinc", &installed), Some("io.confluent.connect.s3.S3SinkConnector"));
+        assert_eq!(closest("Mainframe", &installed), None, "nothing within half the name's length");
+        assert_eq!(closest("FileStreamSink", &[]), None);
+    }
+
+    #[test]
+    fn alias_rules() {
+        let installed = plugins(&[FILE_SINK, "com.a.Sink", "com.b.Sink", "com.c.Connector"]);
+        for name in [FILE_SINK, "FileStreamSinkConnector", "FileStreamSink"] {
+            assert!(matches!(resolve(name, &installed), Resolved::Plugin(p) if p.class == FILE_SINK), "{name}");
+        }
+        for name in
+            ["filestreamsink", "FileStream", "file.FileStreamSink", "org.apache.kafka.connect.file.FileStreamSink", ""]
+        {
+            assert!(matches!(resolve(name, &installed), Resolved::Unknown), "{name}");
+        }
+        assert!(matches!(resolve("Sink", &installed), Resolved::Ambiguous(c) if c == ["com.a.Sink", "com.b.Sink"]));
+        assert!(matches!(resolve("com.a.Sink", &installed), Resolved::Plugin(p) if p.class == "com.a.Sink"));
+        assert!(matches!(resolve("Connector", &installed), Resolved::Plugin(p) if p.class == "com.c.Connector"));
+    }
+}

@@ -1,0 +1,147 @@
+//! One hook run: binding contexts -> declared connectors -> live state ->
+//! plan -> writes -> what shell-operator writes back. The only room that
+//! sees the binding contexts.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use log::{error, info};
+
+use crate::connect::clusters::{Cluster, Clusters};
+use crate::connect::Client;
+use crate::desired::{self, Declared, Source};
+use crate::execute::{self, How, Report};
+use crate::input::bindings::{Seen, Work};
+use crate::model::live::Live;
+use crate::plan;
+use crate::render::redact::Scrubber;
+use crate::render::sandbox::Renderer;
+use crate::settings::Options;
+use crate::writeback::{self, ownership, Output};
+
+/// The whole hook run after the binding contexts are read. Each cluster is
+/// read, planned and written on its own thread, with its own concurrency:
+/// one that is down fails the run (so it is retried) without holding back
+/// the others.
+pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Options) -> Report {
+    let started = Instant::now();
+    for problem in &work.problems {
+        error!("{problem}");
+    }
+    let declared = desired::declare(&sources(work), renderer, clusters);
+    let rendered = started.elapsed();
+    if !declared.iter().any(|d| d.act) {
+        info!("nothing to reconcile in this run");
+    }
+    let mut by_cluster: BTreeMap<&str, (&Cluster, Vec<Declared>)> = BTreeMap::new();
+    if work.full {
+        // A full run looks at every cluster, for what to prune.
+        for (name, cluster) in &clusters.all {
+            by_cluster.insert(name, (cluster, Vec::new()));
+        }
+    }
+    for d in declared {
+        // Every ConfigMap names a configured cluster: an unknown one is kept on `default`.
+        let Some((name, cluster)) = clusters.all.get_key_value(&d.cluster) else { continue };
+        by_cluster.entry(name).or_insert_with(|| (cluster, Vec::new())).1.push(d);
+    }
+    let scrubber = renderer.scrubber();
+    let done: Vec<(Report, Output, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = by_cluster
+            .values()
+            .map(|(cluster, declared)| scope.spawn(move || run_cluster(work, declared, cluster, scrubber, options)))
+            .collect();
+        // A cluster whose thread panicked is left to the next run, like one that is down.
+        let failed = || (Report { unfinished: 1, ..Report::default() }, Output::default(), 0);
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| failed())).collect()
+    });
+    let mut report = Report { failed: work.problems.len(), ..Report::default() };
+    let mut output = Output::default();
+    let mut requests = 0;
+    for (r, o, sent) in done {
+        report.add(&r);
+        output.patches.extend(o.patches);
+        output.metrics.extend(o.metrics);
+        requests += sent;
+    }
+    if report.success() && !options.dry_run {
+        if let Err(e) = output.write() {
+            // shell-operator would lose the status: fail so the run is retried.
+            error!("{e:#}");
+            report.unfinished += 1;
+        }
+    }
+    info!(
+        "run finished in {:?} (templates {:?}, {} Connect requests): {}",
+        started.elapsed(),
+        rendered,
+        requests,
+        report.summary()
+    );
+    report
+}
+
+/// Every ConfigMap the run knows of: those it acts on, and the others for
+/// the names they declare.
+pub fn sources(work: &Work) -> Vec<Source<'_>> {
+    work.seen
+        .iter()
+        .map(|(id, seen)| Source {
+            configmap: seen.configmap(),
+            act: work.touched.contains(id),
+            evented: work.evented.contains(id),
+            deleted: matches!(seen, Seen::Deleted(_)),
+            restarts: true,
+        })
+        .collect()
+}
+
+/// One cluster's part of a run: its report, what to write back, and the
+/// requests it sent.
+fn run_cluster(
+    work: &Work,
+    declared: &[Declared],
+    cluster: &Cluster,
+    scrubber: &Scrubber,
+    options: &Options,
+) -> (Report, Output, usize) {
+    let fail = |message: String| {
+        error!("{message}");
+        (Report { unfinished: 1, ..Report::default() }, Output::default(), 0)
+    };
+    let client = match Client::new(&cluster.settings, scrubber) {
+        Ok(client) => client,
+        Err(e) => return fail(format!("cluster {}: {e:#}", cluster.name)),
+    };
+    let wanted = desired::wanted(declared);
+    // A full run reads Connect even when nothing is declared, to find what to prune.
+    let live = if wanted.is_empty() && !work.full {
+        Live::default()
+    } else {
+        match client.read_live(&wanted) {
+            Ok(live) => live,
+            Err(failure) => return fail(failure.reading(&cluster.name, scrubber)),
+        }
+    };
+    let owned = ownership::owned(work.state.as_ref(), &cluster.name);
+    let plan = plan::run(declared, &live, &owned, work.full, &options.policy);
+    let how = How { dry_run: options.dry_run, max_restarts: options.policy.restarts.max(), progress: None };
+    let (report, results) = execute::execute(&plan, &client, scrubber, &how);
+    let mut output = Output::default();
+    if report.success() && !options.dry_run {
+        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let run = writeback::Run {
+            declared,
+            plan: &plan,
+            results: &results,
+            live: &live,
+            now,
+            policy: &options.policy,
+            cluster: &cluster.name,
+            full: work.full,
+        };
+        output = writeback::output(&run);
+        output.patches.extend(ownership::record(&owned, &plan, &results, &options.policy.namespace, &cluster.name));
+    }
+    (report, output, client.requests_sent())
+}

@@ -1,0 +1,15 @@
+//! What a run reads: shell-operator's binding contexts, ConfigMap manifests
+//! on disk, and the binding configuration it prints with `--config`. This
+//! room owns every binding name.
+
+pub mod bindings;
+pub mod files;
+pub mod hook_config;
+pub mod manifests;
+
+/// Name of the ConfigMap binding; also the key of its snapshot.
+pub const KUBERNETES_BINDING: &str = "connectors";
+/// The periodic full resync.
+pub const SCHEDULE_BINDING: &str = "resync";
+/// The snapshot-only binding that watches the operator's state ConfigMap.
+pub const STATE_BINDING: &str = "state";

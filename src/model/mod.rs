@@ -1,0 +1,7 @@
+//! The values every stage shares: ConfigMaps, connectors, what Connect runs,
+//! and the status recorded on ConfigMaps. No I/O.
+
+pub mod configmap;
+pub mod connector;
+pub mod live;
+pub mod status;

@@ -1,0 +1,141 @@
+//! Connectors no ConfigMap declares: left alone and listed (`PRUNE=off`),
+//! deleted when this operator applied them (`owned`), or all deleted
+//! (`all`, refused when nothing is declared at all).
+
+use std::collections::BTreeSet;
+
+use anyhow::{bail, Result};
+use log::info;
+
+use crate::desired::{CmState, Declared};
+use crate::model::configmap::{CmId, STATE_CONFIGMAP};
+use crate::model::live::Live;
+use crate::plan::{Action, Origin, Plan, Policy, Problem, Step};
+
+/// `PRUNE`: what to do with connectors no ConfigMap declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Prune {
+    /// List them in the log at each resync.
+    #[default]
+    Off,
+    /// Delete those this operator applied earlier.
+    Owned,
+    /// Delete all of them, unless no ConfigMap declares anything.
+    All,
+}
+
+impl Prune {
+    /// `PRUNE` as people write it.
+    pub fn parse(text: &str) -> Result<Prune> {
+        Ok(match text.trim() {
+            "" | "off" | "false" | "none" => Prune::Off,
+            "owned" => Prune::Owned,
+            "all" => Prune::All,
+            other => bail!("PRUNE {other:?} must be off, owned or all"),
+        })
+    }
+}
+
+/// Where prune steps come from, in logs: the record of ownership.
+pub fn origin(namespace: &str) -> Origin {
+    Origin { configmap: CmId { namespace: Some(namespace.into()), name: STATE_CONFIGMAP.into() }, key: None }
+}
+
+/// Live connectors of a cluster that none of its existing ConfigMaps
+/// declares. Recorded names count as declared (a template that fails today
+/// may still declare one), and so do the names of ConfigMaps with a bad label.
+pub fn undeclared(declared: &[Declared], live: &Live) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
+        names.extend(d.names());
+        names.extend(d.recorded.iter().cloned());
+    }
+    live.names.iter().filter(|n| !names.contains(*n)).cloned().collect()
+}
+
+/// Delete steps for the undeclared connectors `mode` allows, or the reason
+/// it refuses.
+pub fn steps(
+    mode: Prune,
+    undeclared: &BTreeSet<String>,
+    owned: &BTreeSet<String>,
+    anything_declared: bool,
+    origin: &Origin,
+) -> Result<Vec<Step>, Problem> {
+    let (names, reason): (Vec<&String>, &'static str) = match mode {
+        Prune::Off => return Ok(Vec::new()),
+        Prune::Owned => {
+            (undeclared.intersection(owned).collect(), "applied by this operator earlier, declared by no ConfigMap now")
+        }
+        Prune::All if !anything_declared => {
+            return Err(Problem {
+                origin: origin.clone(),
+                connector: None,
+                message: format!(
+                    "PRUNE=all refused: no ConfigMap declares any connector, which looks like a missing snapshot or \
+                     label rather than an intent to delete all {} connectors",
+                    undeclared.len()
+                ),
+            })
+        }
+        Prune::All => (undeclared.iter().collect(), "declared by no ConfigMap"),
+    };
+    Ok(names
+        .into_iter()
+        .map(|name| Step {
+            origin: origin.clone(),
+            connector: name.clone(),
+            action: Action::Delete { reason },
+            after: Vec::new(),
+        })
+        .collect())
+}
+
+/// Adds to the plan the deletes `PRUNE` asks for, or says what is left alone.
+pub fn add(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, policy: &Policy, plan: &mut Plan) {
+    let undeclared = undeclared(declared, live);
+    if undeclared.is_empty() {
+        return;
+    }
+    if policy.prune == Prune::Off {
+        let names: Vec<&str> = undeclared.iter().map(String::as_str).collect();
+        info!(
+            "connectors no ConfigMap declares, left alone (PRUNE=owned or PRUNE=all deletes them): {}",
+            names.join(", ")
+        );
+        return;
+    }
+    let anything_declared = declared
+        .iter()
+        .filter(|d| d.state != CmState::Deleted)
+        .any(|d| !d.names().is_empty() || !d.recorded.is_empty());
+    let origin = origin(&policy.namespace);
+    match steps(policy.prune, &undeclared, owned, anything_declared, &origin) {
+        Ok(steps) => plan.steps.extend(steps),
+        Err(problem) => plan.problems.push(problem),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn modes() {
+        let origin = origin("ops");
+        let undeclared = set(&["mine", "theirs"]);
+        let owned = set(&["mine", "declared"]);
+        let names = |steps: Vec<Step>| steps.into_iter().map(|s| s.connector).collect::<Vec<_>>();
+        assert!(steps(Prune::Off, &undeclared, &owned, true, &origin).unwrap().is_empty());
+        assert_eq!(names(steps(Prune::Owned, &undeclared, &owned, true, &origin).unwrap()), ["mine"]);
+        assert_eq!(names(steps(Prune::All, &undeclared, &owned, true, &origin).unwrap()), ["mine", "theirs"]);
+        let refused = steps(Prune::All, &undeclared, &owned, false, &origin).unwrap_err();
+        assert!(refused.message.starts_with("PRUNE=all refused"), "{}", refused.message);
+        assert!(Prune::parse("sometimes").is_err());
+        assert_eq!(Prune::parse("owned").unwrap(), Prune::Owned);
+    }
+}

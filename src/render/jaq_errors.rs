@@ -1,0 +1,71 @@
+//! jaq's parse and compile errors, said with `line:column` inside the
+//! template they are about.
+
+use jaq_core::compile;
+use jaq_core::load::{self, lex};
+
+pub fn undefined_message(found: &str, u: compile::Undefined, known: &[&str]) -> String {
+    match u {
+        compile::Undefined::Var => {
+            let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+            format!(
+                "undefined variable `{found}` (defined from properties files: {known}; the environment is `env.NAME` or `$ENV.NAME`)"
+            )
+        }
+        compile::Undefined::Filter(arity) => format!("undefined filter `{found}/{arity}`"),
+        u => format!("undefined {} `{found}`", u.as_str()),
+    }
+}
+
+pub fn load_errors(code: &str, e: load::Error<&str>) -> Vec<String> {
+    match e {
+        load::Error::Io(errs) => errs.into_iter().map(|(path, e)| format!("cannot load `{path}`: {e}")).collect(),
+        load::Error::Lex(errs) => errs.into_iter().map(|(expect, found)| lex_error(code, expect, found)).collect(),
+        load::Error::Parse(errs) => errs
+            .into_iter()
+            .map(|(expect, found)| {
+                let found_text = if found.is_empty() { "end of input".to_string() } else { format!("`{found}`") };
+                at(code, found, &format!("expected {}, found {found_text}", expect.as_str()))
+            })
+            .collect(),
+    }
+}
+
+fn lex_error(code: &str, expect: lex::Expect<&str>, found: &str) -> String {
+    let message = match expect {
+        lex::Expect::Delim(open) => {
+            let (line, col) = position(code, open);
+            format!("expected closing delimiter for `{open}` opened at {line}:{col}")
+        }
+        e => format!("expected {}", e.as_str()),
+    };
+    at(code, found, &message)
+}
+
+/// `line:column: message` for a sub-slice of `code`.
+fn at(code: &str, found: &str, message: &str) -> String {
+    let (line, col) = position(code, found);
+    format!("{line}:{col}: {message}")
+}
+
+/// Where `part`, a sub-slice of `code` in every jaq error, starts in it;
+/// anything else (a jaq bug) points at the end rather than panicking.
+pub fn offset(code: &str, part: &str) -> usize {
+    let (start, base) = (part.as_ptr() as usize, code.as_ptr() as usize);
+    if start >= base && start <= base + code.len() {
+        start - base
+    } else {
+        code.len()
+    }
+}
+
+fn position(code: &str, part: &str) -> (usize, usize) {
+    line_col(code, offset(code, part))
+}
+
+pub fn line_col(code: &str, offset: usize) -> (usize, usize) {
+    let before = code.get(..offset).unwrap_or(code);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}

@@ -1,0 +1,10 @@
+//! Rendering: template variables, jq templates run in a sandbox, and the
+//! rules that keep secrets out of everything printed.
+
+pub mod jaq_errors;
+pub mod redact;
+pub mod sandbox;
+pub mod shape;
+pub mod template;
+pub mod variables;
+pub mod worker;

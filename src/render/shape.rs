@@ -1,0 +1,191 @@
+//! What a template must yield, and which of its values are secret.
+//!
+//! A template is run twice (see [`crate::render::template`]): with the real
+//! variables and with every variable replaced by a marker. A config value
+//! that differs between the two runs was computed from a variable, so it is
+//! secret wherever it is printed; a name or key that differs is refused.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jaq_json::Val;
+
+use crate::model::connector::{self, Connector, TargetState, REDACTED};
+use crate::render::redact;
+use crate::render::variables::PUBLIC_VARIABLES;
+
+/// What a template yields with the real variables and with markers, before
+/// the name and config are checked.
+pub struct Rendered {
+    pub real: Result<Output, String>,
+    pub marked: Result<Output, String>,
+}
+
+pub struct Output {
+    name: String,
+    state: Option<String>,
+    config: BTreeMap<String, String>,
+}
+
+/// The value that stands for variable `i` in the marker run.
+pub fn marker(i: usize) -> String {
+    format!("{MARK}var{i}{MARK}")
+}
+
+/// Checks the shape `{"name": string, "config": {key: scalar}}`.
+pub fn to_output(value: &Val) -> Result<Output, String> {
+    let Val::Obj(obj) = value else {
+        return Err(format!("the template must yield an object with `name` and `config`, not {}", kind(value)));
+    };
+    let mut name = None;
+    let mut state = None;
+    let mut config = None;
+    for (k, v) in obj.iter() {
+        match (text(k).as_deref(), v) {
+            (Some("name"), Val::TStr(b)) => name = Some(String::from_utf8_lossy(b).into_owned()),
+            (Some("name"), v) => return Err(format!("`name` must be a string, not {}", kind(v))),
+            (Some("state"), Val::TStr(b)) => state = Some(String::from_utf8_lossy(b).into_owned()),
+            (Some("state"), v) => return Err(format!("`state` must be a string, not {}", kind(v))),
+            (Some("config"), Val::Obj(c)) => config = Some(c),
+            (Some("config"), v) => return Err(format!("`config` must be an object, not {}", kind(v))),
+            (Some(other), _) => {
+                return Err(format!(
+                    "unexpected key `{other}`; a template yields `name`, `config` and optionally `state`"
+                ))
+            }
+            (None, _) => return Err("object keys must be strings".into()),
+        }
+    }
+    let name = name.ok_or("the result has no `name`")?;
+    let config = config.ok_or("the result has no `config` object")?;
+    let mut out = BTreeMap::new();
+    for (k, v) in config.iter() {
+        let key = text(k).ok_or("config keys must be strings")?;
+        let value = match v {
+            Val::TStr(b) => String::from_utf8_lossy(b).into_owned(),
+            // What Connect stores for a JSON number or boolean, so the next
+            // comparison sees no change.
+            Val::Num(_) | Val::Bool(_) => v.to_string(),
+            Val::Null => {
+                return Err(format!(
+                "config key `{key}` is null (an undefined `env.NAME` or a missing field?); Connect rejects null values"
+            ))
+            }
+            v => return Err(format!("config key `{key}` is {}; values must be strings, numbers or booleans", kind(v))),
+        };
+        out.insert(key, value);
+    }
+    Ok(Output { name, state, config: out })
+}
+
+fn text(v: &Val) -> Option<String> {
+    match v {
+        Val::TStr(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        _ => None,
+    }
+}
+
+fn kind(v: &Val) -> &'static str {
+    match v {
+        Val::Null => "null",
+        Val::Bool(_) => "a boolean",
+        Val::Num(_) => "a number",
+        Val::TStr(_) | Val::BStr(_) => "a string",
+        Val::Arr(_) => "an array",
+        Val::Obj(_) => "an object",
+    }
+}
+
+/// What is said instead of an error that only the real values explain.
+const WITHHELD: &str = "the template failed on a value computed from a variable (properties or environment); \
+     the message is withheld because it would quote that value";
+
+/// Turns the two runs into a connector. What is computed from variables
+/// stays out of every message: an error is the marker run's (markers said as
+/// `[redacted]`), and a name or config key computed from a secret is refused,
+/// since names and keys are printed in plans, logs and Events.
+pub fn into_connector(r: Rendered) -> Result<Connector, String> {
+    let real = match r.real {
+        Ok(real) => real,
+        Err(e) => {
+            return Err(match r.marked {
+                Err(marked) if marked == e => marked,
+                Err(marked) => unmark(&marked),
+                Ok(_) => WITHHELD.into(),
+            })
+        }
+    };
+    let Output { name, state, mut config } = real;
+    // `None` when the marker run failed: then every value counts as secret.
+    let marked = r.marked.ok();
+    if let Some(m) = &marked {
+        if m.name != name {
+            return Err(format!(
+                "the connector name is computed from a variable (properties or environment); names are \
+                 printed in plans, logs and Events, so it must be literal text or use only variables listed in \
+                 {}",
+                PUBLIC_VARIABLES
+            ));
+        }
+        if let Some(key) = m.config.keys().find(|k| !config.contains_key(*k)) {
+            return Err(format!(
+                "config key {} is computed from a variable (properties or environment); keys are \
+                 printed in plans and logs, so they must be literal text or use only variables listed in {}",
+                unmark(&format!("{key:?}")),
+                PUBLIC_VARIABLES
+            ));
+        }
+    }
+    connector::check_name(&name)?;
+    let state_is_secret = marked.as_ref().is_some_and(|m| m.state != state);
+    let state = match state.as_deref().map_or(Ok(TargetState::Running), TargetState::parse) {
+        Err(_) if state_is_secret => {
+            return Err("`state` is computed from a variable and is not running, paused or stopped".into())
+        }
+        other => other?,
+    };
+    let secret =
+        |k: &String, v: &String| redact::is_secret_key(k) || marked.as_ref().is_none_or(|m| m.config.get(k) != Some(v));
+    match config.get("name") {
+        Some(n) if *n != name && secret(&"name".to_string(), n) => {
+            return Err(format!("config.name differs from name {name:?}; Connect would reject it"))
+        }
+        Some(n) if *n != name => {
+            return Err(format!("config.name {n:?} differs from name {name:?}; Connect would reject it"))
+        }
+        _ => {
+            config.insert("name".into(), name.clone());
+        }
+    }
+    let secret_keys = config
+        .iter()
+        .filter(|(k, v)| k.as_str() != "name" && secret(k, v))
+        .map(|(k, _)| k.clone())
+        .collect::<BTreeSet<_>>();
+    Ok(Connector { name, state, config, secret_keys })
+}
+
+/// What surrounds a marker's number.
+const MARK: char = '\u{1}';
+
+/// `\u{1}var3\u{1}` (a marker, as a message quotes it, possibly escaped) said as `[redacted]`.
+pub fn unmark(text: &str) -> String {
+    let escaped = text.replace("\\u{1}", "\u{1}").replace("\\u0001", "\u{1}");
+    let mut out = String::new();
+    let mut parts = escaped.split(MARK);
+    out.push_str(parts.next().unwrap_or_default());
+    while let Some(inside) = parts.next() {
+        match (inside.strip_prefix("var").is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())), parts.next()) {
+            (true, Some(after)) => {
+                out.push_str(REDACTED);
+                out.push_str(after);
+            }
+            (_, after) => {
+                out.push_str(inside);
+                if let Some(after) = after {
+                    out.push_str(after);
+                }
+            }
+        }
+    }
+    out
+}

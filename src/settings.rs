@@ -1,0 +1,286 @@
+//! Flags and environment -> validated settings. Each group of flags is read
+//! only by the commands that take it, so a bad value of a hook setting
+//! (`PRUNE=maybe`) never breaks `render`.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use log::warn;
+
+use crate::connect::clusters::{self, Clusters, Resolve};
+use crate::connect::{client, Auth, Settings};
+use crate::input::files;
+use crate::plan::{Policy, Prune, Restarts};
+use crate::render::sandbox::{Limits, Renderer};
+use crate::render::variables::{self, Variables};
+
+/// The hook's settings. Read only when the hook runs.
+#[derive(Args, Debug)]
+pub struct HookArgs {
+    /// Binding contexts written by shell-operator
+    #[arg(long, env = "BINDING_CONTEXT_PATH", value_name = "FILE", hide_env_values = true)]
+    pub binding_context: Option<PathBuf>,
+
+    /// Plan and log, change nothing
+    #[arg(long, env = "DRY_RUN")]
+    pub dry_run: bool,
+
+    /// Automatic restarts of a failed connector or task before giving up (0 = off)
+    #[arg(long, env = "AUTO_RESTART_MAX", default_value_t = 10)]
+    pub auto_restart_max: u32,
+
+    /// Connectors no ConfigMap declares: off (list them at each resync), owned
+    /// (delete those this operator applied), all (delete them all)
+    #[arg(long, env = "PRUNE", default_value = "off", value_parser = Prune::parse)]
+    pub prune: Prune,
+
+    /// Namespaces to watch, comma-separated (for --config; empty = all)
+    #[arg(long, env = "WATCH_NAMESPACES", value_name = "NS,...")]
+    pub watch_namespaces: Option<String>,
+
+    /// Crontab of the periodic full resync (for --config), or `off`
+    #[arg(long, env = "RESYNC_SCHEDULE", default_value = "*/5 * * * *", value_name = "CRONTAB")]
+    pub resync_schedule: String,
+
+    #[command(flatten)]
+    pub templates: TemplateArgs,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// How templates are rendered.
+#[derive(Args, Debug)]
+pub struct TemplateArgs {
+    /// Directory of *.properties files whose keys become $VARIABLES
+    #[arg(long, env = "CONNECT_OPERATOR_CONFIG_DIR", default_value = "/etc/config/connect-operator")]
+    pub config_dir: PathBuf,
+
+    /// Time a template may run before it counts as failed
+    #[arg(long, env = "TEMPLATE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub template_timeout: Duration,
+
+    /// Memory a batch of templates may use (in its own process), e.g. 128Mi; 0 for no cap
+    #[arg(long, env = "TEMPLATE_MEMORY_LIMIT", default_value = "128Mi", value_parser = crate::text::parse_size)]
+    pub template_memory_limit: u64,
+}
+
+/// Where the ConfigMaps of the repository commands come from.
+#[derive(Args, Debug)]
+pub struct Sources {
+    /// ConfigMap manifests: files or directories (YAML, multi-document, JSON, Lists)
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Extra environment for the templates, as KEY=VALUE lines (properties syntax); repeatable
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+
+    /// Succeed when the paths hold no ConfigMap labelled destination=connect
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    #[command(flatten)]
+    pub templates: TemplateArgs,
+}
+
+/// The clusters file.
+#[derive(Args, Debug)]
+pub struct ClustersArg {
+    /// Named Connect clusters (YAML or JSON), beside the default one of CONNECT_URL
+    #[arg(long, env = "CONNECT_CLUSTERS_FILE", value_name = "FILE")]
+    pub clusters_file: Option<PathBuf>,
+}
+
+/// How to reach the default cluster, and the others of the clusters file.
+#[derive(Args, Debug)]
+pub struct ConnectArgs {
+    /// Kafka Connect REST URL (BASE_URL is read too, as streaming-ops named it) [default: http://connect]
+    #[arg(long, env = "CONNECT_URL", value_name = "URL")]
+    pub connect_url: Option<String>,
+
+    /// Basic auth user (also read from CONNECT_REST_KEY)
+    #[arg(long, env = "CONNECT_USERNAME", hide_env_values = true)]
+    pub connect_username: Option<String>,
+
+    /// Basic auth password (also read from CONNECT_REST_SECRET); prefer the environment
+    #[arg(long, env = "CONNECT_PASSWORD", hide_env_values = true)]
+    pub connect_password: Option<String>,
+
+    /// Bearer token; prefer the environment
+    #[arg(long, env = "CONNECT_TOKEN", hide_env_values = true)]
+    pub connect_token: Option<String>,
+
+    #[command(flatten)]
+    pub clusters: ClustersArg,
+
+    /// File holding the bearer token, read at every run so a rotated token is used
+    #[arg(long, env = "CONNECT_TOKEN_FILE", value_name = "FILE")]
+    pub connect_token_file: Option<PathBuf>,
+
+    /// PEM certificate chain for mutual TLS (with --connect-client-key)
+    #[arg(long, env = "CONNECT_CLIENT_CERT_FILE", value_name = "FILE")]
+    pub connect_client_cert: Option<PathBuf>,
+
+    /// PEM private key for mutual TLS
+    #[arg(long, env = "CONNECT_CLIENT_KEY_FILE", value_name = "FILE")]
+    pub connect_client_key: Option<PathBuf>,
+
+    /// PEM file of the CA that signed Connect's certificate
+    #[arg(long, env = "CONNECT_CA_FILE", value_name = "FILE")]
+    pub connect_ca_file: Option<PathBuf>,
+
+    /// Writes sent to Connect at once
+    #[arg(long, env = "CONNECT_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub connect_concurrency: u16,
+
+    /// Time a run may spend retrying transient Connect errors
+    #[arg(long, env = "RETRY_BUDGET", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub retry_budget: Duration,
+}
+
+/// How a hook run behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Plan and log, write nothing.
+    pub dry_run: bool,
+    /// How to plan.
+    pub policy: Policy,
+}
+
+impl HookArgs {
+    /// The hook's run settings.
+    pub fn options(&self) -> Options {
+        Options { dry_run: self.dry_run, policy: policy(Restarts::Automatic(self.auto_restart_max), self.prune) }
+    }
+}
+
+/// How to plan: `restarts` and `prune` as the command says, the rest from
+/// the environment.
+pub fn policy(restarts: Restarts, prune: Prune) -> Policy {
+    Policy { now: SystemTime::now(), restarts, digest_key: digest_key(), prune, namespace: namespace() }
+}
+
+impl TemplateArgs {
+    /// The renderer of templates that see `variables`.
+    pub fn renderer(&self, variables: Variables) -> Result<Renderer> {
+        let limits = Limits { timeout: self.template_timeout, memory: self.template_memory_limit };
+        Renderer::new(Arc::new(variables), limits)
+    }
+
+    /// The variables of the properties files, with `env` as the environment.
+    pub fn variables(&self, env: impl IntoIterator<Item = (String, String)>) -> Variables {
+        Variables::load(&self.config_dir, env)
+    }
+}
+
+impl Sources {
+    /// The renderer of the repository commands: the process environment and
+    /// the `--env-file`s.
+    pub fn renderer(&self) -> Result<Renderer> {
+        let mut env: Vec<(String, String)> = std::env::vars().collect();
+        for file in &self.env_file {
+            env.extend(variables::read_properties(file).with_context(|| format!("--env-file {}", file.display()))?);
+        }
+        self.templates.renderer(self.templates.variables(env))
+    }
+}
+
+impl ClustersArg {
+    /// The clusters file's names and flavours only, for `render`.
+    pub fn names(&self) -> Result<Clusters> {
+        let file = self.clusters_file.as_deref().map(clusters::File::read).transpose()?;
+        Clusters::new(file, Settings::default(), Resolve::Names)
+    }
+}
+
+impl ConnectArgs {
+    /// The default cluster from CONNECT_URL and friends, plus the clusters file.
+    pub fn clusters(&self) -> Result<Clusters> {
+        let file = self.clusters.clusters_file.as_deref().map(clusters::File::read).transpose()?;
+        let claimed = file.as_ref().map(clusters::File::env_names).unwrap_or_default();
+        let default = self.default_cluster(&claimed)?;
+        Clusters::new(file, default, Resolve::All)
+    }
+
+    /// The default cluster's settings. streaming-ops' CONNECT_REST_KEY /
+    /// CONNECT_REST_SECRET stand in for CONNECT_USERNAME / CONNECT_PASSWORD
+    /// only when no cluster of the clusters file `claimed` them: a Confluent
+    /// Cloud key must never be sent to another cluster.
+    fn default_cluster(&self, claimed: &BTreeSet<&str>) -> Result<Settings> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let fallback = |name: &str| if claimed.contains(name) { None } else { env(name) };
+        let url = self.connect_url.clone().or_else(|| env("BASE_URL")).unwrap_or_else(|| "http://connect".into());
+        let username = self.connect_username.clone().or_else(|| fallback("CONNECT_REST_KEY"));
+        let password = self.connect_password.clone().or_else(|| fallback("CONNECT_REST_SECRET"));
+        let auth = auth(username, password, self.token()?)?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            bail!("CONNECT_URL {url:?} must start with http:// or https://");
+        }
+        if url.starts_with("http://") && !matches!(auth, Auth::None) {
+            warn!("credentials are sent to {url} without TLS");
+        }
+        let client_cert = match (&self.connect_client_cert, &self.connect_client_key) {
+            (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+            (None, None) => None,
+            _ => bail!("mutual TLS needs both CONNECT_CLIENT_CERT_FILE and CONNECT_CLIENT_KEY_FILE"),
+        };
+        Ok(Settings {
+            url,
+            auth,
+            ca_file: self.connect_ca_file.clone(),
+            client_cert,
+            insecure_skip_verify: false,
+            comma_expand: false,
+            concurrency: self.connect_concurrency.into(),
+            retry_budget: self.retry_budget,
+            read_timeout: client::READ_TIMEOUT,
+        })
+    }
+
+    /// The bearer token, from the flag or the environment, or from its file.
+    fn token(&self) -> Result<Option<String>> {
+        Ok(match (&self.connect_token, &self.connect_token_file) {
+            (Some(_), Some(_)) => bail!("set either CONNECT_TOKEN or CONNECT_TOKEN_FILE, not both"),
+            (Some(token), None) => Some(token.clone()).filter(|t| !t.is_empty()),
+            (None, Some(file)) => {
+                let token = files::read_capped(file, files::SMALL_MAX, "CONNECT_TOKEN_FILE")?;
+                Some(token.trim().to_string()).filter(|t| !t.is_empty())
+            }
+            (None, None) => None,
+        })
+    }
+}
+
+fn auth(username: Option<String>, password: Option<String>, token: Option<String>) -> Result<Auth> {
+    Ok(match (username, password, token) {
+        (None, None, None) => Auth::None,
+        (None, None, Some(token)) => Auth::Bearer(token),
+        (Some(username), Some(password), None) => Auth::Basic { username, password },
+        (Some(_), Some(_), Some(_)) => bail!("set either CONNECT_TOKEN or CONNECT_USERNAME/CONNECT_PASSWORD, not both"),
+        _ => bail!(
+            "basic auth needs both CONNECT_USERNAME and CONNECT_PASSWORD (or CONNECT_REST_KEY and CONNECT_REST_SECRET)"
+        ),
+    })
+}
+
+/// CONNECT_OPERATOR_DIGEST_KEY, from a Secret: only from the environment,
+/// never a flag, so it stays out of process listings.
+fn digest_key() -> Option<Vec<u8>> {
+    std::env::var("CONNECT_OPERATOR_DIGEST_KEY").ok().filter(|k| !k.is_empty()).map(String::into_bytes)
+}
+
+/// The operator's namespace: `OPERATOR_NAMESPACE` (the Deployment sets it
+/// from the Pod), else the service account's, else `default`.
+pub fn namespace() -> String {
+    std::env::var("OPERATOR_NAMESPACE")
+        .ok()
+        .filter(|n| !n.is_empty())
+        .or_else(|| std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace").ok())
+        .map(|n| n.trim().to_string())
+        .unwrap_or_else(|| "default".into())
+}

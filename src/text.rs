@@ -1,0 +1,63 @@
+//! How things are said: long texts cut short, sizes as people write them.
+
+/// The first `chars` characters of `text`, and `…` when there was more.
+/// Every message that quotes something unbounded (a Connect answer, an
+/// error recorded in an annotation) is cut here, the same way.
+pub fn truncate(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((i, _)) => format!("{}…", text.get(..i).unwrap_or(text)),
+        None => text.to_string(),
+    }
+}
+
+/// `128 MiB`, `1 GiB`, `512 bytes`.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    match UNITS.iter().find(|(_, size)| bytes >= *size && bytes % size == 0) {
+        Some((unit, size)) => format!("{} {unit}", bytes / size),
+        None => format!("{bytes} bytes"),
+    }
+}
+
+/// `128Mi`, `128MiB`, `1Gi`, `65536`: sizes as Kubernetes and people write them.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number.parse().map_err(|_| format!("{text:?} is not a size such as 128MiB"))?;
+    let factor: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "Ki" | "KiB" => 1 << 10,
+        "Mi" | "MiB" => 1 << 20,
+        "Gi" | "GiB" => 1 << 30,
+        other => return Err(format!("unknown unit {other:?} in {text:?}; use Ki, Mi or Gi (KiB, MiB, GiB)")),
+    };
+    number.checked_mul(factor).ok_or_else(|| format!("{text:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("128MiB"), Ok(128 << 20));
+        assert_eq!(parse_size("64Mi"), Ok(64 << 20));
+        assert_eq!(parse_size("1 GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert!(parse_size("12MB").is_err());
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999999Gi").is_err());
+        assert_eq!(format_size(128 << 20), "128 MiB");
+        assert_eq!(format_size(1000), "1000 bytes");
+    }
+
+    #[test]
+    fn long_texts_are_cut_the_same_way_everywhere() {
+        let long = "x".repeat(5000);
+        assert_eq!(truncate(&long, 1024).chars().count(), 1025);
+        assert_eq!(truncate(&truncate(&long, 1024), 1024), truncate(&long, 1024), "a cut text compares equal");
+        assert_eq!(truncate("short", 1024), "short");
+        assert_eq!(truncate("ééé", 2), "éé…");
+    }
+}

@@ -1,0 +1,129 @@
+//! Kubernetes Events about ConfigMaps, created through shell-operator:
+//! Normal ones for what changed, Warnings for failures.
+
+use serde_json::{json, Value};
+
+use crate::connect::{Applied, Removed};
+use crate::desired::Declared;
+use crate::execute::{Done, StepResult};
+use crate::model::connector::TargetState;
+use crate::model::live::ConnectorState;
+use crate::plan::{Action, Problem, Step};
+use crate::writeback::{brief, Run};
+
+/// Events for what changed. Failures are said once, when they differ from
+/// the error already recorded, so a connector failing every run does not
+/// flood the namespace; successes carry the time, so each is its own Event.
+pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &[&Problem], out: &mut Vec<Value>) {
+    let mut emit = |kind: &str, reason: &str, message: String, once: bool| {
+        out.push(event(d, kind, reason, &message, &run.now, once));
+    };
+    let max = run.policy.restarts.max();
+    for &(step, result) in steps {
+        let name = &step.connector;
+        let before = d.previous.connectors.get(name);
+        for done in result.done() {
+            let reason = match (done, &step.action) {
+                (Done::Applied(Applied::Created), _) => "ConnectorCreated",
+                (Done::Applied(_), Action::Update { .. }) => "ConnectorUpdated",
+                (Done::Removed(Removed::Deleted), Action::Delete { .. }) => "ConnectorDeleted",
+                (Done::Moved(TargetState::Running), _) => "ConnectorResumed",
+                (Done::Moved(TargetState::Paused), _) => "ConnectorPaused",
+                (Done::Moved(TargetState::Stopped), _) => "ConnectorStopped",
+                (Done::Restarted(_), _) => "ConnectorRestarted",
+                _ => continue,
+            };
+            emit("Normal", reason, crate::execute::said(step, done, None, max), false);
+        }
+        if let StepResult::Failed { permanent: true, message, .. } = result {
+            if before.and_then(|r| r.error.as_deref()) != Some(brief(message).as_str()) {
+                emit("Warning", "ApplyFailed", format!("failed to apply connector {name}: {message}"), true);
+            }
+        }
+        let Some(live) = run.live.status.get(name).filter(|s| s.has_failed()) else { continue };
+        let was_failed = before.is_some_and(|r| {
+            r.state == ConnectorState::Failed || r.tasks.as_ref().is_some_and(|t| t.contains("FAILED"))
+        });
+        if !was_failed {
+            let tasks = live.tasks_summary().map(|t| format!(", {t}")).unwrap_or_default();
+            emit("Warning", "TaskFailed", format!("connector {name} is {}{tasks}", live.connector.state), true);
+        }
+        let attempts = before.map_or(0, |r| r.restarts);
+        if max > 0 && attempts >= max {
+            let message = format!(
+                "connector {name} still fails after {attempts} automatic restarts; no more until it runs healthy \
+                 (restart it with the connect-operator.io/restart annotation)"
+            );
+            emit("Warning", "RestartsExhausted", message, true);
+        }
+    }
+    for problem in problems {
+        let recorded = match (&problem.connector, &problem.origin.key) {
+            (Some(name), _) => d.previous.connectors.get(name).and_then(|r| r.error.as_ref()),
+            (None, Some(key)) => d.previous.errors.get(key),
+            (None, None) => d.previous.errors.get("labels"),
+        };
+        if recorded.map(String::as_str) != Some(brief(&problem.message).as_str()) {
+            let reason = if problem.connector.is_some() { "DuplicateConnector" } else { "TemplateFailed" };
+            emit("Warning", reason, problem.to_string(), true);
+        }
+    }
+}
+
+/// A core/v1 Event about the ConfigMap, created through shell-operator. Its
+/// name is a digest of what it says (and, unless `once`, when), and it is
+/// created only if absent: a repeat within the Event's lifetime is a no-op.
+fn event(d: &Declared, kind: &str, reason: &str, message: &str, now: &str, once: bool) -> Value {
+    let stamp = if once { "" } else { now };
+    let digest = fnv1a(&[&d.id.to_string(), reason, message, stamp]);
+    // Event names are DNS subdomains (253 characters at most).
+    let prefix: String = d.id.name.chars().take(200).collect();
+    let namespace = d.id.namespace.clone().unwrap_or_else(|| "default".into());
+    let mut involved = serde_json::Map::new();
+    for (key, value) in [("apiVersion", "v1"), ("kind", "ConfigMap"), ("name", &d.id.name), ("namespace", &namespace)] {
+        involved.insert(key.into(), json!(value));
+    }
+    if let Some(uid) = &d.uid {
+        involved.insert("uid".into(), json!(uid));
+    }
+    json!({
+        "operation": "CreateIfNotExists",
+        "object": {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": format!("{prefix}.{digest:016x}"), "namespace": namespace},
+            "involvedObject": involved,
+            "type": kind,
+            "reason": reason,
+            "message": brief(message),
+            "source": {"component": "connect-operator"},
+            "reportingComponent": "connect-operator",
+            "reportingInstance": std::env::var("HOSTNAME").unwrap_or_else(|_| "connect-operator".into()),
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+    })
+}
+
+/// Stable across runs and versions, unlike `std`'s hasher.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for byte in parts.iter().flat_map(|p| p.bytes().chain([0])) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x100000001b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_stable() {
+        assert_eq!(fnv1a(&["a", "b"]), fnv1a(&["a", "b"]));
+        assert_ne!(fnv1a(&["ab", ""]), fnv1a(&["a", "b"]));
+        assert_eq!(fnv1a(&[]), 0xcbf29ce484222325);
+    }
+}

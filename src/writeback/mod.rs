@@ -1,0 +1,117 @@
+//! The end of a run: what shell-operator writes back for the hook. Status
+//! annotations and Kubernetes Events go to the ConfigMaps through
+//! `KUBERNETES_PATCH_PATH`; metrics go through `METRICS_PATH`. The hook
+//! itself needs no Kubernetes client and no credentials.
+//!
+//! shell-operator applies these files only when the hook exits 0, so a run
+//! left with transient errors reports nothing and the next run reports all.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use crate::desired::Declared;
+use crate::execute::StepResult;
+use crate::model::configmap::CmId;
+use crate::model::live::Live;
+use crate::model::status;
+use crate::plan::{Plan, Policy, Problem, Step};
+
+pub mod annotations;
+pub mod events;
+pub mod metrics;
+pub mod ownership;
+
+/// Everything a run knows at its end, for one cluster.
+pub struct Run<'a> {
+    /// The ConfigMaps of this cluster, rendered.
+    pub declared: &'a [Declared],
+    /// What was planned, and what became of each step.
+    pub plan: &'a Plan,
+    /// In the order of the plan's steps.
+    pub results: &'a [StepResult],
+    /// What Connect reported before the writes.
+    pub live: &'a Live,
+    /// RFC 3339, the time written as `appliedAt` and on Events.
+    pub now: String,
+    /// How the run planned: the restart limit and the digest key.
+    pub policy: &'a Policy,
+    /// The cluster this part of the run is about (a label on the metrics).
+    pub cluster: &'a str,
+    /// Whether the run saw every ConfigMap (a resync), so drift can be told.
+    pub full: bool,
+}
+
+/// The operations and metrics of one run, as shell-operator reads them.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Operations for `KUBERNETES_PATCH_PATH`.
+    pub patches: Vec<Value>,
+    /// Metric operations for `METRICS_PATH`.
+    pub metrics: Vec<Value>,
+}
+
+impl Output {
+    /// Writes each non-empty list to the file named by its variable, one JSON
+    /// object per line; nothing when the variable is unset (outside shell-operator).
+    pub fn write(&self) -> Result<()> {
+        for (variable, lines) in [("KUBERNETES_PATCH_PATH", &self.patches), ("METRICS_PATH", &self.metrics)] {
+            let Some(path) = std::env::var_os(variable) else { continue };
+            if lines.is_empty() {
+                continue;
+            }
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&path)
+                .with_context(|| format!("cannot open {variable} {}", path.to_string_lossy()))?;
+            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            file.write_all(text.as_bytes()).with_context(|| format!("cannot write {variable}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The steps and problems of one ConfigMap.
+#[derive(Default)]
+struct Its<'a> {
+    steps: Vec<(&'a Step, &'a StepResult)>,
+    problems: Vec<&'a Problem>,
+}
+
+/// What to write back after one cluster's part of a run: for every
+/// ConfigMap it reconciled, Events for what changed and its status
+/// annotations when they changed; and the metrics.
+pub fn output(run: &Run) -> Output {
+    // Indexed once: a resync reports on every ConfigMap.
+    let mut by_configmap: BTreeMap<&CmId, Its> = BTreeMap::new();
+    for (step, result) in run.plan.steps.iter().zip(run.results) {
+        by_configmap.entry(&step.origin.configmap).or_default().steps.push((step, result));
+    }
+    for problem in &run.plan.problems {
+        by_configmap.entry(&problem.origin.configmap).or_default().problems.push(problem);
+    }
+    let none = Its::default();
+    let mut out = Output::default();
+    for d in run.declared.iter().filter(|d| d.act) {
+        let its = by_configmap.get(&d.id).unwrap_or(&none);
+        events::said(run, d, &its.steps, &its.problems, &mut out.patches);
+        if d.state != crate::desired::CmState::Deleted {
+            let (status, names) = annotations::status(run, d, &its.steps, &its.problems);
+            let wanted = status.annotations(&names);
+            if !status::up_to_date(&d.written, &wanted) {
+                out.patches.push(annotations::merge(&d.id, &wanted));
+            }
+        }
+    }
+    out.metrics = metrics::gauges(run);
+    out
+}
+
+/// An error as recorded and said: Connect's "available connectors are: ..."
+/// lists every plugin, and annotations share a 256 KiB budget.
+fn brief(message: &str) -> String {
+    crate::text::truncate(message, 1024)
+}
