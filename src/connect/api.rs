@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use log::debug;
 use serde::Deserialize;
 
-use crate::connect::client::{encode, Attempt, Client, Method, Reply};
-use crate::connect::errors::{classify, is_html, not_connect, retry_after_of, short, Failure};
+use crate::connect::client::{encode, Client, Method};
+use crate::connect::errors::{classify, is_html, not_connect, retry_after_of, short, Attempt, Failure, Reply};
 use crate::model::connector::{config_json, Connector, TargetState};
 use crate::model::live::{Live, Status};
 

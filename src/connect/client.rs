@@ -10,7 +10,7 @@ use base64::Engine as _;
 use log::{debug, warn};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::connect::errors::{is_html, retry_after_of, transport_failure, Failure};
+use crate::connect::errors::{is_html, retry_after_of, transport_failure, Attempt, Failure, Reply};
 use crate::connect::tls::tls;
 use crate::render::redact::Scrubber;
 use crate::text::format_size;
@@ -125,30 +125,6 @@ impl std::fmt::Display for Method {
             Method::Delete => "DELETE",
         })
     }
-}
-
-/// An answer, with the request it answers (for messages).
-pub(super) struct Reply {
-    /// `GET http://connect:8083/connectors`, without credentials.
-    pub request: String,
-    /// Whether the request listed the connectors: a 404 there means the URL is not Connect.
-    pub listing: bool,
-    /// The HTTP status.
-    pub status: u16,
-    /// The Content-Type, to tell an HTML page from Connect's JSON.
-    pub html: bool,
-    /// The answer, read up to the cap.
-    pub body: String,
-    /// The server's `Retry-After`, in seconds.
-    pub retry_after: Option<Duration>,
-}
-
-/// One try of an operation.
-pub(super) enum Attempt<T> {
-    /// It succeeded with this.
-    Done(T),
-    /// It failed; a server may say when to try again.
-    Fail(Failure, Option<Duration>),
 }
 
 impl Client {

@@ -6,9 +6,32 @@ use std::time::Duration;
 use log::warn;
 use serde::Deserialize;
 
-use crate::connect::client::{Attempt, Reply};
 use crate::render::redact::Scrubber;
 use crate::text::truncate;
+
+/// An answer, with the request it answers (for messages).
+pub struct Reply {
+    /// `GET http://connect:8083/connectors`, without credentials.
+    pub request: String,
+    /// Whether the request listed the connectors: a 404 there means the URL is not Connect.
+    pub listing: bool,
+    /// The HTTP status.
+    pub status: u16,
+    /// The Content-Type, to tell an HTML page from Connect's JSON.
+    pub html: bool,
+    /// The answer, read up to the cap.
+    pub body: String,
+    /// The server's `Retry-After`, in seconds.
+    pub retry_after: Option<Duration>,
+}
+
+/// One try of an operation.
+pub enum Attempt<T> {
+    /// It succeeded with this.
+    Done(T),
+    /// It failed; a server may say when to try again.
+    Fail(Failure, Option<Duration>),
+}
 
 /// Why a request did not succeed. Transient failures are left for the next
 /// run (the hook exits non-zero so shell-operator retries); permanent ones

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::connector::{config_json, Connector};
 use crate::model::live::Live;
-use crate::plan::Action;
+use crate::plan::steps::Action;
 
 /// Create, update or leave alone; and whether masked values went unverified.
 pub fn apply(connector: &Connector, live: &Live, recorded: Option<&str>, digest_key: Option<&[u8]>) -> (Action, bool) {

@@ -10,7 +10,7 @@ use log::info;
 use crate::desired::{CmState, Declared};
 use crate::model::configmap::{CmId, STATE_CONFIGMAP};
 use crate::model::live::Live;
-use crate::plan::{Action, Origin, Plan, Policy, Problem, Step};
+use crate::plan::steps::{Action, Origin, Plan, Problem, Step};
 
 /// `PRUNE`: what to do with connectors no ConfigMap declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -92,12 +92,18 @@ pub fn steps(
 }
 
 /// Adds to the plan the deletes `PRUNE` asks for, or says what is left alone.
-pub fn add(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, policy: &Policy, plan: &mut Plan) {
+pub fn add(
+    declared: &[Declared],
+    live: &Live,
+    owned: &BTreeSet<String>,
+    (mode, namespace): (Prune, &str),
+    plan: &mut Plan,
+) {
     let undeclared = undeclared(declared, live);
     if undeclared.is_empty() {
         return;
     }
-    if policy.prune == Prune::Off {
+    if mode == Prune::Off {
         let names: Vec<&str> = undeclared.iter().map(String::as_str).collect();
         info!(
             "connectors no ConfigMap declares, left alone (PRUNE=owned or PRUNE=all deletes them): {}",
@@ -109,8 +115,8 @@ pub fn add(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, policy:
         .iter()
         .filter(|d| d.state != CmState::Deleted)
         .any(|d| !d.names().is_empty() || !d.recorded.is_empty());
-    let origin = origin(&policy.namespace);
-    match steps(policy.prune, &undeclared, owned, anything_declared, &origin) {
+    let origin = origin(namespace);
+    match steps(mode, &undeclared, owned, anything_declared, &origin) {
         Ok(steps) => plan.steps.extend(steps),
         Err(problem) => plan.problems.push(problem),
     }

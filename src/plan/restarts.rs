@@ -1,22 +1,12 @@
 //! Restarts: on request (the restart annotation), after a failure with
 //! backoff (the hook), or at once (`apply --restart-failed`).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::desired::Declared;
 use crate::model::connector::{Connector, TargetState};
 use crate::model::live::Live;
-use crate::plan::{Action, After, Policy};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Why {
-    /// The restart annotation was set to this value.
-    Requested(String),
-    /// The connector or a task failed; this is automatic attempt N.
-    Failed(u32),
-    /// The connector or a task failed, and `apply --restart-failed` asked for it.
-    Asked,
-}
+use crate::plan::steps::{Action, After, Why};
 
 /// Restarts of what Connect reports FAILED.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +30,13 @@ impl Restarts {
 
 /// What an applied connector needs besides its config: its declared state,
 /// a requested restart, or an automatic restart after a failure.
-pub fn after(d: &Declared, connector: &Connector, action: &Action, live: &Live, policy: &Policy) -> Vec<After> {
+pub fn after(
+    d: &Declared,
+    connector: &Connector,
+    action: &Action,
+    live: &Live,
+    (restarts, now): (Restarts, SystemTime),
+) -> Vec<After> {
     let mut after = Vec::new();
     let Some(status) = live.status.get(&connector.name) else {
         // New, or no status yet: a create carries its state; the rest waits for the next run.
@@ -56,7 +52,7 @@ pub fn after(d: &Declared, connector: &Connector, action: &Action, live: &Live, 
     if let Some(request) = requested {
         after.push(After::Restart(Why::Requested(request.clone())));
     } else if connector.state == TargetState::Running && status.has_failed() {
-        if policy.restarts == Restarts::Now {
+        if restarts == Restarts::Now {
             after.push(After::Restart(Why::Asked));
             return after;
         }
@@ -64,8 +60,8 @@ pub fn after(d: &Declared, connector: &Connector, action: &Action, live: &Live, 
         let attempts = record.map_or(0, |r| r.restarts);
         let last = record.and_then(|r| r.last_restart_at.as_deref()).and_then(|t| humantime::parse_rfc3339(t).ok());
         // `last` comes from an annotation anyone may edit: no overflow on a date far off.
-        let due = last.is_none_or(|last| last.checked_add(restart_backoff(attempts)).is_none_or(|at| policy.now >= at));
-        if attempts < policy.restarts.max() && due {
+        let due = last.is_none_or(|last| last.checked_add(restart_backoff(attempts)).is_none_or(|at| now >= at));
+        if attempts < restarts.max() && due {
             after.push(After::Restart(Why::Failed(attempts.saturating_add(1))));
         }
     }

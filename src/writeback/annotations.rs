@@ -14,7 +14,7 @@ use crate::model::live::ConnectorState;
 use crate::model::status::{CmStatus, Record};
 use crate::plan::compare::digest;
 use crate::plan::{Action, Problem, Step, Why};
-use crate::writeback::{brief, Run};
+use crate::writeback::run::{brief, Run};
 
 /// The status of one ConfigMap after this run, and the names to record.
 pub fn status(

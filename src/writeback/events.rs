@@ -9,7 +9,7 @@ use crate::execute::{Done, StepResult};
 use crate::model::connector::TargetState;
 use crate::model::live::ConnectorState;
 use crate::plan::{Action, Problem, Step};
-use crate::writeback::{brief, Run};
+use crate::writeback::run::{brief, Run};
 
 /// Events for what changed. Failures are said once, when they differ from
 /// the error already recorded, so a connector failing every run does not

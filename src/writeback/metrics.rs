@@ -9,7 +9,7 @@ use crate::connect::Removed;
 use crate::execute::{Done, StepResult};
 use crate::model::live::ConnectorState;
 use crate::plan::Action;
-use crate::writeback::Run;
+use crate::writeback::run::Run;
 
 /// Every metric series shares this group, so a run replaces the series of
 /// the previous one and stale ones expire.

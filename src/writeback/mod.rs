@@ -12,37 +12,18 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use crate::desired::Declared;
 use crate::execute::StepResult;
 use crate::model::configmap::CmId;
-use crate::model::live::Live;
 use crate::model::status;
-use crate::plan::{Plan, Policy, Problem, Step};
+use crate::plan::{Problem, Step};
 
 pub mod annotations;
 pub mod events;
 pub mod metrics;
 pub mod ownership;
+pub mod run;
 
-/// Everything a run knows at its end, for one cluster.
-pub struct Run<'a> {
-    /// The ConfigMaps of this cluster, rendered.
-    pub declared: &'a [Declared],
-    /// What was planned, and what became of each step.
-    pub plan: &'a Plan,
-    /// In the order of the plan's steps.
-    pub results: &'a [StepResult],
-    /// What Connect reported before the writes.
-    pub live: &'a Live,
-    /// RFC 3339, the time written as `appliedAt` and on Events.
-    pub now: String,
-    /// How the run planned: the restart limit and the digest key.
-    pub policy: &'a Policy,
-    /// The cluster this part of the run is about (a label on the metrics).
-    pub cluster: &'a str,
-    /// Whether the run saw every ConfigMap (a resync), so drift can be told.
-    pub full: bool,
-}
+pub use run::Run;
 
 /// The operations and metrics of one run, as shell-operator reads them.
 #[derive(Debug, Default)]
@@ -108,10 +89,4 @@ pub fn output(run: &Run) -> Output {
     }
     out.metrics = metrics::gauges(run);
     out
-}
-
-/// An error as recorded and said: Connect's "available connectors are: ..."
-/// lists every plugin, and annotations share a 256 KiB budget.
-fn brief(message: &str) -> String {
-    crate::text::truncate(message, 1024)
 }

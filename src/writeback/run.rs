@@ -1,0 +1,32 @@
+//! What one cluster's part of a run knows at its end, for what is written back.
+
+use crate::desired::Declared;
+use crate::execute::StepResult;
+use crate::model::live::Live;
+use crate::plan::{Plan, Policy};
+
+/// Everything a run knows at its end, for one cluster.
+pub struct Run<'a> {
+    /// The ConfigMaps of this cluster, rendered.
+    pub declared: &'a [Declared],
+    /// What was planned, and what became of each step.
+    pub plan: &'a Plan,
+    /// In the order of the plan's steps.
+    pub results: &'a [StepResult],
+    /// What Connect reported before the writes.
+    pub live: &'a Live,
+    /// RFC 3339, the time written as `appliedAt` and on Events.
+    pub now: String,
+    /// How the run planned: the restart limit and the digest key.
+    pub policy: &'a Policy,
+    /// The cluster this part of the run is about (a label on the metrics).
+    pub cluster: &'a str,
+    /// Whether the run saw every ConfigMap (a resync), so drift can be told.
+    pub full: bool,
+}
+
+/// An error as recorded and said: Connect's "available connectors are: ..."
+/// lists every plugin, and annotations share a 256 KiB budget.
+pub fn brief(message: &str) -> String {
+    crate::text::truncate(message, 1024)
+}
