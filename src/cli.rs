@@ -32,9 +32,11 @@ pub struct Cli {
     pub config: bool,
 
     #[command(flatten)]
+    /// The hook's settings, when no subcommand is given.
     pub hook: HookArgs,
 
     #[command(subcommand)]
+    /// A repository command, if any.
     pub command: Option<Command>,
 }
 
@@ -65,9 +67,11 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct PlanArgs {
     #[command(flatten)]
+    /// Where the manifests are.
     pub sources: Sources,
 
     #[command(flatten)]
+    /// Where the clusters are.
     pub connect: ConnectArgs,
 
     /// Also delete connectors no manifest declares (refused when none declares anything)
@@ -75,6 +79,7 @@ pub struct PlanArgs {
     pub prune: bool,
 
     #[arg(long, short, value_enum, default_value = "table")]
+    /// Output format.
     pub output: Format,
 }
 
@@ -82,6 +87,7 @@ pub struct PlanArgs {
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
     #[command(flatten)]
+    /// What `diff` takes too.
     pub plan: PlanArgs,
 
     /// Print the plan, change nothing (exit as `diff` does)
@@ -97,12 +103,15 @@ pub struct ApplyArgs {
 #[derive(Args, Debug)]
 pub struct StatusArgs {
     #[command(flatten)]
+    /// Where the manifests are.
     pub sources: Sources,
 
     #[command(flatten)]
+    /// Where the clusters are.
     pub connect: ConnectArgs,
 
     #[arg(long, short, value_enum, default_value = "table")]
+    /// Output format.
     pub output: Format,
 }
 
@@ -110,9 +119,11 @@ pub struct StatusArgs {
 #[derive(Args, Debug)]
 pub struct RenderArgs {
     #[command(flatten)]
+    /// Where the manifests are.
     pub sources: Sources,
 
     #[command(flatten)]
+    /// The clusters file, for the cluster each connector is shown with.
     pub clusters: ClustersArg,
 
     /// Print secret values instead of [redacted]

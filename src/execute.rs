@@ -67,7 +67,14 @@ pub enum StepResult {
     /// Everything was sent; what happened, in order.
     Done(Vec<Done>),
     /// What succeeded before the failure, and the failure, scrubbed of secrets.
-    Failed { done: Vec<Done>, permanent: bool, message: String },
+    Failed {
+        /// What was done before it failed.
+        done: Vec<Done>,
+        /// Whether retrying cannot help.
+        permanent: bool,
+        /// Why, scrubbed of secrets.
+        message: String,
+    },
 }
 
 impl StepResult {

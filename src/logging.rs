@@ -5,6 +5,7 @@ use std::io::Write;
 
 use log::LevelFilter;
 
+/// Sends log lines to stderr, as JSON with `json`; debug lines with `debug`.
 pub fn init(json: bool, debug: bool) {
     let default = if debug { "debug" } else { "info" };
     let mut builder = env_logger::Builder::from_env(env_logger::Env::default().filter_or("RUST_LOG", default));

@@ -47,9 +47,11 @@ pub struct HookArgs {
     pub resync_schedule: String,
 
     #[command(flatten)]
+    /// How templates are rendered.
     pub templates: TemplateArgs,
 
     #[command(flatten)]
+    /// How to reach the clusters.
     pub connect: ConnectArgs,
 }
 
@@ -85,6 +87,7 @@ pub struct Sources {
     pub allow_empty: bool,
 
     #[command(flatten)]
+    /// How templates are rendered.
     pub templates: TemplateArgs,
 }
 
@@ -116,6 +119,7 @@ pub struct ConnectArgs {
     pub connect_token: Option<String>,
 
     #[command(flatten)]
+    /// The clusters file.
     pub clusters: ClustersArg,
 
     /// File holding the bearer token, read at every run so a rotated token is used

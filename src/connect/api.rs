@@ -15,24 +15,33 @@ use crate::model::live::{Live, Status};
 /// An installed plugin, from `GET /connector-plugins`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Plugin {
+    /// The plugin's full class name.
     pub class: String,
     #[serde(rename = "type", default)]
+    /// `source`, `sink`, `converter`, `transformation`, ... (empty on old workers).
     pub kind: String,
     #[serde(default)]
+    /// The plugin's version, when it says.
     pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a config write went.
 pub enum Applied {
+    /// The connector is new.
     Created,
+    /// The connector's config was replaced.
     Updated,
     /// A retried write found the config already in place.
     FoundOnRetry,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a delete went.
 pub enum Removed {
+    /// The connector was deleted.
     Deleted,
+    /// There was nothing to delete.
     AlreadyGone,
 }
 

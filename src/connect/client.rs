@@ -27,15 +27,21 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(100);
 const MAX_ANSWER_BYTES: u64 = 64 << 20;
 
 #[derive(Debug, Clone)]
+/// How to reach one Connect cluster, and how hard to try.
 pub struct Settings {
+    /// The REST listener, e.g. `http://connect:8083`.
     pub url: String,
+    /// The credentials sent with every request.
     pub auth: Auth,
+    /// PEM file of the CA that signed Connect's certificate.
     pub ca_file: Option<std::path::PathBuf>,
     /// PEM certificate chain and private key for mutual TLS.
     pub client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// Only when a clusters file spells it out for one cluster.
     pub insecure_skip_verify: bool,
+    /// Writes sent at once.
     pub concurrency: usize,
+    /// Time a run may spend retrying transient errors.
     pub retry_budget: Duration,
     /// Time to wait for an answer, and again for all of its body: a server
     /// that sends a byte a second is cut off.
@@ -46,13 +52,19 @@ pub struct Settings {
 }
 
 #[derive(Clone, Default)]
+/// The credentials sent to Connect; `Debug` never shows them.
 pub enum Auth {
     #[default]
+    /// No `Authorization` header.
     None,
+    /// HTTP basic auth (Confluent Cloud API keys too).
     Basic {
+        /// The user name, or API key.
         username: String,
+        /// The password, or API secret.
         password: String,
     },
+    /// A bearer token.
     Bearer(String),
 }
 
@@ -164,10 +176,12 @@ impl Client {
         })
     }
 
+    /// Requests sent so far, for the run summary.
     pub fn requests_sent(&self) -> usize {
         self.sent.load(Ordering::Relaxed)
     }
 
+    /// Writes sent at once.
     pub fn concurrency(&self) -> usize {
         self.concurrency
     }
@@ -273,6 +287,7 @@ fn without_userinfo(url: &str) -> String {
     }
 }
 
+/// A connector name as one URL path segment.
 pub fn encode(name: &str) -> String {
     utf8_percent_encode(name, PATH_SEGMENT).to_string()
 }

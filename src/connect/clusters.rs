@@ -22,22 +22,32 @@ const CLOUD_API: &str = "https://api.confluent.cloud/connect/v1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+/// The kind of Connect a cluster runs, which changes a few requests.
 pub enum Flavour {
     #[default]
+    /// Apache Kafka Connect (and Strimzi's).
     Apache,
+    /// Confluent Platform: Apache's API, with masked secrets.
     ConfluentPlatform,
+    /// Confluent Cloud's `connect/v1` API.
     ConfluentCloud,
 }
 
 #[derive(Debug, Clone)]
+/// One Connect cluster.
 pub struct Cluster {
+    /// Its name, as ConfigMaps name it.
     pub name: String,
+    /// What it runs.
     pub flavour: Flavour,
+    /// How to reach it.
     pub settings: Settings,
 }
 
 #[derive(Debug, Clone)]
+/// Every configured cluster, `default` included.
 pub struct Clusters {
+    /// By name.
     pub all: BTreeMap<String, Cluster>,
 }
 

@@ -74,6 +74,7 @@ pub struct Row {
     pub declared_by: Vec<String>,
     /// Why it is not healthy: first lines of traces with their workers, or errors.
     pub problems: Vec<String>,
+    /// Whether it is as declared.
     pub health: Health,
 }
 

@@ -32,16 +32,22 @@ pub const NOT_CHECKED: &str = "could not be checked";
 
 /// A connector to check and where it was declared (e.g. "ConfigMap team/orders key orders.json").
 pub struct Target<'a> {
+    /// Where it is declared.
     pub origin: String,
+    /// The rendered connector.
     pub connector: &'a Connector,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// Something Connect (or the plugin list) says is wrong with a connector.
 pub struct Finding {
+    /// The connector's name; empty for a ConfigMap that rendered none.
     pub connector: String,
+    /// Where it is declared.
     pub origin: String,
     /// The config key Connect complains about, if any.
     pub key: Option<String>,
+    /// What is wrong, scrubbed of secret values.
     pub message: String,
 }
 

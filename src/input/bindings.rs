@@ -17,11 +17,14 @@ use crate::model::configmap::{CmId, ConfigMap};
 /// The last thing a run heard about one ConfigMap.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Seen {
+    /// Added, Modified, or in a snapshot.
     Present(ConfigMap),
+    /// Deleted: its last state.
     Deleted(ConfigMap),
 }
 
 impl Seen {
+    /// The ConfigMap, present or deleted.
     pub fn configmap(&self) -> &ConfigMap {
         match self {
             Seen::Present(cm) | Seen::Deleted(cm) => cm,
@@ -47,6 +50,7 @@ pub struct Work {
     pub state: Option<ConfigMap>,
 }
 
+/// Reads and parses the binding context file at `path`.
 pub fn read(path: &std::path::Path) -> Result<Work> {
     let text = files::read_capped(path, files::BINDING_CONTEXT_MAX, "the binding context file")?;
     parse_text(&text).with_context(|| format!("the binding context file {}", path.display()))
@@ -58,6 +62,7 @@ pub fn parse_text(text: &str) -> Result<Work> {
     parse(&contexts)
 }
 
+/// Reduces parsed binding contexts to the work of one run.
 pub fn parse(contexts: &Value) -> Result<Work> {
     let Some(contexts) = contexts.as_array() else {
         bail!("the binding context must be a JSON array");

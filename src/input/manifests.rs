@@ -12,7 +12,9 @@ use crate::model::configmap::{ConfigMap, SELECTOR_LABEL, SELECTOR_VALUE};
 
 /// A ConfigMap read from a manifest file, with where it came from.
 pub struct Manifest {
+    /// The file it was read from.
     pub file: PathBuf,
+    /// The ConfigMap.
     pub configmap: ConfigMap,
 }
 
@@ -21,9 +23,13 @@ pub struct Manifest {
 /// selected.
 #[derive(Default)]
 pub struct Read {
+    /// The selected ConfigMaps, in file order.
     pub manifests: Vec<Manifest>,
+    /// Files that could not be read or parsed.
     pub errors: Vec<anyhow::Error>,
+    /// Files read.
     pub files: usize,
+    /// YAML or JSON documents read (empty ones left out).
     pub documents: usize,
     /// ConfigMaps, selected or not.
     pub configmaps: usize,

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 /// The label that selects ConfigMaps.
 pub const SELECTOR_LABEL: &str = "destination";
+/// The value of [`SELECTOR_LABEL`] that selects a ConfigMap.
 pub const SELECTOR_VALUE: &str = "connect";
 /// `"false"` removes the ConfigMap's connectors; absent or `"true"` applies them.
 pub const ENABLED_LABEL: &str = "enabled";
@@ -26,7 +27,9 @@ pub const STATE_CONFIGMAP: &str = "connect-operator-state";
 /// `namespace/name`, or just `name` for a manifest without a namespace.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CmId {
+    /// None for a manifest without one.
     pub namespace: Option<String>,
+    /// `metadata.name`.
     pub name: String,
 }
 
@@ -40,11 +43,15 @@ impl fmt::Display for CmId {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A ConfigMap, with what this operator reads of it.
 pub struct ConfigMap {
+    /// Its namespace and name.
     pub id: CmId,
     /// Set by the API server; Events refer to it.
     pub uid: Option<String>,
+    /// `metadata.labels`.
     pub labels: BTreeMap<String, String>,
+    /// `metadata.annotations`.
     pub annotations: BTreeMap<String, String>,
     /// Data key to template text.
     pub data: BTreeMap<String, String>,
@@ -55,7 +62,9 @@ pub struct ConfigMap {
 /// What a ConfigMap asks for, from its labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Intent {
+    /// Its connectors must exist as declared.
     Apply,
+    /// Its connectors must not exist.
     Remove,
 }
 
@@ -82,6 +91,7 @@ struct Metadata {
 }
 
 impl ConfigMap {
+    /// A ConfigMap from its JSON (or YAML) object.
     pub fn from_json(value: &serde_json::Value) -> Result<ConfigMap> {
         if let Some(kind) = value.get("kind").and_then(|k| k.as_str()).filter(|k| *k != "ConfigMap") {
             bail!("a {kind}, not a ConfigMap");
@@ -97,6 +107,7 @@ impl ConfigMap {
         })
     }
 
+    /// Whether it is labelled `destination=connect`.
     pub fn is_selected(&self) -> bool {
         self.labels.get(SELECTOR_LABEL).map(String::as_str) == Some(SELECTOR_VALUE)
     }

@@ -12,11 +12,17 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ConnectorState {
+    /// Not yet assigned to a worker.
     Unassigned,
+    /// Running on a worker.
     Running,
+    /// Assigned but not processing records.
     Paused,
+    /// Shut down, its tasks too (Kafka 3.5+).
     Stopped,
+    /// Failed; its trace says why.
     Failed,
+    /// Being restarted.
     Restarting,
     /// Created by this run; Connect has not reported on it yet.
     Pending,

@@ -23,6 +23,7 @@ pub const SUMMARY: &str = "status.connect-operator.io/summary";
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CmStatus {
     #[serde(default)]
+    /// Per connector it declares, what was last seen and done.
     pub connectors: BTreeMap<String, Record>,
     /// Data key (or `labels`) to the error that kept it from being applied.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

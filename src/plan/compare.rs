@@ -57,6 +57,7 @@ pub fn is_masked(value: &str) -> bool {
     !value.is_empty() && value.chars().all(|c| c == '*' || c == '•')
 }
 
+/// What comparing a desired config with the live one found.
 pub struct Comparison {
     /// Keys whose values differ, including keys only one side has.
     pub changed: Vec<String>,
@@ -64,6 +65,7 @@ pub struct Comparison {
     pub masked: Vec<String>,
 }
 
+/// Compares a desired config with the live one, key by key.
 pub fn compare(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> Comparison {
     let keys: BTreeSet<&String> = desired.keys().chain(live.keys()).collect();
     let mut comparison = Comparison { changed: Vec::new(), masked: Vec::new() };

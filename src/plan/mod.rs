@@ -65,6 +65,7 @@ pub fn run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, full: b
     plan
 }
 
+/// What to do to each connector `declared` names, given what `live` runs.
 pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
     // Who declares each name, among ConfigMaps that still exist.
     let mut owners: BTreeMap<&str, Vec<Origin>> = BTreeMap::new();
@@ -160,6 +161,7 @@ mod tests {
     use super::restarts::restart_backoff;
     use super::*;
     use crate::desired::wanted;
+    use crate::model::connector::{Connector, TargetState};
     use crate::model::live::{ConnectorState, Status, Unit};
     use ConnectorState::Running;
 

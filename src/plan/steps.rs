@@ -7,8 +7,11 @@ use crate::model::configmap::CmId;
 use crate::model::connector::{Connector, TargetState};
 
 #[derive(Debug, Clone, Default)]
+/// What to do to one cluster's connectors: a value to print, test and carry out.
 pub struct Plan {
+    /// One per connector the run looks at.
     pub steps: Vec<Step>,
+    /// Declarations that cannot be carried out.
     pub problems: Vec<Problem>,
     /// Connectors whose live config masks values, compared without them
     /// because no digest key is set: a change to a masked value goes unseen.
@@ -16,6 +19,7 @@ pub struct Plan {
 }
 
 #[derive(Debug, Clone)]
+/// What to do to one connector.
 pub struct Step {
     /// The ConfigMap and key that declare it.
     pub origin: Origin,
@@ -28,6 +32,7 @@ pub struct Step {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A request sent after a step's action.
 pub enum After {
     /// Move the connector to its declared state (pause, resume or stop).
     SetState(TargetState),
@@ -36,36 +41,50 @@ pub enum After {
 }
 
 #[derive(Debug, Clone)]
+/// The write a connector needs, if any.
 pub enum Action {
+    /// Create it with this config.
     Create(Connector),
     /// `changed`: the keys added, changed or removed.
     Update {
+        /// The connector as declared.
         connector: Connector,
+        /// The keys added, changed or removed.
         changed: Vec<String>,
     },
+    /// Its config is as declared.
     Unchanged,
+    /// Delete it.
     Delete {
+        /// Why, in words for the log.
         reason: &'static str,
     },
     /// Wanted gone and already gone: no request.
     Absent,
     /// Its ConfigMap is gone or disabled, but another ConfigMap declares it.
     Kept {
+        /// The declaration that keeps it.
         by: Origin,
     },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// Where a connector is declared: a ConfigMap, and the data key of its template.
 pub struct Origin {
+    /// The ConfigMap.
     pub configmap: CmId,
+    /// The data key; none for what a ConfigMap's labels or record cause.
     pub key: Option<String>,
 }
 
 /// A permanent error, reported and not retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// Where it comes from.
     pub origin: Origin,
+    /// The connector it is about, if one.
     pub connector: Option<String>,
+    /// What is wrong, not yet scrubbed.
     pub message: String,
 }
 
@@ -77,6 +96,7 @@ impl Plan {
 }
 
 impl Step {
+    /// Whether it sends any request.
     pub fn sends(&self) -> bool {
         matches!(self.action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. })
             || !self.after.is_empty()
@@ -84,6 +104,7 @@ impl Step {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a connector is restarted.
 pub enum Why {
     /// The restart annotation was set to this value.
     Requested(String),

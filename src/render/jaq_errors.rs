@@ -4,6 +4,7 @@
 use jaq_core::compile;
 use jaq_core::load::{self, lex};
 
+/// An undefined name, with the variables that are defined.
 pub fn undefined_message(found: &str, u: compile::Undefined, known: &[&str]) -> String {
     match u {
         compile::Undefined::Var => {
@@ -17,6 +18,7 @@ pub fn undefined_message(found: &str, u: compile::Undefined, known: &[&str]) -> 
     }
 }
 
+/// Lex and parse errors, each at `line:column` of `code`.
 pub fn load_errors(code: &str, e: load::Error<&str>) -> Vec<String> {
     match e {
         load::Error::Io(errs) => errs.into_iter().map(|(path, e)| format!("cannot load `{path}`: {e}")).collect(),
@@ -63,6 +65,7 @@ fn position(code: &str, part: &str) -> (usize, usize) {
     line_col(code, offset(code, part))
 }
 
+/// Line and column (both from 1) of a byte offset.
 pub fn line_col(code: &str, offset: usize) -> (usize, usize) {
     let before = code.get(..offset).unwrap_or(code);
     let line = before.matches('\n').count() + 1;

@@ -137,6 +137,7 @@ impl Scrubber {
         Scrubber { secrets }
     }
 
+    /// `text` with every known secret replaced by `[redacted]`.
     pub fn scrub(&self, text: &str) -> String {
         let mut out = text.to_string();
         for secret in &self.secrets {

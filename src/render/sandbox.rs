@@ -42,6 +42,7 @@ const MAX_STDERR_BYTES: u64 = 16 << 10;
 /// How long a template may run and how much memory a child may use.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// Time a template may run.
     pub timeout: Duration,
     /// Bytes of heap (`RLIMIT_DATA`) per child; 0 for no cap.
     pub memory: u64,
@@ -70,6 +71,7 @@ enum Ended {
 }
 
 impl Renderer {
+    /// A renderer that runs this binary as its child, capped by `limits`.
     pub fn new(variables: Arc<Variables>, limits: Limits) -> anyhow::Result<Renderer> {
         let worker = std::env::current_exe()
             .map_err(|e| anyhow::anyhow!("cannot find this program to render templates in a child: {e}"))?;

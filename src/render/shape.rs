@@ -16,10 +16,13 @@ use crate::render::variables::PUBLIC_VARIABLES;
 /// What a template yields with the real variables and with markers, before
 /// the name and config are checked.
 pub struct Rendered {
+    /// With the real variables.
     pub real: Result<Output, String>,
+    /// With every variable replaced by a marker.
     pub marked: Result<Output, String>,
 }
 
+/// A template's value, once its shape is checked.
 pub struct Output {
     name: String,
     state: Option<String>,

@@ -33,7 +33,9 @@ const SELECTOR: &str = "$__connect_operator_template";
 /// What template rendering says as it goes: that the batch compiled, then
 /// each template's result, in order. Errors are not scrubbed yet.
 pub enum Event {
+    /// The batch compiled.
     Compiled,
+    /// One template's result, in order.
     Rendered(Result<Connector, String>),
 }
 

@@ -24,8 +24,11 @@ pub const MAX_LINE_BYTES: u64 = 4 * MAX_CONNECTOR_BYTES as u64;
 /// What a child is sent.
 #[derive(Serialize)]
 pub struct Request<'a> {
+    /// What the templates can read.
     pub variables: &'a Variables,
+    /// `RLIMIT_DATA` for the child; 0 for none.
     pub memory: u64,
+    /// The templates, in order.
     pub templates: &'a [String],
 }
 
@@ -67,6 +70,7 @@ pub fn serve() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses a connector config larger than Connect stores.
 pub fn within_size(connector: Connector) -> Result<Connector, String> {
     let size: usize = connector.config.iter().map(|(k, v)| k.len() + v.len()).sum();
     if size > MAX_CONNECTOR_BYTES {
