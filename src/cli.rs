@@ -133,6 +133,7 @@ pub struct RenderArgs {
 
 impl PlanArgs {
     /// What the flags ask of `diff` and `apply`.
+    #[must_use]
     pub fn request(&self) -> Request<'_> {
         Request { sources: &self.sources, connect: &self.connect, prune: self.prune, format: self.output }
     }
@@ -142,6 +143,7 @@ impl Cli {
     /// Parses the command line. A subcommand reads only its own environment
     /// variables: the top-level ones are the hook's, and its settings must
     /// not be parsed (nor fail) when the hook does not run.
+    #[must_use]
     pub fn parse_args() -> Cli {
         let mut command = Cli::command();
         let first = std::env::args_os().nth(1);

@@ -56,6 +56,9 @@ pub enum CmState {
 }
 
 /// A ConfigMap to declare, and how this run treats it.
+// Four independent facts about one ConfigMap in one run: an enum of their
+// combinations would say less.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Copy)]
 pub struct Source<'a> {
     /// The ConfigMap as last seen.
@@ -73,6 +76,7 @@ pub struct Source<'a> {
 
 impl Declared {
     /// Names its templates render to now.
+    #[must_use]
     pub fn names(&self) -> BTreeSet<String> {
         self.connectors().map(|c| c.name.clone()).collect()
     }
@@ -86,6 +90,7 @@ impl Declared {
     /// key was removed or a template now renders another name. Only when
     /// every template rendered (a failing one may still declare the name),
     /// except for a deleted ConfigMap, where they are all it has.
+    #[must_use]
     pub fn leftovers(&self) -> Vec<&String> {
         let all_rendered = self.templates.iter().all(|(_, r)| r.is_ok());
         let names = self.names();
@@ -99,6 +104,7 @@ impl Declared {
 }
 
 /// Connector names the run acts on: the live configs it must know.
+#[must_use]
 pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
     declared
         .iter()
@@ -108,11 +114,12 @@ pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
 }
 
 /// Renders every ConfigMap in one batch and says what each asks for.
+#[must_use]
 pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> Vec<Declared> {
-    let rendered = render(sources, renderer);
+    let all_templates = render(sources, renderer);
     sources
         .iter()
-        .zip(rendered)
+        .zip(all_templates)
         .map(|(source, templates)| {
             let cm = source.configmap;
             let (mut state, cluster) = state_of(cm, clusters);
@@ -161,7 +168,7 @@ const MISSING: &str = "internal error: the template was not rendered";
 /// one template; `binaryData` keys cannot be.
 fn render(sources: &[Source], renderer: &Renderer) -> Vec<Templates> {
     let codes: Vec<&str> = sources.iter().flat_map(|s| s.configmap.data.values().map(String::as_str)).collect();
-    let mut rendered = renderer.render_all(&codes).into_iter();
+    let mut results = renderer.render_all(&codes).into_iter();
     sources
         .iter()
         .map(|source| {
@@ -169,7 +176,7 @@ fn render(sources: &[Source], renderer: &Renderer) -> Vec<Templates> {
             let mut templates: Templates = cm
                 .data
                 .keys()
-                .map(|key| (key.clone(), rendered.next().unwrap_or_else(|| Err(MISSING.into()))))
+                .map(|key| (key.clone(), results.next().unwrap_or_else(|| Err(MISSING.into()))))
                 .collect();
             let binary = "a binaryData key cannot hold a template; use data";
             templates.extend(cm.binary_keys.iter().map(|k| (k.clone(), Err(binary.to_string()))));

@@ -32,11 +32,13 @@ pub struct Report {
 
 impl Report {
     /// Whether nothing is left to retry: shell-operator then applies what the run wrote back.
+    #[must_use]
     pub fn success(&self) -> bool {
         self.unfinished == 0
     }
 
     /// `1 created, 0 updated, ...`: the closing line of a run.
+    #[must_use]
     pub fn summary(&self) -> String {
         format!(
             "{} created, {} updated, {} deleted, {} paused/resumed/stopped/restarted, {} unchanged, {} failed, {} to retry",
@@ -79,6 +81,7 @@ pub enum StepResult {
 
 impl StepResult {
     /// What was done, failed or not.
+    #[must_use]
     pub fn done(&self) -> &[Done] {
         match self {
             StepResult::Done(done) | StepResult::Failed { done, .. } => done,
@@ -215,6 +218,7 @@ pub struct How<'a> {
 
 /// What a step's outcome is said as: in the log, with where the connector is
 /// declared (`origin`), and in Events, whose object is that ConfigMap, without.
+#[must_use]
 pub fn said(step: &Step, done: &Done, origin: Option<&Origin>, max_restarts: u32) -> String {
     let name = &step.connector;
     // What the sentence is about, in parentheses: where it is declared, and why.

@@ -23,13 +23,14 @@ use crate::writeback::{self, ownership, Output};
 /// read, planned and written on its own thread, with its own concurrency:
 /// one that is down fails the run (so it is retried) without holding back
 /// the others.
+#[must_use]
 pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Options) -> Report {
     let started = Instant::now();
     for problem in &work.problems {
         error!("{problem}");
     }
     let declared = desired::declare(&sources(work), renderer, clusters);
-    let rendered = started.elapsed();
+    let render_time = started.elapsed();
     if !declared.iter().any(|d| d.act) {
         info!("nothing to reconcile in this run");
     }
@@ -74,7 +75,7 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
     info!(
         "run finished in {:?} (templates {:?}, {} Connect requests): {}",
         started.elapsed(),
-        rendered,
+        render_time,
         requests,
         report.summary()
     );
@@ -83,6 +84,7 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
 
 /// Every ConfigMap the run knows of: those it acts on, and the others for
 /// the names they declare.
+#[must_use]
 pub fn sources(work: &Work) -> Vec<Source<'_>> {
     work.seen
         .iter()

@@ -236,7 +236,7 @@ proptest! {
     #[test]
     fn the_hook_and_apply_make_the_same_plan(configmaps in configmaps(), live in live()) {
         let renderer = Renderer::in_process(Arc::new(Variables::default()));
-        let clusters = Clusters::new(None, Settings::default(), Resolve::Names).unwrap();
+        let clusters = Clusters::new(None, &Settings::default(), Resolve::Names).unwrap();
         let objects: Vec<Value> = configmaps.iter().map(|o| json!({"object": o, "filterResult": {}})).collect();
         let contexts = json!([{"binding": "connectors", "type": "Synchronization", "objects": objects,
                                "snapshots": {"connectors": objects}}]);

@@ -1,6 +1,10 @@
 //! connect-operator: parse, run, and the one place that prints the error
 //! and maps the outcome to an exit status. See the library for how a run works.
 
+// As the library (see lib.rs), with its commented exceptions.
+#![warn(clippy::pedantic)]
+#![allow(clippy::doc_markdown, clippy::missing_errors_doc)]
+
 use std::path::Path;
 use std::process::ExitCode;
 

@@ -19,11 +19,11 @@ pub fn map<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + 
                 let Some(item) = items.get(i) else { break };
                 let result = f(item);
                 // A worker that panicked poisons the lock, not the results already in.
-                done.lock().unwrap_or_else(|p| p.into_inner()).push((i, result));
+                done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((i, result));
             });
         }
     });
-    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut done = done.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     done.sort_unstable_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
 }

@@ -158,6 +158,7 @@ pub struct Options {
 
 impl HookArgs {
     /// The hook's run settings.
+    #[must_use]
     pub fn options(&self) -> Options {
         Options { dry_run: self.dry_run, policy: policy(Restarts::Automatic(self.auto_restart_max), self.prune) }
     }
@@ -165,6 +166,7 @@ impl HookArgs {
 
 /// How to plan: `restarts` and `prune` as the command says, the rest from
 /// the environment.
+#[must_use]
 pub fn policy(restarts: Restarts, prune: Prune) -> Policy {
     Policy { now: SystemTime::now(), restarts, digest_key: digest_key(), prune, namespace: namespace() }
 }
@@ -198,7 +200,7 @@ impl ClustersArg {
     /// The clusters file's names and flavours only, for `render`.
     pub fn names(&self) -> Result<Clusters> {
         let file = self.clusters_file.as_deref().map(clusters::File::read).transpose()?;
-        Clusters::new(file, Settings::default(), Resolve::Names)
+        Clusters::new(file, &Settings::default(), Resolve::Names)
     }
 }
 
@@ -208,7 +210,7 @@ impl ConnectArgs {
         let file = self.clusters.clusters_file.as_deref().map(clusters::File::read).transpose()?;
         let claimed = file.as_ref().map(clusters::File::env_names).unwrap_or_default();
         let default = self.default_cluster(&claimed)?;
-        Clusters::new(file, default, Resolve::All)
+        Clusters::new(file, &default, Resolve::All)
     }
 
     /// The default cluster's settings. streaming-ops' CONNECT_REST_KEY /
@@ -280,11 +282,11 @@ fn digest_key() -> Option<Vec<u8>> {
 
 /// The operator's namespace: `OPERATOR_NAMESPACE` (the Deployment sets it
 /// from the Pod), else the service account's, else `default`.
+#[must_use]
 pub fn namespace() -> String {
     std::env::var("OPERATOR_NAMESPACE")
         .ok()
         .filter(|n| !n.is_empty())
         .or_else(|| std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace").ok())
-        .map(|n| n.trim().to_string())
-        .unwrap_or_else(|| "default".into())
+        .map_or_else(|| "default".into(), |n| n.trim().to_string())
 }

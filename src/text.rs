@@ -3,6 +3,7 @@
 /// The first `chars` characters of `text`, and `…` when there was more.
 /// Every message that quotes something unbounded (a Connect answer, an
 /// error recorded in an annotation) is cut here, the same way.
+#[must_use]
 pub fn truncate(text: &str, chars: usize) -> String {
     match text.char_indices().nth(chars) {
         Some((i, _)) => format!("{}…", text.get(..i).unwrap_or(text)),
@@ -11,6 +12,7 @@ pub fn truncate(text: &str, chars: usize) -> String {
 }
 
 /// `128 MiB`, `1 GiB`, `512 bytes`.
+#[must_use]
 pub fn format_size(bytes: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     match UNITS.iter().find(|(_, size)| bytes >= *size && bytes % size == 0) {

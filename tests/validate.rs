@@ -245,7 +245,7 @@ fn reports_follow_the_reference_shape() {
         {"definition": {"name": "topics"}, "value": {"name": "topics", "value": "t", "recommended_values": [], "errors": [], "visible": true}},
     ]});
     assert_eq!(
-        errors_of(report).unwrap(),
+        errors_of(&report).unwrap(),
         vec![
             (Some("name".into()), "Missing required configuration \"name\" which has no default value.".into()),
             (Some("x".into()), "Null value can not be supplied as the configuration value.".into()),
@@ -253,12 +253,12 @@ fn reports_follow_the_reference_shape() {
     );
     let counted = serde_json::json!({"name": FILE_SINK, "error_count": 1, "groups": [], "configs": []});
     assert_eq!(
-        errors_of(counted).unwrap(),
+        errors_of(&counted).unwrap(),
         vec![(None, "Connect counts 1 error(s) but names no key with an error".into())]
     );
     for odd in
         [serde_json::json!([]), serde_json::json!({}), serde_json::json!("ok"), serde_json::json!({"configs": {}})]
     {
-        assert!(errors_of(odd.clone()).unwrap_err().starts_with("unexpected validation report"), "{odd}");
+        assert!(errors_of(&odd).unwrap_err().starts_with("unexpected validation report"), "{odd}");
     }
 }

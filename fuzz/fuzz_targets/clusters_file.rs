@@ -13,5 +13,5 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(file) = File::parse(text, Path::new("clusters.yaml")) else { return };
     let _ = file.env_names();
-    let _ = Clusters::new(Some(file), Settings::default(), Resolve::Names);
+    let _ = Clusters::new(Some(file), &Settings::default(), Resolve::Names);
 });

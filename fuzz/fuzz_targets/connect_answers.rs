@@ -19,6 +19,6 @@ fuzz_target!(|data: &[u8]| {
     let retry_after = (flags & 4 != 0).then_some(retry_after);
     let _ = Client::read_answer(status, content_type, retry_after, body);
     if let Ok(report) = serde_json::from_str(body) {
-        let _ = connect_operator::gitops::validate::errors_of(report);
+        let _ = connect_operator::gitops::validate::errors_of(&report);
     }
 });

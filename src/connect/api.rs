@@ -74,7 +74,7 @@ impl Client {
         };
         let to_read: Vec<&String> =
             missing.into_iter().filter(|n| live.names.contains(*n) && !live.configs.contains_key(*n)).collect();
-        let read = crate::parallel::map(&to_read, self.concurrency, |name| (name.to_string(), self.get_config(name)));
+        let read = crate::parallel::map(&to_read, self.concurrency, |name| ((*name).clone(), self.get_config(name)));
         for (name, config) in read {
             match config? {
                 Some(config) => {

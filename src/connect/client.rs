@@ -288,6 +288,7 @@ fn without_userinfo(url: &str) -> String {
 }
 
 /// A connector name as one URL path segment.
+#[must_use]
 pub fn encode(name: &str) -> String {
     utf8_percent_encode(name, PATH_SEGMENT).to_string()
 }

@@ -168,6 +168,7 @@ impl File {
 
     /// The environment variables its entries read credentials from: they
     /// belong to those clusters, and never to `default`.
+    #[must_use]
     pub fn env_names(&self) -> BTreeSet<&str> {
         let auth = self.clusters.iter().map(|e| &e.auth);
         let basic = auth.clone().filter_map(|a| a.basic.as_ref()).flat_map(|b| [&b.username, &b.password]);
@@ -178,7 +179,7 @@ impl File {
 
 impl Clusters {
     /// The `default` cluster from the environment, plus the clusters file.
-    pub fn new(file: Option<File>, default: Settings, resolve: Resolve) -> Result<Clusters> {
+    pub fn new(file: Option<File>, default: &Settings, resolve: Resolve) -> Result<Clusters> {
         let mut all = BTreeMap::new();
         all.insert(
             DEFAULT.to_string(),
@@ -188,7 +189,7 @@ impl Clusters {
         let path = file.path.display().to_string();
         for entry in file.clusters {
             let cluster =
-                entry.into_cluster(&default, resolve).with_context(|| format!("CONNECT_CLUSTERS_FILE {path}"))?;
+                entry.into_cluster(default, resolve).with_context(|| format!("CONNECT_CLUSTERS_FILE {path}"))?;
             if all.insert(cluster.name.clone(), cluster.clone()).is_some() && cluster.name != DEFAULT {
                 bail!("CONNECT_CLUSTERS_FILE {path}: cluster {} is defined twice", cluster.name);
             }
@@ -294,7 +295,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("clusters.yaml");
         std::fs::write(&path, text).unwrap();
-        Clusters::new(Some(File::read(&path)?), default(), Resolve::All)
+        Clusters::new(Some(File::read(&path)?), &default(), Resolve::All)
     }
 
     #[test]
@@ -392,7 +393,7 @@ clusters:
         std::fs::write(&path, text).unwrap();
         let file = File::read(&path).unwrap();
         assert_eq!(file.env_names(), BTreeSet::from(["CLUSTERS_TEST_UNSET"]));
-        let names = Clusters::new(Some(file), default(), Resolve::Names).unwrap();
+        let names = Clusters::new(Some(file), &default(), Resolve::Names).unwrap();
         assert!(names.all.contains_key("a"));
         assert!(format!("{:#}", load(text).unwrap_err()).contains("$CLUSTERS_TEST_UNSET, which is not set"));
     }

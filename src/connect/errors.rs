@@ -62,11 +62,13 @@ impl Failure {
     }
 
     /// `request: detail`, with the secrets `scrubber` knows hidden from the detail.
+    #[must_use]
     pub fn scrubbed(&self, scrubber: &Scrubber) -> String {
         format!("{}: {}", self.request, scrubber.scrub(&self.detail))
     }
 
     /// Why the bulk read of a cluster failed, for the run's error.
+    #[must_use]
     pub fn reading(&self, cluster: &str, scrubber: &Scrubber) -> String {
         format!("cannot read the connectors from Kafka Connect (cluster {cluster}): {}", self.scrubbed(scrubber))
     }

@@ -72,6 +72,7 @@ pub fn source(sources: &Sources, clusters: &Clusters) -> Result<Sourced> {
 
 /// The manifests as the run treats them: all acted on; a restart
 /// annotation is a request to the running operator, not part of a diff.
+#[must_use]
 pub fn sources_of(manifests: &[Manifest]) -> Vec<Source<'_>> {
     manifests
         .iter()
@@ -93,6 +94,7 @@ fn check_not_empty(read: &Read, sources: &Sources) -> Result<()> {
 }
 
 /// The declared ConfigMaps of each cluster, in name order.
+#[must_use]
 pub fn by_cluster(declared: Vec<Declared>) -> BTreeMap<String, Vec<Declared>> {
     let mut by_cluster: BTreeMap<String, Vec<Declared>> = BTreeMap::new();
     for d in declared {

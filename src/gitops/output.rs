@@ -49,6 +49,7 @@ fn changes(step: &Step, live: &Live) -> Vec<Change> {
 }
 
 /// The action's name in plans: `create`, `update`, ...
+#[must_use]
 pub fn action_name(action: &Action) -> &'static str {
     match action {
         Action::Create(_) => "create",
@@ -62,6 +63,7 @@ pub fn action_name(action: &Action) -> &'static str {
 
 /// One cluster's plan as JSON steps and problems, each naming the cluster;
 /// with `results`, what became of each step.
+#[must_use]
 pub fn plan_json(plan: &Plan, live: &Live, results: Option<&[StepResult]>, cluster: &str) -> (Vec<Value>, Vec<Value>) {
     let steps: Vec<Value> = plan
         .steps
@@ -74,7 +76,7 @@ pub fn plan_json(plan: &Plan, live: &Live, results: Option<&[StepResult]>, clust
             v.insert("action".into(), json!(action_name(&step.action)));
             v.insert("configmap".into(), json!(step.origin.configmap.to_string()));
             v.insert("key".into(), json!(step.origin.key));
-            v.insert("then".into(), json!(step.after.iter().map(|a| a.to_string()).collect::<Vec<_>>()));
+            v.insert("then".into(), json!(step.after.iter().map(std::string::ToString::to_string).collect::<Vec<_>>()));
             if let Action::Delete { reason } = step.action {
                 v.insert("reason".into(), json!(reason));
             }
@@ -104,11 +106,13 @@ pub fn plan_json(plan: &Plan, live: &Live, results: Option<&[StepResult]>, clust
 }
 
 /// Colours on a terminal only, and never with NO_COLOR set.
+#[must_use]
 pub fn colors() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// `text` in the colour of the ANSI `code`, when `color`.
+#[must_use]
 pub fn paint(text: &str, code: &str, color: bool) -> String {
     if color {
         format!("\x1b[{code}m{text}\x1b[0m")
@@ -118,6 +122,7 @@ pub fn paint(text: &str, code: &str, color: bool) -> String {
 }
 
 /// The plan for people: one line per connector, changed keys beneath.
+#[must_use]
 pub fn plan_table(plan: &Plan, live: &Live, color: bool) -> String {
     let mut out = String::new();
     let width = plan.steps.iter().map(|s| s.connector.chars().count()).max().unwrap_or(0);
@@ -129,8 +134,8 @@ pub fn plan_table(plan: &Plan, live: &Live, color: bool) -> String {
             _ if !step.after.is_empty() => ("~", "33"),
             _ => (" ", "0"),
         };
-        let line = format!("{mark} {:<9} {:<width$}  {}", action_name(&step.action), step.connector, step.origin);
-        out.push_str(&paint(&line, code, color && mark != " "));
+        let said = format!("{mark} {:<9} {:<width$}  {}", action_name(&step.action), step.connector, step.origin);
+        out.push_str(&paint(&said, code, color && mark != " "));
         if let Action::Delete { reason } = step.action {
             out.push_str(&format!(" ({reason})"));
         }
@@ -162,6 +167,7 @@ pub fn plan_table(plan: &Plan, live: &Live, color: bool) -> String {
 }
 
 /// What `apply` could not do, one line each, with Connect's message.
+#[must_use]
 pub fn failures_table(plan: &Plan, results: &[StepResult], cluster: &str, color: bool) -> String {
     let mut out = String::new();
     for (step, result) in plan.steps.iter().zip(results) {

@@ -24,9 +24,10 @@ pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool) -> Res
         for (key, result) in &d.templates {
             match result {
                 Ok(c) => {
-                    let config = match show_secrets {
-                        true => serde_json::to_value(&c.config)?,
-                        false => serde_json::to_value(c.redacted_config())?,
+                    let config = if show_secrets {
+                        serde_json::to_value(&c.config)?
+                    } else {
+                        serde_json::to_value(c.redacted_config())?
                     };
                     let source = serde_json::json!({
                         "configmap": d.id.to_string(), "key": key, "file": file, "enabled": d.state == CmState::Apply,

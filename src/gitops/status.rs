@@ -79,6 +79,7 @@ pub struct Row {
 }
 
 /// Rows for ConfigMaps that are wrong as a whole (labels, cluster).
+#[must_use]
 pub fn invalid_rows(declared: &[Declared]) -> Vec<Row> {
     let mut rows = Vec::new();
     for d in declared {

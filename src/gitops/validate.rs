@@ -87,7 +87,7 @@ pub fn validate(client: &Client, targets: &[Target], scrubber: &Scrubber) -> Res
             key: Some(CONNECTOR_CLASS.to_string()),
             message: scrubber.with(target.connector.secret_values()).scrub(&message),
         };
-        let class = target.connector.config.get(CONNECTOR_CLASS).map(String::as_str).unwrap_or("");
+        let class = target.connector.config.get(CONNECTOR_CLASS).map_or("", String::as_str);
         if class.is_empty() {
             findings.push(finding(format!("no {CONNECTOR_CLASS}")));
             continue;
@@ -134,14 +134,14 @@ fn check(client: &Client, target: &Target, plugin: &Plugin, scrubber: &Scrubber)
         }
         Err(f) => return vec![finding(None, &format!("{NOT_CHECKED}: {}: {}", f.request, f.detail))],
     };
-    match errors_of(report) {
+    match errors_of(&report) {
         Ok(errors) => errors.iter().map(|(key, message)| finding(key.as_deref(), message)).collect(),
         Err(message) => vec![finding(None, &message)],
     }
 }
 
 /// The errors of a `ConfigInfos` report, one per error, with the key it is about.
-pub fn errors_of(report: serde_json::Value) -> Result<Vec<(Option<String>, String)>, String> {
+pub fn errors_of(report: &serde_json::Value) -> Result<Vec<(Option<String>, String)>, String> {
     #[derive(Deserialize)]
     struct ConfigInfos {
         #[serde(default)]
@@ -163,9 +163,9 @@ pub fn errors_of(report: serde_json::Value) -> Result<Vec<(Option<String>, Strin
         format!("unexpected validation report from Connect ({why}): {}", short(&report.to_string()))
     };
     if !report.is_object() {
-        return Err(unexpected(&"not an object", &report));
+        return Err(unexpected(&"not an object", report));
     }
-    let infos = ConfigInfos::deserialize(&report).map_err(|e| unexpected(&e, &report))?;
+    let infos = ConfigInfos::deserialize(report).map_err(|e| unexpected(&e, report))?;
     let errors: Vec<(Option<String>, String)> = infos
         .configs
         .into_iter()
@@ -281,7 +281,12 @@ pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<V
                 match rendered {
                     Ok(connector) => targets.push(Target { origin, connector }),
                     Err(message) => {
-                        findings.push(Finding { connector: String::new(), origin, key: None, message: message.clone() })
+                        findings.push(Finding {
+                            connector: String::new(),
+                            origin,
+                            key: None,
+                            message: message.clone(),
+                        });
                     }
                 }
             }

@@ -25,6 +25,7 @@ pub enum Seen {
 
 impl Seen {
     /// The ConfigMap, present or deleted.
+    #[must_use]
     pub fn configmap(&self) -> &ConfigMap {
         match self {
             Seen::Present(cm) | Seen::Deleted(cm) => cm,
@@ -113,7 +114,7 @@ fn handle(work: &mut Work, i: usize, context: &Value) {
             match (event, ConfigMap::from_json(object)) {
                 (_, Err(e)) => work.problems.push(format!("context {i} ({binding}): {event} event: {e:#}")),
                 ("Added" | "Modified", Ok(cm)) if !cm.is_selected() => {
-                    debug!("context {i} ({binding}): {} is not labelled destination=connect; ignored", cm.id)
+                    debug!("context {i} ({binding}): {} is not labelled destination=connect; ignored", cm.id);
                 }
                 ("Added" | "Modified", Ok(cm)) => {
                     work.evented.insert(cm.id.clone());
@@ -126,11 +127,11 @@ fn handle(work: &mut Work, i: usize, context: &Value) {
                     work.seen.insert(cm.id.clone(), Seen::Deleted(cm));
                 }
                 (other, Ok(cm)) => {
-                    work.problems.push(format!("context {i} ({binding}): unknown watchEvent {other:?} for {}", cm.id))
+                    work.problems.push(format!("context {i} ({binding}): unknown watchEvent {other:?} for {}", cm.id));
                 }
             }
         }
-        Some("Schedule") | Some("Group") => work.full = true,
+        Some("Schedule" | "Group") => work.full = true,
         _ => debug!("binding context {i} ({binding}, type {kind:?}): nothing to do"),
     }
 }

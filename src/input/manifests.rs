@@ -39,6 +39,7 @@ pub struct Read {
 
 impl Read {
     /// `3 files, 5 documents, 2 ConfigMaps`, as `kubectl apply` says what it read.
+    #[must_use]
     pub fn counts(&self) -> String {
         let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
         format!(
@@ -54,6 +55,7 @@ impl Read {
 /// directories (recursively: `*.yaml`, `*.yml`, `*.json`), multi-document
 /// YAML, JSON, and `List`s. Other kinds are skipped; unreadable files are
 /// errors, reported together after reading the rest.
+#[must_use]
 pub fn read_manifests(paths: &[PathBuf]) -> Read {
     let mut read = Read::default();
     for file in manifest_files(paths, &mut read.errors) {
@@ -115,7 +117,7 @@ pub fn read_text(text: &str, file: &Path, read: &mut Read) -> Result<()> {
 
 fn collect(value: &serde_json::Value, place: &str, file: &Path, read: &mut Read) -> Result<()> {
     match value.get("kind").and_then(|k| k.as_str()) {
-        Some("List") | Some("ConfigMapList") => {
+        Some("List" | "ConfigMapList") => {
             for item in value.get("items").and_then(|i| i.as_array()).into_iter().flatten() {
                 collect(item, place, file, read)?;
             }

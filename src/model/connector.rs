@@ -33,6 +33,7 @@ impl TargetState {
 
     /// The target state behind a connector state Connect reports: a FAILED,
     /// UNASSIGNED or RESTARTING connector is meant to run.
+    #[must_use]
     pub fn of_live(state: ConnectorState) -> TargetState {
         match state {
             ConnectorState::Paused => TargetState::Paused,
@@ -42,6 +43,7 @@ impl TargetState {
     }
 
     /// The verb of the Connect endpoint that moves a connector here.
+    #[must_use]
     pub fn verb(self) -> &'static str {
         match self {
             TargetState::Running => "resume",
@@ -51,6 +53,7 @@ impl TargetState {
     }
 
     /// The connector state it leads to; what Connect calls it in `initial_state`.
+    #[must_use]
     pub fn initial_state(self) -> ConnectorState {
         match self {
             TargetState::Running => ConnectorState::Running,
@@ -87,6 +90,7 @@ pub struct Connector {
 
 impl Connector {
     /// The config with secret values replaced, for printing.
+    #[must_use]
     pub fn redacted_config(&self) -> BTreeMap<&str, &str> {
         self.config
             .iter()
@@ -98,6 +102,7 @@ impl Connector {
     }
 
     /// The config as a JSON object, as Connect takes it.
+    #[must_use]
     pub fn config_json(&self) -> serde_json::Value {
         config_json(&self.config)
     }
@@ -109,6 +114,7 @@ impl Connector {
 }
 
 /// A string map as a JSON object, as Connect takes configs.
+#[must_use]
 pub fn config_json(config: &BTreeMap<String, String>) -> serde_json::Value {
     serde_json::Value::Object(config.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect())
 }

@@ -41,6 +41,7 @@ pub enum ConnectorState {
 
 impl ConnectorState {
     /// As Connect and the status annotation spell it.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             ConnectorState::Unassigned => "UNASSIGNED",
@@ -102,11 +103,13 @@ pub struct Unit {
 
 impl Unit {
     /// A unit in `state` on no particular worker.
+    #[must_use]
     pub fn new(state: ConnectorState) -> Unit {
         Unit { state, ..Unit::default() }
     }
 
     /// The first line of the trace: the exception and its message.
+    #[must_use]
     pub fn reason(&self) -> Option<&str> {
         self.trace.as_deref().and_then(|t| t.lines().map(str::trim).find(|l| !l.is_empty()))
     }
@@ -114,11 +117,13 @@ impl Unit {
 
 impl Status {
     /// Whether Connect reports the connector or one of its tasks as FAILED.
+    #[must_use]
     pub fn has_failed(&self) -> bool {
         self.connector.state == ConnectorState::Failed || self.tasks.iter().any(|t| t.state == ConnectorState::Failed)
     }
 
     /// `2/3 tasks RUNNING, 1 FAILED`; `None` for a connector without tasks.
+    #[must_use]
     pub fn tasks_summary(&self) -> Option<String> {
         if self.tasks.is_empty() {
             return None;

@@ -65,6 +65,8 @@ pub struct Record {
     pub digest: Option<String>,
 }
 
+// serde's skip_serializing_if passes a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -72,11 +74,13 @@ fn is_zero(n: &u32) -> bool {
 impl CmStatus {
     /// The status recorded on a ConfigMap; empty when there is none or it
     /// cannot be read (someone edited it by hand).
+    #[must_use]
     pub fn recorded(annotations: &BTreeMap<String, String>) -> CmStatus {
         annotations.get(STATUS).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
     }
 
     /// The annotations that say this status, with the declared `names`.
+    #[must_use]
     pub fn annotations(&self, names: &BTreeSet<String>) -> BTreeMap<String, String> {
         let names: Vec<&String> = names.iter().collect();
         BTreeMap::from([
@@ -104,11 +108,13 @@ impl CmStatus {
 }
 
 /// The connector names recorded on a ConfigMap by an earlier run.
+#[must_use]
 pub fn recorded_names(annotations: &BTreeMap<String, String>) -> BTreeSet<String> {
     annotations.get(CONNECTORS).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
 }
 
 /// Whether `annotations` already say everything in `wanted`.
+#[must_use]
 pub fn up_to_date(annotations: &BTreeMap<String, String>, wanted: &BTreeMap<String, String>) -> bool {
     debug_assert!(wanted.keys().all(|k| k.starts_with(STATUS_ANNOTATION_PREFIX)));
     wanted.iter().all(|(k, v)| annotations.get(k) == Some(v))

@@ -2,12 +2,14 @@
 //! it masks, and the digest that tells whether a masked secret changed.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use crate::model::connector::{config_json, Connector};
 use crate::model::live::Live;
 use crate::plan::steps::Action;
 
 /// Create, update or leave alone; and whether masked values went unverified.
+#[must_use]
 pub fn apply(connector: &Connector, live: &Live, recorded: Option<&str>, digest_key: Option<&[u8]>) -> (Action, bool) {
     let Some(current) = live.configs.get(&connector.name) else {
         return (Action::Create(connector.clone()), false);
@@ -53,6 +55,7 @@ fn is_server_key(key: &str) -> bool {
 
 /// A value Confluent masked (`****************`, `••••••••`): never compared
 /// as text, and never sent back.
+#[must_use]
 pub fn is_masked(value: &str) -> bool {
     !value.is_empty() && value.chars().all(|c| c == '*' || c == '•')
 }
@@ -66,6 +69,7 @@ pub struct Comparison {
 }
 
 /// Compares a desired config with the live one, key by key.
+#[must_use]
 pub fn compare(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> Comparison {
     let keys: BTreeSet<&String> = desired.keys().chain(live.keys()).collect();
     let mut comparison = Comparison { changed: Vec::new(), masked: Vec::new() };
@@ -84,8 +88,13 @@ pub fn compare(desired: &BTreeMap<String, String>, live: &BTreeMap<String, Strin
 /// changed masked secret is noticed, while someone who can read the
 /// ConfigMap cannot test password guesses against it (a plain hash would
 /// let them).
+#[must_use]
 pub fn digest(key: &[u8], config: &BTreeMap<String, String>) -> String {
     let text = config_json(config).to_string();
     let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), text.as_bytes());
-    tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    tag.as_ref().iter().fold(String::with_capacity(64), |mut hex, b| {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }

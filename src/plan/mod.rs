@@ -49,6 +49,7 @@ impl Default for Policy {
 
 /// The plan of a run: the one engine behind the hook, `diff` and `apply`.
 /// A full run (everything declared is known) also prunes as the policy says.
+#[must_use]
 pub fn run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, full: bool, policy: &Policy) -> Plan {
     let mut plan = plan(declared, live, policy);
     if !plan.masked_unverified.is_empty() {
@@ -66,6 +67,7 @@ pub fn run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, full: b
 }
 
 /// What to do to each connector `declared` names, given what `live` runs.
+#[must_use]
 pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
     // Who declares each name, among ConfigMaps that still exist.
     let mut owners: BTreeMap<&str, Vec<Origin>> = BTreeMap::new();
@@ -94,7 +96,7 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
             let action = match (&d.state, others.first()) {
                 (CmState::Deleted, Some(by)) => Action::Kept { by: (*by).clone() },
                 (_, Some(_)) => {
-                    let list: Vec<String> = others.iter().map(|o| o.to_string()).collect();
+                    let list: Vec<String> = others.iter().map(std::string::ToString::to_string).collect();
                     plan.problems.push(Problem {
                         origin: here,
                         connector: Some(connector.name.clone()),

@@ -37,6 +37,7 @@ impl Prune {
 }
 
 /// Where prune steps come from, in logs: the record of ownership.
+#[must_use]
 pub fn origin(namespace: &str) -> Origin {
     Origin { configmap: CmId { namespace: Some(namespace.into()), name: STATE_CONFIGMAP.into() }, key: None }
 }
@@ -44,6 +45,7 @@ pub fn origin(namespace: &str) -> Origin {
 /// Live connectors of a cluster that none of its existing ConfigMaps
 /// declares. Recorded names count as declared (a template that fails today
 /// may still declare one), and so do the names of ConfigMaps with a bad label.
+#[must_use]
 pub fn undeclared(declared: &[Declared], live: &Live) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for d in declared.iter().filter(|d| d.state != CmState::Deleted) {

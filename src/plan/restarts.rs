@@ -20,6 +20,7 @@ pub enum Restarts {
 
 impl Restarts {
     /// The most automatic attempts; 0 when restarts are not automatic.
+    #[must_use]
     pub fn max(self) -> u32 {
         match self {
             Restarts::Automatic(max) => max,
@@ -30,6 +31,7 @@ impl Restarts {
 
 /// What an applied connector needs besides its config: its declared state,
 /// a requested restart, or an automatic restart after a failure.
+#[must_use]
 pub fn after(
     d: &Declared,
     connector: &Connector,
@@ -70,6 +72,7 @@ pub fn after(
 
 /// The wait after `attempts` automatic restarts before the next one: 2, 6,
 /// 12, 20, 30, 42, 56 minutes, then an hour (as Strimzi does).
+#[must_use]
 pub fn restart_backoff(attempts: u32) -> Duration {
     let minutes = u64::from(attempts).saturating_mul(u64::from(attempts).saturating_add(1));
     Duration::from_secs(60 * minutes.min(60))

@@ -90,6 +90,7 @@ pub struct Problem {
 
 impl Plan {
     /// How many steps send anything.
+    #[must_use]
     pub fn writes(&self) -> usize {
         self.steps.iter().filter(|s| s.sends()).count()
     }
@@ -97,6 +98,7 @@ impl Plan {
 
 impl Step {
     /// Whether it sends any request.
+    #[must_use]
     pub fn sends(&self) -> bool {
         matches!(self.action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. })
             || !self.after.is_empty()

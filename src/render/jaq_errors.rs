@@ -5,6 +5,7 @@ use jaq_core::compile;
 use jaq_core::load::{self, lex};
 
 /// An undefined name, with the variables that are defined.
+#[must_use]
 pub fn undefined_message(found: &str, u: compile::Undefined, known: &[&str]) -> String {
     match u {
         compile::Undefined::Var => {
@@ -19,6 +20,7 @@ pub fn undefined_message(found: &str, u: compile::Undefined, known: &[&str]) -> 
 }
 
 /// Lex and parse errors, each at `line:column` of `code`.
+#[must_use]
 pub fn load_errors(code: &str, e: load::Error<&str>) -> Vec<String> {
     match e {
         load::Error::Io(errs) => errs.into_iter().map(|(path, e)| format!("cannot load `{path}`: {e}")).collect(),
@@ -52,6 +54,7 @@ fn at(code: &str, found: &str, message: &str) -> String {
 
 /// Where `part`, a sub-slice of `code` in every jaq error, starts in it;
 /// anything else (a jaq bug) points at the end rather than panicking.
+#[must_use]
 pub fn offset(code: &str, part: &str) -> usize {
     let (start, base) = (part.as_ptr() as usize, code.as_ptr() as usize);
     if start >= base && start <= base + code.len() {
@@ -66,6 +69,7 @@ fn position(code: &str, part: &str) -> (usize, usize) {
 }
 
 /// Line and column (both from 1) of a byte offset.
+#[must_use]
 pub fn line_col(code: &str, offset: usize) -> (usize, usize) {
     let before = code.get(..offset).unwrap_or(code);
     let line = before.matches('\n').count() + 1;

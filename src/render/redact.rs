@@ -41,6 +41,7 @@ const SETTING_WORDS: &[&str] = &[
 /// Whether a config key names a secret: `connection.password`,
 /// `kafka.api.key`, `sasl.jaas.config`, `basic.auth.user.info`, `keyfile`...
 /// but not `key.converter` or `transforms.InsertKey.fields`.
+#[must_use]
 pub fn is_secret_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     let words: Vec<&str> = lower.split(['.', '_', '-']).collect();
@@ -59,6 +60,7 @@ pub fn is_secret_key(key: &str) -> bool {
 /// (its credentials excepted), what shell-operator and Kubernetes set, and
 /// the usual process variables. Their values are not scrubbed from
 /// messages, so an error can still name the Connect URL.
+#[must_use]
 pub fn is_public_env(name: &str) -> bool {
     const PUBLIC: &[&str] = &[
         "CONNECT_URL",
@@ -125,6 +127,7 @@ impl Scrubber {
 
     /// A scrubber that also hides `more` (a connector's own secret values,
     /// which are hidden whatever their length).
+    #[must_use]
     pub fn with<'a>(&self, more: impl IntoIterator<Item = &'a str>) -> Scrubber {
         let mut secrets = self.secrets.clone();
         secrets.extend(more.into_iter().filter(|v| !v.is_empty()).map(str::to_string));
@@ -138,6 +141,7 @@ impl Scrubber {
     }
 
     /// `text` with every known secret replaced by `[redacted]`.
+    #[must_use]
     pub fn scrub(&self, text: &str) -> String {
         let mut out = text.to_string();
         for secret in &self.secrets {

@@ -81,6 +81,7 @@ impl Renderer {
 
     /// What hides every secret value the templates could read: the run's
     /// messages use the same one, built once.
+    #[must_use]
     pub fn scrubber(&self) -> &Scrubber {
         &self.scrubber
     }
@@ -96,11 +97,12 @@ impl Renderer {
     /// Renders every template into a connector. An error is one line (or a
     /// few, for several parse errors) with `line:column` where jaq gives one.
     /// Large batches are split over the machine's cores, one child each.
+    #[must_use]
     pub fn render_all(&self, codes: &[&str]) -> Vec<Result<Connector, String>> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunks = cores.min(codes.len().div_ceil(MIN_CHUNK)).max(1);
+        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let chunks = cpus.min(codes.len().div_ceil(MIN_CHUNK)).max(1);
         let size = codes.len().div_ceil(chunks).max(1);
-        let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+        let codes: Vec<String> = codes.iter().map(std::string::ToString::to_string).collect();
         let rendered: Vec<Result<Connector, String>> = std::thread::scope(|scope| {
             let handles: Vec<_> = codes.chunks(size).map(|chunk| scope.spawn(|| self.render_chunk(chunk))).collect();
             handles

@@ -30,6 +30,7 @@ pub struct Output {
 }
 
 /// The value that stands for variable `i` in the marker run.
+#[must_use]
 pub fn marker(i: usize) -> String {
     format!("{MARK}var{i}{MARK}")
 }
@@ -125,8 +126,7 @@ pub fn into_connector(r: Rendered) -> Result<Connector, String> {
             return Err(format!(
                 "the connector name is computed from a variable (properties or environment); names are \
                  printed in plans, logs and Events, so it must be literal text or use only variables listed in \
-                 {}",
-                PUBLIC_VARIABLES
+                 {PUBLIC_VARIABLES}"
             ));
         }
         if let Some(key) = m.config.keys().find(|k| !config.contains_key(*k)) {
@@ -171,6 +171,7 @@ pub fn into_connector(r: Rendered) -> Result<Connector, String> {
 const MARK: char = '\u{1}';
 
 /// `\u{1}var3\u{1}` (a marker, as a message quotes it, possibly escaped) said as `[redacted]`.
+#[must_use]
 pub fn unmark(text: &str) -> String {
     let escaped = text.replace("\\u{1}", "\u{1}").replace("\\u0001", "\u{1}");
     let mut out = String::new();

@@ -91,7 +91,7 @@ impl Engine {
     /// of the program, which is then compiled again without them.
     fn compile_batch(&self, codes: &[String]) -> Vec<Compiled> {
         let mut results: Vec<Result<usize, String>> =
-            codes.iter().map(|c| self.parse(c)).enumerate().map(|(i, r)| r.map(|_| i)).collect();
+            codes.iter().map(|c| Self::parse(c)).enumerate().map(|(i, r)| r.map(|()| i)).collect();
         loop {
             let members: Vec<usize> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
             if members.is_empty() {
@@ -133,7 +133,7 @@ impl Engine {
     }
 
     /// Lexes and parses one template alone, for errors with its own positions.
-    fn parse(&self, code: &str) -> Result<(), String> {
+    fn parse(code: &str) -> Result<(), String> {
         let arena = Arena::default();
         Loader::new([])
             .load(&arena, File { code, path: () })

@@ -70,6 +70,7 @@ impl Variables {
     /// did: `$KAFKA_API_KEY` / `$KAFKA_API_SECRET` unless a property already
     /// defines them, and `env.KAFKA_API_KEY` / `env.KAFKA_API_SECRET` unless the
     /// environment already has them.
+    #[must_use]
     pub fn from_parts(mut vars: BTreeMap<String, String>, mut env: BTreeMap<String, String>) -> Variables {
         if let Some((user, password)) = vars.get("SASL_JAAS_CONFIG").and_then(|j| jaas_credentials(j)) {
             for (name, value) in [("KAFKA_API_KEY", user), ("KAFKA_API_SECRET", password)] {
@@ -91,12 +92,14 @@ impl Variables {
     }
 
     /// Whether `$name` may be shown.
+    #[must_use]
     pub fn is_public_var(&self, name: &str) -> bool {
         self.public.contains(name)
     }
 
     /// Whether `env.name` may be shown: this hook's own settings and those of
     /// its surroundings, and the names listed as public.
+    #[must_use]
     pub fn is_public_env(&self, name: &str) -> bool {
         crate::render::redact::is_public_env(name) || self.public.contains(name)
     }
@@ -127,7 +130,7 @@ fn properties_files(dir: &Path) -> Vec<PathBuf> {
     for entry in walk {
         match entry {
             Ok(e) if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "properties") => {
-                files.push(e.into_path())
+                files.push(e.into_path());
             }
             Ok(_) => {}
             Err(e) => warn!("cannot read under {}: {e}", dir.display()),
@@ -175,6 +178,7 @@ pub fn parse_properties(mut reader: impl std::io::Read) -> Result<Vec<(String, S
 
 /// `schema.registry.url` -> `SCHEMA_REGISTRY_URL`; `None` when the result is
 /// not a jq identifier (or is `ENV`, which is the environment).
+#[must_use]
 pub fn variable_name(key: &str) -> Option<String> {
     let name: String = key
         .chars()
@@ -192,6 +196,7 @@ pub fn variable_name(key: &str) -> Option<String> {
 /// The `username` and `password` options of a JAAS login module line such as
 /// `org.apache...PlainLoginModule required username="KEY" password="SECRET";`.
 /// Quoted values may contain spaces, `;` and `\"`.
+#[must_use]
 pub fn jaas_credentials(jaas: &str) -> Option<(String, String)> {
     let options = jaas_options(jaas);
     let get = |k: &str| options.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
@@ -204,12 +209,11 @@ fn jaas_options(jaas: &str) -> Vec<(String, String)> {
     while let Some(eq) = rest.find('=') {
         let key = rest[..eq].rsplit(|c: char| c.is_whitespace()).next().unwrap_or("").to_string();
         let after = rest[eq + 1..].trim_start();
-        let (value, tail) = match after.chars().next() {
-            Some(q @ ('"' | '\'')) => quoted(&after[1..], q),
-            _ => {
-                let end = after.find(|c: char| c.is_whitespace() || c == ';').unwrap_or(after.len());
-                (after[..end].to_string(), &after[end..])
-            }
+        let (value, tail) = if let Some(q @ ('"' | '\'')) = after.chars().next() {
+            quoted(&after[1..], q)
+        } else {
+            let end = after.find(|c: char| c.is_whitespace() || c == ';').unwrap_or(after.len());
+            (after[..end].to_string(), &after[end..])
         };
         options.push((key, value));
         rest = tail;
@@ -225,7 +229,7 @@ fn quoted(s: &str, quote: char) -> (String, &str) {
         match c {
             '\\' => {
                 if let Some((_, escaped)) = chars.next() {
-                    value.push(escaped)
+                    value.push(escaped);
                 }
             }
             c if c == quote => return (value, &s[i + 1..]),

@@ -85,7 +85,7 @@ pub fn within_size(connector: Connector) -> Result<Connector, String> {
 fn limit_memory(bytes: u64) -> std::io::Result<()> {
     let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: setrlimit reads the struct it is given and nothing else.
-    if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) } != 0 {
+    if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &raw const no_core) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
     if bytes == 0 {
@@ -93,7 +93,7 @@ fn limit_memory(bytes: u64) -> std::io::Result<()> {
     }
     let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
     // SAFETY: as above.
-    if unsafe { libc::setrlimit(libc::RLIMIT_DATA, &limit) } != 0 {
+    if unsafe { libc::setrlimit(libc::RLIMIT_DATA, &raw const limit) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())

@@ -10,13 +10,14 @@ use crate::desired::{CmState, Declared};
 use crate::execute::{Done, StepResult};
 use crate::model::configmap::CmId;
 use crate::model::connector::TargetState;
-use crate::model::live::ConnectorState;
+use crate::model::live::{ConnectorState, Status};
 use crate::model::status::{CmStatus, Record};
 use crate::plan::compare::digest;
 use crate::plan::{Action, Problem, Step, Why};
 use crate::writeback::run::{brief, Run};
 
 /// The status of one ConfigMap after this run, and the names to record.
+#[must_use]
 pub fn status(
     run: &Run,
     d: &Declared,
@@ -73,7 +74,7 @@ fn observed(run: &Run, name: &str, key: &str, before: Option<&Record>) -> Record
     Record {
         key: key.to_string(),
         state: live.map_or(ConnectorState::Absent, |s| s.connector.state),
-        tasks: live.and_then(|s| s.tasks_summary()),
+        tasks: live.and_then(Status::tasks_summary),
         applied_at: before.and_then(|r| r.applied_at.clone()),
         ..Record::default()
     }
@@ -137,6 +138,7 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
 }
 
 /// The patch that writes the annotations, through shell-operator.
+#[must_use]
 pub fn merge(id: &CmId, annotations: &BTreeMap<String, String>) -> Value {
     json!({
         "operation": "MergePatch",

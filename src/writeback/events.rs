@@ -108,10 +108,10 @@ fn event(d: &Declared, kind: &str, reason: &str, message: &str, now: &str, once:
 
 /// Stable across runs and versions, unlike `std`'s hasher.
 fn fnv1a(parts: &[&str]) -> u64 {
-    let mut hash: u64 = 0xcbf29ce484222325;
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in parts.iter().flat_map(|p| p.bytes().chain([0])) {
         hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x100000001b3);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash
 }
@@ -124,6 +124,6 @@ mod tests {
     fn digests_are_stable() {
         assert_eq!(fnv1a(&["a", "b"]), fnv1a(&["a", "b"]));
         assert_ne!(fnv1a(&["ab", ""]), fnv1a(&["a", "b"]));
-        assert_eq!(fnv1a(&[]), 0xcbf29ce484222325);
+        assert_eq!(fnv1a(&[]), 0xcbf2_9ce4_8422_2325);
     }
 }

@@ -16,6 +16,7 @@ use crate::writeback::run::Run;
 const METRIC_GROUP: &str = "connect_operator";
 
 /// Gauges of the cluster as read this run, and of what this run did.
+#[must_use]
 pub fn gauges(run: &Run) -> Vec<Value> {
     let mut metrics = Vec::new();
     let mut set = |name: &str, value: usize, state: Option<ConnectorState>| {

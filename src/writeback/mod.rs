@@ -48,7 +48,7 @@ impl Output {
                 .create(true)
                 .open(&path)
                 .with_context(|| format!("cannot open {variable} {}", path.to_string_lossy()))?;
-            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            let text: String = lines.iter().flat_map(|l| [l.to_string(), "\n".to_string()]).collect();
             file.write_all(text.as_bytes()).with_context(|| format!("cannot write {variable}"))?;
         }
         Ok(())
@@ -65,6 +65,7 @@ struct Its<'a> {
 /// What to write back after one cluster's part of a run: for every
 /// ConfigMap it reconciled, Events for what changed and its status
 /// annotations when they changed; and the metrics.
+#[must_use]
 pub fn output(run: &Run) -> Output {
     // Indexed once: a resync reports on every ConfigMap.
     let mut by_configmap: BTreeMap<&CmId, Its> = BTreeMap::new();

@@ -26,12 +26,14 @@ fn owned_key(cluster: &str) -> String {
 }
 
 /// The names recorded as owned on a cluster.
+#[must_use]
 pub fn owned(state: Option<&ConfigMap>, cluster: &str) -> BTreeSet<String> {
     state.and_then(|cm| cm.data.get(&owned_key(cluster))).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
 }
 
 /// The owned set after the run: what was applied or found as declared is
 /// added, what was deleted is removed. Patch operations when it changed.
+#[must_use]
 pub fn record(
     owned: &BTreeSet<String>,
     plan: &Plan,

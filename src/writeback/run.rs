@@ -27,6 +27,7 @@ pub struct Run<'a> {
 
 /// An error as recorded and said: Connect's "available connectors are: ..."
 /// lists every plugin, and annotations share a 256 KiB budget.
+#[must_use]
 pub fn brief(message: &str) -> String {
     crate::text::truncate(message, 1024)
 }
