@@ -4,7 +4,7 @@
 //!
 //! `cargo bench --bench sync` (optionally `-- ROUNDS`, default 5).
 
-#[path = "../tests/support/fake_connect.rs"]
+#[path = "../tests/support/fake_connect/mod.rs"]
 mod fake_connect;
 
 use std::process::Command;

@@ -6,29 +6,22 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::{json, Value};
+use support::build::{self, log};
 use support::fake_connect::FakeConnect;
 
 fn configmap(name: &str, labels: Value, annotations: Value, connector: &str) -> Value {
-    let mut labels = labels;
-    labels["destination"] = json!("connect");
-    json!({"apiVersion": "v1", "kind": "ConfigMap",
-           "metadata": {"name": name, "namespace": "ns", "labels": labels, "annotations": annotations},
-           "data": {"c.json": format!(r#"{{"name": "{connector}", "config": {{"connector.class": "FileStreamSource"}}}}"#)}})
+    let template = format!(r#"{{"name": "{connector}", "config": {{"connector.class": "FileStreamSource"}}}}"#);
+    build::annotated("ns", name, labels, annotations, &[("c.json", &template)])
 }
 
 fn sync(dir: &Path, default: &str, clusters: &str, objects: &[Value], env: &[(&str, &str)]) -> Output {
-    let items: Vec<Value> = objects.iter().map(|o| json!({"object": o})).collect();
-    let contexts = json!([{"binding": "connectors", "type": "Synchronization", "objects": items, "snapshots": {"connectors": items}}]);
+    let contexts = build::sync(objects);
     let file = dir.join("clusters.yaml");
     std::fs::write(&file, clusters).unwrap();
     let file = file.display().to_string();
     let mut env = env.to_vec();
     env.extend([("CONNECT_URL", default), ("CONNECT_CLUSTERS_FILE", file.as_str()), ("RETRY_BUDGET", "1s")]);
     support::run::hook(dir, &contexts, &env)
-}
-
-fn log(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

@@ -313,19 +313,12 @@ fn non_json_content_type_is_a_415() {
 #[test]
 fn not_found_texts_per_endpoint_family() {
     let fake = FakeConnect::start();
-    let patch = Some(r#"{"a":"b"}"#);
-    for (method, path, body) in [
-        ("GET", "/connectors/x", None),
-        ("GET", "/connectors/x/config", None),
-        ("GET", "/connectors/x/tasks", None),
-        ("GET", "/connectors/x/offsets", None),
-        ("DELETE", "/connectors/x", None),
-        ("PATCH", "/connectors/x/config", patch),
-    ] {
-        call(&fake, method, path, body).assert_error(404, "Connector x not found");
+    for (method, path) in
+        [("GET", "/connectors/x/config"), ("GET", "/connectors/x/offsets"), ("DELETE", "/connectors/x")]
+    {
+        call(&fake, method, path, None).assert_error(404, "Connector x not found");
     }
     get(&fake, "/connectors/x/status").assert_error(404, "No status found for connector x");
-    get(&fake, "/connectors/x/tasks/0/status").assert_error(404, "No status found for task x-0");
     for action in ["pause", "resume", "stop"] {
         call(&fake, "PUT", &format!("/connectors/x/{action}"), None).assert_error(404, "Unknown connector x");
     }
@@ -334,7 +327,6 @@ fn not_found_texts_per_endpoint_family() {
     call(&fake, "POST", "/connectors/x/tasks/0/restart", None).assert_error(404, "Unknown connector: x");
     fake.insert_connector("x", &[("connector.class", FILE_SINK)]);
     call(&fake, "POST", "/connectors/x/tasks/5/restart", None).assert_error(404, "Unknown task: x-5");
-    get(&fake, "/connectors/x/tasks/5/status").assert_error(404, "No status found for task x-5");
 }
 
 #[test]
@@ -362,7 +354,7 @@ fn unknown_path_and_wrong_method_have_no_content_type() {
 #[test]
 fn percent_decoding_and_encoded_slash() {
     let fake = fake_with("my connector", &[("connector.class", FILE_SINK)]);
-    assert_eq!(get(&fake, "/connectors/my%20connector").json()["name"], "my connector");
+    assert_eq!(get(&fake, "/connectors/my%20connector/config").json()["name"], "my connector");
     fake.insert_connector("a/b", &[("connector.class", FILE_SINK)]);
     let r = get(&fake, "/connectors/a%2Fb/config");
     assert_eq!(r.status, 400);
@@ -371,21 +363,13 @@ fn percent_decoding_and_encoded_slash() {
 }
 
 #[test]
-fn get_info_status_tasks() {
+fn config_and_status() {
     let fake = fake_with("a", &[("connector.class", FILE_SOURCE), ("tasks.max", "2"), ("file", "/f")]);
     let config = json!({"connector.class": FILE_SOURCE, "tasks.max": "2", "file": "/f", "name": "a"});
-    let tasks = json!([{"connector": "a", "task": 0}, {"connector": "a", "task": 1}]);
-    assert_eq!(
-        get(&fake, "/connectors/a").json(),
-        json!({"name": "a", "config": config, "tasks": tasks, "type": "source"})
-    );
+    assert_eq!(get(&fake, "/connectors/a/config").json(), config);
     let running = |id: u32| json!({"id": id, "state": "RUNNING", "worker_id": "127.0.0.1:8083", "version": "4.1.0"});
     let status = json!({"name": "a", "connector": {"state": "RUNNING", "worker_id": "127.0.0.1:8083", "version": "4.1.0"}, "tasks": [running(0), running(1)], "type": "source"});
     assert_eq!(get(&fake, "/connectors/a/status").json(), status);
-    assert_eq!(get(&fake, "/connectors/a/tasks/1/status").json(), running(1));
-    let task_list = get(&fake, "/connectors/a/tasks").json();
-    assert_eq!(task_list[1]["id"], json!({"connector": "a", "task": 1}));
-    assert_eq!(task_list[1]["config"]["file"], "/f");
 
     fake.set_task_state("a", 1, "FAILED");
     let status = get(&fake, "/connectors/a/status").json();
@@ -401,14 +385,8 @@ fn get_info_status_tasks() {
 }
 
 #[test]
-fn root_health_and_plugins() {
+fn plugins() {
     let fake = FakeConnect::start();
-    let root = get(&fake, "/").json();
-    assert!(root["version"].is_string() && root["commit"].is_string() && root["kafka_cluster_id"].is_string());
-    assert_eq!(
-        get(&fake, "/health").json(),
-        json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."})
-    );
     let plugins = get(&fake, "/connector-plugins").json();
     let classes: Vec<&str> = plugins.as_array().unwrap().iter().map(|p| p["class"].as_str().unwrap()).collect();
     assert_eq!(classes.len(), 5);
@@ -486,7 +464,6 @@ fn status_missing_after_create() {
     call(&fake, "POST", "/connectors/a/restart?includeTasks=true", None)
         .assert_error(404, "Status for connector a not found");
     assert_eq!(get(&fake, "/connectors/a/status").status, 200);
-    assert_eq!(get(&fake, "/connectors/a").status, 200, "info does not depend on status");
 }
 
 // ----- lifecycle -----------------------------------------------------------------------------------------
@@ -515,7 +492,6 @@ fn pause_resume_stop() {
     assert_eq!((r.status, r.body.as_str()), (204, ""));
     let status = get(&fake, "/connectors/a/status").json();
     assert_eq!((status["connector"]["state"].clone(), status["tasks"].clone()), (json!("STOPPED"), json!([])));
-    assert_eq!(get(&fake, "/connectors/a").json()["tasks"], json!([]));
     // resume also starts a stopped connector
     assert_eq!(call(&fake, "PUT", "/connectors/a/resume", None).status, 202);
     assert_eq!(fake.task_states("a"), vec!["RUNNING", "RUNNING"]);
@@ -542,19 +518,6 @@ fn offsets_need_a_stopped_connector() {
         (r.status, r.json()),
         (200, json!({"message": "The offsets for this connector have been reset successfully"}))
     );
-}
-
-#[test]
-fn patch_merges_and_null_removes() {
-    let fake = fake_with("a", &[("connector.class", FILE_SINK), ("topics", "t"), ("drop.me", "x")]);
-    let r = call(&fake, "PATCH", "/connectors/a/config", Some(r#"{"topics":"u","drop.me":null,"tasks.max":3}"#));
-    assert_eq!(r.status, 200);
-    let config = json!({"connector.class": FILE_SINK, "topics": "u", "tasks.max": "3", "name": "a"});
-    assert_eq!(r.json()["config"], config);
-    assert_eq!(get(&fake, "/connectors/a/config").json(), config);
-    assert_eq!(fake.task_states("a").len(), 3);
-    let r = call(&fake, "PATCH", "/connectors/a/config", Some(r#"{"name":null}"#));
-    r.assert_error(400, &invalid(&["Missing required configuration \"name\" which has no default value."]));
 }
 
 #[test]
@@ -753,7 +716,7 @@ fn seeding_helpers() {
     fake.insert_connector("a", &[("connector.class", "com.example.MySinkConnector")]);
     assert_eq!(fake.names(), vec!["a", "b"]);
     assert_eq!(fake.task_states("b"), vec!["RUNNING"; 3]);
-    assert_eq!(get(&fake, "/connectors/a").json()["type"], "sink", "type from the class name");
+    assert_eq!(get(&fake, "/connectors/a/status").json()["type"], "sink", "type from the class name");
     fake.set_connector_state("b", "STOPPED");
     assert!(fake.task_states("b").is_empty());
     assert_eq!(fake.connector_state("missing"), None);

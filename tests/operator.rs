@@ -7,6 +7,7 @@ mod support;
 use std::process::Command;
 
 use serde_json::{json, Value};
+use support::build::template;
 use support::cluster::Cluster;
 use support::fake_connect::{FakeConnect, Fault, Match};
 
@@ -118,10 +119,6 @@ impl Operator {
     }
 }
 
-fn template(name: &str, extra: &str) -> String {
-    format!(r#"{{"name": "{name}", "config": {{"connector.class": "FileStreamSource", "topic": "t"{extra}}}}}"#)
-}
-
 #[test]
 fn status_is_written_back_and_never_triggers_a_run() {
     let mut op = Operator::new(&[]);
@@ -213,7 +210,7 @@ fn resync_repairs_drift_and_reports_metrics() {
     let client: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     client.delete(format!("{}/connectors/b", op.fake.url())).call().unwrap();
     op.resync();
-    assert_eq!(op.fake.config("a").unwrap()["topic"], "t");
+    assert_eq!(op.fake.config("a").unwrap()["topic"], "t-a");
     assert_eq!(op.fake.names(), ["a", "b"]);
     assert_eq!(op.cluster.metric("connect_operator_drift_repaired", &[("cluster", "default")]), Some(2.0));
     assert_eq!(op.cluster.metric("connect_operator_run_applied", &[("cluster", "default")]), Some(2.0));

@@ -9,6 +9,7 @@ use std::process::Output;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use serde_json::json;
+use support::build::{self, log};
 use support::fake_connect::FakeConnect;
 
 struct Pki {
@@ -43,18 +44,12 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 
 /// One Synchronization with one connector, run as shell-operator would.
 fn run(fake: &FakeConnect, dir: &Path, env: &[(&str, &str)]) -> Output {
-    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "c", "namespace": "ns", "labels": {"destination": "connect"}},
-        "data": {"a.json": r#"{"name": "a", "config": {"connector.class": "FileStreamSource"}}"#}});
-    let contexts = json!([{"binding": "connectors", "type": "Synchronization", "objects": [{"object": cm}]}]);
+    let template = r#"{"name": "a", "config": {"connector.class": "FileStreamSource"}}"#;
+    let contexts = build::sync(&[build::annotated("ns", "c", json!({}), json!({}), &[("a.json", template)])]);
     let url = fake.url();
     let mut env = env.to_vec();
     env.extend([("CONNECT_URL", url.as_str()), ("RETRY_BUDGET", "1s")]);
     support::run::hook(dir, &contexts, &env)
-}
-
-fn log(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
