@@ -5,7 +5,7 @@
 //! Data flows one way, and each room imports only the rooms above it in
 //! this list:
 //!
-//! - `text`, `parallel`, `logging`: words, threads and log lines.
+//! - `text`, `deadline`, `parallel`, `logging`: words, deadlines, threads and log lines.
 //! - `model`: ConfigMaps, connectors, live state, recorded status.
 //! - `input`: binding contexts, manifests on disk, `--config`.
 //! - `render`: variables, templates in a sandbox, redaction.
@@ -47,6 +47,7 @@
 
 pub mod cli;
 pub mod connect;
+pub mod deadline;
 pub mod desired;
 pub mod execute;
 pub mod gitops;

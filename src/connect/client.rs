@@ -12,6 +12,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::connect::errors::{is_html, retry_after_of, transport_failure, Attempt, Failure, Reply};
 use crate::connect::tls::tls;
+use crate::deadline::later;
 use crate::render::redact::Scrubber;
 use crate::text::format_size;
 
@@ -269,12 +270,6 @@ impl Client {
             None => request,
         }
     }
-}
-
-/// `at + duration`, or far in the future when a setting (RETRY_BUDGET) or
-/// a server (Retry-After) asks for more than an `Instant` holds.
-fn later(at: Instant, duration: Duration) -> Instant {
-    at.checked_add(duration).unwrap_or_else(|| at + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 /// A URL as it may be printed: user info (`user:password@`) left out.

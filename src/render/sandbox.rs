@@ -21,6 +21,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::deadline::from_now;
 use crate::model::connector::Connector;
 use crate::render::redact::Scrubber;
 use crate::render::template::{self, Event};
@@ -173,7 +174,7 @@ impl Renderer {
         let stderr = read_capped(child.stderr.take());
         let mut compiled = false;
         let mut rendered = 0;
-        let mut deadline = Instant::now() + COMPILE_TIMEOUT;
+        let mut deadline = from_now(COMPILE_TIMEOUT);
         let ended = loop {
             if rendered == codes.len() {
                 break Ended::Finished;
@@ -203,7 +204,7 @@ impl Renderer {
                     break died(compiled, rendered, cause(status.ok(), &stderr, self.limits.memory));
                 }
             }
-            deadline = Instant::now() + if compiled { self.limits.timeout } else { COMPILE_TIMEOUT };
+            deadline = from_now(if compiled { self.limits.timeout } else { COMPILE_TIMEOUT });
         };
         // Finished or not, the child is done with: a runaway one is stopped here.
         let _ = child.kill();
