@@ -12,6 +12,14 @@ use support::repo::{manifest, stderr, stdout, Repo};
 
 const ORDERS: &str = r#"{"name": "orders", "config": {"connector.class": "FileStreamSource", "topic": "orders", "tasks.max": 1, "connection.password": $DB_PASSWORD}}"#;
 
+/// A repository declaring one FileStreamSink connector, applied to `fake`.
+fn applied_sink(fake: &FakeConnect, name: &str) -> Repo {
+    let repo = Repo::new();
+    repo.write(&format!("{name}.yaml"), &manifest(name, "", &[(&format!("{name}.json"), &sink(name))]));
+    assert_eq!(repo.cli(fake, &["apply", "."]).status.code(), Some(0));
+    repo
+}
+
 fn sink(name: &str) -> String {
     format!(r#"{{"name": "{name}", "config": {{"connector.class": "FileStreamSink", "topics": "t"}}}}"#)
 }
@@ -147,9 +155,7 @@ fn input_without_a_selected_configmap_is_an_error_naming_near_misses() {
 #[test]
 fn status_tells_the_truth_and_exits_by_health() {
     let fake = FakeConnect::start();
-    let repo = Repo::new();
-    repo.write("good.yaml", &manifest("good", "", &[("good.json", &sink("good"))]));
-    assert_eq!(repo.cli(&fake, &["apply", "."]).status.code(), Some(0));
+    let repo = applied_sink(&fake, "good");
     let out = repo.cli(&fake, &["status", "."]);
     assert_eq!(out.status.code(), Some(0), "all as declared: {}", stdout(&out));
     assert!(stdout(&out).contains("1 as declared, 0 not as declared, 0 errors"), "{}", stdout(&out));
@@ -197,9 +203,7 @@ fn status_tells_the_truth_and_exits_by_health() {
 #[test]
 fn the_command_line_restarts_nothing_unless_asked() {
     let fake = FakeConnect::start();
-    let repo = Repo::new();
-    repo.write("good.yaml", &manifest("good", "", &[("good.json", &sink("good"))]));
-    assert_eq!(repo.cli(&fake, &["apply", "."]).status.code(), Some(0));
+    let repo = applied_sink(&fake, "good");
     fake.set_task_state("good", 0, "FAILED");
     fake.clear_requests();
 

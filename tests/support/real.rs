@@ -226,14 +226,14 @@ impl<'a> Hook<'a> {
         self
     }
 
+    /// kubectl with the operator's own token, in the operator's namespace.
+    fn as_operator(&self, args: &[&str]) -> std::process::Output {
+        kubectl(&self.env.operator_kubeconfig, &self.env.namespace, args, None)
+    }
+
     /// The `connectors` snapshot, taken with the operator's own token.
     fn snapshot(&self) -> Vec<Value> {
-        let out = kubectl(
-            &self.env.operator_kubeconfig,
-            &self.env.namespace,
-            &["get", "configmaps", "-l", "destination=connect", "-o", "json"],
-            None,
-        );
+        let out = self.as_operator(&["get", "configmaps", "-l", "destination=connect", "-o", "json"]);
         assert!(out.status.success(), "the operator cannot list ConfigMaps: {}", String::from_utf8_lossy(&out.stderr));
         let list: Value = serde_json::from_slice(&out.stdout).unwrap();
         list["items"]
@@ -246,12 +246,7 @@ impl<'a> Hook<'a> {
     }
 
     fn state_snapshot(&self) -> Vec<Value> {
-        let out = kubectl(
-            &self.env.operator_kubeconfig,
-            &self.env.namespace,
-            &["get", "configmap", "connect-operator-state", "-o", "json", "--ignore-not-found"],
-            None,
-        );
+        let out = self.as_operator(&["get", "configmap", "connect-operator-state", "-o", "json", "--ignore-not-found"]);
         match serde_json::from_slice::<Value>(&out.stdout) {
             Ok(object) => vec![json!({"object": object, "filterResult": {}})],
             Err(_) => Vec::new(),
