@@ -2,6 +2,9 @@
 //! and the repository commands. Each subcommand takes exactly the flags (and
 //! environment variables) that mean something to it.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::gitops::apply::Request;
@@ -58,9 +61,104 @@ pub enum Command {
     /// Check that each connector's plugin is installed and ask Connect to
     /// validate its config; exit 1 on any error
     Validate(StatusArgs),
+    /// One connector: its config (secrets redacted), where it is declared,
+    /// its state, tasks with workers and traces, and its offsets
+    Describe(OneArgs),
+    /// Pause one connector (the hook puts back the declared state at its next run)
+    Pause(OneArgs),
+    /// Resume one connector (the hook puts back the declared state at its next run)
+    Resume(OneArgs),
+    /// Stop one connector and its tasks (the hook puts back the declared state at its next run)
+    Stop(OneArgs),
+    /// Restart one connector and its tasks, only its failed ones, or one task
+    Restart(RestartArgs),
+    /// Read, reset or alter a connector's offsets (KIP-875); a change stops
+    /// the connector first and brings it back after
+    #[command(subcommand)]
+    Offsets(OffsetsCommand),
+    /// The plugins a cluster has installed, by type
+    Plugins(PluginsArgs),
     /// Internal: renders templates in a child process for the others
     #[command(name = WORKER_COMMAND, hide = true)]
     RenderWorker,
+}
+
+/// A connector named on the command line, and where to look for it.
+#[derive(Args, Debug)]
+pub struct OneArgs {
+    /// The connector's name
+    pub name: String,
+
+    /// The cluster that runs it [default: the one its ConfigMap names, else `default`]
+    #[arg(long)]
+    pub cluster: Option<String>,
+
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub output: Format,
+
+    /// Where the manifests are, to find the ConfigMap that declares it.
+    #[command(flatten)]
+    pub sources: Sources,
+
+    /// Where the clusters are.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// `restart`.
+#[derive(Args, Debug)]
+pub struct RestartArgs {
+    /// Which connector.
+    #[command(flatten)]
+    pub one: OneArgs,
+
+    /// Restart only this task
+    #[arg(long, value_name = "N", conflicts_with = "failed_only")]
+    pub task: Option<u32>,
+
+    /// Restart only the connector and tasks that FAILED
+    #[arg(long)]
+    pub failed_only: bool,
+}
+
+/// `offsets`.
+#[derive(Subcommand, Debug)]
+pub enum OffsetsCommand {
+    /// Print the committed offsets (JSON with -o json, as `alter --file` takes them)
+    Get(OneArgs),
+    /// Forget the committed offsets, so the connector starts over
+    Reset(OneArgs),
+    /// Set offsets from a file of {"offsets": [{"partition": ..., "offset": ...}]}; a null offset forgets one
+    Alter(AlterArgs),
+}
+
+/// `offsets alter`.
+#[derive(Args, Debug)]
+pub struct AlterArgs {
+    /// Which connector.
+    #[command(flatten)]
+    pub one: OneArgs,
+
+    /// The offsets, as `offsets get -o json` prints them
+    #[arg(long, value_name = "OFFSETS.json")]
+    pub file: PathBuf,
+}
+
+/// `plugins`.
+#[derive(Args, Debug)]
+pub struct PluginsArgs {
+    /// The cluster to ask
+    #[arg(long, default_value = "default")]
+    pub cluster: String,
+
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub output: Format,
+
+    /// Where the clusters are.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 /// `diff`, and the part of `apply` it shares.
@@ -97,6 +195,11 @@ pub struct ApplyArgs {
     /// Also restart connectors and tasks that Connect reports FAILED
     #[arg(long)]
     pub restart_failed: bool,
+
+    /// After the writes, wait until every connector they touched and its
+    /// tasks are in the declared state; exit 1 naming each that is not
+    #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, default_missing_value = "5m", value_parser = humantime::parse_duration)]
+    pub wait: Option<Duration>,
 }
 
 /// `status` and `validate`.

@@ -12,9 +12,12 @@ use anyhow::Result;
 use clap::CommandFactory;
 use log::error;
 
-use connect_operator::cli::{Cli, Command};
+use connect_operator::cli::{Cli, Command, OffsetsCommand, OneArgs};
 use connect_operator::gitops::apply;
+use connect_operator::gitops::offsets::{self, Change};
+use connect_operator::gitops::one::{self, Named};
 use connect_operator::gitops::{self, Verdict};
+use connect_operator::model::connector::TargetState;
 use connect_operator::settings::HookArgs;
 use connect_operator::{hook, input, logging, render, settings};
 
@@ -46,7 +49,21 @@ fn run(cli: &Cli) -> Result<Verdict> {
     match (&cli.command, &cli.hook.binding_context) {
         (Some(Command::Render(args)), _) => gitops::render::run(&args.sources, &args.clusters, args.show_secrets),
         (Some(Command::Diff(args)), _) => apply::diff(&args.request()),
-        (Some(Command::Apply(args)), _) => apply::apply(&args.plan.request(), args.dry_run, args.restart_failed),
+        (Some(Command::Apply(args)), _) => {
+            apply::apply(&args.plan.request(), args.dry_run, args.restart_failed, args.wait)
+        }
+        (Some(Command::Describe(args)), _) => one::describe(&named(args)?, args.output),
+        (Some(Command::Pause(args)), _) => one::set_state(&named(args)?, TargetState::Paused),
+        (Some(Command::Resume(args)), _) => one::set_state(&named(args)?, TargetState::Running),
+        (Some(Command::Stop(args)), _) => one::set_state(&named(args)?, TargetState::Stopped),
+        (Some(Command::Restart(args)), _) => one::restart(&named(&args.one)?, args.task, args.failed_only),
+        (Some(Command::Offsets(OffsetsCommand::Get(args))), _) => offsets::get(&named(args)?, args.output),
+        (Some(Command::Offsets(OffsetsCommand::Reset(args))), _) => offsets::change(&named(args)?, &Change::Reset),
+        (Some(Command::Offsets(OffsetsCommand::Alter(args))), _) => {
+            let wanted = offsets::read_file(&args.file)?;
+            offsets::change(&named(&args.one)?, &Change::Alter(wanted))
+        }
+        (Some(Command::Plugins(args)), _) => gitops::plugins::run(&args.connect, &args.cluster, args.output),
         (Some(Command::Status(args)), _) => gitops::status::run(&args.sources, &args.connect, args.output),
         (Some(Command::Validate(args)), _) => gitops::validate::run(&args.sources, &args.connect, args.output),
         (Some(Command::RenderWorker), _) => render::worker::serve().map(|()| Verdict::Done),
@@ -57,6 +74,11 @@ fn run(cli: &Cli) -> Result<Verdict> {
             Ok(Verdict::Usage)
         }
     }
+}
+
+/// The connector a one-connector command names.
+fn named(args: &OneArgs) -> Result<Named> {
+    Named::find(&args.name, &args.sources, &args.connect, args.cluster.as_deref())
 }
 
 /// The hook: 0 when nothing is left to retry, 1 when shell-operator should

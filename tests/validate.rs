@@ -38,7 +38,7 @@ fn target(connector: &Connector) -> Target<'_> {
 fn run(connectors: &[Connector]) -> (Vec<Finding>, Vec<fake_connect::Request>) {
     let fake = FakeConnect::start();
     let targets: Vec<Target> = connectors.iter().map(target).collect();
-    let findings = validate(&client(&fake, Duration::from_secs(2)), &targets, &Scrubber::default()).unwrap();
+    let findings = validate(&client(&fake, Duration::from_secs(2)), &targets, &Scrubber::default()).unwrap().findings;
     (findings, fake.requests())
 }
 
@@ -167,10 +167,13 @@ fn one_plugin_list_and_one_validate_per_installed_class() {
     let fake = FakeConnect::start();
     let client = client(&fake, Duration::from_secs(2));
     let targets: Vec<Target> = connectors.iter().map(target).collect();
-    let findings = validate(&client, &targets, &Scrubber::default()).unwrap();
+    let findings = validate(&client, &targets, &Scrubber::default()).unwrap().findings;
     assert_eq!(findings.len(), 2, "{findings:?}");
     let requests = fake.requests();
-    assert_eq!((requests[0].method.as_str(), requests[0].path.as_str()), ("GET", "/connector-plugins"));
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].path.as_str()),
+        ("GET", "/connector-plugins?connectorsOnly=false")
+    );
     assert!(requests[1..].iter().all(|r| r.method == "PUT" && r.path.ends_with("/config/validate")));
     let names: BTreeSet<String> = requests[1..]
         .iter()
@@ -178,7 +181,7 @@ fn one_plugin_list_and_one_validate_per_installed_class() {
         .collect();
     assert_eq!(names.len(), 6);
     assert_eq!((requests.len(), client.requests_sent()), (7, 7));
-    assert_eq!(validate(&client, &[], &Scrubber::default()).unwrap(), vec![]);
+    assert!(validate(&client, &[], &Scrubber::default()).unwrap().findings.is_empty());
     assert_eq!(fake.request_count(), 7, "nothing to check, nothing asked");
 }
 
@@ -193,7 +196,7 @@ fn failures_of_the_validate_call_are_findings() {
     let source = format!("/connector-plugins/{FILE_SOURCE}/");
     fake.inject(Match::path("PUT", sink), Fault::Status(500, "boom with s3cr3t-value".into()), 1);
     fake.inject(Match::path("PUT", source), Fault::Unavailable(503), 1000);
-    let findings = validate(&client, &targets, &Scrubber::default()).unwrap();
+    let findings = validate(&client, &targets, &Scrubber::default()).unwrap().findings;
     assert_eq!(findings.len(), 2);
     assert_eq!(findings[0].key, None);
     let message = &findings[0].message;
@@ -229,7 +232,7 @@ fn findings_are_sorted_by_origin_connector_and_key() {
     let mut last = target(&a);
     last.origin = "ConfigMap zz/a key a.json".into();
     let targets = [target(&name_and_tasks), target(&b), last];
-    let findings = validate(&client(&fake, Duration::from_secs(2)), &targets, &Scrubber::default()).unwrap();
+    let findings = validate(&client(&fake, Duration::from_secs(2)), &targets, &Scrubber::default()).unwrap().findings;
     let order: Vec<(&str, Option<&str>)> = findings.iter().map(|f| (f.connector.as_str(), f.key.as_deref())).collect();
     assert_eq!(
         order,
@@ -261,4 +264,38 @@ fn reports_follow_the_reference_shape() {
     {
         assert!(errors_of(&odd).unwrap_err().starts_with("unexpected validation report"), "{odd}");
     }
+}
+
+#[test]
+fn every_class_a_config_names_is_checked_and_an_old_worker_says_what_it_could_not() {
+    let fake = FakeConnect::start();
+    let routed = connector(
+        "routed",
+        &[
+            ("connector.class", FILE_SINK),
+            ("topics", "t"),
+            ("file", "/tmp/out"),
+            ("value.converter", "org.apache.kafka.connect.json.JsonConvertr"),
+            ("transforms", "route"),
+            ("transforms.route.type", "org.apache.kafka.connect.transforms.RegexRouter"),
+        ],
+        &[],
+    );
+    let targets = [target(&routed)];
+    let checked = validate(&client(&fake, Duration::from_secs(2)), &targets, &Scrubber::default()).unwrap();
+    assert!(checked.every_class);
+    let class_findings: Vec<(&str, &str)> =
+        checked.findings.iter().filter_map(|f| Some((f.key.as_deref()?, f.message.as_str()))).collect();
+    assert!(
+        class_findings.contains(&(
+            "value.converter",
+            "`org.apache.kafka.connect.json.JsonConvertr` is not an installed converter; did you mean `org.apache.kafka.connect.json.JsonConverter`?"
+        )),
+        "{class_findings:?}"
+    );
+    assert!(!class_findings.iter().any(|(k, _)| k.starts_with("transforms")), "{class_findings:?}");
+    fake.set_legacy(true);
+    let checked = validate(&client(&fake, Duration::from_secs(2)), &targets, &Scrubber::default()).unwrap();
+    assert!(!checked.every_class);
+    assert!(!checked.findings.iter().any(|f| f.key.as_deref() == Some("value.converter")));
 }

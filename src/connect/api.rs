@@ -206,7 +206,7 @@ impl Client {
         self.retrying(&format!("restart connector {name}"), || self.expect_success(Method::Post, &path))
     }
 
-    fn expect_success(&self, method: Method, path: &str) -> Attempt<()> {
+    pub(super) fn expect_success(&self, method: Method, path: &str) -> Attempt<()> {
         match self.request(method, path, None) {
             Ok(r) if (200..300).contains(&r.status) => Attempt::Done(()),
             Ok(r) => classify(&r),
@@ -257,7 +257,7 @@ impl Client {
         })
     }
 
-    fn get_json(&self, path: &str) -> Attempt<serde_json::Value> {
+    pub(super) fn get_json(&self, path: &str) -> Attempt<serde_json::Value> {
         match self.request(Method::Get, path, None) {
             // Connect always answers JSON: anything else is another server.
             Ok(r) if r.status == 200 => match parse_json(&r.body) {
@@ -286,7 +286,7 @@ fn expanded(map: serde_json::Map<String, serde_json::Value>) -> Live {
     live
 }
 
-fn parse_json(body: &str) -> Option<serde_json::Value> {
+pub(super) fn parse_json(body: &str) -> Option<serde_json::Value> {
     serde_json::from_str(body).ok()
 }
 

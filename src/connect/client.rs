@@ -125,6 +125,8 @@ pub enum Method {
     Put,
     /// Creates with an initial state; restarts.
     Post,
+    /// Alters offsets.
+    Patch,
     /// Deletes.
     Delete,
 }
@@ -135,6 +137,7 @@ impl std::fmt::Display for Method {
             Method::Get => "GET",
             Method::Put => "PUT",
             Method::Post => "POST",
+            Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         })
     }
@@ -243,6 +246,8 @@ impl Client {
             (Method::Put, None) => self.with_auth(self.agent.put(&url)).send_empty(),
             (Method::Post, Some(body)) => self.with_auth(self.agent.post(&url)).send_json(body),
             (Method::Post, None) => self.with_auth(self.agent.post(&url)).send_empty(),
+            (Method::Patch, Some(body)) => self.with_auth(self.agent.patch(&url)).send_json(body),
+            (Method::Patch, None) => self.with_auth(self.agent.patch(&url)).send_empty(),
             (Method::Delete, _) => self.with_auth(self.agent.delete(&url)).call(),
             (Method::Get, _) => self.with_auth(self.agent.get(&url)).call(),
         };

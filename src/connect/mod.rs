@@ -11,6 +11,7 @@ pub mod api;
 pub mod client;
 pub mod clusters;
 pub mod errors;
+pub mod operations;
 pub mod tls;
 
 pub use api::{Applied, Plugin, Removed};

@@ -2,11 +2,13 @@
 //! carried out.
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use anyhow::Result;
 
 use crate::execute::{execute, How, Progress, Report};
-use crate::gitops::output::{colors, failures_table, print_plans, Format};
+use crate::gitops::output::{colors, failures_table, paint, print_plans, Format};
+use crate::gitops::wait::followed;
 use crate::gitops::{planned, Planned, Verdict};
 use crate::plan::Restarts;
 use crate::settings::{ConnectArgs, Sources};
@@ -42,7 +44,7 @@ pub fn diff(request: &Request) -> Result<Verdict> {
 }
 
 /// Applies the manifests as the hook would; with `dry_run`, prints as `diff`.
-pub fn apply(request: &Request, dry_run: bool, restart_failed: bool) -> Result<Verdict> {
+pub fn apply(request: &Request, dry_run: bool, restart_failed: bool, wait: Option<Duration>) -> Result<Verdict> {
     let restarts = if restart_failed { Restarts::Now } else { Restarts::Automatic(0) };
     let (scrubber, planned) = planned(request.sources, request.connect, request.prune, restarts)?;
     if dry_run {
@@ -80,6 +82,23 @@ pub fn apply(request: &Request, dry_run: bool, restart_failed: bool) -> Result<V
             println!("{}", total.summary());
         }
     }
+    let mut not_there = Vec::new();
+    if let Some(timeout) = wait {
+        for (p, results) in planned.iter().zip(&all_results) {
+            let followed = followed(&p.plan, results);
+            not_there.extend(crate::gitops::wait::wait(
+                &p.connected.client,
+                &p.connected.cluster,
+                &followed,
+                timeout,
+                &scrubber,
+            ));
+        }
+        for line in &not_there {
+            println!("{}", paint(&format!("! {line}"), "31", colors()));
+        }
+    }
     // Like `terraform apply`: anything declared but not applied fails the command.
-    Ok(if total.failed == 0 && total.unfinished == 0 { Verdict::Done } else { Verdict::Failed })
+    let applied = total.failed == 0 && total.unfinished == 0;
+    Ok(if applied && not_there.is_empty() { Verdict::Done } else { Verdict::Failed })
 }

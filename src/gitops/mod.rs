@@ -17,10 +17,15 @@ use crate::render::redact::Scrubber;
 use crate::settings::{self, ConnectArgs, Sources};
 
 pub mod apply;
+pub mod classes;
+pub mod offsets;
+pub mod one;
 pub mod output;
+pub mod plugins;
 pub mod render;
 pub mod status;
 pub mod validate;
+pub mod wait;
 
 /// How a command ended, beyond success: each maps to its exit status in
 /// one place (`main`).
@@ -49,10 +54,11 @@ pub struct Sourced {
     pub files: Vec<PathBuf>,
 }
 
-/// Reads the manifests and renders them as the hook does. Refuses input
-/// that holds no selected ConfigMap unless `--allow-empty`, and says which
-/// documents were probably meant to be selected.
-pub fn source(sources: &Sources, clusters: &Clusters) -> Result<Sourced> {
+/// Reads the manifests and renders them as the hook does. With
+/// `need_manifests`, refuses input that holds no selected ConfigMap unless
+/// `--allow-empty`; either way, says which documents were probably meant to
+/// be selected.
+pub fn source(sources: &Sources, clusters: &Clusters, need_manifests: bool) -> Result<Sourced> {
     let renderer = sources.renderer()?;
     let read = manifests::read_manifests(&sources.paths);
     for miss in &read.near_misses {
@@ -64,7 +70,9 @@ pub fn source(sources: &Sources, clusters: &Clusters) -> Result<Sourced> {
         }
         bail!("{} manifest files could not be read (first: {first:#})", read.errors.len());
     }
-    check_not_empty(&read, sources)?;
+    if need_manifests {
+        check_not_empty(&read, sources)?;
+    }
     let declared = desired::declare(&sources_of(&read.manifests), &renderer, clusters);
     let files = read.manifests.into_iter().map(|m| m.file).collect();
     Ok(Sourced { scrubber: renderer.scrubber().clone(), declared, files })
@@ -137,7 +145,7 @@ pub fn planned(
     restarts: Restarts,
 ) -> Result<(Scrubber, Vec<Planned>)> {
     let clusters = connect_args.clusters()?;
-    let Sourced { scrubber, declared, .. } = source(sources, &clusters)?;
+    let Sourced { scrubber, declared, .. } = source(sources, &clusters, true)?;
     let mut by_cluster = by_cluster(declared);
     if prune {
         for name in clusters.all.keys() {

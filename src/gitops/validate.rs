@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::connect::{Client, Failure, Plugin};
 use crate::desired::CmState;
 use crate::gitops::output::Format;
-use crate::gitops::{by_cluster, source, Sourced, Verdict};
+use crate::gitops::{by_cluster, classes, source, Sourced, Verdict};
 use crate::model::connector::Connector;
 use crate::parallel;
 use crate::render::redact::Scrubber;
@@ -72,12 +72,13 @@ pub struct Finding {
 ///
 /// Every message is scrubbed of the connector's secret values (and of those
 /// `scrubber` already knows), because Connect echoes values in its errors.
-pub fn validate(client: &Client, targets: &[Target], scrubber: &Scrubber) -> Result<Vec<Finding>, Failure> {
+pub fn validate(client: &Client, targets: &[Target], scrubber: &Scrubber) -> Result<Validation, Failure> {
     if targets.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Validation { findings: Vec::new(), every_class: true });
     }
+    let listed = client.all_plugins()?;
     let plugins: Vec<Plugin> =
-        client.plugins()?.into_iter().filter(|p| matches!(p.kind.as_str(), "source" | "sink" | "")).collect();
+        listed.all.iter().filter(|p| matches!(p.kind.as_str(), "source" | "sink" | "")).cloned().collect();
     let mut findings = Vec::new();
     let mut to_check: Vec<(&Target, &Plugin)> = Vec::new();
     for target in targets {
@@ -87,6 +88,13 @@ pub fn validate(client: &Client, targets: &[Target], scrubber: &Scrubber) -> Res
             key: Some(CONNECTOR_CLASS.to_string()),
             message: scrubber.with(target.connector.secret_values()).scrub(&message),
         };
+        if listed.complete {
+            for named in classes::named(&target.connector.config) {
+                if let Some(why) = classes::missing(&named, &listed.all) {
+                    findings.push(Finding { key: Some(named.key.clone()), ..finding(why) });
+                }
+            }
+        }
         let class = target.connector.config.get(CONNECTOR_CLASS).map_or("", String::as_str);
         if class.is_empty() {
             findings.push(finding(format!("no {CONNECTOR_CLASS}")));
@@ -107,7 +115,17 @@ pub fn validate(client: &Client, targets: &[Target], scrubber: &Scrubber) -> Res
     findings.sort_by(|a, b| {
         (&a.origin, &a.connector, &a.key, &a.message).cmp(&(&b.origin, &b.connector, &b.key, &b.message))
     });
-    Ok(findings)
+    Ok(Validation { findings, every_class: listed.complete })
+}
+
+/// What `validate` found, and whether it could check every class.
+#[derive(Debug)]
+pub struct Validation {
+    /// Sorted by origin, connector and key.
+    pub findings: Vec<Finding>,
+    /// Whether converters, transformations and predicates were checked
+    /// too: workers before Kafka 3.2 list connectors only.
+    pub every_class: bool,
 }
 
 /// Validates one connector whose class is installed. The path names the
@@ -261,9 +279,10 @@ fn short(text: &str) -> String {
 /// every finding.
 pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<Verdict> {
     let clusters = connect.clusters()?;
-    let Sourced { scrubber, declared, .. } = source(sources, &clusters)?;
+    let Sourced { scrubber, declared, .. } = source(sources, &clusters, true)?;
     let mut findings = Vec::new();
     let mut checked = 0;
+    let mut unchecked = Vec::new();
     for (name, declared) in &by_cluster(declared) {
         let mut targets = Vec::new();
         for d in declared {
@@ -295,11 +314,12 @@ pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<V
             continue;
         }
         let client = Client::new(&clusters.get(name)?.settings, &scrubber)?;
-        let asked = validate(&client, &targets, &scrubber);
-        findings
-            .extend(asked.map_err(|f| {
-                anyhow::anyhow!("cannot ask Kafka Connect (cluster {name}): {}", f.scrubbed(&scrubber))
-            })?);
+        let asked = validate(&client, &targets, &scrubber)
+            .map_err(|f| anyhow::anyhow!("cannot ask Kafka Connect (cluster {name}): {}", f.scrubbed(&scrubber)))?;
+        if !asked.every_class {
+            unchecked.push(name.clone());
+        }
+        findings.extend(asked.findings);
         checked += targets.len();
     }
     match format {
@@ -312,6 +332,11 @@ pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<V
                 println!("{connector}({}){key} {}", f.origin, f.message);
             }
             println!("{checked} connectors checked, {} errors", findings.len());
+            for cluster in &unchecked {
+                println!(
+                    "note: cluster {cluster} lists connectors only (Kafka before 3.2): converters, transformations and predicates were not checked"
+                );
+            }
         }
     }
     Ok(if findings.is_empty() { Verdict::Done } else { Verdict::Failed })

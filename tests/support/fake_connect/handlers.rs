@@ -24,8 +24,12 @@ impl State {
         let unknown = || Reply::error(404, format!("Unknown connector {name}"));
         match op {
             Op::Plugins => {
+                // KIP-769 (Kafka 3.2): `connectorsOnly=false` lists every kind; the default is true.
+                let all =
+                    !self.legacy && query_values(call.query, "connectorsOnly").first().is_some_and(|v| v == "false");
                 let list: Vec<Value> = PLUGINS
                     .iter()
+                    .chain(if all { OTHER_PLUGINS } else { &[] })
                     .map(|(class, kind, version, _)| json!({"class": class, "type": kind, "version": version}))
                     .collect();
                 Ok(Reply::json(200, &Value::Array(list)))
@@ -70,24 +74,40 @@ impl State {
                 *task = Instance::new(c.target);
                 Ok(Reply::empty(204))
             }
+            // Before Kafka 3.5 the offsets routes do not exist.
+            Op::Offsets | Op::AlterOffsets | Op::ResetOffsets if self.legacy => Err(Reply::unmatched(404)),
             Op::Offsets => {
-                self.connectors.get(name).ok_or_else(not_found)?;
-                Ok(Reply::json(200, &json!({"offsets": []})))
+                let c = self.connectors.get(name).ok_or_else(not_found)?;
+                Ok(Reply::json(200, &json!({"offsets": c.offsets})))
             }
             Op::AlterOffsets | Op::ResetOffsets => {
+                let mut wanted = Vec::new();
                 if op == Op::AlterOffsets {
                     let body = read_json(call.body)?.map(|raw| serde_json::from_str::<Value>(raw.get()));
                     let offsets = body.and_then(Result::ok).and_then(|v| v.get("offsets").cloned());
-                    if offsets.as_ref().and_then(Value::as_array).is_none_or(Vec::is_empty) {
-                        return Err(Reply::error(
-                            400,
-                            "Partitions / offsets need to be provided for an alter offsets request",
-                        ));
+                    match offsets.as_ref().and_then(Value::as_array) {
+                        Some(list) if !list.is_empty() => wanted.clone_from(list),
+                        _ => {
+                            return Err(Reply::error(
+                                400,
+                                "Partitions / offsets need to be provided for an alter offsets request",
+                            ))
+                        }
                     }
                 }
-                let c = self.connectors.get(name).ok_or_else(not_found)?;
+                let c = self.connectors.get_mut(name).ok_or_else(not_found)?;
                 if c.target != "STOPPED" || !c.tasks.is_empty() {
                     return Err(Reply::error(400, format!("Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint")));
+                }
+                if op == Op::ResetOffsets {
+                    c.offsets.clear();
+                }
+                for entry in wanted {
+                    // A null offset removes the partition; another replaces it.
+                    c.offsets.retain(|o| o["partition"] != entry["partition"]);
+                    if !entry["offset"].is_null() {
+                        c.offsets.push(entry);
+                    }
                 }
                 let verb = if op == Op::AlterOffsets { "altered" } else { "reset" };
                 Ok(Reply::json(

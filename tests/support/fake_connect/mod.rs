@@ -53,6 +53,62 @@ pub(crate) const PLUGINS: &[(&str, &str, &str, &[&str])] = &[
     ("org.apache.kafka.connect.file.FileStreamSinkConnector", "sink", VERSION, &[]),
     ("org.apache.kafka.connect.file.FileStreamSourceConnector", "source", VERSION, &[]),
 ];
+/// What `connectorsOnly=false` adds, as Apache Kafka 4.1 lists them (plus the Avro
+/// converter, as on a Confluent image with the JDBC connector), by type.
+pub(crate) const OTHER_PLUGINS: &[(&str, &str, &str, &[&str])] = &[
+    ("org.apache.kafka.connect.converters.ByteArrayConverter", "converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.ByteArrayConverter", "header_converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.BooleanConverter", "converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.BooleanConverter", "header_converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.DoubleConverter", "converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.DoubleConverter", "header_converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.FloatConverter", "converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.FloatConverter", "header_converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.IntegerConverter", "converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.IntegerConverter", "header_converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.LongConverter", "converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.LongConverter", "header_converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.ShortConverter", "converter", VERSION, &[]),
+    ("org.apache.kafka.connect.converters.ShortConverter", "header_converter", VERSION, &[]),
+    ("org.apache.kafka.connect.json.JsonConverter", "converter", VERSION, &[]),
+    ("org.apache.kafka.connect.json.JsonConverter", "header_converter", VERSION, &[]),
+    ("org.apache.kafka.connect.storage.StringConverter", "converter", VERSION, &[]),
+    ("org.apache.kafka.connect.storage.StringConverter", "header_converter", VERSION, &[]),
+    ("org.apache.kafka.connect.storage.SimpleHeaderConverter", "header_converter", VERSION, &[]),
+    ("io.confluent.connect.avro.AvroConverter", "converter", "7.9.0", &[]),
+    ("org.apache.kafka.connect.transforms.Cast$Key", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.Cast$Value", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.ExtractField$Key", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.ExtractField$Value", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.Flatten$Key", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.Flatten$Value", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.HeaderFrom$Key", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.HeaderFrom$Value", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.HoistField$Key", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.HoistField$Value", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.InsertField$Key", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.InsertField$Value", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.MaskField$Key", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.MaskField$Value", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.ReplaceField$Key", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.ReplaceField$Value", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.SetSchemaMetadata$Key", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.SetSchemaMetadata$Value", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.TimestampConverter$Key", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.TimestampConverter$Value", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.DropHeaders", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.Filter", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.InsertHeader", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.RegexRouter", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.TimestampRouter", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.ValueToKey", "transformation", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.predicates.HasHeaderKey", "predicate", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.predicates.RecordIsTombstone", "predicate", VERSION, &[]),
+    ("org.apache.kafka.connect.transforms.predicates.TopicNameMatches", "predicate", VERSION, &[]),
+    ("org.apache.kafka.common.config.provider.DirectoryConfigProvider", "config_provider", VERSION, &[]),
+    ("org.apache.kafka.common.config.provider.EnvVarConfigProvider", "config_provider", VERSION, &[]),
+    ("org.apache.kafka.common.config.provider.FileConfigProvider", "config_provider", VERSION, &[]),
+];
 
 // ---------------------------------------------------------------------------------------------------------
 // Public API
@@ -264,6 +320,23 @@ impl FakeConnect {
 
     pub fn set_latency(&self, d: Duration) {
         self.lock().latency = d;
+    }
+
+    /// A worker before Kafka 3.2/3.5: `connectorsOnly` ignored, no offsets endpoints.
+    pub fn set_legacy(&self, legacy: bool) {
+        self.lock().legacy = legacy;
+    }
+
+    /// Stores `offsets` (the array `GET .../offsets` returns) for a connector.
+    pub fn set_offsets(&self, name: &str, offsets: Value) {
+        if let Some(c) = self.lock().connectors.get_mut(name) {
+            c.offsets = offsets.as_array().cloned().unwrap_or_default();
+        }
+    }
+
+    /// The offsets stored for a connector.
+    pub fn offsets(&self, name: &str) -> Option<Value> {
+        self.lock().connectors.get(name).map(|c| Value::Array(c.offsets.clone()))
     }
 
     /// `false` models a worker that ignores `expand` (GET /connectors always returns the name array).

@@ -12,6 +12,8 @@ pub(crate) struct State {
     pub(crate) auth: Auth,
     pub(crate) status_missing_after_create: usize,
     pub(crate) faults: Vec<(Match, Fault, usize)>,
+    /// A worker before Kafka 3.5: no offsets endpoints, and `connectorsOnly` ignored.
+    pub(crate) legacy: bool,
 }
 
 /// What a Confluent worker changes in the configs it returns.
@@ -72,6 +74,8 @@ pub(crate) struct Connector {
     pub(crate) status_missing: usize,
     /// A restart with parameters was accepted: RESTARTING instances come back on the next status read.
     pub(crate) restart_pending: bool,
+    /// The `offsets` array `GET .../offsets` returns, in partition order.
+    pub(crate) offsets: Vec<Value>,
 }
 
 impl Connector {
@@ -83,6 +87,7 @@ impl Connector {
             tasks: vec![],
             status_missing: 0,
             restart_pending: false,
+            offsets: Vec::new(),
         };
         c.regenerate_tasks();
         c

@@ -1,0 +1,101 @@
+//! Every class a connector config names besides its connector class:
+//! converters, the header converter, each `transforms.X.type` and each
+//! `predicates.X.type`, checked against what the worker lists (KIP-769).
+
+use crate::connect::Plugin;
+
+/// A class-valued key, the kind of plugin it names, and the class.
+pub struct Named<'c> {
+    /// The config key, e.g. `transforms.route.type`.
+    pub key: String,
+    /// The plugin type Connect lists it under, e.g. `transformation`.
+    pub kind: &'static str,
+    /// The class or alias the config gives.
+    pub class: &'c str,
+}
+
+/// The classes a config names, in key order.
+#[must_use]
+pub fn named(config: &std::collections::BTreeMap<String, String>) -> Vec<Named<'_>> {
+    let mut named = Vec::new();
+    for (key, kind) in
+        [("key.converter", "converter"), ("value.converter", "converter"), ("header.converter", "header_converter")]
+    {
+        if let Some(class) = config.get(key).filter(|c| !c.trim().is_empty()) {
+            named.push(Named { key: key.to_string(), kind, class });
+        }
+    }
+    for (list, kind) in [("transforms", "transformation"), ("predicates", "predicate")] {
+        let aliases = config.get(list).map(String::as_str).unwrap_or_default();
+        for alias in aliases.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+            let key = format!("{list}.{alias}.type");
+            if let Some(class) = config.get(&key).filter(|c| !c.trim().is_empty()) {
+                named.push(Named { key, kind, class });
+            }
+        }
+    }
+    named
+}
+
+/// Why `named` is not installed, with the closest installed class of its
+/// kind; `None` when it is (by full class name or simple name).
+#[must_use]
+pub fn missing(named: &Named, plugins: &[Plugin]) -> Option<String> {
+    let of_kind: Vec<&Plugin> = plugins.iter().filter(|p| p.kind == named.kind).collect();
+    let simple = |class: &str| class.rsplit('.').next().unwrap_or(class).to_string();
+    if of_kind.iter().any(|p| p.class == named.class || simple(&p.class) == named.class) {
+        return None;
+    }
+    let what = named.kind.replace('_', " ");
+    let wanted = simple(named.class).to_lowercase();
+    let closest = of_kind
+        .iter()
+        .map(|p| (strsim::levenshtein(&wanted, &simple(&p.class).to_lowercase()), p.class.as_str()))
+        .filter(|(distance, _)| *distance <= wanted.chars().count() / 2)
+        .min();
+    Some(match closest {
+        Some((_, class)) => format!("`{}` is not an installed {what}; did you mean `{class}`?", named.class),
+        None => format!("`{}` is not an installed {what}", named.class),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plugin(class: &str, kind: &str) -> Plugin {
+        Plugin { class: class.into(), kind: kind.into(), version: None }
+    }
+
+    #[test]
+    fn every_class_valued_key_is_found_and_checked() {
+        let config: std::collections::BTreeMap<String, String> = [
+            ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+            ("transforms", "route, insert"),
+            ("transforms.route.type", "org.apache.kafka.connect.transforms.RegexRoutr"),
+            ("transforms.insert.type", "InsertField$Value"),
+            ("predicates", "p"),
+            ("predicates.p.type", "org.example.Nope"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let plugins = [
+            plugin("org.apache.kafka.connect.json.JsonConverter", "converter"),
+            plugin("org.apache.kafka.connect.transforms.RegexRouter", "transformation"),
+            plugin("org.apache.kafka.connect.transforms.InsertField$Value", "transformation"),
+            plugin("org.apache.kafka.connect.transforms.predicates.TopicNameMatches", "predicate"),
+        ];
+        let found: Vec<(String, Option<String>)> =
+            named(&config).iter().map(|n| (n.key.clone(), missing(n, &plugins))).collect();
+        assert_eq!(
+            found,
+            [
+                ("value.converter".into(), None),
+                ("transforms.route.type".into(), Some("`org.apache.kafka.connect.transforms.RegexRoutr` is not an installed transformation; did you mean `org.apache.kafka.connect.transforms.RegexRouter`?".into())),
+                ("transforms.insert.type".into(), None),
+                ("predicates.p.type".into(), Some("`org.example.Nope` is not an installed predicate".into())),
+            ]
+        );
+    }
+}
