@@ -211,3 +211,33 @@ fn apply_wait_follows_what_it_touched_until_it_is_as_declared() {
         stdout(&out)
     );
 }
+
+/// `contrib/kubectl-connectors` against what `kubectl get -o json` prints
+/// (a stand-in kubectl here; the end-to-end suite runs the real one).
+#[test]
+fn the_kubectl_plugin_prints_a_line_per_connector_from_the_status_annotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = json!({"connectors": {"orders-sink": {"key": "a.json", "state": "FAILED", "tasks": "0/1 tasks RUNNING, 1 FAILED", "appliedAt": "2026-12-02T01:00:00Z", "error": "x"}}, "errors": {"b.json": "1:3: expected value"}});
+    let list = json!({"items": [
+        {"metadata": {"namespace": "team", "name": "orders", "annotations": {"status.connect-operator.io/status": status.to_string()}}},
+        {"metadata": {"namespace": "team", "name": "fresh"}},
+    ]});
+    let kubectl = dir.path().join("kubectl");
+    std::fs::write(&kubectl, format!("#!/bin/sh\ncat <<'JSON'\n{list}\nJSON\n")).unwrap();
+    std::process::Command::new("chmod").arg("+x").arg(&kubectl).status().unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/contrib/kubectl-connectors");
+    let path = format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap_or_default());
+    let out = std::process::Command::new("bash").arg(script).env("PATH", path).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<Vec<String>> = stdout(&out)
+        .lines()
+        .map(|l| l.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect())
+        .collect();
+    assert_eq!(rows[0], ["NAMESPACE", "CONFIGMAP", "CONNECTOR", "STATE", "TASKS", "APPLIED", "ERROR"]);
+    assert_eq!(
+        rows[1],
+        ["team", "orders", "orders-sink", "FAILED", "0/1 tasks RUNNING, 1 FAILED", "2026-12-02T01:00:00Z", "x"]
+    );
+    assert_eq!(rows[2], ["team", "orders", "-", "ERROR", "-", "-", "b.json: 1:3: expected value"]);
+    assert_eq!(rows[3], ["team", "fresh", "-", "NOT YET RECONCILED", "-", "-", "-"]);
+}

@@ -346,3 +346,135 @@ fn a_worker_killed_mid_apply_loses_and_duplicates_nothing() {
     }
     env.reset();
 }
+
+/// Issue 12, against the real Kafka Connect 4.1: offsets (KIP-875) read,
+/// altered and reset around a stop; describe; pause against the declared
+/// state; a task restart; every plugin (KIP-769); validate naming a
+/// transformation that is not installed; apply --wait.
+///
+/// What the real worker answered, kept here: a FileStreamSource's partition
+/// is `{"filename": <path>}` and its offset `{"position": <bytes>}`; PATCH
+/// and DELETE answer 200 `The offsets for this connector have been altered
+/// successfully` / `... reset successfully`; they are refused with 400 until
+/// the status says STOPPED with no tasks, which `offsets` waits for.
+#[test]
+#[ignore = "needs e2e/up; run by e2e/test"]
+fn day_two_commands_against_the_real_connect() {
+    let env = Env::get();
+    env.reset();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = |args: &[&str]| {
+        std::process::Command::new(BIN)
+            .args(args)
+            .env_clear()
+            .env("CONNECT_URL", &env.connect)
+            .env("CONNECT_OPERATOR_CONFIG_DIR", env.run_dir.join("config"))
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let said = |out: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    let cm = configmap("e2e-day2", &[("a.json", &source(&env, "e2e-day2-src", ""))], json!({}));
+    std::fs::write(dir.path().join("cm.json"), cm.to_string()).unwrap();
+
+    let out = cli(&["apply", ".", "--wait=2m"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert!(said(&out).contains("1/1 connectors as declared"), "{}", said(&out));
+    assert!(running(&env, "e2e-day2-src"));
+
+    let file = env.files().join("e2e-day2-src.txt").display().to_string();
+    let offsets = json!({"offsets": [{"partition": {"filename": file}, "offset": {"position": 7}}]});
+    std::fs::write(dir.path().join("offsets.json"), offsets.to_string()).unwrap();
+    let out = cli(&["offsets", "alter", "e2e-day2-src", ".", "--file", "offsets.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    for step in [
+        "stopping connector e2e-day2-src (it is RUNNING)",
+        "connector e2e-day2-src is STOPPED",
+        "The offsets for this connector have been altered successfully",
+        "bringing connector e2e-day2-src back to RUNNING (its declared state)",
+    ] {
+        assert!(said(&out).contains(step), "{step:?} not in {}", said(&out));
+    }
+    let out = cli(&["offsets", "get", "e2e-day2-src", ".", "-o", "json"]);
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", said(&out)));
+    assert_eq!(got["offsets"][0]["partition"]["filename"], file.as_str(), "{got}");
+    let out = cli(&["offsets", "reset", "e2e-day2-src", "."]);
+    assert!(said(&out).contains("The offsets for this connector have been reset successfully"), "{}", said(&out));
+    assert!(wait_until(Duration::from_secs(60), || running(&env, "e2e-day2-src")), "{:?}", env.state("e2e-day2-src"));
+
+    let out = cli(&["describe", "e2e-day2-src", "."]);
+    let text = said(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Declared by:  ConfigMap e2e-day2 key a.json")
+            && text.contains("State:        RUNNING on 127.0.0.1:808"),
+        "{text}"
+    );
+
+    let out = cli(&["pause", "e2e-day2-src", "."]);
+    assert!(said(&out).contains("the hook will resume it at its next run"), "{}", said(&out));
+    assert!(wait_until(Duration::from_secs(30), || env.state("e2e-day2-src").is_some_and(|(c, _)| c == "PAUSED")));
+    assert_eq!(cli(&["resume", "e2e-day2-src", "."]).status.code(), Some(0));
+    let out = cli(&["restart", "e2e-day2-src", ".", "--task", "0"]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+
+    let out = cli(&["plugins"]);
+    let text = said(&out);
+    assert!(
+        text.contains("transformation") && text.contains("org.apache.kafka.connect.transforms.RegexRouter"),
+        "{text}"
+    );
+    assert!(text.contains("converter") && !text.contains("note:"), "a 4.1 worker lists every kind: {text}");
+
+    let routed = source(
+        &env,
+        "e2e-day2-routed",
+        r#", "transforms": "r", "transforms.r.type": "org.apache.kafka.connect.transforms.RegexRoutr", "transforms.r.regex": ".*", "transforms.r.replacement": "x""#,
+    );
+    let cm = configmap("e2e-day2", &[("a.json", &routed)], json!({}));
+    std::fs::write(dir.path().join("cm.json"), cm.to_string()).unwrap();
+    let out = cli(&["validate", "."]);
+    assert!(
+        said(&out).contains("transforms.r.type: `org.apache.kafka.connect.transforms.RegexRoutr` is not an installed transformation; did you mean `org.apache.kafka.connect.transforms.RegexRouter`?"),
+        "{}",
+        said(&out)
+    );
+    env.delete_connectors("e2e-day2");
+}
+
+/// Issue 12: the status columns people read with kubectl, from the status
+/// annotation, against the real API server: the `-o custom-columns` recipe
+/// of the README and `contrib/kubectl-connectors`.
+#[test]
+#[ignore = "needs e2e/up; run by e2e/test"]
+fn the_status_columns_read_the_annotation_on_the_real_api_server() {
+    let env = Env::get();
+    env.reset();
+    env.apply(&configmap("e2e-cols", &[("a.json", &source(&env, "e2e-cols-a", ""))], json!({})));
+    Hook::new(&env).sync().ok();
+    assert!(wait_until(Duration::from_secs(60), || running(&env, "e2e-cols-a")));
+    Hook::new(&env).sync().ok();
+    let columns =
+        "custom-columns=NAME:.metadata.name,CONNECTORS:.metadata.annotations.status\\.connect-operator\\.io/summary";
+    let out = env.kubectl(&["get", "configmaps", "-l", "destination=connect", "-o", columns], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.lines().any(|l| l.starts_with("e2e-cols") && l.contains("e2e-cols-a: RUNNING (1/1 tasks RUNNING)")),
+        "{text}"
+    );
+
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/contrib/kubectl-connectors");
+    let out = std::process::Command::new("bash")
+        .args([script, "--kubeconfig", &env.admin_kubeconfig, "-n", &env.namespace])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let row = text.lines().find(|l| l.contains("e2e-cols-a")).unwrap_or_else(|| panic!("{text}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells.get(..4), Some(&[env.namespace.as_str(), "e2e-cols", "e2e-cols-a", "RUNNING"][..]), "{text}");
+    env.delete_connectors("e2e-cols");
+}

@@ -7,16 +7,25 @@ use crate::connect::{Applied, Removed};
 use crate::desired::Declared;
 use crate::execute::{Done, StepResult};
 use crate::model::connector::TargetState;
-use crate::model::live::ConnectorState;
 use crate::plan::{Action, Problem, Step};
 use crate::writeback::run::{brief, Run};
 
-/// Events for what changed. Failures are said once, when they differ from
-/// the error already recorded, so a connector failing every run does not
-/// flood the namespace; successes carry the time, so each is its own Event.
+/// How often the same Event may be created.
+#[derive(Clone, Copy)]
+enum Repeat {
+    /// Each is its own Event: what changed, with its time.
+    Each,
+    /// At most once an hour while it lasts: a failure. The API server
+    /// forgets Events after an hour (`--event-ttl`), so `kubectl describe`
+    /// always shows why, and a connector failing every run never floods the
+    /// namespace.
+    Hourly,
+}
+
+/// Events for what changed, and Warnings for what still fails.
 pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &[&Problem], out: &mut Vec<Value>) {
-    let mut emit = |kind: &str, reason: &str, message: String, once: bool| {
-        out.push(event(d, kind, reason, &message, &run.now, once));
+    let mut emit = |kind: &str, reason: &str, message: String, repeat: Repeat| {
+        out.push(event(d, kind, reason, &message, &run.now, repeat));
     };
     let max = run.policy.restarts.max();
     for &(step, result) in steps {
@@ -33,48 +42,39 @@ pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &
                 (Done::Restarted(_), _) => "ConnectorRestarted",
                 _ => continue,
             };
-            emit("Normal", reason, crate::execute::said(step, done, None, max), false);
+            emit("Normal", reason, crate::execute::said(step, done, None, max), Repeat::Each);
         }
         if let StepResult::Failed { permanent: true, message, .. } = result {
-            if before.and_then(|r| r.error.as_deref()) != Some(brief(message).as_str()) {
-                emit("Warning", "ApplyFailed", format!("failed to apply connector {name}: {message}"), true);
-            }
+            emit("Warning", "ApplyFailed", format!("failed to apply connector {name}: {message}"), Repeat::Hourly);
         }
         let Some(live) = run.live.status.get(name).filter(|s| s.has_failed()) else { continue };
-        let was_failed = before.is_some_and(|r| {
-            r.state == ConnectorState::Failed || r.tasks.as_ref().is_some_and(|t| t.contains("FAILED"))
-        });
-        if !was_failed {
-            let tasks = live.tasks_summary().map(|t| format!(", {t}")).unwrap_or_default();
-            emit("Warning", "TaskFailed", format!("connector {name} is {}{tasks}", live.connector.state), true);
-        }
+        let tasks = live.tasks_summary().map(|t| format!(", {t}")).unwrap_or_default();
+        emit("Warning", "TaskFailed", format!("connector {name} is {}{tasks}", live.connector.state), Repeat::Hourly);
         let attempts = before.map_or(0, |r| r.restarts);
         if max > 0 && attempts >= max {
             let message = format!(
                 "connector {name} still fails after {attempts} automatic restarts; no more until it runs healthy \
                  (restart it with the connect-operator.io/restart annotation)"
             );
-            emit("Warning", "RestartsExhausted", message, true);
+            emit("Warning", "RestartsExhausted", message, Repeat::Hourly);
         }
     }
     for problem in problems {
-        let recorded = match (&problem.connector, &problem.origin.key) {
-            (Some(name), _) => d.previous.connectors.get(name).and_then(|r| r.error.as_ref()),
-            (None, Some(key)) => d.previous.errors.get(key),
-            (None, None) => d.previous.errors.get("labels"),
-        };
-        if recorded.map(String::as_str) != Some(brief(&problem.message).as_str()) {
-            let reason = if problem.connector.is_some() { "DuplicateConnector" } else { "TemplateFailed" };
-            emit("Warning", reason, problem.to_string(), true);
-        }
+        let reason = if problem.connector.is_some() { "DuplicateConnector" } else { "TemplateFailed" };
+        emit("Warning", reason, problem.to_string(), Repeat::Hourly);
     }
 }
 
 /// A core/v1 Event about the ConfigMap, created through shell-operator. Its
-/// name is a digest of what it says (and, unless `once`, when), and it is
-/// created only if absent: a repeat within the Event's lifetime is a no-op.
-fn event(d: &Declared, kind: &str, reason: &str, message: &str, now: &str, once: bool) -> Value {
-    let stamp = if once { "" } else { now };
+/// name is a digest of what it says and when (to the second, or to the hour
+/// for a failure), and it is created only if absent: a repeat within that
+/// time is a no-op.
+fn event(d: &Declared, kind: &str, reason: &str, message: &str, now: &str, repeat: Repeat) -> Value {
+    // RFC 3339: `2026-12-02T01` is the hour.
+    let stamp = match repeat {
+        Repeat::Each => now,
+        Repeat::Hourly => now.get(..13).unwrap_or(now),
+    };
     let digest = fnv1a(&[&d.id.to_string(), reason, message, stamp]);
     // Event names are DNS subdomains (253 characters at most).
     let prefix: String = d.id.name.chars().take(200).collect();
@@ -119,6 +119,18 @@ fn fnv1a(parts: &[&str]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_is_one_event_an_hour_and_a_change_one_event_each() {
+        let d = Declared::default();
+        let name = |now: &str, repeat| {
+            event(&d, "Warning", "TaskFailed", "x", now, repeat)["object"]["metadata"]["name"].clone()
+        };
+        let (early, late, next) = ("2026-12-02T01:05:00Z", "2026-12-02T01:55:00Z", "2026-12-02T02:00:10Z");
+        assert_eq!(name(early, Repeat::Hourly), name(late, Repeat::Hourly), "the same failure within the hour");
+        assert_ne!(name(late, Repeat::Hourly), name(next, Repeat::Hourly), "said again once the hour turns");
+        assert_ne!(name(early, Repeat::Each), name(late, Repeat::Each));
+    }
 
     #[test]
     fn digests_are_stable() {
