@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::connect::clusters::{self, Clusters};
 use crate::model::configmap::{CmId, ConfigMap, Intent, RESTART_ANNOTATION, STATUS_ANNOTATION_PREFIX};
 use crate::model::connector::Connector;
+use crate::model::requests::OffsetsRequest;
 use crate::model::status::{self, CmStatus};
 use crate::render::sandbox::Renderer;
 
@@ -39,6 +40,8 @@ pub struct Declared {
     pub written: BTreeMap<String, String>,
     /// The value of the restart-on-demand annotation, if set.
     pub restart_request: Option<String>,
+    /// What the offsets annotation asks, if set (or why it cannot be done).
+    pub offsets_request: Option<Result<OffsetsRequest, String>>,
 }
 
 /// What a ConfigMap asks for.
@@ -69,9 +72,9 @@ pub struct Source<'a> {
     pub evented: bool,
     /// Whether it was deleted.
     pub deleted: bool,
-    /// Whether its restart annotation is a request to act on: it is to the
-    /// running operator, never in a manifest's diff.
-    pub restarts: bool,
+    /// Whether its restart and offsets annotations are requests to act on:
+    /// they are to the running operator, never in a manifest's diff.
+    pub requests: bool,
 }
 
 impl Declared {
@@ -139,7 +142,8 @@ pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> 
                 recorded: status::recorded_names(&cm.annotations),
                 previous: CmStatus::recorded(&cm.annotations),
                 written: written.map(|(k, v)| (k.clone(), v.clone())).collect(),
-                restart_request: cm.annotations.get(RESTART_ANNOTATION).filter(|_| source.restarts).cloned(),
+                restart_request: cm.annotations.get(RESTART_ANNOTATION).filter(|_| source.requests).cloned(),
+                offsets_request: if source.requests { cm.offsets_request() } else { None },
             }
         })
         .collect()

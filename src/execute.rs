@@ -7,6 +7,7 @@ use log::{error, info, warn};
 
 use crate::connect::{Applied, Client, Failure, Removed};
 use crate::model::connector::TargetState;
+use crate::model::requests::{OffsetsAction, OffsetsChange};
 use crate::parallel;
 use crate::plan::{Action, After, Origin, Plan, Step, Why};
 use crate::render::redact::Scrubber;
@@ -101,6 +102,20 @@ pub enum Done {
     Moved(TargetState),
     /// The connector and (some of) its tasks were restarted.
     Restarted(Why),
+    /// The offsets annotation's request was carried out.
+    Offsets(OffsetsDone),
+}
+
+/// What an offsets request did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OffsetsDone {
+    /// Reset around a stop.
+    Reset,
+    /// Altered around a stop.
+    Altered,
+    /// Read, to be written into the ConfigMap `<configmap>-offsets`; never
+    /// said in a log line or an Event.
+    Listed(serde_json::Value),
 }
 
 /// Carries the plan out: writes in parallel, bounded by the client's
@@ -142,11 +157,11 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, how: &How<'_>)
                 Done::Applied(Applied::Created) => report.created += 1,
                 Done::Applied(_) => report.updated += 1,
                 Done::Removed(_) => report.deleted += 1,
-                Done::Moved(_) | Done::Restarted(_) => report.changed += 1,
+                Done::Moved(_) | Done::Restarted(_) | Done::Offsets(_) => report.changed += 1,
             }
         }
         if matches!(step.action, Action::Unchanged)
-            && done.iter().all(|d| matches!(d, Done::Moved(_) | Done::Restarted(_)))
+            && done.iter().all(|d| matches!(d, Done::Moved(_) | Done::Restarted(_) | Done::Offsets(_)))
         {
             report.unchanged += 1;
         }
@@ -194,6 +209,19 @@ fn send(step: &Step, client: &Client) -> (Vec<Done>, Option<Failure>) {
         After::Restart(why) => {
             let only_failed = matches!(why, Why::Failed(_) | Why::Asked);
             client.restart(&step.connector, only_failed).map(|()| Done::Restarted(why.clone()))
+        }
+        After::Offsets(OffsetsAction::Change(change), back) => {
+            let say = |line: String| info!("{line}");
+            let done = match change {
+                OffsetsChange::Reset => OffsetsDone::Reset,
+                OffsetsChange::Alter(_) => OffsetsDone::Altered,
+            };
+            client
+                .change_offsets_stopped(&step.connector, change, (*back, "its declared state"), &say)
+                .map(|_| Done::Offsets(done))
+        }
+        After::Offsets(OffsetsAction::List, _) => {
+            client.offsets(&step.connector).map(|offsets| Done::Offsets(OffsetsDone::Listed(offsets)))
         }
     });
     for result in first.into_iter().chain(afters) {
@@ -258,9 +286,23 @@ pub fn said(step: &Step, done: &Done, origin: Option<&Origin>, max_restarts: u32
         Done::Restarted(Why::Asked) => {
             format!("restarted connector {name} and its failed tasks{}", about("--restart-failed"))
         }
+        Done::Offsets(OffsetsDone::Reset) => format!("reset the offsets of connector {name}{}", about("as requested")),
+        Done::Offsets(OffsetsDone::Altered) => {
+            format!("altered the offsets of connector {name}{}", about("as requested"))
+        }
+        Done::Offsets(OffsetsDone::Listed(_)) => {
+            format!("listed the offsets of connector {name} into ConfigMap {}{}", offsets_configmap(step), about(""))
+        }
         Done::Restarted(Why::Failed(n)) => format!(
             "restarted connector {name} and its failed tasks{}",
             about(&format!("automatic attempt {n} of {max_restarts}"))
         ),
     }
+}
+
+/// Where a listing of a ConfigMap's offsets goes: `<configmap>-offsets` in
+/// its namespace.
+#[must_use]
+pub fn offsets_configmap(step: &Step) -> String {
+    format!("{}-offsets", step.origin.configmap)
 }

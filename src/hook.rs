@@ -93,7 +93,7 @@ pub fn sources(work: &Work) -> Vec<Source<'_>> {
             act: work.touched.contains(id),
             evented: work.evented.contains(id),
             deleted: matches!(seen, Seen::Deleted(_)),
-            restarts: true,
+            requests: true,
         })
         .collect()
 }

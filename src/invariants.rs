@@ -136,6 +136,8 @@ fn apply(plan: &Plan, live: &mut Live) {
                         }
                     }
                 }
+                // Offsets change no config or state: a stop, then the declared state again.
+                After::Offsets(..) => {}
             }
         }
     }

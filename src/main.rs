@@ -14,10 +14,11 @@ use log::error;
 
 use connect_operator::cli::{Cli, Command, OffsetsCommand, OneArgs};
 use connect_operator::gitops::apply;
-use connect_operator::gitops::offsets::{self, Change};
+use connect_operator::gitops::offsets;
 use connect_operator::gitops::one::{self, Named};
 use connect_operator::gitops::{self, Verdict};
 use connect_operator::model::connector::TargetState;
+use connect_operator::model::requests::OffsetsChange;
 use connect_operator::settings::HookArgs;
 use connect_operator::{hook, input, logging, render, settings};
 
@@ -58,10 +59,12 @@ fn run(cli: &Cli) -> Result<Verdict> {
         (Some(Command::Stop(args)), _) => one::set_state(&named(args)?, TargetState::Stopped),
         (Some(Command::Restart(args)), _) => one::restart(&named(&args.one)?, args.task, args.failed_only),
         (Some(Command::Offsets(OffsetsCommand::Get(args))), _) => offsets::get(&named(args)?, args.output),
-        (Some(Command::Offsets(OffsetsCommand::Reset(args))), _) => offsets::change(&named(args)?, &Change::Reset),
+        (Some(Command::Offsets(OffsetsCommand::Reset(args))), _) => {
+            offsets::change(&named(args)?, &OffsetsChange::Reset)
+        }
         (Some(Command::Offsets(OffsetsCommand::Alter(args))), _) => {
             let wanted = offsets::read_file(&args.file)?;
-            offsets::change(&named(&args.one)?, &Change::Alter(wanted))
+            offsets::change(&named(&args.one)?, &OffsetsChange::Alter(wanted))
         }
         (Some(Command::Plugins(args)), _) => gitops::plugins::run(&args.connect, &args.cluster, args.output),
         (Some(Command::Status(args)), _) => gitops::status::run(&args.sources, &args.connect, args.output),

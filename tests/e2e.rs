@@ -385,7 +385,7 @@ fn day_two_commands_against_the_real_connect() {
     assert!(running(&env, "e2e-day2-src"));
 
     let file = env.files().join("e2e-day2-src.txt").display().to_string();
-    let offsets = json!({"offsets": [{"partition": {"filename": file}, "offset": {"position": 7}}]});
+    let offsets = json!({"offsets": [{"partition": {"filename": file}, "offset": {"position": 1000}}]});
     std::fs::write(dir.path().join("offsets.json"), offsets.to_string()).unwrap();
     let out = cli(&["offsets", "alter", "e2e-day2-src", ".", "--file", "offsets.json"]);
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
@@ -400,6 +400,7 @@ fn day_two_commands_against_the_real_connect() {
     let out = cli(&["offsets", "get", "e2e-day2-src", ".", "-o", "json"]);
     let got: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", said(&out)));
     assert_eq!(got["offsets"][0]["partition"]["filename"], file.as_str(), "{got}");
+    assert_eq!(got["offsets"][0]["offset"]["position"], 1000, "{got}");
     let out = cli(&["offsets", "reset", "e2e-day2-src", "."]);
     assert!(said(&out).contains("The offsets for this connector have been reset successfully"), "{}", said(&out));
     assert!(wait_until(Duration::from_secs(60), || running(&env, "e2e-day2-src")), "{:?}", env.state("e2e-day2-src"));
@@ -477,4 +478,51 @@ fn the_status_columns_read_the_annotation_on_the_real_api_server() {
     let cells: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cells.get(..4), Some(&[env.namespace.as_str(), "e2e-cols", "e2e-cols-a", "RUNNING"][..]), "{text}");
     env.delete_connectors("e2e-cols");
+}
+
+/// Issue 12: the offsets annotation, with the real Connect and the real API
+/// server: the hook stops the connector, alters its offsets, brings it back,
+/// and writes a listing into `<configmap>-offsets` with the operator's own
+/// token (the Role's create and patch on ConfigMaps are enough).
+#[test]
+#[ignore = "needs e2e/up; run by e2e/test"]
+fn the_offsets_annotation_against_the_real_programs() {
+    let env = Env::get();
+    env.reset();
+    let data = [("a.json", source(&env, "e2e-off-a", ""))];
+    let data: Vec<(&str, &str)> = data.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.apply(&configmap("e2e-off", &data, json!({})));
+    Hook::new(&env).sync().ok();
+    assert!(wait_until(Duration::from_secs(60), || running(&env, "e2e-off-a")), "{:?}", env.state("e2e-off-a"));
+
+    let file = env.files().join("e2e-off-a.txt").display().to_string();
+    // Past the end of the 14-byte file: the source reads nothing more, so the
+    // offset stays what was set (offset.flush.interval.ms is 1 s here).
+    let wanted = json!({"offsets": [{"partition": {"filename": file}, "offset": {"position": 1000}}]});
+    let annotations =
+        json!({"connect-operator.io/offsets": "alter", "connect-operator.io/offsets-alter": wanted.to_string()});
+    env.apply(&configmap("e2e-off", &data, annotations));
+    let run = Hook::new(&env).sync().ok();
+    assert!(run.log.contains("altered the offsets of connector e2e-off-a"), "{}", run.log);
+    let offsets = env.connect_get("/connectors/e2e-off-a/offsets").unwrap_or_default();
+    assert_eq!(offsets["offsets"][0]["offset"]["position"], 1000, "{offsets}");
+    assert!(
+        wait_until(Duration::from_secs(60), || running(&env, "e2e-off-a")),
+        "back to RUNNING: {:?}",
+        env.state("e2e-off-a")
+    );
+
+    env.apply(&configmap("e2e-off", &data, json!({"connect-operator.io/offsets": "list"})));
+    Hook::new(&env).sync().ok();
+    let listing = env.configmap("e2e-off-offsets").expect("the listing ConfigMap, created with the operator's token");
+    assert!(listing["data"]["e2e-off-a.json"].as_str().unwrap_or_default().contains(&file), "{listing}");
+    let events = env.events("e2e-off");
+    assert!(
+        events.iter().any(|e| e.starts_with("OffsetsAltered:"))
+            && events.iter().any(|e| e.starts_with("OffsetsListed:")),
+        "{events:?}"
+    );
+    assert!(!events.iter().any(|e| e.contains("position")), "offsets never in Events: {events:?}");
+    env.delete_configmap("e2e-off-offsets");
+    env.delete_connectors("e2e-off");
 }

@@ -395,3 +395,67 @@ fn without_a_digest_key_masked_values_are_left_alone_and_said() {
         run.log
     );
 }
+
+/// Issue 12: `connect-operator.io/offsets` resets, alters or lists the
+/// offsets of a ConfigMap's connectors once per value, recorded in the
+/// status and announced by an Event that never holds the offsets; a listing
+/// goes into `<configmap>-offsets`; a failure leaves the connector in its
+/// declared state and says why.
+#[test]
+fn the_offsets_annotation_resets_alters_and_lists_once_per_value() {
+    let mut op = Operator::new(&[]);
+    let data = [("a.json", template("a", ""))];
+    let cm = op.apply("orders", json!({}), json!({}), &data);
+    op.event("Added", &cm);
+    let offsets = json!([{"partition": {"filename": "/secret/table-path"}, "offset": {"position": 42}}]);
+    op.fake.set_offsets("a", offsets.clone());
+
+    let cm = op.apply("orders", json!({}), json!({"connect-operator.io/offsets": "list"}), &data);
+    op.event("Modified", &cm);
+    let listing = op.cluster.get("ConfigMap", NS, "orders-offsets").expect("the listing ConfigMap").clone();
+    let listed: Value = serde_json::from_str(listing["data"]["a.json"].as_str().unwrap()).unwrap();
+    assert_eq!(listed, json!({"offsets": offsets}));
+    assert_eq!(op.status("orders")["offsetsHandled"], "list");
+    assert_eq!(op.reasons().last().unwrap(), "OffsetsListed");
+    op.resync();
+    assert_eq!(op.reasons().iter().filter(|r| *r == "OffsetsListed").count(), 1, "done once per value");
+
+    let cm = op.apply("orders", json!({}), json!({"connect-operator.io/offsets": "reset"}), &data);
+    let run = op.event("Modified", &cm);
+    assert!(run.log.contains("stopping connector a (it is RUNNING)"), "{}", run.log);
+    assert!(
+        run.log.contains("reset the offsets of connector a (ConfigMap streaming/orders key a.json, as requested)"),
+        "{}",
+        run.log
+    );
+    assert_eq!(op.fake.offsets("a"), Some(json!([])));
+    assert_eq!(op.fake.connector_state("a").as_deref(), Some("RUNNING"), "back to its declared state");
+    assert_eq!(op.reasons().last().unwrap(), "OffsetsReset");
+
+    let wanted = json!({"offsets": [{"partition": {"filename": "/f"}, "offset": {"position": 7}}]});
+    let annotations =
+        json!({"connect-operator.io/offsets": "alter", "connect-operator.io/offsets-alter": wanted.to_string()});
+    let cm = op.apply("orders", json!({}), annotations, &data);
+    op.event("Modified", &cm);
+    assert_eq!(op.fake.offsets("a"), Some(wanted["offsets"].clone()));
+    assert_eq!(op.reasons().last().unwrap(), "OffsetsAltered");
+
+    // A worker without the offsets API: said, not retried, and the connector keeps running.
+    op.fake.set_legacy(true);
+    let cm = op.apply("orders", json!({}), json!({"connect-operator.io/offsets": "reset again"}), &data);
+    op.event("Modified", &cm);
+    assert_eq!(op.reasons().last().unwrap(), "OffsetsFailed");
+    assert_eq!(op.fake.connector_state("a").as_deref(), Some("RUNNING"));
+    assert_eq!(op.status("orders")["offsetsHandled"], "reset again");
+    let events = serde_json::to_string(&op.cluster.events()).unwrap();
+    assert!(events.contains("changing offsets needs Kafka 3.6 or later"), "{events}");
+    assert!(
+        !events.contains("/secret/table-path") && !events.contains("position"),
+        "offsets never in Events: {events}"
+    );
+
+    let cm = op.apply("orders", json!({}), json!({"connect-operator.io/offsets": "rest"}), &data);
+    op.event("Modified", &cm);
+    let error = op.status("orders")["errors"]["connect-operator.io/offsets"].as_str().unwrap_or_default().to_string();
+    assert!(error.contains("must start with reset, alter or list"), "{}", op.status("orders"));
+}

@@ -1,13 +1,23 @@
 //! One connector at a time, for people at a terminal: its status, task
 //! restarts, offsets (KIP-875), and every installed plugin (KIP-769).
 
+use std::time::{Duration, Instant};
+
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::connect::client::{encode, Client, Method};
 use crate::connect::errors::{classify, Attempt, Failure, Reply};
 use crate::connect::Plugin;
-use crate::model::live::Status;
+use crate::deadline::from_now;
+use crate::model::connector::TargetState;
+use crate::model::live::{ConnectorState, Status};
+use crate::model::requests::OffsetsChange;
+
+/// How long a stop may take before an offsets change is given up.
+const STOP_TIMEOUT: Duration = Duration::from_secs(120);
+/// Between two status reads while waiting for a stop.
+const POLL: Duration = Duration::from_millis(500);
 
 /// Connect's answer to an offsets change: what it did, in its words.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -101,6 +111,68 @@ impl Client {
             },
             Err(e) => Attempt::Fail(e, None),
         })
+    }
+
+    /// Changes a connector's offsets the only way Connect allows: stops it,
+    /// follows its status until it is STOPPED with no tasks, changes them,
+    /// and moves it to `back` (unless that is STOPPED), even when the change
+    /// failed. Each step is told to `say` as it happens.
+    pub fn change_offsets_stopped(
+        &self,
+        name: &str,
+        change: &OffsetsChange,
+        (back, why): (TargetState, &str),
+        say: &dyn Fn(String),
+    ) -> Result<Changed, Failure> {
+        let absent = || {
+            Failure::permanent(
+                &format!("GET {}/connectors/{}/status", self.shown_base, encode(name)),
+                format!("no connector {name}"),
+            )
+        };
+        let before = self.status(name)?.ok_or_else(absent)?.connector.state;
+        if before == ConnectorState::Stopped {
+            say(format!("connector {name} is already STOPPED"));
+        } else {
+            say(format!("stopping connector {name} (it is {before})"));
+            self.set_state(name, TargetState::Stopped)?;
+            self.wait_stopped(name)?;
+            say(format!("connector {name} is STOPPED"));
+        }
+        let changed = match change {
+            OffsetsChange::Reset => self.reset_offsets(name),
+            OffsetsChange::Alter(offsets) => self.alter_offsets(name, offsets),
+        };
+        if let Ok(changed) = &changed {
+            say(format!("{} (connector {name})", changed.message));
+        }
+        if back != TargetState::Stopped {
+            say(format!("bringing connector {name} back to {} ({why})", back.initial_state()));
+            self.set_state(name, back)?;
+        }
+        changed
+    }
+
+    /// Only a connector STOPPED with no tasks accepts an offsets change.
+    fn wait_stopped(&self, name: &str) -> Result<(), Failure> {
+        let deadline = from_now(STOP_TIMEOUT);
+        loop {
+            let status = self.status(name)?.unwrap_or_default();
+            if status.connector.state == ConnectorState::Stopped && status.tasks.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                let request = format!("GET {}/connectors/{}/status", self.shown_base, encode(name));
+                let limit = humantime::format_duration(STOP_TIMEOUT);
+                let detail = format!(
+                    "connector {name} did not stop within {limit} (it is {} with {} tasks); its offsets were not changed",
+                    status.connector.state,
+                    status.tasks.len()
+                );
+                return Err(Failure::permanent(&request, detail));
+            }
+            std::thread::sleep(POLL);
+        }
     }
 
     /// `POST /connectors/{name}/restart?includeTasks=...&onlyFailed=...`.

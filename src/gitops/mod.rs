@@ -78,13 +78,13 @@ pub fn source(sources: &Sources, clusters: &Clusters, need_manifests: bool) -> R
     Ok(Sourced { scrubber: renderer.scrubber().clone(), declared, files })
 }
 
-/// The manifests as the run treats them: all acted on; a restart
-/// annotation is a request to the running operator, not part of a diff.
+/// The manifests as the run treats them: all acted on; restart and offsets
+/// annotations are requests to the running operator, not part of a diff.
 #[must_use]
 pub fn sources_of(manifests: &[Manifest]) -> Vec<Source<'_>> {
     manifests
         .iter()
-        .map(|m| Source { configmap: &m.configmap, act: true, evented: false, deleted: false, restarts: false })
+        .map(|m| Source { configmap: &m.configmap, act: true, evented: false, deleted: false, requests: false })
         .collect()
 }
 

@@ -4,31 +4,16 @@
 //! back to its declared state (or the one it had), each step said.
 
 use std::path::Path;
-use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use serde_json::{json, Value};
 
-use crate::deadline::from_now;
 use crate::gitops::one::Named;
 use crate::gitops::output::Format;
 use crate::gitops::Verdict;
 use crate::input::files;
 use crate::model::connector::TargetState;
-use crate::model::live::ConnectorState;
-
-/// How long a stop may take before the change is given up.
-const STOP_TIMEOUT: Duration = Duration::from_secs(120);
-/// Between two status reads while waiting.
-const POLL: Duration = Duration::from_millis(500);
-
-/// What to do to the offsets.
-pub enum Change {
-    /// `DELETE .../offsets`.
-    Reset,
-    /// `PATCH .../offsets` with these.
-    Alter(Value),
-}
+use crate::model::requests::{offsets_list, OffsetsChange};
 
 /// Prints the committed offsets: the JSON `GET .../offsets` gives, or one
 /// line per partition.
@@ -51,72 +36,26 @@ pub fn get(named: &Named, format: Format) -> Result<Verdict> {
     Ok(Verdict::Done)
 }
 
-/// Reads an `--file` of offsets: `{"offsets": [...]}` as `GET` prints it, or
-/// the bare array.
+/// Reads an `--file` of offsets: `{"offsets": [...]}` as `get -o json`
+/// prints it, or the bare array.
 pub fn read_file(path: &Path) -> Result<Value> {
     let text = files::read_capped(path, files::SMALL_MAX, "the offsets file")?;
     let value: Value =
         serde_json::from_str(&text).with_context(|| format!("the offsets file {} is not JSON", path.display()))?;
-    let offsets = value.get("offsets").cloned().unwrap_or(value);
-    match offsets.as_array() {
-        Some(list) if !list.is_empty() && list.iter().all(|o| o.get("partition").is_some()) => Ok(offsets),
-        _ => bail!(
-            "the offsets file {} must hold {{\"offsets\": [{{\"partition\": {{...}}, \"offset\": {{...}}}}]}}, as `offsets get -o json` prints",
-            path.display()
-        ),
-    }
+    offsets_list(value).map_err(|e| anyhow!("the offsets file {}: {e}", path.display()))
 }
 
-/// Stops the connector, changes its offsets, and brings it back.
-pub fn change(named: &Named, change: &Change) -> Result<Verdict> {
+/// Stops the connector, changes its offsets, and brings it back to its
+/// declared state (or the one it had), saying each step.
+pub fn change(named: &Named, change: &OffsetsChange) -> Result<Verdict> {
     let before = named.status()?.connector.state;
-    let back = named.declared_state().unwrap_or_else(|| TargetState::of_live(before));
-    if before == ConnectorState::Stopped {
-        println!("connector {} is already STOPPED", named.name);
-    } else {
-        println!("stopping connector {} (it is {before})", named.name);
-        named.client.set_state(&named.name, TargetState::Stopped).map_err(|f| named.failed("stop", &f))?;
-        wait_stopped(named)?;
-    }
-    let changed = match change {
-        Change::Reset => named.client.reset_offsets(&named.name),
-        Change::Alter(offsets) => named.client.alter_offsets(&named.name, offsets),
+    let back = match named.declared_state() {
+        Some(declared) => (declared, "its declared state"),
+        None => (TargetState::of_live(before), "the state it had"),
     };
-    let result = match &changed {
-        Ok(changed) => {
-            println!("{} (connector {})", changed.message, named.name);
-            Ok(Verdict::Done)
-        }
-        Err(f) => Err(named
-            .failed(if matches!(change, Change::Reset) { "reset the offsets of" } else { "alter the offsets of" }, f)),
-    };
-    if back != TargetState::Stopped {
-        let why = if named.declared_state().is_some() { "its declared state" } else { "the state it had" };
-        println!("bringing connector {} back to {} ({why})", named.name, back.initial_state());
-        named.client.set_state(&named.name, back).map_err(|f| named.failed(back.verb(), &f))?;
-    }
-    result
-}
-
-/// Follows the status until Connect reports the connector STOPPED with no
-/// tasks: only then does it accept an offsets change.
-fn wait_stopped(named: &Named) -> Result<()> {
-    let deadline = from_now(STOP_TIMEOUT);
-    loop {
-        let status = named.status()?;
-        if status.connector.state == ConnectorState::Stopped && status.tasks.is_empty() {
-            println!("connector {} is STOPPED", named.name);
-            return Ok(());
-        }
-        if std::time::Instant::now() >= deadline {
-            return Err(anyhow!(
-                "connector {} did not stop within {} (it is {} with {} tasks); its offsets were not changed",
-                named.name,
-                humantime::format_duration(STOP_TIMEOUT),
-                status.connector.state,
-                status.tasks.len()
-            ));
-        }
-        std::thread::sleep(POLL);
+    let say = |line: String| println!("{line}");
+    match named.client.change_offsets_stopped(&named.name, change, back, &say) {
+        Ok(_) => Ok(Verdict::Done),
+        Err(f) => Err(named.failed("change the offsets of", &f)),
     }
 }

@@ -49,6 +49,7 @@ pub fn followed(plan: &Plan, results: &[StepResult]) -> BTreeMap<String, TargetS
                 .map(|a| match a {
                     After::SetState(state) => *state,
                     After::Restart(_) => TargetState::Running,
+                    After::Offsets(_, declared) => *declared,
                 })
                 .next_back(),
         };

@@ -4,4 +4,5 @@
 pub mod configmap;
 pub mod connector;
 pub mod live;
+pub mod requests;
 pub mod status;

@@ -32,6 +32,10 @@ pub struct CmStatus {
     /// carried out once.
     #[serde(default, rename = "restartHandled", skip_serializing_if = "Option::is_none")]
     pub restart_handled: Option<String>,
+    /// The value of the offsets annotation last acted on, so a request is
+    /// carried out once.
+    #[serde(default, rename = "offsetsHandled", skip_serializing_if = "Option::is_none")]
+    pub offsets_handled: Option<String>,
 }
 
 /// One connector's line in the status.

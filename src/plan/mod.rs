@@ -8,7 +8,9 @@ use log::warn;
 
 use crate::desired::{CmState, Declared};
 use crate::model::configmap::CmId;
+use crate::model::connector::TargetState;
 use crate::model::live::Live;
+use crate::model::requests::OFFSETS_ANNOTATION;
 
 pub mod compare;
 pub mod prune;
@@ -82,6 +84,10 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
             plan.problems.push(Problem { origin: origin(&d.id, None), connector: None, message: message.clone() });
             continue;
         }
+        if let Some(Err(message)) = &d.offsets_request {
+            let here = origin(&d.id, Some(&OFFSETS_ANNOTATION.to_string()));
+            plan.problems.push(Problem { origin: here, connector: None, message: message.clone() });
+        }
         for (key, rendered) in &d.templates {
             let here = origin(&d.id, Some(key));
             let connector = match rendered {
@@ -121,10 +127,14 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
                 // Reported above: nothing of an invalid ConfigMap is applied.
                 (CmState::Invalid(_), None) => continue,
             };
-            let after = match d.state {
+            let mut after = match d.state {
                 CmState::Apply => restarts::after(d, connector, &action, live, (policy.restarts, policy.now)),
                 _ => Vec::new(),
             };
+            if d.state == CmState::Apply && live.names.contains(&connector.name) && !matches!(action, Action::Create(_))
+            {
+                after.extend(offsets_request(d, connector.state));
+            }
             plan.steps.push(Step { origin: here, connector: connector.name.clone(), action, after });
         }
         for name in d.leftovers() {
@@ -141,6 +151,13 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
         }
     }
     plan
+}
+
+/// The offsets request of a ConfigMap not yet carried out.
+fn offsets_request(d: &Declared, declared: TargetState) -> Option<After> {
+    let request = d.offsets_request.as_ref()?.as_ref().ok()?;
+    (d.previous.offsets_handled.as_ref() != Some(&request.value))
+        .then(|| After::Offsets(request.action.clone(), declared))
 }
 
 fn remove(name: &str, live: &Live, reason: &'static str) -> Action {

@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::model::configmap::CmId;
 use crate::model::connector::{Connector, TargetState};
+use crate::model::requests::{OffsetsAction, OffsetsChange};
 
 #[derive(Debug, Clone, Default)]
 /// What to do to one cluster's connectors: a value to print, test and carry out.
@@ -38,6 +39,9 @@ pub enum After {
     SetState(TargetState),
     /// Restart the connector and its tasks.
     Restart(Why),
+    /// What the offsets annotation asks: a change around a stop (then the
+    /// declared state, given here), or a listing.
+    Offsets(OffsetsAction, TargetState),
 }
 
 #[derive(Debug, Clone)]
@@ -100,8 +104,19 @@ impl Step {
     /// Whether it sends any request.
     #[must_use]
     pub fn sends(&self) -> bool {
+        self.writes() || !self.after.is_empty()
+    }
+
+    /// Whether its action writes a config or deletes.
+    fn writes(&self) -> bool {
         matches!(self.action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. })
-            || !self.after.is_empty()
+    }
+
+    /// The follow-up that failed when `done` requests had succeeded before
+    /// the failure; `None` when the action itself failed.
+    #[must_use]
+    pub fn failed_after(&self, done: usize) -> Option<&After> {
+        self.after.get(done.checked_sub(usize::from(self.writes()))?)
     }
 }
 
@@ -132,6 +147,13 @@ impl fmt::Display for After {
             After::Restart(Why::Requested(value)) => write!(f, "restart it as requested ({value})"),
             After::Restart(Why::Failed(n)) => write!(f, "restart it and its failed tasks (attempt {n})"),
             After::Restart(Why::Asked) => write!(f, "restart it and its failed tasks (--restart-failed)"),
+            After::Offsets(OffsetsAction::Change(OffsetsChange::Reset), _) => {
+                write!(f, "reset its offsets as requested")
+            }
+            After::Offsets(OffsetsAction::Change(OffsetsChange::Alter(_)), _) => {
+                write!(f, "alter its offsets as requested")
+            }
+            After::Offsets(OffsetsAction::List, _) => write!(f, "list its offsets as requested"),
         }
     }
 }

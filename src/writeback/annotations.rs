@@ -28,7 +28,10 @@ pub fn status(
     // A request is handled by the run that sees it: its restarts were sent
     // (a transient failure fails the run, and nothing is recorded).
     let restart_handled = d.restart_request.clone().or_else(|| previous.restart_handled.clone());
-    let mut status = CmStatus { restart_handled, ..CmStatus::default() };
+    // Likewise an offsets request: done once, whether it worked or failed for good.
+    let offsets = d.offsets_request.as_ref().and_then(|r| r.as_ref().ok()).map(|r| r.value.clone());
+    let offsets_handled = offsets.or_else(|| previous.offsets_handled.clone());
+    let mut status = CmStatus { restart_handled, offsets_handled, ..CmStatus::default() };
     let mut names = d.names();
     if d.templates.iter().any(|(_, r)| r.is_err()) {
         // A failing template may still declare a recorded name: keep them all.
@@ -112,7 +115,7 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
                     (record.restarts, record.last_restart_at) = (*n, Some(run.now.clone()));
                 }
             }
-            (Done::Removed(_), _) => {}
+            (Done::Removed(_) | Done::Offsets(_), _) => {}
         }
     }
     if let StepResult::Failed { message, .. } = result {

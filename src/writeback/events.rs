@@ -5,9 +5,9 @@ use serde_json::{json, Value};
 
 use crate::connect::{Applied, Removed};
 use crate::desired::Declared;
-use crate::execute::{Done, StepResult};
+use crate::execute::{Done, OffsetsDone, StepResult};
 use crate::model::connector::TargetState;
-use crate::plan::{Action, Problem, Step};
+use crate::plan::{Action, After, Problem, Step};
 use crate::writeback::run::{brief, Run};
 
 /// How often the same Event may be created.
@@ -40,12 +40,19 @@ pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &
                 (Done::Moved(TargetState::Paused), _) => "ConnectorPaused",
                 (Done::Moved(TargetState::Stopped), _) => "ConnectorStopped",
                 (Done::Restarted(_), _) => "ConnectorRestarted",
+                (Done::Offsets(OffsetsDone::Reset), _) => "OffsetsReset",
+                (Done::Offsets(OffsetsDone::Altered), _) => "OffsetsAltered",
+                (Done::Offsets(OffsetsDone::Listed(_)), _) => "OffsetsListed",
                 _ => continue,
             };
             emit("Normal", reason, crate::execute::said(step, done, None, max), Repeat::Each);
         }
-        if let StepResult::Failed { permanent: true, message, .. } = result {
-            emit("Warning", "ApplyFailed", format!("failed to apply connector {name}: {message}"), Repeat::Hourly);
+        if let StepResult::Failed { permanent: true, message, done } = result {
+            // What failed: the write, or (after it) the offsets request.
+            let offsets = matches!(step.failed_after(done.len()), Some(After::Offsets(..)));
+            let (reason, what) =
+                if offsets { ("OffsetsFailed", "change the offsets of") } else { ("ApplyFailed", "apply") };
+            emit("Warning", reason, format!("failed to {what} connector {name}: {message}"), Repeat::Hourly);
         }
         let Some(live) = run.live.status.get(name).filter(|s| s.has_failed()) else { continue };
         let tasks = live.tasks_summary().map(|t| format!(", {t}")).unwrap_or_default();

@@ -20,6 +20,7 @@ use crate::plan::{Problem, Step};
 pub mod annotations;
 pub mod events;
 pub mod metrics;
+pub mod offsets;
 pub mod ownership;
 pub mod run;
 
@@ -88,6 +89,7 @@ pub fn output(run: &Run) -> Output {
             }
         }
     }
+    out.patches.extend(offsets::listings(run));
     out.metrics = metrics::gauges(run);
     out
 }
