@@ -88,7 +88,8 @@ fn annotated(mut objects: Vec<Value>, owned: &mut Value, patches: &str) -> Vec<V
             *owned = op["mergePatch"]["data"].clone();
             continue;
         }
-        let Some(i) = op["name"].as_str().and_then(|n| n.strip_prefix("cm-")).and_then(|n| n.parse::<usize>().ok()) else {
+        let Some(i) = op["name"].as_str().and_then(|n| n.strip_prefix("cm-")).and_then(|n| n.parse::<usize>().ok())
+        else {
             continue;
         };
         objects[i]["metadata"]["annotations"] = op["mergePatch"]["metadata"]["annotations"].clone();
@@ -108,7 +109,11 @@ fn instructions(fake: &FakeConnect, dir: &Path, contexts: &Value) -> u64 {
         .iter()
         .filter_map(|f| {
             let text = std::fs::read_to_string(f).ok()?;
-            text.lines().find_map(|l| l.strip_prefix("totals: ").or_else(|| l.strip_prefix("summary: ")))?.trim().parse::<u64>().ok()
+            text.lines()
+                .find_map(|l| l.strip_prefix("totals: ").or_else(|| l.strip_prefix("summary: ")))?
+                .trim()
+                .parse::<u64>()
+                .ok()
         })
         .sum()
 }
@@ -149,16 +154,25 @@ fn main() {
             objects = annotated(objects, &mut owned, &patches);
         }
         let (_, again) = hook(&fake, dir.path(), &sync(&objects, &owned), &[]);
-        assert!(!again.contains("MergePatch"), "the annotations did not settle: {}", again.lines().find(|l| l.contains("MergePatch")).unwrap_or_default());
-        for (case, contexts) in
-            [(format!("Synchronization {n}, nothing changed"), sync(&objects, &owned)), (format!("one Modified event, snapshot of {n}"), event(&objects, &owned))]
-        {
+        assert!(
+            !again.contains("MergePatch"),
+            "the annotations did not settle: {}",
+            again.lines().find(|l| l.contains("MergePatch")).unwrap_or_default()
+        );
+        for (case, contexts) in [
+            (format!("Synchronization {n}, nothing changed"), sync(&objects, &owned)),
+            (format!("one Modified event, snapshot of {n}"), event(&objects, &owned)),
+        ] {
             fake.clear_requests();
             let wall = median(&fake, dir.path(), &contexts, rounds);
             assert!(fake.writes().is_empty(), "{case}: a run wrote {:?}", fake.writes());
             let rss = peak_rss(&fake, dir.path(), &contexts);
             let instructions = instructions(&fake, dir.path(), &contexts);
-            println!("| {case} | {:.0} M | {:.0} ms | {rss:.0} MB |", instructions as f64 / 1e6, wall.as_secs_f64() * 1000.0);
+            println!(
+                "| {case} | {:.0} M | {:.0} ms | {rss:.0} MB |",
+                instructions as f64 / 1e6,
+                wall.as_secs_f64() * 1000.0
+            );
         }
     }
 }

@@ -111,6 +111,15 @@ fn synchronization_creates_every_key_then_a_second_run_sends_one_request() {
     fake.clear_requests();
     let run = hook.run(sync(&cms)).ok();
     assert_eq!(methods(&fake), ["GET /connectors?expand=info&expand=status"]);
+    assert!(
+        run.log().contains("0 created, 0 updated, 0 deleted, 0 paused/resumed/stopped/restarted, 3 unchanged"),
+        "{}",
+        run.log()
+    );
+    assert!(!run.log().contains("is unchanged"), "unchanged connectors are said at debug only: {}", run.log());
+    let run = Hook { env: hook.env.iter().cloned().chain([("DEBUG".into(), "true".into())]).collect(), ..hook }
+        .run(sync(&cms))
+        .ok();
     assert!(run.log().contains("connector c is unchanged (ConfigMap streaming/two key c.json)"), "{}", run.log());
 }
 
