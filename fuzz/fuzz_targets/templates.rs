@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use connect_operator::render::variables::Variables;
 use connect_operator::render::template::{render_each, Event};
+use connect_operator::render::variables::Variables;
 use libfuzzer_sys::fuzz_target;
 
 fn variables() -> &'static Variables {
