@@ -222,9 +222,7 @@ fn send(step: &Step, client: &Client) -> (Vec<Done>, Option<Failure>) {
                 OffsetsChange::Reset => OffsetsDone::Reset,
                 OffsetsChange::Alter(_) => OffsetsDone::Altered,
             };
-            client
-                .change_offsets_stopped(&step.connector, change, (*back, "its declared state"), &say)
-                .map(|_| Done::Offsets(done))
+            client.change_offsets_stopped(&step.connector, change, Some(*back), &say).map(|_| Done::Offsets(done))
         }
         After::Offsets(OffsetsAction::List, _) => {
             client.offsets(&step.connector).map(|offsets| Done::Offsets(OffsetsDone::Listed(offsets)))

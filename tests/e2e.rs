@@ -24,6 +24,19 @@ fn source(env: &Env, name: &str, extra: &str) -> String {
     )
 }
 
+/// The command line against the real Connect, in `dir` (the manifests'
+/// folder, the commands' default path), with the e2e properties.
+fn command_line(env: &Env, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .env("CONNECT_URL", &env.connect)
+        .env("CONNECT_OPERATOR_CONFIG_DIR", env.run_dir.join("config"))
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
 fn running(env: &Env, name: &str) -> bool {
     env.state(name)
         .is_some_and(|(c, tasks)| c == "RUNNING" && !tasks.is_empty() && tasks.iter().all(|t| t == "RUNNING"))
@@ -257,16 +270,7 @@ fn the_command_line_against_the_real_connect() {
     let env = Env::get();
     env.reset();
     let dir = tempfile::tempdir().unwrap();
-    let cli = |args: &[&str]| {
-        std::process::Command::new(BIN)
-            .args(args)
-            .arg(dir.path())
-            .args(["--config-dir", env.run_dir.join("config").to_str().unwrap()])
-            .env_clear()
-            .env("CONNECT_URL", &env.connect)
-            .output()
-            .unwrap()
-    };
+    let cli = |args: &[&str]| command_line(&env, dir.path(), args);
     let write = |template: &str| {
         let cm = configmap("e2e-cli", &[("a.json", template)], json!({}));
         std::fs::write(dir.path().join("cm.json"), cm.to_string()).unwrap();
@@ -363,16 +367,7 @@ fn day_two_commands_against_the_real_connect() {
     let env = Env::get();
     env.reset();
     let dir = tempfile::tempdir().unwrap();
-    let cli = |args: &[&str]| {
-        std::process::Command::new(BIN)
-            .args(args)
-            .env_clear()
-            .env("CONNECT_URL", &env.connect)
-            .env("CONNECT_OPERATOR_CONFIG_DIR", env.run_dir.join("config"))
-            .current_dir(dir.path())
-            .output()
-            .unwrap()
-    };
+    let cli = |args: &[&str]| command_line(&env, dir.path(), args);
     let said = |out: &std::process::Output| {
         format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
     };

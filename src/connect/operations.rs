@@ -115,13 +115,14 @@ impl Client {
 
     /// Changes a connector's offsets the only way Connect allows: stops it,
     /// follows its status until it is STOPPED with no tasks, changes them,
-    /// and moves it to `back` (unless that is STOPPED), even when the change
-    /// failed. Each step is told to `say` as it happens.
+    /// and moves it to its `declared` state, or with none to the state it had
+    /// (unless that is STOPPED), even when the change failed. Each step is
+    /// told to `say` as it happens.
     pub fn change_offsets_stopped(
         &self,
         name: &str,
         change: &OffsetsChange,
-        (back, why): (TargetState, &str),
+        declared: Option<TargetState>,
         say: &dyn Fn(String),
     ) -> Result<Changed, Failure> {
         let absent = || {
@@ -131,6 +132,10 @@ impl Client {
             )
         };
         let before = self.status(name)?.ok_or_else(absent)?.connector.state;
+        let (back, why) = match declared {
+            Some(declared) => (declared, "its declared state"),
+            None => (TargetState::of_live(before), "the state it had"),
+        };
         if before == ConnectorState::Stopped {
             say(format!("connector {name} is already STOPPED"));
         } else {

@@ -12,7 +12,6 @@ use crate::gitops::one::Named;
 use crate::gitops::output::Format;
 use crate::gitops::Verdict;
 use crate::input::files;
-use crate::model::connector::TargetState;
 use crate::model::requests::{offsets_list, OffsetsChange};
 
 /// Prints the committed offsets: the JSON `GET .../offsets` gives, or one
@@ -48,13 +47,8 @@ pub fn read_file(path: &Path) -> Result<Value> {
 /// Stops the connector, changes its offsets, and brings it back to its
 /// declared state (or the one it had), saying each step.
 pub fn change(named: &Named, change: &OffsetsChange) -> Result<Verdict> {
-    let before = named.status()?.connector.state;
-    let back = match named.declared_state() {
-        Some(declared) => (declared, "its declared state"),
-        None => (TargetState::of_live(before), "the state it had"),
-    };
     let say = |line: String| println!("{line}");
-    match named.client.change_offsets_stopped(&named.name, change, back, &say) {
+    match named.client.change_offsets_stopped(&named.name, change, named.declared_state(), &say) {
         Ok(_) => Ok(Verdict::Done),
         Err(f) => Err(named.failed("change the offsets of", &f)),
     }

@@ -143,29 +143,24 @@ pub fn wait(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::live::Unit;
     use ConnectorState::{Failed, Paused, Running, Stopped, Unassigned};
-
-    fn status(connector: ConnectorState, tasks: &[ConnectorState]) -> Status {
-        Status { connector: Unit::new(connector), tasks: tasks.iter().map(|t| Unit::new(*t)).collect() }
-    }
 
     #[test]
     fn a_connector_arrives_when_it_and_every_task_are_in_the_declared_state() {
         let run = TargetState::Running;
-        assert_eq!(standing(Some(&status(Running, &[Running, Running])), run, None), Standing::Arrived);
-        assert!(matches!(standing(Some(&status(Running, &[Unassigned])), run, None), Standing::Pending(_)));
+        assert_eq!(standing(Some(&Status::of(Running, &[Running, Running])), run, None), Standing::Arrived);
+        assert!(matches!(standing(Some(&Status::of(Running, &[Unassigned])), run, None), Standing::Pending(_)));
         assert!(matches!(standing(None, run, None), Standing::Pending(_)));
-        assert!(matches!(standing(Some(&status(Running, &[Failed])), run, None), Standing::Failed(_)));
+        assert!(matches!(standing(Some(&Status::of(Running, &[Failed])), run, None), Standing::Failed(_)));
         // No tasks: arrived only when seen twice.
-        let once = standing(Some(&status(Running, &[])), run, None);
+        let once = standing(Some(&Status::of(Running, &[])), run, None);
         assert_eq!(once, Standing::NoTasksYet);
-        assert_eq!(standing(Some(&status(Running, &[])), run, Some(&once)), Standing::Arrived);
-        assert_eq!(standing(Some(&status(Stopped, &[])), TargetState::Stopped, None), Standing::Arrived);
+        assert_eq!(standing(Some(&Status::of(Running, &[])), run, Some(&once)), Standing::Arrived);
+        assert_eq!(standing(Some(&Status::of(Stopped, &[])), TargetState::Stopped, None), Standing::Arrived);
         assert!(matches!(
-            standing(Some(&status(Stopped, &[Running])), TargetState::Stopped, None),
+            standing(Some(&Status::of(Stopped, &[Running])), TargetState::Stopped, None),
             Standing::Pending(_)
         ));
-        assert_eq!(standing(Some(&status(Paused, &[Paused])), TargetState::Paused, None), Standing::Arrived);
+        assert_eq!(standing(Some(&Status::of(Paused, &[Paused])), TargetState::Paused, None), Standing::Arrived);
     }
 }

@@ -116,6 +116,12 @@ impl Unit {
 }
 
 impl Status {
+    /// A connector in `connector` with one task in each of `tasks`.
+    #[cfg(test)]
+    pub fn of(connector: ConnectorState, tasks: &[ConnectorState]) -> Status {
+        Status { connector: Unit::new(connector), tasks: tasks.iter().map(|t| Unit::new(*t)).collect() }
+    }
+
     /// Whether Connect reports the connector or one of its tasks as FAILED.
     #[must_use]
     pub fn has_failed(&self) -> bool {
@@ -146,20 +152,16 @@ mod tests {
     use super::*;
     use ConnectorState::*;
 
-    fn status(connector: ConnectorState, tasks: &[ConnectorState]) -> Status {
-        Status { connector: Unit::new(connector), tasks: tasks.iter().map(|t| Unit::new(*t)).collect() }
-    }
-
     #[test]
     fn task_summaries() {
-        assert_eq!(status(Running, &[Running]).tasks_summary().as_deref(), Some("1/1 tasks RUNNING"));
+        assert_eq!(Status::of(Running, &[Running]).tasks_summary().as_deref(), Some("1/1 tasks RUNNING"));
         assert_eq!(
-            status(Running, &[Running, Failed, Running]).tasks_summary().as_deref(),
+            Status::of(Running, &[Running, Failed, Running]).tasks_summary().as_deref(),
             Some("2/3 tasks RUNNING, 1 FAILED")
         );
-        assert_eq!(status(Stopped, &[]).tasks_summary(), None);
-        assert!(status(Running, &[Failed]).has_failed());
-        assert!(!status(Paused, &[Paused]).has_failed());
+        assert_eq!(Status::of(Stopped, &[]).tasks_summary(), None);
+        assert!(Status::of(Running, &[Failed]).has_failed());
+        assert!(!Status::of(Paused, &[Paused]).has_failed());
     }
 
     #[test]
