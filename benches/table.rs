@@ -3,7 +3,9 @@
 //! ConfigMap already carrying the status annotations a first run wrote, so a
 //! run writes nothing.
 //!
-//! `cargo bench --bench table` (optionally `-- 1000` for one size; `-- ROUNDS=5`).
+//! `cargo bench --bench table` (optionally `-- 1000` for one size; `-- ROUNDS=5`;
+//! `-- KEEP=DIR` keeps each case's callgrind profiles in `DIR/<case>/` for
+//! `callgrind_annotate`).
 //! Needs valgrind and GNU time (`/usr/bin/time`). Instructions are summed over
 //! the hook and its template workers (`--trace-children=yes`).
 
@@ -98,13 +100,12 @@ fn annotated(mut objects: Vec<Value>, owned: &mut Value, patches: &str) -> Vec<V
 }
 
 /// Instructions of the hook and its children, from callgrind's totals.
-fn instructions(fake: &FakeConnect, dir: &Path, contexts: &Value) -> u64 {
-    let out_dir = dir.join("callgrind");
-    let _ = std::fs::remove_dir_all(&out_dir);
-    std::fs::create_dir_all(&out_dir).unwrap();
+fn instructions(fake: &FakeConnect, dir: &Path, contexts: &Value, out_dir: &Path) -> u64 {
+    let _ = std::fs::remove_dir_all(out_dir);
+    std::fs::create_dir_all(out_dir).unwrap();
     let file = format!("--callgrind-out-file={}/cg.%p", out_dir.display());
     hook(fake, dir, contexts, &["valgrind", "--tool=callgrind", "--trace-children=yes", "--quiet", &file]);
-    let files: Vec<PathBuf> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let files: Vec<PathBuf> = std::fs::read_dir(out_dir).unwrap().map(|e| e.unwrap().path()).collect();
     files
         .iter()
         .filter_map(|f| {
@@ -140,6 +141,7 @@ fn main() {
         sizes => sizes,
     };
     let rounds = args.iter().find_map(|a| a.strip_prefix("ROUNDS=")?.parse().ok()).unwrap_or(5);
+    let keep: Option<PathBuf> = args.iter().find_map(|a| Some(PathBuf::from(a.strip_prefix("KEEP=")?)));
     println!("| case | instructions | wall (median of {rounds}) | peak RSS |");
     println!("|---|---|---|---|");
     for n in sizes {
@@ -167,7 +169,11 @@ fn main() {
             let wall = median(&fake, dir.path(), &contexts, rounds);
             assert!(fake.writes().is_empty(), "{case}: a run wrote {:?}", fake.writes());
             let rss = peak_rss(&fake, dir.path(), &contexts);
-            let instructions = instructions(&fake, dir.path(), &contexts);
+            let profiles = match &keep {
+                Some(keep) => keep.join(case.replace([' ', ','], "-")),
+                None => dir.path().join("callgrind"),
+            };
+            let instructions = instructions(&fake, dir.path(), &contexts, &profiles);
             println!(
                 "| {case} | {:.0} M | {:.0} ms | {rss:.0} MB |",
                 instructions as f64 / 1e6,

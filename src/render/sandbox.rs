@@ -80,6 +80,12 @@ impl Renderer {
         Ok(Renderer { variables, limits, scrubber, worker: Some(worker) })
     }
 
+    /// What the templates can read.
+    #[must_use]
+    pub fn variables(&self) -> &Variables {
+        &self.variables
+    }
+
     /// What hides every secret value the templates could read: the run's
     /// messages use the same one, built once.
     #[must_use]
@@ -206,7 +212,13 @@ impl Renderer {
             }
             deadline = from_now(if compiled { self.limits.timeout } else { COMPILE_TIMEOUT });
         };
-        // Finished or not, the child is done with: a runaway one is stopped here.
+        // A child that finished may exit on its own, within the time a
+        // template has (its stdout closes as it exits): a profiler or a
+        // coverage tool writes its report then. A runaway child, or one
+        // that does not exit, is stopped here.
+        if matches!(ended, Ended::Finished) {
+            let _ = lines.recv_timeout(self.limits.timeout);
+        }
         let _ = child.kill();
         let _ = child.wait();
         ended
