@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use log::debug;
+
 use crate::connect::clusters::{self, Clusters};
 use crate::model::configmap::{CmId, ConfigMap, Intent, RESTART_ANNOTATION, STATUS_ANNOTATION_PREFIX};
 use crate::model::connector::Connector;
@@ -32,6 +34,12 @@ pub struct Declared {
     pub evented: bool,
     /// Data key and what its template rendered to.
     pub templates: Templates,
+    /// (data key, connector name) as an earlier run recorded them, for a
+    /// ConfigMap this run does not act on and need not render (see
+    /// [`status::recorded_declarations`]); empty when it was rendered.
+    pub unrendered: Vec<(String, String)>,
+    /// The digest of what its names are rendered from ([`status::source_digest`]).
+    pub source: String,
     /// Connector names an earlier run recorded on the ConfigMap.
     pub recorded: BTreeSet<String>,
     /// The status an earlier run recorded (restart attempts, handled requests).
@@ -81,7 +89,14 @@ impl Declared {
     /// Names its templates render to now.
     #[must_use]
     pub fn names(&self) -> BTreeSet<String> {
-        self.connectors().map(|c| c.name.clone()).collect()
+        self.declarations().map(|(_, name)| name.clone()).collect()
+    }
+
+    /// (data key, connector name) of every connector it declares, rendered
+    /// or recorded.
+    pub fn declarations(&self) -> impl Iterator<Item = (&String, &String)> {
+        let rendered = self.templates.iter().filter_map(|(k, r)| Some((k, &r.as_ref().ok()?.name)));
+        rendered.chain(self.unrendered.iter().map(|(k, n)| (k, n)))
     }
 
     /// The connectors its templates rendered.
@@ -116,14 +131,35 @@ pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
         .collect()
 }
 
-/// Renders every ConfigMap in one batch and says what each asks for.
+/// Renders the ConfigMaps in one batch and says what each asks for. One
+/// that the run does not act on is rendered only when the names recorded on
+/// it may no longer be what it declares: an event run renders what it
+/// touches, and takes the other names (to find a name declared twice) from
+/// their status.
 #[must_use]
 pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> Vec<Declared> {
-    let all_templates = render(sources, renderer);
+    let public = renderer.variables().public_properties();
+    let digests: Vec<String> = sources.iter().map(|s| status::source_digest(s.configmap, &public)).collect();
+    let recorded: Vec<Option<Vec<(String, String)>>> = sources
+        .iter()
+        .zip(&digests)
+        .map(|(s, digest)| if s.act { None } else { status::recorded_declarations(&s.configmap.annotations, digest) })
+        .collect();
+    let to_render: Vec<&Source> = sources.iter().zip(&recorded).filter(|(_, r)| r.is_none()).map(|(s, _)| s).collect();
+    if to_render.len() < sources.len() {
+        debug!(
+            "rendering {} of {} ConfigMaps; the names the others declare are as their status records",
+            to_render.len(),
+            sources.len()
+        );
+    }
+    let mut renderings = render(&to_render, renderer).into_iter();
     sources
         .iter()
-        .zip(all_templates)
-        .map(|(source, templates)| {
+        .zip(digests)
+        .zip(recorded)
+        .map(|((source, source_digest), unrendered)| {
+            let templates = if unrendered.is_some() { Templates::new() } else { renderings.next().unwrap_or_default() };
             let cm = source.configmap;
             let (mut state, cluster) = state_of(cm, clusters);
             if source.deleted && !matches!(state, CmState::Invalid(_)) {
@@ -139,6 +175,8 @@ pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> 
                 act: source.act,
                 evented: source.evented,
                 templates,
+                unrendered: unrendered.unwrap_or_default(),
+                source: source_digest,
                 recorded: status::recorded_names(&cm.annotations),
                 previous: CmStatus::recorded(&cm.annotations),
                 written: written.map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -170,7 +208,7 @@ const MISSING: &str = "internal error: the template was not rendered";
 
 /// Renders the templates of many ConfigMaps in one batch: every data key is
 /// one template; `binaryData` keys cannot be.
-fn render(sources: &[Source], renderer: &Renderer) -> Vec<Templates> {
+fn render(sources: &[&Source], renderer: &Renderer) -> Vec<Templates> {
     let codes: Vec<&str> = sources.iter().flat_map(|s| s.configmap.data.values().map(String::as_str)).collect();
     let mut results = renderer.render_all(&codes).into_iter();
     sources

@@ -1,4 +1,7 @@
-//! How things are said: long texts cut short, sizes as people write them.
+//! How things are said: long texts cut short, sizes as people write them,
+//! digests in hexadecimal.
+
+use std::fmt::Write as _;
 
 /// The first `chars` characters of `text`, and `…` when there was more.
 /// Every message that quotes something unbounded (a Connect answer, an
@@ -35,6 +38,16 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         other => return Err(format!("unknown unit {other:?} in {text:?}; use Ki, Mi or Gi (KiB, MiB, GiB)")),
     };
     number.checked_mul(factor).ok_or_else(|| format!("{text:?} is too large"))
+}
+
+/// Bytes as lowercase hexadecimal, two digits each.
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(2 * bytes.len()), |mut hex, b| {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 #[cfg(test)]

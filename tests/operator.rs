@@ -459,3 +459,30 @@ fn the_offsets_annotation_resets_alters_and_lists_once_per_value() {
     let error = op.status("orders")["errors"]["connect-operator.io/offsets"].as_str().unwrap_or_default().to_string();
     assert!(error.contains("must start with reset, alter or list"), "{}", op.status("orders"));
 }
+
+#[test]
+fn an_event_renders_what_it_touches_and_still_finds_a_name_declared_twice() {
+    let mut op = Operator::new(&[("RUST_LOG", "connect_operator=debug")]);
+    op.apply("one", json!({}), json!({}), &[("a.json", template("dup", ""))]);
+    op.apply("other", json!({}), json!({}), &[("o.json", template("o", ""))]);
+    op.sync();
+    assert_eq!(op.fake.names(), ["dup", "o"]);
+
+    // `one` and `other` are not rendered: their status says what they declare.
+    op.fake.clear_requests();
+    let two = op.apply("two", json!({}), json!({}), &[("t.json", template("dup", r#", "tasks.max": 9"#))]);
+    let run = op.event("Added", &two);
+    assert!(run.log.contains("rendering 1 of 3 ConfigMaps"), "{}", run.log);
+    assert!(run.log.contains("connector dup is also declared by ConfigMap streaming/one key a.json"), "{}", run.log);
+    assert!(op.fake.writes().is_empty(), "neither declaration is applied: {:?}", op.fake.writes());
+
+    // `other` changed and its event is still queued: what it records is no
+    // longer what it declares, so it is rendered, and the name it declares
+    // now is found twice as well.
+    let mut other = op.cluster.get("ConfigMap", NS, "other").unwrap().clone();
+    other["data"]["o.json"] = json!(template("dup", ""));
+    op.cluster.put(other);
+    let run = op.event("Modified", &two);
+    assert!(run.log.contains("rendering 2 of 3 ConfigMaps"), "{}", run.log);
+    assert!(run.log.contains("streaming/other key o.json"), "{}", run.log);
+}

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::configmap::STATUS_ANNOTATION_PREFIX;
+use crate::model::configmap::{ConfigMap, STATUS_ANNOTATION_PREFIX};
 use crate::model::live::ConnectorState;
+use crate::text::hex;
 
 /// JSON array of the connector names the ConfigMap declares: what to delete
 /// when a key is removed, a template renames its connector, or a deleted
@@ -18,6 +19,11 @@ pub const CONNECTORS: &str = "status.connect-operator.io/connectors";
 pub const STATUS: &str = "status.connect-operator.io/status";
 /// One line for people (`kubectl get cm -o yaml`).
 pub const SUMMARY: &str = "status.connect-operator.io/summary";
+/// SHA-256 of what the ConfigMap's connector names can depend on (see
+/// [`source_digest`]): while it matches, the names and keys recorded in
+/// [`CONNECTORS`] and [`STATUS`] are what its templates render, so a run that
+/// does not act on it need not render it.
+pub const SOURCE: &str = "status.connect-operator.io/source";
 
 /// The status of one ConfigMap, as recorded in its annotations.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,15 +89,17 @@ impl CmStatus {
         annotations.get(STATUS).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
     }
 
-    /// The annotations that say this status, with the declared `names`.
+    /// The annotations that say this status, with the declared `names` and
+    /// the digest of what they were rendered from.
     #[must_use]
-    pub fn annotations(&self, names: &BTreeSet<String>) -> BTreeMap<String, String> {
+    pub fn annotations(&self, names: &BTreeSet<String>, source: &str) -> BTreeMap<String, String> {
         let names: Vec<&String> = names.iter().collect();
         BTreeMap::from([
             // Strings and maps of strings always serialize.
             (CONNECTORS.to_string(), serde_json::to_string(&names).unwrap_or_default()),
             (STATUS.to_string(), serde_json::to_string(self).unwrap_or_default()),
             (SUMMARY.to_string(), self.summary()),
+            (SOURCE.to_string(), source.to_string()),
         ])
     }
 
@@ -115,6 +123,51 @@ impl CmStatus {
 #[must_use]
 pub fn recorded_names(annotations: &BTreeMap<String, String>) -> BTreeSet<String> {
     annotations.get(CONNECTORS).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+}
+
+/// What a ConfigMap's connector names and keys can depend on, as a digest:
+/// its data, binaryData keys and labels (the cluster and `enabled`), and the
+/// values of the public variables from properties files, the only variables
+/// a name may be computed from (names computed from a secret are refused).
+/// The environment is left out: it cannot change while the operator runs,
+/// and its first run after a start is a full one, which renders everything.
+#[must_use]
+pub fn source_digest(cm: &ConfigMap, public: &BTreeMap<&str, &str>) -> String {
+    // The counts first and every text length-prefixed: no two sources hash the same bytes.
+    let counts = format!("{} {} {} {}", cm.data.len(), cm.binary_keys.len(), cm.labels.len(), public.len());
+    let data = cm.data.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]);
+    let binary = cm.binary_keys.iter().map(String::as_str);
+    let labels = cm.labels.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]);
+    let public = public.iter().flat_map(|(k, v)| [*k, *v]);
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    for text in std::iter::once(counts.as_str()).chain(data).chain(binary).chain(labels).chain(public) {
+        context.update(&(text.len() as u64).to_le_bytes());
+        context.update(text.as_bytes());
+    }
+    hex(context.finish().as_ref())
+}
+
+/// The (data key, connector name) pairs an earlier run recorded, if they
+/// still say what the ConfigMap declares: recorded from the same source
+/// (`digest`, see [`source_digest`]), with no template error, and every name
+/// with the key that declares it. `None` when the ConfigMap must be rendered.
+#[must_use]
+pub fn recorded_declarations(annotations: &BTreeMap<String, String>, digest: &str) -> Option<Vec<(String, String)>> {
+    if annotations.get(SOURCE).map(String::as_str) != Some(digest) {
+        return None;
+    }
+    let status: CmStatus = serde_json::from_str(annotations.get(STATUS)?).ok()?;
+    let names: BTreeSet<String> = serde_json::from_str(annotations.get(CONNECTORS)?).ok()?;
+    if !status.errors.is_empty() {
+        return None;
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let key = status.connectors.get(&name).map(|r| r.key.clone()).filter(|k| !k.is_empty())?;
+            Some((key, name))
+        })
+        .collect()
 }
 
 /// Whether `annotations` already say everything in `wanted`.
@@ -142,16 +195,53 @@ mod tests {
         );
         status.errors.insert("b.json".into(), "1:1: boom".into());
         let names = BTreeSet::from(["a".to_string()]);
-        let annotations = status.annotations(&names);
+        let annotations = status.annotations(&names, "d");
         assert_eq!(annotations[CONNECTORS], r#"["a"]"#);
         assert_eq!(annotations[SUMMARY], "a: RUNNING (1/1 tasks RUNNING); b.json: error");
         assert_eq!(CmStatus::recorded(&annotations), status);
         assert_eq!(recorded_names(&annotations), names);
-        assert!(up_to_date(&annotations, &status.annotations(&names)));
+        assert!(up_to_date(&annotations, &status.annotations(&names, "d")));
         assert!(!up_to_date(&BTreeMap::new(), &annotations));
         assert_eq!(
             CmStatus::recorded(&BTreeMap::from([(STATUS.to_string(), "{broken".to_string())])),
             CmStatus::default()
         );
+    }
+
+    #[test]
+    fn recorded_declarations_are_trusted_only_from_the_same_source_and_without_errors() {
+        let record = |key: &str| Record { key: key.into(), ..Record::default() };
+        let mut status = CmStatus::default();
+        status.connectors.insert("a".into(), record("a.json"));
+        status.connectors.insert("b".into(), record("b.json"));
+        let names = BTreeSet::from(["a".to_string(), "b".to_string()]);
+        let annotations = status.annotations(&names, "d1");
+        let pairs = |k: &str, n: &str| (k.to_string(), n.to_string());
+        assert_eq!(recorded_declarations(&annotations, "d1"), Some(vec![pairs("a.json", "a"), pairs("b.json", "b")]));
+        assert_eq!(recorded_declarations(&annotations, "d2"), None, "the ConfigMap changed since");
+        let mut failing = status.clone();
+        failing.errors.insert("c.json".into(), "1:1: boom".into());
+        assert_eq!(recorded_declarations(&failing.annotations(&names, "d1"), "d1"), None, "c.json may declare one");
+        let leftover = BTreeSet::from(["a".to_string(), "b".to_string(), "old".to_string()]);
+        assert_eq!(recorded_declarations(&status.annotations(&leftover, "d1"), "d1"), None, "a name without its key");
+    }
+
+    #[test]
+    fn the_source_digest_follows_data_labels_and_public_variables() {
+        let cm = |data: &str, label: &str| ConfigMap {
+            id: crate::model::configmap::CmId { namespace: Some("ns".into()), name: "c".into() },
+            uid: None,
+            labels: BTreeMap::from([("enabled".to_string(), label.to_string())]),
+            annotations: BTreeMap::new(),
+            data: BTreeMap::from([("k".to_string(), data.to_string())]),
+            binary_keys: Vec::new(),
+        };
+        let none = BTreeMap::new();
+        let base = source_digest(&cm("{}", "true"), &none);
+        assert_eq!(base.len(), 64);
+        assert_eq!(base, source_digest(&cm("{}", "true"), &none));
+        assert_ne!(base, source_digest(&cm("{ }", "true"), &none));
+        assert_ne!(base, source_digest(&cm("{}", "false"), &none));
+        assert_ne!(base, source_digest(&cm("{}", "true"), &BTreeMap::from([("ENV", "prod")])));
     }
 }

@@ -2,11 +2,11 @@
 //! it masks, and the digest that tells whether a masked secret changed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 use crate::model::connector::{config_json, Connector};
 use crate::model::live::Live;
 use crate::plan::steps::Action;
+use crate::text::hex;
 
 /// Create, update or leave alone; and whether masked values went unverified.
 #[must_use]
@@ -92,9 +92,5 @@ pub fn compare(desired: &BTreeMap<String, String>, live: &BTreeMap<String, Strin
 pub fn digest(key: &[u8], config: &BTreeMap<String, String>) -> String {
     let text = config_json(config).to_string();
     let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), text.as_bytes());
-    tag.as_ref().iter().fold(String::with_capacity(64), |mut hex, b| {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
+    hex(tag.as_ref())
 }

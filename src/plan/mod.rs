@@ -74,8 +74,8 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
     // Who declares each name, among ConfigMaps that still exist.
     let mut owners: BTreeMap<&str, Vec<Origin>> = BTreeMap::new();
     for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
-        for (key, c) in d.templates.iter().filter_map(|(k, r)| Some((k, r.as_ref().ok()?))) {
-            owners.entry(&c.name).or_default().push(origin(&d.id, Some(key)));
+        for (key, name) in d.declarations() {
+            owners.entry(name).or_default().push(origin(&d.id, Some(key)));
         }
     }
     let mut plan = Plan::default();

@@ -104,6 +104,13 @@ impl Variables {
         crate::render::redact::is_public_env(name) || self.public.contains(name)
     }
 
+    /// The public variables from properties files, by name: what a
+    /// connector name may be computed from, besides the environment.
+    #[must_use]
+    pub fn public_properties(&self) -> BTreeMap<&str, &str> {
+        self.vars.iter().filter(|(k, _)| self.is_public_var(k)).map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+
     /// Every secret value a template could have read, for scrubbing messages.
     pub fn secret_values(&self) -> impl Iterator<Item = &str> {
         let vars = self.vars.iter().filter(|(k, _)| !self.is_public_var(k)).map(|(_, v)| v);

@@ -83,7 +83,7 @@ pub fn output(run: &Run) -> Output {
         events::said(run, d, &its.steps, &its.problems, &mut out.patches);
         if d.state != crate::desired::CmState::Deleted {
             let (status, names) = annotations::status(run, d, &its.steps, &its.problems);
-            let wanted = status.annotations(&names);
+            let wanted = status.annotations(&names, &d.source);
             if !status::up_to_date(&d.written, &wanted) {
                 out.patches.push(annotations::merge(&d.id, &wanted));
             }
