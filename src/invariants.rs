@@ -242,7 +242,7 @@ proptest! {
         let objects: Vec<Value> = configmaps.iter().map(|o| json!({"object": o, "filterResult": {}})).collect();
         let contexts = json!([{"binding": "connectors", "type": "Synchronization", "objects": objects,
                                "snapshots": {"connectors": objects}}]);
-        let work = crate::input::bindings::parse(&contexts).unwrap();
+        let work = crate::input::bindings::parse_text(&contexts.to_string()).unwrap();
         let by_hook = desired::declare(&crate::hook::sources(&work), &renderer, &clusters);
         let manifests: Vec<Manifest> = configmaps
             .iter()

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use log::debug;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::connect::client::{encode, Client, Method};
 use crate::connect::errors::{classify, is_html, not_connect, retry_after_of, short, Attempt, Failure, Reply};
@@ -53,11 +54,11 @@ impl Client {
     /// one by one.
     pub fn read_live(&self, wanted: &BTreeSet<String>) -> Result<Live, Failure> {
         let path = format!("/connectors?{}", self.expand);
-        let body = self.retrying("list connectors", || self.get_json(&path))?;
+        let body = self.retrying("list connectors", || self.get_listing(&path))?;
         let mut live = Live::default();
         let missing: BTreeSet<&String> = match body {
-            serde_json::Value::Object(map) => {
-                live = expanded(map);
+            Listing::Expanded(map) => {
+                live = expanded(map, Some(wanted));
                 let missing: BTreeSet<&String> = wanted.iter().filter(|n| !live.configs.contains_key(*n)).collect();
                 if !missing.is_empty() {
                     debug!("{} wanted connectors not in the expanded list; listing names", missing.len());
@@ -66,7 +67,7 @@ impl Client {
                 }
                 missing
             }
-            names => {
+            Listing::Names(names) => {
                 debug!("Connect did not expand the connector list; reading configs one by one");
                 live.names = name_list(&names, &format!("GET {}/connectors", self.shown_base))?;
                 wanted.iter().collect()
@@ -106,16 +107,14 @@ impl Client {
                 Attempt::Done(()) => String::new(),
             };
         }
-        match parse_json(body) {
-            Some(serde_json::Value::Object(map)) => {
-                let config = string_map(&serde_json::Value::Object(map.clone()));
-                format!("{:?} {config:?}", expanded(map))
-            }
-            Some(list @ serde_json::Value::Array(_)) => {
+        let config = parse_json(body).as_ref().and_then(string_map);
+        match Listing::parse(body) {
+            Some(Listing::Expanded(map)) => format!("{:?} {config:?}", expanded(map, None)),
+            Some(Listing::Names(list)) => {
                 let plugins = serde_json::from_value::<Vec<Plugin>>(list.clone()).map_err(|e| e.to_string());
                 format!("{:?} {plugins:?}", name_list(&list, &reply.request).map_err(|f| f.detail))
             }
-            _ => not_connect(&reply),
+            None => not_connect(&reply),
         }
     }
 
@@ -268,17 +267,71 @@ impl Client {
             Err(e) => Attempt::Fail(e, None),
         }
     }
+
+    /// `GET` of the connector list: expanded (an object) or names (an array).
+    fn get_listing(&self, path: &str) -> Attempt<Listing> {
+        match self.request(Method::Get, path, None) {
+            // Connect always answers JSON: anything else is another server.
+            Ok(r) if r.status == 200 => match Listing::parse(&r.body) {
+                Some(listing) => Attempt::Done(listing),
+                None => Attempt::Fail(Failure::permanent(&r.request, not_connect(&r)), None),
+            },
+            Ok(r) => classify(&r),
+            Err(e) => Attempt::Fail(e, None),
+        }
+    }
+}
+
+/// The connector list as Connect answers it. An expanded entry is kept as
+/// its JSON text until it is known to be wanted: a run that acts on a few
+/// connectors reads the configs of those alone (at 10,000 connectors the
+/// list is megabytes).
+enum Listing {
+    /// `?expand=info&expand=status`: name to `{"info": ..., "status": ...}`.
+    Expanded(BTreeMap<String, Box<RawValue>>),
+    /// An old worker's, or the plain, list of names (or something else, said as unexpected).
+    Names(serde_json::Value),
+}
+
+impl Listing {
+    fn parse(body: &str) -> Option<Listing> {
+        if body.trim_start().starts_with('{') {
+            serde_json::from_str(body).ok().map(Listing::Expanded)
+        } else {
+            parse_json(body).map(Listing::Names)
+        }
+    }
+}
+
+/// One entry of the expanded list.
+#[derive(Deserialize)]
+struct Entry<'a> {
+    #[serde(default, borrow)]
+    info: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    status: Option<&'a RawValue>,
+}
+
+/// `info` of an entry: the stored config, every value a string.
+#[derive(Deserialize)]
+struct Info {
+    config: BTreeMap<String, String>,
 }
 
 /// The connectors of an expanded list (`?expand=info&expand=status`), with
-/// the config and status of each that has them.
-fn expanded(map: serde_json::Map<String, serde_json::Value>) -> Live {
+/// the status of each that has one, and the config of each `wanted` one
+/// (of all when `None`).
+fn expanded(map: BTreeMap<String, Box<RawValue>>, wanted: Option<&BTreeSet<String>>) -> Live {
     let mut live = Live::default();
     for (name, entry) in map {
-        if let Some(config) = entry.pointer("/info/config").and_then(string_map) {
-            live.configs.insert(name.clone(), config);
+        // An entry that is not an object still names a connector.
+        let Entry { info, status } = serde_json::from_str(entry.get()).unwrap_or(Entry { info: None, status: None });
+        if wanted.is_none_or(|w| w.contains(&name)) {
+            if let Some(Ok(info)) = info.map(|i| serde_json::from_str::<Info>(i.get())) {
+                live.configs.insert(name.clone(), info.config);
+            }
         }
-        if let Some(Ok(status)) = entry.get("status").map(Status::deserialize) {
+        if let Some(Ok(status)) = status.map(|s| serde_json::from_str::<Status>(s.get())) {
             live.status.insert(name.clone(), status);
         }
         live.names.insert(name);

@@ -7,9 +7,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context as _, Result};
 use log::debug;
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::input::{files, STATE_BINDING};
 use crate::model::configmap::{CmId, ConfigMap};
@@ -57,17 +58,49 @@ pub fn read(path: &std::path::Path) -> Result<Work> {
     parse_text(&text).with_context(|| format!("the binding context file {}", path.display()))
 }
 
-/// The binding contexts of a file's text.
-pub fn parse_text(text: &str) -> Result<Work> {
-    let contexts: Value = serde_json::from_str(text).context("not JSON")?;
-    parse(&contexts)
+/// One binding context, as shell-operator writes it. The objects are kept
+/// as their JSON text and read one by one, so a broken one is a problem of
+/// its own and never stops the others.
+#[derive(Deserialize)]
+struct Context<'a> {
+    #[serde(default)]
+    binding: Option<String>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default, rename = "watchEvent")]
+    watch_event: Option<String>,
+    #[serde(default, borrow)]
+    object: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    objects: Option<Vec<Item<'a>>>,
+    #[serde(default, borrow)]
+    snapshots: Option<BTreeMap<String, Vec<Item<'a>>>>,
 }
 
-/// Reduces parsed binding contexts to the work of one run.
-pub fn parse(contexts: &Value) -> Result<Work> {
-    let Some(contexts) = contexts.as_array() else {
-        bail!("the binding context must be a JSON array");
-    };
+/// An entry of `objects` or of a snapshot.
+#[derive(Deserialize)]
+struct Item<'a> {
+    #[serde(default, borrow)]
+    object: Option<&'a RawValue>,
+}
+
+/// Just the name of an object, to skip one that is read already.
+#[derive(Deserialize)]
+struct Named {
+    metadata: NamedMetadata,
+}
+
+#[derive(Deserialize)]
+struct NamedMetadata {
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+}
+
+/// The binding contexts of a file's text.
+pub fn parse_text(text: &str) -> Result<Work> {
+    let contexts: Vec<Context> =
+        serde_json::from_str(text).context("not the JSON array of binding contexts shell-operator writes")?;
     let mut work = Work::default();
     for (i, context) in contexts.iter().enumerate() {
         handle(&mut work, i, context);
@@ -78,73 +111,82 @@ pub fn parse(contexts: &Value) -> Result<Work> {
     Ok(work)
 }
 
-fn handle(work: &mut Work, i: usize, context: &Value) {
-    let binding = context.get("binding").and_then(Value::as_str).unwrap_or("?");
-    let kind = context.get("type").and_then(Value::as_str);
+fn handle(work: &mut Work, i: usize, context: &Context) {
+    let binding = context.binding.as_deref().unwrap_or("?");
+    let kind = context.kind.as_deref();
+    // A Synchronization's objects are its binding's own snapshot, and win
+    // over it: each is read once, from `objects`.
+    let mut listed = BTreeSet::new();
+    if kind == Some("Synchronization") {
+        let items = context.objects.as_deref().unwrap_or_default();
+        for cm in objects(work, items, &format!("context {i} ({binding})"), &BTreeSet::new()) {
+            listed.insert(cm.id.clone());
+            work.touched.insert(cm.id.clone());
+            work.seen.insert(cm.id.clone(), Seen::Present(cm));
+        }
+        work.full = true;
+    }
     // Snapshots are taken when the run starts, so they are the newest view;
     // an event in the same context is older and only marks what to act on.
-    if let Some(snapshots) = context.get("snapshots").and_then(Value::as_object) {
-        for (name, items) in snapshots {
-            if name == STATE_BINDING {
-                let first = items.as_array().and_then(|i| i.first()).and_then(|i| i.get("object"));
-                work.state = first.and_then(|o| ConfigMap::from_json(o).ok());
-                continue;
-            }
-            for cm in objects(work, items, &format!("context {i} ({binding}) snapshot")) {
-                work.seen.insert(cm.id.clone(), Seen::Present(cm));
-            }
+    for (name, items) in context.snapshots.iter().flatten() {
+        if name == STATE_BINDING {
+            let first = items.first().and_then(|i| i.object);
+            work.state = first.and_then(|o| ConfigMap::from_json_text(o.get()).ok());
+            continue;
+        }
+        for cm in objects(work, items, &format!("context {i} ({binding}) snapshot"), &listed) {
+            work.seen.insert(cm.id.clone(), Seen::Present(cm));
         }
     }
     match kind {
-        Some("Synchronization") => {
-            let listed =
-                objects(work, context.get("objects").unwrap_or(&Value::Null), &format!("context {i} ({binding})"));
-            for cm in listed {
-                work.touched.insert(cm.id.clone());
-                work.seen.insert(cm.id.clone(), Seen::Present(cm));
-            }
-            work.full = true;
-        }
-        Some("Event") => {
-            let event = context.get("watchEvent").and_then(Value::as_str).unwrap_or("");
-            let Some(object) = context.get("object").filter(|o| !o.is_null()) else {
-                work.problems.push(format!("context {i} ({binding}): {event} event without an object"));
-                return;
-            };
-            match (event, ConfigMap::from_json(object)) {
-                (_, Err(e)) => work.problems.push(format!("context {i} ({binding}): {event} event: {e:#}")),
-                ("Added" | "Modified", Ok(cm)) if !cm.is_selected() => {
-                    debug!("context {i} ({binding}): {} is not labelled destination=connect; ignored", cm.id);
-                }
-                ("Added" | "Modified", Ok(cm)) => {
-                    work.evented.insert(cm.id.clone());
-                    work.touched.insert(cm.id.clone());
-                    work.seen.insert(cm.id.clone(), Seen::Present(cm));
-                }
-                ("Deleted", Ok(cm)) => {
-                    work.evented.insert(cm.id.clone());
-                    work.touched.insert(cm.id.clone());
-                    work.seen.insert(cm.id.clone(), Seen::Deleted(cm));
-                }
-                (other, Ok(cm)) => {
-                    work.problems.push(format!("context {i} ({binding}): unknown watchEvent {other:?} for {}", cm.id));
-                }
-            }
-        }
+        Some("Synchronization") => {}
+        Some("Event") => event(work, i, context),
         Some("Schedule" | "Group") => work.full = true,
         _ => debug!("binding context {i} ({binding}, type {kind:?}): nothing to do"),
     }
 }
 
-fn objects(work: &mut Work, items: &Value, place: &str) -> Vec<ConfigMap> {
+fn event(work: &mut Work, i: usize, context: &Context) {
+    let binding = context.binding.as_deref().unwrap_or("?");
+    let event = context.watch_event.as_deref().unwrap_or("");
+    let Some(object) = context.object.filter(|o| o.get() != "null") else {
+        work.problems.push(format!("context {i} ({binding}): {event} event without an object"));
+        return;
+    };
+    match (event, ConfigMap::from_json_text(object.get())) {
+        (_, Err(e)) => work.problems.push(format!("context {i} ({binding}): {event} event: {e:#}")),
+        ("Added" | "Modified", Ok(cm)) if !cm.is_selected() => {
+            debug!("context {i} ({binding}): {} is not labelled destination=connect; ignored", cm.id);
+        }
+        ("Added" | "Modified", Ok(cm)) => {
+            work.evented.insert(cm.id.clone());
+            work.touched.insert(cm.id.clone());
+            work.seen.insert(cm.id.clone(), Seen::Present(cm));
+        }
+        ("Deleted", Ok(cm)) => {
+            work.evented.insert(cm.id.clone());
+            work.touched.insert(cm.id.clone());
+            work.seen.insert(cm.id.clone(), Seen::Deleted(cm));
+        }
+        (other, Ok(cm)) => {
+            work.problems.push(format!("context {i} ({binding}): unknown watchEvent {other:?} for {}", cm.id));
+        }
+    }
+}
+
+/// The selected ConfigMaps among `items`, except those in `skip`.
+fn objects(work: &mut Work, items: &[Item], place: &str, skip: &BTreeSet<CmId>) -> Vec<ConfigMap> {
     let mut found = Vec::new();
-    for (n, item) in items.as_array().into_iter().flatten().enumerate() {
-        let Some(object) = item.get("object") else {
+    for (n, item) in items.iter().enumerate() {
+        let Some(object) = item.object else {
             work.problems
                 .push(format!("{place} item {n}: no `object` (keepFullObjectsInMemory must stay true for this hook)"));
             continue;
         };
-        match ConfigMap::from_json(object) {
+        if !skip.is_empty() && serde_json::from_str::<Named>(object.get()).is_ok_and(|o| skip.contains(&o.id())) {
+            continue;
+        }
+        match ConfigMap::from_json_text(object.get()) {
             Ok(cm) if cm.is_selected() => found.push(cm),
             Ok(cm) => debug!("{place}: {} is not labelled destination=connect; ignored", cm.id),
             Err(e) => work.problems.push(format!("{place} item {n}: {e:#}")),
@@ -153,10 +195,20 @@ fn objects(work: &mut Work, items: &Value, place: &str) -> Vec<ConfigMap> {
     found
 }
 
+impl Named {
+    fn id(self) -> CmId {
+        CmId { namespace: self.metadata.namespace.filter(|ns| !ns.is_empty()), name: self.metadata.name }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    fn parse(contexts: &Value) -> Result<Work> {
+        parse_text(&contexts.to_string())
+    }
 
     fn cm(name: &str, data: &str) -> Value {
         json!({"apiVersion": "v1", "kind": "ConfigMap",

@@ -68,8 +68,18 @@ pub enum Intent {
     Remove,
 }
 
+const NOT_A_CONFIGMAP: &str = "not a ConfigMap (metadata.name and string data expected)";
+
+#[derive(Deserialize)]
+struct Kind {
+    #[serde(default)]
+    kind: Option<serde_json::Value>,
+}
+
 #[derive(Deserialize)]
 struct Raw {
+    #[serde(default)]
+    kind: Option<serde_json::Value>,
     metadata: Metadata,
     #[serde(default)]
     data: Option<BTreeMap<String, String>>,
@@ -96,17 +106,47 @@ impl ConfigMap {
         if let Some(kind) = value.get("kind").and_then(|k| k.as_str()).filter(|k| *k != "ConfigMap") {
             bail!("a {kind}, not a ConfigMap");
         }
-        let raw = Raw::deserialize(value).context("not a ConfigMap (metadata.name and string data expected)")?;
-        Ok(ConfigMap {
+        let raw = Raw::deserialize(value).context(NOT_A_CONFIGMAP)?;
+        Ok(raw.into())
+    }
+
+    /// A ConfigMap from the text of its JSON object, read straight into
+    /// its fields: a hook run reads thousands.
+    pub fn from_json_text(text: &str) -> Result<ConfigMap> {
+        let kind = |raw_kind: Option<&serde_json::Value>| {
+            raw_kind.and_then(|k| k.as_str()).filter(|k| *k != "ConfigMap").map(str::to_string)
+        };
+        match serde_json::from_str::<Raw>(text) {
+            Ok(raw) => match kind(raw.kind.as_ref()) {
+                Some(other) => bail!("a {other}, not a ConfigMap"),
+                None => Ok(raw.into()),
+            },
+            Err(e) => {
+                // Another kind of object need not have a ConfigMap's shape: say what it is.
+                let other = serde_json::from_str::<Kind>(text).ok().and_then(|k| kind(k.kind.as_ref()));
+                match other {
+                    Some(other) => bail!("a {other}, not a ConfigMap"),
+                    None => Err(e).context(NOT_A_CONFIGMAP),
+                }
+            }
+        }
+    }
+}
+
+impl From<Raw> for ConfigMap {
+    fn from(raw: Raw) -> ConfigMap {
+        ConfigMap {
             id: CmId { namespace: raw.metadata.namespace.filter(|ns| !ns.is_empty()), name: raw.metadata.name },
             uid: raw.metadata.uid,
             labels: raw.metadata.labels.unwrap_or_default(),
             annotations: raw.metadata.annotations.unwrap_or_default(),
             data: raw.data.unwrap_or_default(),
             binary_keys: raw.binary_data.unwrap_or_default().into_keys().collect(),
-        })
+        }
     }
+}
 
+impl ConfigMap {
     /// Whether it is labelled `destination=connect`.
     pub fn is_selected(&self) -> bool {
         self.labels.get(SELECTOR_LABEL).map(String::as_str) == Some(SELECTOR_VALUE)
