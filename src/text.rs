@@ -1,8 +1,6 @@
 //! How things are said: long texts cut short, sizes as people write them,
 //! digests in hexadecimal.
 
-use std::fmt::Write as _;
-
 /// The first `chars` characters of `text`, and `…` when there was more.
 /// Every message that quotes something unbounded (a Connect answer, an
 /// error recorded in an annotation) is cut here, the same way.
@@ -43,11 +41,13 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 /// Bytes as lowercase hexadecimal, two digits each.
 #[must_use]
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(2 * bytes.len()), |mut hex, b| {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
+    let digit = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
+    let mut hex = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        hex.push(digit(b >> 4));
+        hex.push(digit(b & 0xf));
+    }
+    hex
 }
 
 #[cfg(test)]
@@ -74,5 +74,11 @@ mod tests {
         assert_eq!(truncate(&truncate(&long, 1024), 1024), truncate(&long, 1024), "a cut text compares equal");
         assert_eq!(truncate("short", 1024), "short");
         assert_eq!(truncate("ééé", 2), "éé…");
+    }
+
+    #[test]
+    fn hex_is_two_lowercase_digits_per_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+        assert_eq!(hex(&[]), "");
     }
 }

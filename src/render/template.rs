@@ -179,18 +179,26 @@ fn combine(codes: &[String], members: &[usize]) -> (String, Vec<(usize, Range<us
         // A comment on the template's last line must not swallow the `;`.
         program.push_str("\n\n;\n");
     }
-    program.push_str(&pick(members));
+    pick(members, &mut program);
     (program, spans)
 }
 
-/// A binary search over template indexes, so picking one is O(log n).
-fn pick(members: &[usize]) -> String {
+/// A binary search over template indexes, so picking one is O(log n);
+/// written into one buffer (formatting each level anew copied the text
+/// once per level).
+fn pick(members: &[usize], out: &mut String) {
     let (low, high) = members.split_at(members.len() / 2);
     match (members, high.first()) {
-        ([only], _) => format!("__t{only}"),
-        (_, Some(middle)) => format!("if {SELECTOR} < {middle} then {} else {} end", pick(low), pick(high)),
+        ([only], _) => out.push_str(&format!("__t{only}")),
+        (_, Some(middle)) => {
+            out.push_str(&format!("if {SELECTOR} < {middle} then "));
+            pick(low, out);
+            out.push_str(" else ");
+            pick(high, out);
+            out.push_str(" end");
+        }
         // No template: `combine` is never called with none.
-        (_, None) => "empty".into(),
+        (_, None) => out.push_str("empty"),
     }
 }
 
