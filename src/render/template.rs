@@ -10,10 +10,9 @@
 //! definition of one program that picks the template by index. Errors are
 //! still reported per template, with positions inside that template.
 
-use std::ops::Range;
 use std::rc::Rc;
 
-use jaq_core::load::{self, parse, Arena, File, Loader};
+use jaq_core::load::{self, parse, parse::Def, Arena, File, Loader};
 use jaq_core::{data::JustLut, Compiler, Ctx, Filter, Vars};
 use jaq_json::Val;
 
@@ -26,6 +25,10 @@ type Defs = Vec<parse::Def<&'static str>>;
 type Program = Rc<Filter<JustLut<Val>>>;
 /// A compiled template: the program that holds it and its index there.
 type Compiled = Result<(Program, usize), String>;
+
+/// A name a template uses that is not defined: the template's index, the
+/// byte offset there, and what to say.
+type Unresolved = (usize, usize, String);
 
 /// The global variable that selects a template in the combined program.
 const SELECTOR: &str = "$__connect_operator_template";
@@ -86,33 +89,35 @@ impl Engine {
         Engine { defs, names, real, marked }
     }
 
-    /// Compiles the templates as one program. Templates that do not parse,
-    /// or whose names do not resolve, get their own error and are left out
-    /// of the program, which is then compiled again without them.
+    /// Compiles the templates as one program. Each template is parsed alone
+    /// into a definition `__t{i}`, so none can reach into another's text;
+    /// one that does not parse gets its own error. The definitions are then
+    /// compiled together; one whose names do not resolve gets its error and
+    /// is left out, and the rest are compiled again without it.
     fn compile_batch(&self, codes: &[String]) -> Vec<Compiled> {
-        let mut results: Vec<Result<usize, String>> =
-            codes.iter().map(|c| Self::parse(c)).enumerate().map(|(i, r)| r.map(|()| i)).collect();
+        let names: Vec<String> = (0..codes.len()).map(|i| format!("__t{i}")).collect();
+        let mut results: Vec<Result<Def<&str>, String>> =
+            codes.iter().zip(&names).map(|(code, name)| Self::parse(code, name)).collect();
         loop {
-            let members: Vec<usize> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
+            let members: Vec<usize> = (results.iter().enumerate()).filter(|(_, r)| r.is_ok()).map(|(i, _)| i).collect();
             if members.is_empty() {
                 // Every template failed on its own: `results` holds only errors.
                 let reason = || "internal error: the template was left out".to_string();
                 return results.into_iter().map(|r| r.and_then(|_| Err(reason()))).collect();
             }
-            let (program, spans) = combine(codes, &members);
-            match self.compile(&program) {
+            let mut main = String::new();
+            pick(&members, &mut main);
+            let defs = results.iter().filter_map(|r| r.as_ref().ok().cloned());
+            match self.compile(defs, &main, codes) {
                 Ok(filter) => {
                     let filter = Rc::new(filter);
-                    return results.into_iter().map(|r| r.map(|i| (filter.clone(), i))).collect();
+                    return results.into_iter().enumerate().map(|(i, r)| r.map(|_| (filter.clone(), i))).collect();
                 }
                 Err(errors) => {
                     let mut attributed = false;
-                    for (at, message) in errors {
-                        let Some((i, span)) = spans.iter().find(|(_, span)| span.contains(&at)) else { continue };
-                        let (Some(code), Some(entry)) = (program.get(span.clone()), results.get_mut(*i)) else {
-                            continue;
-                        };
-                        let (line, col) = line_col(code, at.saturating_sub(span.start));
+                    for (i, at, message) in errors {
+                        let (Some(code), Some(entry)) = (codes.get(i), results.get_mut(i)) else { continue };
+                        let (line, col) = line_col(code, at);
                         let line = format!("{line}:{col}: {message}");
                         *entry = Err(match entry {
                             Err(earlier) => format!("{earlier}\n{line}"),
@@ -132,21 +137,34 @@ impl Engine {
         }
     }
 
-    /// Lexes and parses one template alone, for errors with its own positions.
-    fn parse(code: &str) -> Result<(), String> {
+    /// Parses one template alone into the definition `name`, or says why it
+    /// does not parse, with positions inside it.
+    fn parse<'s>(code: &'s str, name: &'s str) -> Result<Def<&'s str>, String> {
+        if let Some(body) = load::parse(code, |p| p.term()) {
+            return Ok(Def { name, args: Vec::new(), body });
+        }
+        // The loader says why, as jaq says it (`include` and `import` too).
         let arena = Arena::default();
-        Loader::new([])
-            .load(&arena, File { code, path: () })
-            .map(|_| ())
-            .map_err(|errs| errs.into_iter().flat_map(|(_, e)| load_errors(code, e)).collect::<Vec<_>>().join("\n"))
+        match Loader::new([]).load(&arena, File { code, path: () }) {
+            Err(errs) => Err(errs.into_iter().flat_map(|(_, e)| load_errors(code, e)).collect::<Vec<_>>().join("\n")),
+            Ok(_) => Err("a template is a jq program; `module` directives cannot be used in one".into()),
+        }
     }
 
-    /// Compile errors as (byte offset in `program`, message).
-    fn compile(&self, program: &str) -> Result<Filter<JustLut<Val>>, Vec<(usize, String)>> {
+    /// Compiles the definitions with `main`; on failure, each undefined name
+    /// as (index of the template that uses it, byte offset there, message).
+    fn compile<'s>(
+        &self,
+        defs: impl Iterator<Item = Def<&'s str>>,
+        main: &'s str,
+        codes: &[String],
+    ) -> Result<Filter<JustLut<Val>>, Vec<Unresolved>> {
         let arena = Arena::default();
-        let modules = Loader::new(self.defs.iter().cloned())
-            .load(&arena, File { code: program, path: () })
-            .map_err(|_| Vec::new())?;
+        let prelude = self.defs.iter().cloned().chain(defs);
+        // The prelude and `main` are ours: they always parse.
+        let Ok(modules) = Loader::new(prelude).load(&arena, File { code: main, path: () }) else {
+            return Err(Vec::new());
+        };
         let funs = jaq_core::funs().chain(jaq_std::funs().filter(|(name, ..)| *name != "env")).chain(jaq_json::funs());
         let known: Vec<&str> = self.names.iter().map(String::as_str).filter(|n| *n != "$ENV").collect();
         Compiler::default()
@@ -154,9 +172,14 @@ impl Engine {
             .with_global_vars(self.names.iter().map(String::as_str).chain([SELECTOR]))
             .compile(modules)
             .map_err(|errs| {
-                errs.into_iter()
-                    .flat_map(|(_, undefined)| undefined)
-                    .map(|(found, u)| (offset(program, found), undefined_message(found, u, &known)))
+                let undefined = errs.into_iter().flat_map(|(_, undefined)| undefined);
+                // An undefined name lies in the text of the template that uses it.
+                let place = |found: &str| codes.iter().enumerate().find(|(_, c)| offset(c, found) < c.len());
+                undefined
+                    .filter_map(|(found, u)| {
+                        let (i, code) = place(found)?;
+                        Some((i, offset(code, found), undefined_message(found, u, &known)))
+                    })
                     .collect()
             })
     }
@@ -164,23 +187,6 @@ impl Engine {
     fn run(&self, filter: &Filter<JustLut<Val>>, index: usize) -> Rendered {
         Rendered { real: run_once(filter, &self.real, index), marked: run_once(filter, &self.marked, index) }
     }
-}
-
-/// `def __t0: <template 0>; def __t1: ...; <pick by $SELECTOR>`, and where
-/// each template's text lies in it.
-fn combine(codes: &[String], members: &[usize]) -> (String, Vec<(usize, Range<usize>)>) {
-    let mut program = String::new();
-    let mut spans = Vec::new();
-    for (i, code) in members.iter().filter_map(|&i| Some((i, codes.get(i)?))) {
-        program.push_str(&format!("def __t{i}:\n"));
-        let start = program.len();
-        program.push_str(code);
-        spans.push((i, start..program.len()));
-        // A comment on the template's last line must not swallow the `;`.
-        program.push_str("\n\n;\n");
-    }
-    pick(members, &mut program);
-    (program, spans)
 }
 
 /// A binary search over template indexes, so picking one is O(log n);
