@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use log::{error, info};
 
+use crate::connect::api::Listed;
 use crate::connect::clusters::{Cluster, Clusters};
-use crate::connect::Client;
+use crate::connect::{Client, Failure};
 use crate::desired::{self, Declared, Source};
 use crate::execute::{self, How, Report};
 use crate::input::bindings::{Seen, Work};
@@ -29,32 +30,48 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
     for problem in &work.problems {
         error!("{problem}");
     }
-    let declared = desired::declare(&sources(work), renderer, clusters);
-    let render_time = started.elapsed();
-    if !declared.iter().any(|d| d.act) {
-        info!("nothing to reconcile in this run");
-    }
-    let mut by_cluster: BTreeMap<&str, (&Cluster, Vec<Declared>)> = BTreeMap::new();
-    if work.full {
-        // A full run looks at every cluster, for what to prune.
-        for (name, cluster) in &clusters.all {
-            by_cluster.insert(name, (cluster, Vec::new()));
-        }
-    }
-    for d in declared {
-        // Every ConfigMap names a configured cluster: an unknown one is kept on `default`.
-        let Some((name, cluster)) = clusters.all.get_key_value(&d.cluster) else { continue };
-        by_cluster.entry(name).or_insert_with(|| (cluster, Vec::new())).1.push(d);
-    }
     let scrubber = renderer.scrubber();
-    let done: Vec<(Report, Output, usize)> = std::thread::scope(|scope| {
+    let (done, render_time): (Vec<(Report, Output, usize)>, _) = std::thread::scope(|scope| {
+        // A full run reads every cluster whatever is declared: the one
+        // request for each connector list is sent while the templates render.
+        let mut early: BTreeMap<&str, _> = BTreeMap::new();
+        if work.full {
+            for (name, cluster) in &clusters.all {
+                early.insert(name.as_str(), scope.spawn(move || connect(cluster, scrubber, true)));
+            }
+        }
+        let declared = desired::declare(&sources(work), renderer, clusters);
+        let render_time = started.elapsed();
+        if !declared.iter().any(|d| d.act) {
+            info!("nothing to reconcile in this run");
+        }
+        let mut by_cluster: BTreeMap<&str, (&Cluster, Vec<Declared>)> = BTreeMap::new();
+        if work.full {
+            // A full run looks at every cluster, for what to prune.
+            for (name, cluster) in &clusters.all {
+                by_cluster.insert(name, (cluster, Vec::new()));
+            }
+        }
+        for d in declared {
+            // Every ConfigMap names a configured cluster: an unknown one is kept on `default`.
+            let Some((name, cluster)) = clusters.all.get_key_value(&d.cluster) else { continue };
+            by_cluster.entry(name).or_insert_with(|| (cluster, Vec::new())).1.push(d);
+        }
         let handles: Vec<_> = by_cluster
-            .values()
-            .map(|(cluster, declared)| scope.spawn(move || run_cluster(work, declared, cluster, scrubber, options)))
+            .into_iter()
+            .map(|(name, (cluster, declared))| {
+                let early = early.remove(name);
+                scope.spawn(move || {
+                    // A connection that panicked is made again here, and fails here if it must.
+                    let connected =
+                        early.and_then(|h| h.join().ok()).unwrap_or_else(|| connect(cluster, scrubber, false));
+                    run_cluster(work, &declared, cluster, connected, scrubber, options)
+                })
+            })
             .collect();
         // A cluster whose thread panicked is left to the next run, like one that is down.
         let failed = || (Report { unfinished: 1, ..Report::default() }, Output::default(), 0);
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| failed())).collect()
+        (handles.into_iter().map(|h| h.join().unwrap_or_else(|_| failed())).collect(), render_time)
     });
     let mut report = Report { failed: work.problems.len(), ..Report::default() };
     let mut output = Output::default();
@@ -82,6 +99,17 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
     report
 }
 
+/// A cluster's client, and with `list` its connector list read already
+/// (configs of every connector: the names wanted are not known yet); or why
+/// there is no client.
+type Connected = Result<(Client, Option<Result<Listed, Failure>>), String>;
+
+fn connect(cluster: &Cluster, scrubber: &Scrubber, list: bool) -> Connected {
+    let client = Client::new(&cluster.settings, scrubber).map_err(|e| format!("cluster {}: {e:#}", cluster.name))?;
+    let listed = list.then(|| client.read_listing(None));
+    Ok((client, listed))
+}
+
 /// Every ConfigMap the run knows of: those it acts on, and the others for
 /// the names they declare.
 #[must_use]
@@ -104,6 +132,7 @@ fn run_cluster(
     work: &Work,
     declared: &[Declared],
     cluster: &Cluster,
+    connected: Connected,
     scrubber: &Scrubber,
     options: &Options,
 ) -> (Report, Output, usize) {
@@ -111,19 +140,20 @@ fn run_cluster(
         error!("{message}");
         (Report { unfinished: 1, ..Report::default() }, Output::default(), 0)
     };
-    let client = match Client::new(&cluster.settings, scrubber) {
-        Ok(client) => client,
-        Err(e) => return fail(format!("cluster {}: {e:#}", cluster.name)),
+    let (client, listed) = match connected {
+        Ok(connected) => connected,
+        Err(message) => return fail(message),
     };
     let wanted = desired::wanted(declared);
     // A full run reads Connect even when nothing is declared, to find what to prune.
-    let live = if wanted.is_empty() && !work.full {
-        Live::default()
-    } else {
-        match client.read_live(&wanted) {
-            Ok(live) => live,
-            Err(failure) => return fail(failure.reading(&cluster.name, scrubber)),
-        }
+    let live = match listed {
+        Some(listed) => listed.and_then(|listed| client.complete(listed, &wanted)),
+        None if wanted.is_empty() && !work.full => Ok(Live::default()),
+        None => client.read_live(&wanted),
+    };
+    let live = match live {
+        Ok(live) => live,
+        Err(failure) => return fail(failure.reading(&cluster.name, scrubber)),
     };
     let owned = ownership::owned(work.state.as_ref(), &cluster.name);
     let plan = plan::run(declared, &live, &owned, work.full, &options.policy);

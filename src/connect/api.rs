@@ -53,28 +53,41 @@ impl Client {
     /// then are the names listed and the configs of `wanted` connectors read
     /// one by one.
     pub fn read_live(&self, wanted: &BTreeSet<String>) -> Result<Live, Failure> {
+        let listed = self.read_listing(Some(wanted))?;
+        self.complete(listed, wanted)
+    }
+
+    /// The first part of [`Client::read_live`], which needs no names: the
+    /// one request for the connector list, keeping the configs of `wanted`
+    /// connectors (of all when `None`). A full run sends it while its
+    /// templates render.
+    pub fn read_listing(&self, wanted: Option<&BTreeSet<String>>) -> Result<Listed, Failure> {
         let path = format!("/connectors?{}", self.expand);
-        let body = self.retrying("list connectors", || self.get_listing(&path))?;
-        let mut live = Live::default();
-        let missing: BTreeSet<&String> = match body {
-            Listing::Expanded(map) => {
-                live = expanded(map, Some(wanted));
-                let missing: BTreeSet<&String> = wanted.iter().filter(|n| !live.configs.contains_key(*n)).collect();
-                if !missing.is_empty() {
-                    debug!("{} wanted connectors not in the expanded list; listing names", missing.len());
-                    let names = self.retrying("list connector names", || self.get_json("/connectors"))?;
-                    live.names.extend(name_list(&names, &format!("GET {}/connectors", self.shown_base))?);
-                }
-                missing
-            }
+        match self.retrying("list connectors", || self.get_listing(&path))? {
+            Listing::Expanded(map) => Ok(Listed { live: expanded(map, wanted), expanded: true }),
             Listing::Names(names) => {
-                debug!("Connect did not expand the connector list; reading configs one by one");
-                live.names = name_list(&names, &format!("GET {}/connectors", self.shown_base))?;
-                wanted.iter().collect()
+                let names = name_list(&names, &format!("GET {}/connectors", self.shown_base))?;
+                Ok(Listed { live: Live { names, ..Live::default() }, expanded: false })
             }
-        };
-        let to_read: Vec<&String> =
-            missing.into_iter().filter(|n| live.names.contains(*n) && !live.configs.contains_key(*n)).collect();
+        }
+    }
+
+    /// The rest of [`Client::read_live`]: the configs of the `wanted`
+    /// connectors the list did not hold.
+    pub fn complete(&self, listed: Listed, wanted: &BTreeSet<String>) -> Result<Live, Failure> {
+        let Listed { mut live, expanded } = listed;
+        let missing: Vec<&String> = wanted.iter().filter(|n| !live.configs.contains_key(*n)).collect();
+        if missing.is_empty() {
+            return Ok(live);
+        }
+        if expanded {
+            debug!("{} wanted connectors not in the expanded list; listing names", missing.len());
+            let names = self.retrying("list connector names", || self.get_json("/connectors"))?;
+            live.names.extend(name_list(&names, &format!("GET {}/connectors", self.shown_base))?);
+        } else {
+            debug!("Connect did not expand the connector list; reading configs one by one");
+        }
+        let to_read: Vec<&String> = missing.into_iter().filter(|n| live.names.contains(*n)).collect();
         let read = crate::parallel::map(&to_read, self.concurrency, |name| ((*name).clone(), self.get_config(name)));
         for (name, config) in read {
             match config? {
@@ -280,6 +293,13 @@ impl Client {
             Err(e) => Attempt::Fail(e, None),
         }
     }
+}
+
+/// The connector list, read: what [`Client::complete`] starts from.
+pub struct Listed {
+    live: Live,
+    /// Whether Connect expanded it (configs and statuses in the one answer).
+    expanded: bool,
 }
 
 /// The connector list as Connect answers it. An expanded entry is kept as
