@@ -42,7 +42,8 @@ pub struct Declared {
     pub source: String,
     /// Connector names an earlier run recorded on the ConfigMap.
     pub recorded: BTreeSet<String>,
-    /// The status an earlier run recorded (restart attempts, handled requests).
+    /// The status an earlier run recorded (restart attempts, handled
+    /// requests); this and the three below only of a ConfigMap the run acts on.
     pub previous: CmStatus,
     /// The status annotations it carries now, so that only a change is written.
     pub written: BTreeMap<String, String>,
@@ -165,8 +166,10 @@ pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> 
             if source.deleted && !matches!(state, CmState::Invalid(_)) {
                 state = CmState::Deleted;
             }
-            let written = cm.annotations.range(STATUS_ANNOTATION_PREFIX.to_string()..);
+            // What the run writes back and acts on is needed of the ConfigMaps it acts on alone.
+            let written = cm.annotations.range(STATUS_ANNOTATION_PREFIX.to_string()..).filter(|_| source.act);
             let written = written.take_while(|(k, _)| k.starts_with(STATUS_ANNOTATION_PREFIX));
+            let requests = source.act && source.requests;
             Declared {
                 id: cm.id.clone(),
                 uid: cm.uid.clone(),
@@ -178,10 +181,10 @@ pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> 
                 unrendered: unrendered.unwrap_or_default(),
                 source: source_digest,
                 recorded: status::recorded_names(&cm.annotations),
-                previous: CmStatus::recorded(&cm.annotations),
+                previous: if source.act { CmStatus::recorded(&cm.annotations) } else { CmStatus::default() },
                 written: written.map(|(k, v)| (k.clone(), v.clone())).collect(),
-                restart_request: cm.annotations.get(RESTART_ANNOTATION).filter(|_| source.requests).cloned(),
-                offsets_request: if source.requests { cm.offsets_request() } else { None },
+                restart_request: cm.annotations.get(RESTART_ANNOTATION).filter(|_| requests).cloned(),
+                offsets_request: if requests { cm.offsets_request() } else { None },
             }
         })
         .collect()
