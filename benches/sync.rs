@@ -2,6 +2,9 @@
 //! no connector exists (1,000 creates) and once when nothing changed (one
 //! read, no write). Runs the release binary exactly as shell-operator does.
 //!
+//! Then the creates against a Connect that answers each request in 10 ms,
+//! where a run is bound by `CONNECT_CONCURRENCY` x latency.
+//!
 //! `cargo bench --bench sync` (optionally `-- ROUNDS`, default 5).
 
 #[path = "../tests/support/fake_connect/mod.rs"]
@@ -33,9 +36,14 @@ fn contexts() -> serde_json::Value {
 }
 
 fn run(fake: &FakeConnect, dir: &std::path::Path) -> Duration {
+    run_with(fake, dir, 4)
+}
+
+fn run_with(fake: &FakeConnect, dir: &std::path::Path, concurrency: usize) -> Duration {
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_connect-operator"))
         .env_clear()
+        .env("CONNECT_CONCURRENCY", concurrency.to_string())
         .env("BINDING_CONTEXT_PATH", dir.join("contexts.json"))
         .env("CONNECT_OPERATOR_CONFIG_DIR", dir)
         .env("CONNECT_URL", fake.url())
@@ -81,4 +89,17 @@ fn main() {
     }
     summary("nothing exists", &mut create, create_counts.0, create_counts.1);
     summary("nothing changed", &mut unchanged, unchanged_counts.0, unchanged_counts.1);
+
+    let latency = Duration::from_millis(10);
+    for concurrency in [4, 16] {
+        let fake = FakeConnect::start();
+        fake.set_latency(latency);
+        let took = run_with(&fake, dir.path(), concurrency);
+        let writes = fake.writes().len();
+        let bound = latency * u32::try_from(writes.div_ceil(concurrency)).unwrap();
+        println!(
+            "create {CONFIGMAPS}, Connect answering in {latency:?}, CONNECT_CONCURRENCY={concurrency}: {took:.2?} \
+             ({writes} writes; {writes} x {latency:?} / {concurrency} = {bound:.2?})"
+        );
+    }
 }
