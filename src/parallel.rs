@@ -1,4 +1,5 @@
-//! Bounded parallelism for Connect requests, without an async runtime.
+//! Bounded parallelism for Connect requests and for reading many objects,
+//! without an async runtime.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -28,6 +29,15 @@ pub fn map<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + 
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Applies `f` to every item, the items cut into one run of neighbours per
+/// worker (for many small pieces of work, where taking them one at a time
+/// would cost more than the work), and returns the results in order.
+pub fn chunked<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let size = items.len().div_ceil(workers.max(1)).max(1);
+    let chunks: Vec<&[T]> = items.chunks(size).collect();
+    map(&chunks, workers, |chunk| chunk.iter().map(&f).collect::<Vec<R>>()).into_iter().flatten().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +58,14 @@ mod tests {
         assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
         let peak = peak.load(Ordering::SeqCst);
         assert!(peak <= 4 && peak > 1, "peak {peak}");
+    }
+
+    #[test]
+    fn chunked_keeps_order_whatever_the_workers() {
+        let items: Vec<usize> = (0..103).collect();
+        for workers in [0, 1, 2, 7, 200] {
+            assert_eq!(chunked(&items, workers, |i| i + 1), (1..104).collect::<Vec<_>>(), "{workers} workers");
+        }
+        assert!(chunked(&[] as &[usize], 2, |i| *i).is_empty());
     }
 }

@@ -63,8 +63,8 @@ impl Client {
     /// templates render.
     pub fn read_listing(&self, wanted: Option<&BTreeSet<String>>) -> Result<Listed, Failure> {
         let path = format!("/connectors?{}", self.expand);
-        match self.retrying("list connectors", || self.get_listing(&path))? {
-            Listing::Expanded(map) => Ok(Listed { live: expanded(map, wanted), expanded: true }),
+        match self.retrying("list connectors", || self.get_listing(&path, wanted))? {
+            Listing::Expanded(live) => Ok(Listed { live, expanded: true }),
             Listing::Names(names) => {
                 let names = name_list(&names, &format!("GET {}/connectors", self.shown_base))?;
                 Ok(Listed { live: Live { names, ..Live::default() }, expanded: false })
@@ -121,8 +121,8 @@ impl Client {
             };
         }
         let config = parse_json(body).as_ref().and_then(string_map);
-        match Listing::parse(body) {
-            Some(Listing::Expanded(map)) => format!("{:?} {config:?}", expanded(map, None)),
+        match Listing::parse(body, None) {
+            Some(Listing::Expanded(live)) => format!("{live:?} {config:?}"),
             Some(Listing::Names(list)) => {
                 let plugins = serde_json::from_value::<Vec<Plugin>>(list.clone()).map_err(|e| e.to_string());
                 format!("{:?} {plugins:?}", name_list(&list, &reply.request).map_err(|f| f.detail))
@@ -282,10 +282,10 @@ impl Client {
     }
 
     /// `GET` of the connector list: expanded (an object) or names (an array).
-    fn get_listing(&self, path: &str) -> Attempt<Listing> {
+    fn get_listing(&self, path: &str, wanted: Option<&BTreeSet<String>>) -> Attempt<Listing> {
         match self.request(Method::Get, path, None) {
             // Connect always answers JSON: anything else is another server.
-            Ok(r) if r.status == 200 => match Listing::parse(&r.body) {
+            Ok(r) if r.status == 200 => match Listing::parse(&r.body, wanted) {
                 Some(listing) => Attempt::Done(listing),
                 None => Attempt::Fail(Failure::permanent(&r.request, not_connect(&r)), None),
             },
@@ -302,24 +302,29 @@ pub struct Listed {
     expanded: bool,
 }
 
-/// The connector list as Connect answers it. An expanded entry is kept as
-/// its JSON text until it is known to be wanted: a run that acts on a few
-/// connectors reads the configs of those alone (at 10,000 connectors the
-/// list is megabytes).
+/// The connector list as Connect answers it. An expanded list is read in
+/// one pass, each `info` kept as text until it is known to be wanted: a run
+/// that acts on a few connectors reads the configs of those alone (at 10,000
+/// connectors the list is megabytes).
 enum Listing {
-    /// `?expand=info&expand=status`: name to `{"info": ..., "status": ...}`.
-    Expanded(BTreeMap<String, Box<RawValue>>),
+    /// `?expand=info&expand=status`, read.
+    Expanded(Live),
     /// An old worker's, or the plain, list of names (or something else, said as unexpected).
     Names(serde_json::Value),
 }
 
 impl Listing {
-    fn parse(body: &str) -> Option<Listing> {
-        if body.trim_start().starts_with('{') {
-            serde_json::from_str(body).ok().map(Listing::Expanded)
-        } else {
-            parse_json(body).map(Listing::Names)
+    /// `None` when the body is not JSON.
+    fn parse(body: &str, wanted: Option<&BTreeSet<String>>) -> Option<Listing> {
+        if !body.trim_start().starts_with('{') {
+            return parse_json(body).map(Listing::Names);
         }
+        let live = expanded_typed(body, wanted).or_else(|| {
+            // Some entry is not as Connect writes it: each is taken apart on its own.
+            let map: BTreeMap<String, Box<RawValue>> = serde_json::from_str(body).ok()?;
+            Some(expanded(map, wanted))
+        });
+        live.map(Listing::Expanded)
     }
 }
 
@@ -336,6 +341,35 @@ struct Entry<'a> {
 #[derive(Deserialize)]
 struct Info {
     config: BTreeMap<String, String>,
+}
+
+/// An entry of the expanded list as Connect writes it, read in one pass:
+/// the status into its type, `info` kept as text until it is wanted.
+#[derive(Deserialize)]
+struct TypedEntry<'a> {
+    #[serde(default, borrow)]
+    info: Option<&'a RawValue>,
+    #[serde(default)]
+    status: Option<Status>,
+}
+
+/// The expanded list read in one pass, when every entry has Connect's shape;
+/// `None` sends the caller to [`expanded`], which takes each entry apart.
+fn expanded_typed(body: &str, wanted: Option<&BTreeSet<String>>) -> Option<Live> {
+    let map: BTreeMap<String, TypedEntry> = serde_json::from_str(body).ok()?;
+    let mut live = Live::default();
+    for (name, entry) in map {
+        if wanted.is_none_or(|w| w.contains(&name)) {
+            if let Some(Ok(info)) = entry.info.map(|i| serde_json::from_str::<Info>(i.get())) {
+                live.configs.insert(name.clone(), info.config);
+            }
+        }
+        if let Some(status) = entry.status {
+            live.status.insert(name.clone(), status);
+        }
+        live.names.insert(name);
+    }
+    Some(live)
 }
 
 /// The connectors of an expanded list (`?expand=info&expand=status`), with
@@ -372,4 +406,40 @@ fn name_list(value: &serde_json::Value, request: &str) -> Result<BTreeSet<String
         .as_array()
         .and_then(|names| names.iter().map(|n| n.as_str().map(str::to_string)).collect())
         .ok_or_else(|| Failure::transient(request, format!("unexpected answer {}", short(&value.to_string()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(body: &str, wanted: Option<&BTreeSet<String>>) -> Option<Live> {
+        match Listing::parse(body, wanted)? {
+            Listing::Expanded(live) => Some(live),
+            Listing::Names(_) => None,
+        }
+    }
+
+    #[test]
+    fn an_expanded_list_keeps_every_status_and_the_wanted_configs() {
+        let body = r#"{"a": {"info": {"config": {"k": "v"}}, "status": {"connector": {"state": "RUNNING"}, "tasks": []}},
+                       "b": {"info": {"config": {"k": "w"}}, "status": {"connector": {"state": "PAUSED"}, "tasks": []}}}"#;
+        let all = live(body, None).unwrap();
+        assert_eq!(all.configs.len(), 2);
+        let wanted = BTreeSet::from(["b".to_string()]);
+        let some = live(body, Some(&wanted)).unwrap();
+        assert_eq!(some.configs.keys().collect::<Vec<_>>(), ["b"]);
+        assert_eq!(some.status.len(), 2, "every status, for the gauges");
+    }
+
+    #[test]
+    fn an_entry_not_as_connect_writes_it_still_names_its_connector() {
+        let body = r#"{"a": 1, "b": {"status": {"connector": "odd"}},
+                       "c": {"info": {"config": {"k": "v"}}, "status": {"connector": {"state": "RUNNING"}}}}"#;
+        let live = live(body, None).unwrap();
+        assert_eq!(live.names.iter().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(live.configs.keys().collect::<Vec<_>>(), ["c"]);
+        assert_eq!(live.status.keys().collect::<Vec<_>>(), ["c"]);
+        assert!(Listing::parse("{not json", None).is_none());
+        assert!(matches!(Listing::parse(r#"["a"]"#, None), Some(Listing::Names(_))));
+    }
 }

@@ -174,22 +174,27 @@ fn event(work: &mut Work, i: usize, context: &Context) {
     }
 }
 
-/// The selected ConfigMaps among `items`, except those in `skip`.
+/// The selected ConfigMaps among `items`, except those in `skip`; read on
+/// every core, as a snapshot may hold thousands.
 fn objects(work: &mut Work, items: &[Item], place: &str, skip: &BTreeSet<CmId>) -> Vec<ConfigMap> {
-    let mut found = Vec::new();
-    for (n, item) in items.iter().enumerate() {
-        let Some(object) = item.object else {
-            work.problems
-                .push(format!("{place} item {n}: no `object` (keepFullObjectsInMemory must stay true for this hook)"));
-            continue;
-        };
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let read = crate::parallel::chunked(items, cpus, |item| {
+        let object = item.object?;
         if !skip.is_empty() && serde_json::from_str::<Named>(object.get()).is_ok_and(|o| skip.contains(&o.id())) {
-            continue;
+            return Some(None);
         }
-        match ConfigMap::from_json_text(object.get()) {
-            Ok(cm) if cm.is_selected() => found.push(cm),
-            Ok(cm) => debug!("{place}: {} is not labelled destination=connect; ignored", cm.id),
-            Err(e) => work.problems.push(format!("{place} item {n}: {e:#}")),
+        Some(Some(ConfigMap::from_json_text(object.get())))
+    });
+    let mut found = Vec::new();
+    for (n, read) in read.into_iter().enumerate() {
+        match read {
+            None => work
+                .problems
+                .push(format!("{place} item {n}: no `object` (keepFullObjectsInMemory must stay true for this hook)")),
+            Some(None) => {}
+            Some(Some(Ok(cm))) if cm.is_selected() => found.push(cm),
+            Some(Some(Ok(cm))) => debug!("{place}: {} is not labelled destination=connect; ignored", cm.id),
+            Some(Some(Err(e))) => work.problems.push(format!("{place} item {n}: {e:#}")),
         }
     }
     found
