@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use log::{error, info};
 
-use crate::connect::api::Listed;
 use crate::connect::clusters::{Cluster, Clusters};
+use crate::connect::listing::Listed;
 use crate::connect::{Client, Failure};
 use crate::desired::{self, Declared, Source};
 use crate::execute::{self, How, Report};

@@ -11,6 +11,7 @@ pub mod api;
 pub mod client;
 pub mod clusters;
 pub mod errors;
+pub mod listing;
 pub mod operations;
 pub mod tls;
 
