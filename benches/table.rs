@@ -4,6 +4,7 @@
 //! run writes nothing.
 //!
 //! `cargo bench --bench table` (optionally `-- 1000` for one size; `-- ROUNDS=5`;
+//! `CONNECT_OPERATOR_BIN=PATH` measures another build of the binary;
 //! `-- KEEP=DIR` keeps each case's callgrind profiles in `DIR/<case>/` for
 //! `callgrind_annotate`).
 //! Needs valgrind and GNU time (`/usr/bin/time`). Instructions are summed over
@@ -19,7 +20,11 @@ use std::time::{Duration, Instant};
 use fake_connect::FakeConnect;
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+/// The binary measured: this build's, or `CONNECT_OPERATOR_BIN` (the image's
+/// static musl build, `target/x86_64-unknown-linux-musl/release/connect-operator`).
+fn bin() -> String {
+    std::env::var("CONNECT_OPERATOR_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_connect-operator").to_string())
+}
 
 fn configmap(i: usize) -> Value {
     let template = format!(
@@ -61,8 +66,9 @@ fn hook(fake: &FakeConnect, dir: &Path, contexts: &Value, wrapper: &[&str]) -> (
     std::fs::write(&path, contexts.to_string()).unwrap();
     let patch = dir.join("patch.jsonl");
     std::fs::write(&patch, "").unwrap();
-    let mut command = Command::new(wrapper.first().copied().unwrap_or(BIN));
-    command.args(wrapper.iter().skip(1)).args(if wrapper.is_empty() { vec![] } else { vec![BIN] });
+    let bin = bin();
+    let mut command = Command::new(wrapper.first().copied().unwrap_or(&bin));
+    command.args(wrapper.iter().skip(1)).args(if wrapper.is_empty() { vec![] } else { vec![bin.as_str()] });
     let started = Instant::now();
     let out = command
         .env_clear()

@@ -10,7 +10,7 @@ use crate::connect::clusters::{self, Clusters};
 use crate::model::configmap::{CmId, ConfigMap, Intent, RESTART_ANNOTATION, STATUS_ANNOTATION_PREFIX};
 use crate::model::connector::Connector;
 use crate::model::requests::OffsetsRequest;
-use crate::model::status::{self, CmStatus};
+use crate::model::status::{self, CmStatus, Declarations};
 use crate::render::sandbox::Renderer;
 
 /// Data key and what its template rendered to.
@@ -37,7 +37,7 @@ pub struct Declared {
     /// (data key, connector name) as an earlier run recorded them, for a
     /// ConfigMap this run does not act on and need not render (see
     /// [`status::recorded_declarations`]); empty when it was rendered.
-    pub unrendered: Vec<(String, String)>,
+    pub unrendered: Declarations,
     /// The digest of what its names are rendered from ([`status::source_digest`]).
     pub source: String,
     /// Connector names an earlier run recorded on the ConfigMap.
@@ -87,7 +87,8 @@ pub struct Source<'a> {
 }
 
 impl Declared {
-    /// Names its templates render to now.
+    /// Names it declares: what its templates render to now, or what its
+    /// status records when it was not rendered.
     #[must_use]
     pub fn names(&self) -> BTreeSet<String> {
         self.declarations().map(|(_, name)| name.clone()).collect()
@@ -140,12 +141,15 @@ pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
 #[must_use]
 pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> Vec<Declared> {
     let public = renderer.variables().public_properties();
-    let digests: Vec<String> = sources.iter().map(|s| status::source_digest(s.configmap, &public)).collect();
-    let recorded: Vec<Option<Vec<(String, String)>>> = sources
-        .iter()
-        .zip(&digests)
-        .map(|(s, digest)| if s.act { None } else { status::recorded_declarations(&s.configmap.annotations, digest) })
-        .collect();
+    // Thousands on an event run: on every core.
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let (digests, recorded): (Vec<String>, Vec<Option<Declarations>>) = crate::parallel::chunked(sources, cpus, |s| {
+        let digest = status::source_digest(s.configmap, &public);
+        let recorded = if s.act { None } else { status::recorded_declarations(&s.configmap.annotations, &digest) };
+        (digest, recorded)
+    })
+    .into_iter()
+    .unzip();
     let to_render: Vec<&Source> = sources.iter().zip(&recorded).filter(|(_, r)| r.is_none()).map(|(s, _)| s).collect();
     if to_render.len() < sources.len() {
         debug!(

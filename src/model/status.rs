@@ -167,12 +167,15 @@ struct Key {
     key: String,
 }
 
+/// (data key, connector name) of each connector a ConfigMap declares.
+pub type Declarations = Vec<(String, String)>;
+
 /// The (data key, connector name) pairs an earlier run recorded, if they
 /// still say what the ConfigMap declares: recorded from the same source
 /// (`digest`, see [`source_digest`]), with no template error, and every name
 /// with the key that declares it. `None` when the ConfigMap must be rendered.
 #[must_use]
-pub fn recorded_declarations(annotations: &BTreeMap<String, String>, digest: &str) -> Option<Vec<(String, String)>> {
+pub fn recorded_declarations(annotations: &BTreeMap<String, String>, digest: &str) -> Option<Declarations> {
     if annotations.get(SOURCE).map(String::as_str) != Some(digest) {
         return None;
     }
