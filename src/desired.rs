@@ -142,7 +142,7 @@ pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
 pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> Vec<Declared> {
     let public = renderer.variables().public_properties();
     // Thousands on an event run: on every core.
-    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cpus = crate::parallel::cores();
     let (digests, recorded): (Vec<String>, Vec<Option<Declarations>>) = crate::parallel::chunked(sources, cpus, |s| {
         let digest = status::source_digest(s.configmap, &public);
         let recorded = if s.act { None } else { status::recorded_declarations(&s.configmap.annotations, &digest) };

@@ -63,7 +63,7 @@ impl Client {
     /// templates render.
     pub fn read_listing(&self, wanted: Option<&BTreeSet<String>>) -> Result<Listed, Failure> {
         let path = format!("/connectors?{}", self.expand);
-        match self.retrying("list connectors", || self.get_listing(&path, wanted))? {
+        match self.retrying("list connectors", || self.get_read(&path, |body| Listing::parse(body, wanted)))? {
             Listing::Expanded(live) => Ok(Listed { live, expanded: true }),
             Listing::Names(names) => {
                 let names = name_list(&names, &format!("GET {}/connectors", self.shown_base))?;
@@ -270,23 +270,15 @@ impl Client {
     }
 
     pub(super) fn get_json(&self, path: &str) -> Attempt<serde_json::Value> {
-        match self.request(Method::Get, path, None) {
-            // Connect always answers JSON: anything else is another server.
-            Ok(r) if r.status == 200 => match parse_json(&r.body) {
-                Some(v) => Attempt::Done(v),
-                None => Attempt::Fail(Failure::permanent(&r.request, not_connect(&r)), None),
-            },
-            Ok(r) => classify(&r),
-            Err(e) => Attempt::Fail(e, None),
-        }
+        self.get_read(path, parse_json)
     }
 
-    /// `GET` of the connector list: expanded (an object) or names (an array).
-    fn get_listing(&self, path: &str, wanted: Option<&BTreeSet<String>>) -> Attempt<Listing> {
+    /// `GET`, the answer read by `read` (`None`: not JSON of the shape it reads).
+    fn get_read<T>(&self, path: &str, read: impl FnOnce(&str) -> Option<T>) -> Attempt<T> {
         match self.request(Method::Get, path, None) {
             // Connect always answers JSON: anything else is another server.
-            Ok(r) if r.status == 200 => match Listing::parse(&r.body, wanted) {
-                Some(listing) => Attempt::Done(listing),
+            Ok(r) if r.status == 200 => match read(&r.body) {
+                Some(v) => Attempt::Done(v),
                 None => Attempt::Fail(Failure::permanent(&r.request, not_connect(&r)), None),
             },
             Ok(r) => classify(&r),

@@ -72,15 +72,7 @@ fn expanded_typed(body: &str, wanted: Option<&BTreeSet<String>>) -> Option<Live>
     let map: BTreeMap<String, TypedEntry> = serde_json::from_str(body).ok()?;
     let mut live = Live::default();
     for (name, entry) in map {
-        if wanted.is_none_or(|w| w.contains(&name)) {
-            if let Some(Ok(info)) = entry.info.map(|i| serde_json::from_str::<Info>(i.get())) {
-                live.configs.insert(name.clone(), info.config);
-            }
-        }
-        if let Some(status) = entry.status {
-            live.status.insert(name.clone(), status);
-        }
-        live.names.insert(name);
+        add(&mut live, name, entry.info, entry.status, wanted);
     }
     Some(live)
 }
@@ -93,17 +85,30 @@ fn expanded(map: BTreeMap<String, Box<RawValue>>, wanted: Option<&BTreeSet<Strin
     for (name, entry) in map {
         // An entry that is not an object still names a connector.
         let Entry { info, status } = serde_json::from_str(entry.get()).unwrap_or(Entry { info: None, status: None });
-        if wanted.is_none_or(|w| w.contains(&name)) {
-            if let Some(Ok(info)) = info.map(|i| serde_json::from_str::<Info>(i.get())) {
-                live.configs.insert(name.clone(), info.config);
-            }
-        }
-        if let Some(Ok(status)) = status.map(|s| serde_json::from_str::<Status>(s.get())) {
-            live.status.insert(name.clone(), status);
-        }
-        live.names.insert(name);
+        let status = status.and_then(|s| serde_json::from_str::<Status>(s.get()).ok());
+        add(&mut live, name, info, status, wanted);
     }
     live
+}
+
+/// One connector of the list: its name, its status if read, and its config
+/// if it is wanted and as Connect stores one.
+fn add(
+    live: &mut Live,
+    name: String,
+    info: Option<&RawValue>,
+    status: Option<Status>,
+    wanted: Option<&BTreeSet<String>>,
+) {
+    if wanted.is_none_or(|w| w.contains(&name)) {
+        if let Some(Ok(info)) = info.map(|i| serde_json::from_str::<Info>(i.get())) {
+            live.configs.insert(name.clone(), info.config);
+        }
+    }
+    if let Some(status) = status {
+        live.status.insert(name.clone(), status);
+    }
+    live.names.insert(name);
 }
 
 #[cfg(test)]

@@ -177,7 +177,7 @@ fn event(work: &mut Work, i: usize, context: &Context) {
 /// The selected ConfigMaps among `items`, except those in `skip`; read on
 /// every core, as a snapshot may hold thousands.
 fn objects(work: &mut Work, items: &[Item], place: &str, skip: &BTreeSet<CmId>) -> Vec<ConfigMap> {
-    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cpus = crate::parallel::cores();
     let read = crate::parallel::chunked(items, cpus, |item| {
         let object = item.object?;
         if !skip.is_empty() && serde_json::from_str::<Named>(object.get()).is_ok_and(|o| skip.contains(&o.id())) {
@@ -202,7 +202,7 @@ fn objects(work: &mut Work, items: &[Item], place: &str, skip: &BTreeSet<CmId>) 
 
 impl Named {
     fn id(self) -> CmId {
-        CmId { namespace: self.metadata.namespace.filter(|ns| !ns.is_empty()), name: self.metadata.name }
+        CmId::new(self.metadata.namespace, self.metadata.name)
     }
 }
 

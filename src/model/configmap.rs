@@ -33,6 +33,14 @@ pub struct CmId {
     pub name: String,
 }
 
+impl CmId {
+    /// From an object's metadata: an empty namespace is none.
+    #[must_use]
+    pub fn new(namespace: Option<String>, name: String) -> CmId {
+        CmId { namespace: namespace.filter(|ns| !ns.is_empty()), name }
+    }
+}
+
 impl fmt::Display for CmId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.namespace {
@@ -136,7 +144,7 @@ impl ConfigMap {
 impl From<Raw> for ConfigMap {
     fn from(raw: Raw) -> ConfigMap {
         ConfigMap {
-            id: CmId { namespace: raw.metadata.namespace.filter(|ns| !ns.is_empty()), name: raw.metadata.name },
+            id: CmId::new(raw.metadata.namespace, raw.metadata.name),
             uid: raw.metadata.uid,
             labels: raw.metadata.labels.unwrap_or_default(),
             annotations: raw.metadata.annotations.unwrap_or_default(),

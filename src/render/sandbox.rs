@@ -113,7 +113,7 @@ impl Renderer {
     /// Large batches are split over the machine's cores, one child each.
     #[must_use]
     pub fn render_all(&self, codes: &[&str]) -> Vec<Result<Connector, String>> {
-        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let cpus = crate::parallel::cores();
         let chunks = cpus.min(codes.len().div_ceil(MIN_CHUNK)).max(codes.len().div_ceil(MAX_CHUNK)).max(1);
         let size = codes.len().div_ceil(chunks).max(1);
         let codes: Vec<String> = codes.iter().map(std::string::ToString::to_string).collect();
