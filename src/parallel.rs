@@ -35,10 +35,15 @@ pub fn map<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + 
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Below this many items a run stays on the calling thread: a thread costs
+/// more than so little work.
+const MIN_RUN: usize = 64;
+
 /// Applies `f` to every item, the items cut into one run of neighbours per
 /// worker (for many small pieces of work, where taking them one at a time
 /// would cost more than the work), and returns the results in order.
 pub fn chunked<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = workers.min(items.len().div_ceil(MIN_RUN));
     let size = items.len().div_ceil(workers.max(1)).max(1);
     let chunks: Vec<&[T]> = items.chunks(size).collect();
     map(&chunks, workers, |chunk| chunk.iter().map(&f).collect::<Vec<R>>()).into_iter().flatten().collect()
@@ -68,9 +73,15 @@ mod tests {
 
     #[test]
     fn chunked_keeps_order_whatever_the_workers() {
-        let items: Vec<usize> = (0..103).collect();
-        for workers in [0, 1, 2, 7, 200] {
-            assert_eq!(chunked(&items, workers, |i| i + 1), (1..104).collect::<Vec<_>>(), "{workers} workers");
+        for n in [3, 103, 1000] {
+            let items: Vec<usize> = (0..n).collect();
+            for workers in [0, 1, 2, 7, 200] {
+                assert_eq!(
+                    chunked(&items, workers, |i| i + 1),
+                    (1..=n).collect::<Vec<_>>(),
+                    "{n} items, {workers} workers"
+                );
+            }
         }
         assert!(chunked(&[] as &[usize], 2, |i| *i).is_empty());
     }
