@@ -99,6 +99,12 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
     report
 }
 
+/// An event run that acts on at most this many connectors reads each of
+/// them (two requests apiece, in parallel) instead of listing the cluster:
+/// the list costs Connect and the hook in proportion to every connector on
+/// the cluster, these requests in proportion to the event.
+const READ_EACH_MAX: usize = 8;
+
 /// A cluster's client, and with `list` its connector list read already
 /// (configs of every connector: the names wanted are not known yet); or why
 /// there is no client.
@@ -149,6 +155,7 @@ fn run_cluster(
     let live = match listed {
         Some(listed) => listed.and_then(|listed| client.complete(listed, &wanted)),
         None if wanted.is_empty() && !work.full => Ok(Live::default()),
+        None if wanted.len() <= READ_EACH_MAX && !work.full => client.read_each(&wanted),
         None => client.read_live(&wanted),
     };
     let live = match live {

@@ -98,6 +98,12 @@ fn configmaps_are_reconciled_with_exact_values_status_and_events() {
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(env.connector_config("e2e-rec-a").unwrap()["batch.size"], "100");
     assert_eq!(env.hook_writes_since(before), ["PUT /connectors/e2e-rec-a/config 200"]);
+    // An event reads the connector it acts on, not the list of the cluster.
+    let read: Vec<String> = env.hook_requests().split_off(before);
+    assert!(read.iter().all(|r| !r.starts_with("GET /connectors?")), "{read:?}");
+    for request in ["GET /connectors/e2e-rec-a/config 200", "GET /connectors/e2e-rec-a/status 200"] {
+        assert!(read.iter().any(|r| r == request), "{request} not in {read:?}");
+    }
 
     // An edit that renders the same config (whitespace): no write at all.
     let before = env.hook_requests().len();

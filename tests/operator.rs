@@ -486,3 +486,47 @@ fn an_event_renders_what_it_touches_and_still_finds_a_name_declared_twice() {
     assert!(run.log.contains("rendering 2 of 3 ConfigMaps"), "{}", run.log);
     assert!(run.log.contains("streaming/other key o.json"), "{}", run.log);
 }
+
+#[test]
+fn an_event_reads_the_connectors_it_acts_on_and_keeps_the_cluster_gauges() {
+    let mut op = Operator::new(&[]);
+    op.apply("one", json!({}), json!({}), &[("a.json", template("a", ""))]);
+    op.apply("other", json!({}), json!({}), &[("o.json", template("o", ""))]);
+    op.sync();
+    op.resync();
+    let running = [("state", "RUNNING"), ("cluster", "default")];
+    assert_eq!(op.cluster.metric("connect_operator_connectors", &running), Some(2.0));
+
+    // One connector changes: its config and status are read, not the cluster's list.
+    op.fake.clear_requests();
+    let one = op.apply("one", json!({}), json!({}), &[("a.json", template("a", r#", "tasks.max": 3"#))]);
+    op.event("Modified", &one);
+    assert_eq!(op.fake.config("a").unwrap()["tasks.max"], "3");
+    let sent: Vec<String> = op.fake.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert!(sent.iter().all(|r| !r.starts_with("GET /connectors?")), "{sent:?}");
+    for request in ["GET /connectors/a/config", "GET /connectors/a/status", "PUT /connectors/a/config"] {
+        assert!(sent.iter().any(|r| r == request), "{request} not in {sent:?}");
+    }
+    // The gauges of the whole cluster stay as the last list set them; the run's own are this run's.
+    assert_eq!(op.cluster.metric("connect_operator_connectors", &running), Some(2.0));
+    assert_eq!(op.cluster.metric("connect_operator_run_applied", &[("cluster", "default")]), Some(1.0));
+
+    // Deleted through the REST API: the event reads it as absent and creates it again.
+    let client: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    client.delete(format!("{}/connectors/a", op.fake.url())).call().unwrap();
+    let one = op.apply("one", json!({}), json!({}), &[("a.json", template("a", r#", "tasks.max": 4"#))]);
+    op.event("Modified", &one);
+    assert_eq!(op.fake.config("a").unwrap()["tasks.max"], "4");
+    assert_eq!(op.status("one")["connectors"]["a"]["state"], "PENDING", "{}", op.status("one"));
+
+    // An event that acts on more connectors than it is worth reading one by one lists the cluster.
+    op.fake.clear_requests();
+    let many: Vec<(String, String)> = (0..9).map(|i| (format!("m{i}.json"), template(&format!("m{i}"), ""))).collect();
+    let many: Vec<(&str, String)> = many.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let object = op.apply("many", json!({}), json!({}), &many);
+    op.event("Added", &object);
+    assert_eq!(op.fake.names().len(), 11);
+    let sent: Vec<String> = op.fake.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert!(sent.iter().any(|r| r.starts_with("GET /connectors?")), "{sent:?}");
+    assert!(!sent.iter().any(|r| r.starts_with("GET /connectors/m")), "{sent:?}");
+}

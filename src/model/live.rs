@@ -68,13 +68,18 @@ impl fmt::Display for ConnectorState {
 /// What Connect runs now, for the connectors the run cares about.
 #[derive(Debug, Clone, Default)]
 pub struct Live {
-    /// Every connector name on the cluster.
+    /// Every connector name on the cluster; with `only_wanted`, those of the
+    /// connectors asked for that exist.
     pub names: BTreeSet<String>,
     /// Stored config of each connector in `names` that was asked for (and of
     /// every connector when the server expands).
     pub configs: BTreeMap<String, BTreeMap<String, String>>,
     /// Connector and task states, where Connect reported them.
     pub status: BTreeMap<String, Status>,
+    /// Read for the connectors asked for alone, not listed: nothing is known
+    /// of the others (an event run does not prune, and sets no gauge of the
+    /// whole cluster from it).
+    pub only_wanted: bool,
 }
 
 /// A connector's state and its tasks', as `GET .../status` reports them.

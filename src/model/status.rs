@@ -19,7 +19,7 @@ pub const CONNECTORS: &str = "status.connect-operator.io/connectors";
 pub const STATUS: &str = "status.connect-operator.io/status";
 /// One line for people (`kubectl get cm -o yaml`).
 pub const SUMMARY: &str = "status.connect-operator.io/summary";
-/// SHA-256 of what the ConfigMap's connector names can depend on (see
+/// XXH3-128 of what the ConfigMap's connector names can depend on (see
 /// [`source_digest`]): while it matches, the names and keys recorded in
 /// [`CONNECTORS`] and [`STATUS`] are what its templates render, so a run that
 /// does not act on it need not render it.

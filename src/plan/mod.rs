@@ -214,6 +214,7 @@ mod tests {
             names: connectors.iter().map(|c| c.name.clone()).collect(),
             configs: connectors.iter().map(|c| (c.name.clone(), c.config.clone())).collect(),
             status: BTreeMap::new(),
+            only_wanted: false,
         }
     }
 

@@ -7,49 +7,60 @@ use serde_json::{json, Value};
 
 use crate::connect::Removed;
 use crate::execute::{Done, StepResult};
-use crate::model::live::ConnectorState;
+use crate::model::live::{ConnectorState, Live};
 use crate::plan::Action;
 use crate::writeback::run::Run;
 
-/// Every metric series shares this group, so a run replaces the series of
-/// the previous one and stale ones expire.
+/// The group of the series of what a run did: each run replaces the
+/// previous run's series, and stale ones expire.
 const METRIC_GROUP: &str = "connect_operator";
+
+/// The group of one cluster's connectors and tasks by state: a run that read
+/// only the connectors it acts on leaves out the group, so the series stay as
+/// the last read of the whole cluster set them.
+fn state_group(cluster: &str) -> String {
+    format!("{METRIC_GROUP}_state_{cluster}")
+}
 
 /// Gauges of the cluster as read this run, and of what this run did.
 #[must_use]
 pub fn gauges(run: &Run) -> Vec<Value> {
-    let mut metrics = Vec::new();
-    let mut set = |name: &str, value: usize, state: Option<ConnectorState>| {
-        let labels = match state {
-            Some(state) => json!({"state": state, "cluster": run.cluster}),
-            None => json!({"cluster": run.cluster}),
-        };
+    let mut metrics = if run.live.only_wanted { Vec::new() } else { by_state(run.live, run.cluster) };
+    let mut set = |name: &str, value: usize| {
+        let labels = json!({"cluster": run.cluster});
         metrics.push(json!({"name": name, "group": METRIC_GROUP, "action": "set", "value": value, "labels": labels}));
     };
+    let done = |f: fn(&Done) -> bool| run.results.iter().flat_map(StepResult::done).filter(|d| f(d)).count();
+    set("connect_operator_run_applied", done(|d| matches!(d, Done::Applied(_))));
+    set("connect_operator_run_deleted", done(|d| matches!(d, Done::Removed(Removed::Deleted))));
+    set("connect_operator_run_restarted", done(|d| matches!(d, Done::Restarted(_))));
+    set("connect_operator_run_state_changes", done(|d| matches!(d, Done::Moved(_))));
+    let failed = run.results.iter().filter(|r| matches!(r, StepResult::Failed { .. })).count();
+    set("connect_operator_run_failed", failed + run.plan.problems.len());
+    let template_errors = run.declared.iter().flat_map(|d| &d.templates).filter(|(_, r)| r.is_err()).count();
+    set("connect_operator_template_errors", template_errors);
+    set("connect_operator_drift_repaired", drift_repaired(run));
+    metrics
+}
+
+/// Connectors and tasks of the cluster by state, in the cluster's own group.
+fn by_state(live: &Live, cluster: &str) -> Vec<Value> {
     let mut connectors: BTreeMap<ConnectorState, usize> = BTreeMap::new();
     let mut tasks: BTreeMap<ConnectorState, usize> = BTreeMap::new();
-    for s in run.live.status.values() {
+    for s in live.status.values() {
         *connectors.entry(s.connector.state).or_default() += 1;
         for t in &s.tasks {
             *tasks.entry(t.state).or_default() += 1;
         }
     }
-    for (state, n) in connectors {
-        set("connect_operator_connectors", n, Some(state));
+    let group = state_group(cluster);
+    let mut metrics = Vec::new();
+    for (name, counts) in [("connect_operator_connectors", connectors), ("connect_operator_tasks", tasks)] {
+        for (state, n) in counts {
+            let labels = json!({"state": state, "cluster": cluster});
+            metrics.push(json!({"name": name, "group": group, "action": "set", "value": n, "labels": labels}));
+        }
     }
-    for (state, n) in tasks {
-        set("connect_operator_tasks", n, Some(state));
-    }
-    let done = |f: fn(&Done) -> bool| run.results.iter().flat_map(StepResult::done).filter(|d| f(d)).count();
-    set("connect_operator_run_applied", done(|d| matches!(d, Done::Applied(_))), None);
-    set("connect_operator_run_deleted", done(|d| matches!(d, Done::Removed(Removed::Deleted))), None);
-    set("connect_operator_run_restarted", done(|d| matches!(d, Done::Restarted(_))), None);
-    set("connect_operator_run_state_changes", done(|d| matches!(d, Done::Moved(_))), None);
-    let failed = run.results.iter().filter(|r| matches!(r, StepResult::Failed { .. })).count();
-    set("connect_operator_run_failed", failed + run.plan.problems.len(), None);
-    let template_errors = run.declared.iter().flat_map(|d| &d.templates).filter(|(_, r)| r.is_err()).count();
-    set("connect_operator_template_errors", template_errors, None);
-    set("connect_operator_drift_repaired", drift_repaired(run), None);
     metrics
 }
 
