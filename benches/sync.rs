@@ -46,6 +46,7 @@ fn run_with(fake: &FakeConnect, dir: &std::path::Path, concurrency: usize) -> Du
         .env("CONNECT_CONCURRENCY", concurrency.to_string())
         .env("BINDING_CONTEXT_PATH", dir.join("contexts.json"))
         .env("CONNECT_OPERATOR_CONFIG_DIR", dir)
+        .env("RENDER_CACHE", dir.join("render-cache.json"))
         .env("CONNECT_URL", fake.url())
         .env("BENCH_PASSWORD", "s3cret")
         .env("RUST_LOG", std::env::var("BENCH_LOG").unwrap_or("warn".into()))

@@ -75,6 +75,7 @@ fn hook(fake: &FakeConnect, dir: &Path, contexts: &Value, wrapper: &[&str]) -> (
         .env("BINDING_CONTEXT_PATH", &path)
         .env("KUBERNETES_PATCH_PATH", &patch)
         .env("CONNECT_OPERATOR_CONFIG_DIR", dir)
+        .env("RENDER_CACHE", dir.join("render-cache.json"))
         .env("CONNECT_URL", fake.url())
         .env("BENCH_PASSWORD", "s3cret")
         .env("RUST_LOG", "warn")

@@ -133,6 +133,11 @@ pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
         .collect()
 }
 
+/// The connector a template renders, when it is known without rendering it
+/// (see [`crate::render::cache`]): given the ConfigMap, the data key and the
+/// ConfigMap's source digest.
+pub type Reuse<'a> = &'a (dyn Fn(&ConfigMap, &str, &str) -> Option<Connector> + Sync);
+
 /// Renders the ConfigMaps in one batch and says what each asks for. One
 /// that the run does not act on is rendered only when the names recorded on
 /// it may no longer be what it declares: an event run renders what it
@@ -140,6 +145,12 @@ pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
 /// their status.
 #[must_use]
 pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> Vec<Declared> {
+    declare_reusing(sources, renderer, clusters, &|_, _, _| None)
+}
+
+/// [`declare`], where a template whose connector `reuse` knows is not rendered.
+#[must_use]
+pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clusters, reuse: Reuse) -> Vec<Declared> {
     let public = renderer.variables().public_properties();
     // Thousands on an event run: on every core.
     let cpus = crate::parallel::cores();
@@ -150,7 +161,10 @@ pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> 
     })
     .into_iter()
     .unzip();
-    let to_render: Vec<&Source> = sources.iter().zip(&recorded).filter(|(_, r)| r.is_none()).map(|(s, _)| s).collect();
+    let to_render: Vec<(&Source, &str)> = (sources.iter().zip(&digests).zip(&recorded))
+        .filter(|(_, r)| r.is_none())
+        .map(|((s, d), _)| (s, d.as_str()))
+        .collect();
     if to_render.len() < sources.len() {
         debug!(
             "rendering {} of {} ConfigMaps; the names the others declare are as their status records",
@@ -158,7 +172,7 @@ pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> 
             sources.len()
         );
     }
-    let mut renderings = render(&to_render, renderer).into_iter();
+    let mut renderings = render(&to_render, renderer, reuse).into_iter();
     sources
         .iter()
         .zip(digests)
@@ -213,19 +227,37 @@ fn state_of(cm: &ConfigMap, clusters: &Clusters) -> (CmState, String) {
 /// What a template gets if the renderer returned too few results (a bug).
 const MISSING: &str = "internal error: the template was not rendered";
 
-/// Renders the templates of many ConfigMaps in one batch: every data key is
-/// one template; `binaryData` keys cannot be.
-fn render(sources: &[&Source], renderer: &Renderer) -> Vec<Templates> {
-    let codes: Vec<&str> = sources.iter().flat_map(|s| s.configmap.data.values().map(String::as_str)).collect();
-    let mut results = renderer.render_all(&codes).into_iter();
+/// Renders the templates of many ConfigMaps (with their source digests) in
+/// one batch: every data key is one template, unless `reuse` knows what it
+/// renders; `binaryData` keys cannot be templates.
+fn render(sources: &[(&Source, &str)], renderer: &Renderer, reuse: Reuse) -> Vec<Templates> {
+    // Knowing a template's connector digests a config: thousands on a resync, on every core.
+    let reused: Vec<Vec<Option<Connector>>> =
+        crate::parallel::chunked(sources, crate::parallel::cores(), |(s, source)| {
+            s.configmap.data.keys().map(|key| reuse(s.configmap, key, source)).collect()
+        });
+    let codes: Vec<&str> = (sources.iter().zip(&reused))
+        .flat_map(|((s, _), reused)| s.configmap.data.values().zip(reused).filter(|(_, r)| r.is_none()))
+        .map(|(code, _)| code.as_str())
+        .collect();
+    let known = reused.iter().flatten().filter(|r| r.is_some()).count();
+    if known > 0 {
+        debug!("{known} templates render what they rendered before (see the render cache); rendering {}", codes.len());
+    }
+    let mut results = if codes.is_empty() { Vec::new() } else { renderer.render_all(&codes) }.into_iter();
     sources
         .iter()
-        .map(|source| {
+        .zip(reused)
+        .map(|((source, _), reused)| {
             let cm = source.configmap;
-            let mut templates: Templates = cm
-                .data
-                .keys()
-                .map(|key| (key.clone(), results.next().unwrap_or_else(|| Err(MISSING.into()))))
+            let mut templates: Templates = (cm.data.keys().zip(reused))
+                .map(|(key, known)| {
+                    let result = match known {
+                        Some(connector) => Ok(connector),
+                        None => results.next().unwrap_or_else(|| Err(MISSING.into())),
+                    };
+                    (key.clone(), result)
+                })
                 .collect();
             let binary = "a binaryData key cannot hold a template; use data";
             templates.extend(cm.binary_keys.iter().map(|k| (k.clone(), Err(binary.to_string()))));

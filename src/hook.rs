@@ -3,6 +3,7 @@
 //! sees the binding contexts.
 
 use std::collections::BTreeMap;
+use std::thread::ScopedJoinHandle;
 use std::time::Instant;
 
 use log::{error, info};
@@ -13,8 +14,10 @@ use crate::connect::{Client, Failure};
 use crate::desired::{self, Declared, Source};
 use crate::execute::{self, How, Report};
 use crate::input::bindings::{Seen, Work};
+use crate::model::configmap::ConfigMap;
 use crate::model::live::Live;
 use crate::plan;
+use crate::render::cache::Cache;
 use crate::render::redact::Scrubber;
 use crate::render::sandbox::Renderer;
 use crate::settings::Options;
@@ -40,7 +43,27 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
                 early.insert(name.as_str(), scope.spawn(move || connect(cluster, scrubber, true)));
             }
         }
-        let declared = desired::declare(&sources(work), renderer, clusters);
+        let sources = sources(work);
+        let cache = options.render_cache.as_deref().filter(|_| work.full);
+        let cache = cache.and_then(|path| Cache::open(path, renderer.variables()));
+        // Kept renders are checked against the connector lists: they are waited for.
+        let mut ready: BTreeMap<&str, Connected> = BTreeMap::new();
+        if cache.as_ref().is_some_and(|c| !c.is_empty()) {
+            for (name, cluster) in &clusters.all {
+                if let Some(handle) = early.remove(name.as_str()) {
+                    ready.insert(name.as_str(), joined(handle, cluster, scrubber));
+                }
+            }
+        }
+        let reuse = |cm: &ConfigMap, key: &str, source: &str| {
+            let listed = ready.get(clusters.of(cm).ok()?.name.as_str())?;
+            cache.as_ref()?.reuse(&cm.id, key, source, |name| listed_config(listed, name))
+        };
+        let declared = desired::declare_reusing(&sources, renderer, clusters, &reuse);
+        if let Some(mut cache) = cache {
+            keep(&mut cache, &sources, &declared);
+            cache.save();
+        }
         let render_time = started.elapsed();
         if !declared.iter().any(|d| d.act) {
             info!("nothing to reconcile in this run");
@@ -60,11 +83,13 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
         let handles: Vec<_> = by_cluster
             .into_iter()
             .map(|(name, (cluster, declared))| {
-                let early = early.remove(name);
+                let (early, ready) = (early.remove(name), ready.remove(name));
                 scope.spawn(move || {
-                    // A connection that panicked is made again here, and fails here if it must.
-                    let connected =
-                        early.and_then(|h| h.join().ok()).unwrap_or_else(|| connect(cluster, scrubber, false));
+                    let connected = match (ready, early) {
+                        (Some(connected), _) => connected,
+                        (None, Some(early)) => joined(early, cluster, scrubber),
+                        (None, None) => connect(cluster, scrubber, false),
+                    };
                     run_cluster(work, &declared, cluster, connected, scrubber, options)
                 })
             })
@@ -114,6 +139,28 @@ fn connect(cluster: &Cluster, scrubber: &Scrubber, list: bool) -> Connected {
     let client = Client::new(&cluster.settings, scrubber).map_err(|e| format!("cluster {}: {e:#}", cluster.name))?;
     let listed = list.then(|| client.read_listing(None));
     Ok((client, listed))
+}
+
+/// The connection made while the templates rendered; one whose thread
+/// panicked is made again here, and fails here if it must.
+fn joined(early: ScopedJoinHandle<'_, Connected>, cluster: &Cluster, scrubber: &Scrubber) -> Connected {
+    early.join().unwrap_or_else(|_| connect(cluster, scrubber, false))
+}
+
+/// The config of connector `name` in a cluster's connector list, if read.
+fn listed_config<'a>(connected: &'a Connected, name: &str) -> Option<&'a BTreeMap<String, String>> {
+    connected.as_ref().ok()?.1.as_ref()?.as_ref().ok()?.config(name)
+}
+
+/// Keeps what each template of the run rendered, for the next resync.
+fn keep(cache: &mut Cache, sources: &[Source], declared: &[Declared]) {
+    for (source, d) in sources.iter().zip(declared) {
+        for (key, result) in &d.templates {
+            if let (Ok(connector), Some(code)) = (result, source.configmap.data.get(key)) {
+                cache.keep(&d.id, key, code, &d.source, connector);
+            }
+        }
+    }
 }
 
 /// Every ConfigMap the run knows of: those it acts on, and the others for

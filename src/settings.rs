@@ -46,6 +46,12 @@ pub struct HookArgs {
     #[arg(long, env = "RESYNC_SCHEDULE", default_value = "*/5 * * * *", value_name = "CRONTAB")]
     pub resync_schedule: String,
 
+    /// File that keeps what templates rendered, so a resync renders only what
+    /// may have changed (no values: names, secret keys and keyed digests); `off`
+    /// renders every template every time
+    #[arg(long, env = "RENDER_CACHE", default_value = "/tmp/connect-operator/render-cache.json", value_name = "FILE")]
+    pub render_cache: PathBuf,
+
     #[command(flatten)]
     /// How templates are rendered.
     pub templates: TemplateArgs,
@@ -154,13 +160,20 @@ pub struct Options {
     pub dry_run: bool,
     /// How to plan.
     pub policy: Policy,
+    /// Where what templates rendered is kept between runs (see
+    /// [`crate::render::cache`]); `None` renders every template every time.
+    pub render_cache: Option<PathBuf>,
 }
 
 impl HookArgs {
     /// The hook's run settings.
     #[must_use]
     pub fn options(&self) -> Options {
-        Options { dry_run: self.dry_run, policy: policy(Restarts::Automatic(self.auto_restart_max), self.prune) }
+        Options {
+            dry_run: self.dry_run,
+            policy: policy(Restarts::Automatic(self.auto_restart_max), self.prune),
+            render_cache: Some(self.render_cache.clone()).filter(|p| p.as_os_str() != "off"),
+        }
     }
 }
 

@@ -53,6 +53,7 @@ impl Hook {
         let started = Instant::now();
         let output = Command::new(BIN)
             .env_clear()
+            .env("RENDER_CACHE", self.dir.path().join("render-cache.json"))
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("BINDING_CONTEXT_PATH", &path)
             .current_dir(self.dir.path())

@@ -77,6 +77,7 @@ impl Operator {
         std::fs::write(&metrics, "").unwrap();
         let out = Command::new(BIN)
             .env_clear()
+            .env("RENDER_CACHE", self.dir.path().join("render-cache.json"))
             .envs(self.env.clone())
             .env("BINDING_CONTEXT_PATH", &bc)
             .env("KUBERNETES_PATCH_PATH", &patch)
@@ -334,6 +335,7 @@ fn a_failed_run_reports_nothing() {
     std::fs::write(op.dir.path().join("patch.jsonl"), "").unwrap();
     let out = Command::new(BIN)
         .env_clear()
+        .env("RENDER_CACHE", op.dir.path().join("render-cache.json"))
         .envs(op.env.clone())
         .env("BINDING_CONTEXT_PATH", {
             let p = op.dir.path().join("c.json");
@@ -529,4 +531,46 @@ fn an_event_reads_the_connectors_it_acts_on_and_keeps_the_cluster_gauges() {
     let sent: Vec<String> = op.fake.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     assert!(sent.iter().any(|r| r.starts_with("GET /connectors?")), "{sent:?}");
     assert!(!sent.iter().any(|r| r.starts_with("GET /connectors/m")), "{sent:?}");
+}
+
+#[test]
+fn a_resync_renders_only_what_may_have_changed() {
+    let mut op = Operator::new(&[("RUST_LOG", "connect_operator=debug"), ("DB_USER", "env-s3cret")]);
+    let secret = r#", "user": env.DB_USER, "password": $DB_PASSWORD"#;
+    op.apply("one", json!({}), json!({}), &[("a.json", template("a", secret)), ("b.json", template("b", ""))]);
+    op.apply("other", json!({}), json!({}), &[("c.json", template("c", ""))]);
+    op.sync();
+    let cache = std::fs::read_to_string(op.dir.path().join("render-cache.json")).unwrap();
+    for value in ["env-s3cret", "pr0perty-s3cret", "t-a"] {
+        assert!(!cache.contains(value), "{value} in the render cache: {cache}");
+    }
+
+    // Nothing changed: nothing is rendered, nothing written.
+    op.fake.clear_requests();
+    let run = op.resync();
+    assert!(run.log.contains("3 templates render what they rendered before (see the render cache); rendering 0"));
+    assert!(op.fake.writes().is_empty(), "{:?}", op.fake.writes());
+
+    // Changed through the REST API, and a ConfigMap edited: those two are rendered, and put right.
+    op.fake.insert_connector("a", &[("connector.class", "FileStreamSource"), ("topic", "changed")]);
+    op.apply("other", json!({}), json!({}), &[("c.json", template("c", r#", "tasks.max": 2"#))]);
+    let run = op.resync();
+    assert!(run.log.contains("1 templates render what they rendered before (see the render cache); rendering 2"));
+    assert_eq!(op.fake.config("a").unwrap()["user"], "env-s3cret");
+    assert_eq!(op.fake.config("c").unwrap()["tasks.max"], "2");
+
+    // A secret in the environment changes: every template is rendered again.
+    op.env.retain(|(k, _)| k != "DB_USER");
+    op.env.push(("DB_USER".into(), "rotated".into()));
+    let run = op.resync();
+    assert!(!run.log.contains("render what they rendered before"), "{}", run.log);
+    assert_eq!(op.fake.config("a").unwrap()["user"], "rotated");
+    assert!(!run.log.contains("rotated"), "a secret in the log: {}", run.log);
+    let run = op.resync();
+    assert!(run.log.contains("3 templates render what they rendered before (see the render cache); rendering 0"));
+
+    // Off: every template renders every time.
+    op.env.push(("RENDER_CACHE".into(), "off".into()));
+    let run = op.resync();
+    assert!(!run.log.contains("render what they rendered before"), "{}", run.log);
 }

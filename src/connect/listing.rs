@@ -15,6 +15,14 @@ pub struct Listed {
     pub(super) expanded: bool,
 }
 
+impl Listed {
+    /// The config of connector `name`, if the list held it.
+    #[must_use]
+    pub fn config(&self, name: &str) -> Option<&BTreeMap<String, String>> {
+        self.live.configs.get(name)
+    }
+}
+
 /// The connector list as Connect answers it. An expanded list is read in
 /// one pass, each `info` kept as text until it is known to be wanted: a run
 /// that acts on a few connectors reads the configs of those alone (at 10,000

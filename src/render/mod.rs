@@ -1,6 +1,7 @@
 //! Rendering: template variables, jq templates run in a sandbox, and the
 //! rules that keep secrets out of everything printed.
 
+pub mod cache;
 pub mod jaq_errors;
 pub mod redact;
 pub mod sandbox;

@@ -78,6 +78,7 @@ pub fn is_public_env(name: &str) -> bool {
         "CONNECT_CONCURRENCY",
         "RETRY_BUDGET",
         "TEMPLATE_TIMEOUT",
+        "RENDER_CACHE",
         "CONNECT_OPERATOR_CONFIG_DIR",
         "WATCH_NAMESPACES",
         "RESYNC_SCHEDULE",

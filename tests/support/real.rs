@@ -284,6 +284,8 @@ impl<'a> Hook<'a> {
             .env("OPERATOR_NAMESPACE", &self.env.namespace)
             .env("WATCH_NAMESPACES", &self.env.namespace)
             .env("CONNECT_OPERATOR_CONFIG_DIR", self.env.run_dir.join("config"))
+            // Kept between runs, as in the pod's /tmp.
+            .env("RENDER_CACHE", self.env.run_dir.join("render-cache.json"))
             .env("E2E_SECRET_FROM_ENV", "env-s3cret value")
             .env("LOG_TYPE", "json")
             .env("RETRY_BUDGET", "20s")

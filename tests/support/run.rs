@@ -13,6 +13,7 @@ pub fn hook(dir: &Path, contexts: &Value, env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_connect-operator"))
         .env_clear()
         .env("BINDING_CONTEXT_PATH", &path)
+        .env("RENDER_CACHE", dir.join("render-cache.json"))
         .envs(env.iter().copied())
         .output()
         .unwrap()

@@ -1,0 +1,394 @@
+//! What templates rendered, kept between hook runs, so that a resync renders
+//! only what may have changed.
+//!
+//! Rendering is most of what a resync costs, and almost every template
+//! renders what it rendered the run before. The hook keeps, in a file in its
+//! pod (on the `/tmp` emptyDir), what each template rendered: the name,
+//! state and secret keys of its connector, and a keyed digest of its config,
+//! never a value. A template is not rendered again when
+//! - its inputs are those of the kept render: the ConfigMap's source digest
+//!   (its data, labels and the public properties), its data key, every
+//!   variable and environment value (as a keyed digest), and this build; and
+//! - the config Connect holds for that connector has the kept digest, so it
+//!   is exactly what the template rendered.
+//!
+//! Then the connector the template renders is the live one, and the plan is
+//! the one rendering would give. Everything else is rendered, and kept.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use log::warn;
+use ring::hmac;
+use serde::{Deserialize, Serialize};
+
+use crate::model::configmap::CmId;
+use crate::model::connector::{Connector, TargetState};
+use crate::render::variables::Variables;
+use crate::text::hex;
+
+/// What shell-operator sets anew for every run: left out of the inputs, and
+/// a template that names one is never kept.
+const PER_RUN: &[&str] = &[
+    "BINDING_CONTEXT_PATH",
+    "METRICS_PATH",
+    "KUBERNETES_PATCH_PATH",
+    "VALIDATING_RESPONSE_PATH",
+    "ADMISSION_RESPONSE_PATH",
+    "CONVERSION_RESPONSE_PATH",
+];
+
+/// Another build may render differently: its file is not read.
+const FORMAT: &str = concat!("connect-operator ", env!("CARGO_PKG_VERSION"), ", render cache 1");
+
+/// A connector's config as Connect stores it.
+type Config = BTreeMap<String, String>;
+
+/// ConfigMap (`namespace/name`) to data key to what its template rendered.
+type Entries = BTreeMap<String, BTreeMap<String, Entry>>;
+
+/// The file.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    format: String,
+    /// The HMAC key of the digests, hex: made with the file, never logged.
+    key: String,
+    entries: Entries,
+}
+
+/// What one template rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Entry {
+    /// Digest of everything it was rendered from.
+    input: String,
+    name: String,
+    state: TargetState,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    secret: BTreeSet<String>,
+    /// HMAC of the config.
+    config: String,
+}
+
+/// The renders kept by earlier runs, and those this run keeps.
+pub struct Cache {
+    path: PathBuf,
+    key: hmac::Key,
+    key_hex: String,
+    /// HMAC of every variable and environment value but [`PER_RUN`].
+    variables: Vec<u8>,
+    kept: Entries,
+    next: Entries,
+}
+
+impl Cache {
+    /// The renders kept in `path`; none when it does not exist, cannot be
+    /// read or was written by another build (then it is started afresh).
+    /// `None` when no key can be made for a new file.
+    #[must_use]
+    pub fn open(path: &Path, variables: &Variables) -> Option<Cache> {
+        let stored = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice::<Stored>(&bytes)
+                .map_err(|e| warn!("render cache {}: {e}; starting afresh", path.display()))
+                .ok()
+                .filter(|s| s.format == FORMAT),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                warn!("render cache {}: {e}; starting afresh", path.display());
+                None
+            }
+        };
+        let (key_hex, kept) = match stored.filter(|s| unhex(&s.key).is_some_and(|k| k.len() == KEY_BYTES)) {
+            Some(s) => (s.key, s.entries),
+            None => (hex(&new_key()?), Entries::new()),
+        };
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &unhex(&key_hex)?);
+        let variables = digest_variables(&key, variables);
+        Some(Cache { path: path.to_path_buf(), key, key_hex, variables, kept, next: Entries::new() })
+    }
+
+    /// Whether an earlier run kept anything.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// The connector template `key` of ConfigMap `id` renders, without
+    /// rendering it: when its inputs (`source`, see
+    /// [`crate::model::status::source_digest`]) are those of a kept render
+    /// and `live` gives, for the connector's name, the config that render had.
+    pub fn reuse<'l>(
+        &self,
+        id: &CmId,
+        key: &str,
+        source: &str,
+        live: impl FnOnce(&str) -> Option<&'l Config>,
+    ) -> Option<Connector> {
+        let entry = self.kept.get(&id.to_string())?.get(key)?;
+        if entry.input != self.input(source, key) {
+            return None;
+        }
+        let config = live(&entry.name)?;
+        (self.digest_config(config) == entry.config).then(|| Connector {
+            name: entry.name.clone(),
+            state: entry.state,
+            config: config.clone(),
+            secret_keys: entry.secret.clone(),
+        })
+    }
+
+    /// Keeps what template `key` (text `code`) of ConfigMap `id` rendered
+    /// from `source`, for the next run. A template whose result could
+    /// change with nothing else changing is not kept (see [`keepable`]).
+    pub fn keep(&mut self, id: &CmId, key: &str, code: &str, source: &str, connector: &Connector) {
+        if !keepable(code) {
+            return;
+        }
+        let input = self.input(source, key);
+        let kept = self.kept.get(&id.to_string()).and_then(|e| e.get(key)).filter(|e| e.input == input);
+        // The same inputs render the same connector: its digest is known.
+        let entry = match kept {
+            Some(entry) if entry.name == connector.name => entry.clone(),
+            _ => Entry {
+                input,
+                name: connector.name.clone(),
+                state: connector.state,
+                secret: connector.secret_keys.clone(),
+                config: self.digest_config(&connector.config),
+            },
+        };
+        self.next.entry(id.to_string()).or_default().insert(key.to_string(), entry);
+    }
+
+    /// Writes what this run kept, when it differs from what was read: to a
+    /// file beside it, then renamed, so a run never reads half a file.
+    pub fn save(self) {
+        if self.next == self.kept {
+            return;
+        }
+        let stored = Stored { format: FORMAT.into(), key: self.key_hex, entries: self.next };
+        if let Err(e) = write(&self.path, &stored) {
+            warn!("render cache {}: {e}; the next resync renders every template", self.path.display());
+        }
+    }
+
+    fn input(&self, source: &str, key: &str) -> String {
+        let mut bytes = Vec::with_capacity(self.variables.len() + source.len() + key.len() + 16);
+        bytes.extend_from_slice(&self.variables);
+        for text in [source, key] {
+            bytes.extend_from_slice(&(text.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(text.as_bytes());
+        }
+        // Keyed through `variables`: the secrets in it cannot be guessed from the file.
+        hex(&xxhash_rust::xxh3::xxh3_128(&bytes).to_be_bytes())
+    }
+
+    fn digest_config(&self, config: &Config) -> String {
+        let mut context = hmac::Context::with_key(&self.key);
+        for (k, v) in config {
+            for text in [k, v] {
+                context.update(&(text.len() as u64).to_le_bytes());
+                context.update(text.as_bytes());
+            }
+        }
+        hex(context.sign().as_ref())
+    }
+}
+
+/// Whether a template renders the same from the same inputs: it does not
+/// read the clock (`now`) or what shell-operator sets for each run, and it
+/// reads the environment by name (`env.NAME`, `$ENV.NAME`), not whole.
+/// Errs on the side of rendering: a string that says "now" is enough.
+#[must_use]
+pub fn keepable(code: &str) -> bool {
+    if PER_RUN.iter().any(|name| code.contains(name)) {
+        return false;
+    }
+    let bytes = code.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut start = 0;
+    while start < bytes.len() {
+        let Some(first) = bytes.get(start..).and_then(|rest| rest.iter().position(|b| word(*b))) else { break };
+        let from = start + first;
+        let len = bytes.get(from..).map_or(0, |rest| rest.iter().take_while(|b| word(**b)).count());
+        let after = from + len;
+        let text = code.get(from..after).unwrap_or_default();
+        let dollar = from > 0 && bytes.get(from - 1) == Some(&b'$');
+        let by_name = || {
+            let rest = code.get(after..).unwrap_or_default().trim_start();
+            rest.strip_prefix('.').and_then(|r| r.bytes().next()).is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        };
+        match (text, dollar) {
+            ("now", false) => return false,
+            ("env", false) | ("ENV", true) if !by_name() => return false,
+            _ => {}
+        }
+        start = after.max(from + 1);
+    }
+    true
+}
+
+fn digest_variables(key: &hmac::Key, variables: &Variables) -> Vec<u8> {
+    let mut context = hmac::Context::with_key(key);
+    context.update(FORMAT.as_bytes());
+    let env = variables.env.iter().filter(|(k, _)| !PER_RUN.contains(&k.as_str()));
+    let public = variables.public.iter().map(|name| (name, name));
+    for (i, pairs) in [variables.vars.iter().collect::<Vec<_>>(), env.collect(), public.collect()].iter().enumerate() {
+        context.update(&(i as u64).to_le_bytes());
+        for (k, v) in pairs {
+            for text in [k, v] {
+                context.update(&(text.len() as u64).to_le_bytes());
+                context.update(text.as_bytes());
+            }
+        }
+    }
+    context.sign().as_ref().to_vec()
+}
+
+const KEY_BYTES: usize = 32;
+
+/// A random key; `None` (said in the log) when the system has no randomness
+/// to give: a guessable key would let the file's digests be tested against
+/// guessed secrets.
+fn new_key() -> Option<[u8; KEY_BYTES]> {
+    let mut key = [0u8; KEY_BYTES];
+    let filled = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key);
+    filled.map_err(|_| warn!("no randomness for the render cache's key; every template is rendered")).ok()?;
+    Some(key)
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    let digits = text.as_bytes();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits.chunks(2).map(|pair| std::str::from_utf8(pair).ok().and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
+}
+
+fn write(path: &Path, stored: &Stored) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".{}", std::process::id()));
+    let partial = PathBuf::from(partial);
+    // Only the hook's user reads it: the names and digests are nobody else's business.
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&partial)?;
+    file.write_all(&serde_json::to_vec(stored)?)?;
+    file.sync_all()?;
+    std::fs::rename(&partial, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variables(secret: &str) -> Variables {
+        let vars = BTreeMap::from([("PASSWORD".to_string(), secret.to_string())]);
+        let env = BTreeMap::from([
+            ("HOME".to_string(), "/home".to_string()),
+            ("BINDING_CONTEXT_PATH".to_string(), format!("/tmp/run-{secret}.json")),
+        ]);
+        Variables::from_parts(vars, env)
+    }
+
+    fn connector(password: &str) -> Connector {
+        let config = BTreeMap::from([
+            ("name".to_string(), "c".to_string()),
+            ("password".to_string(), password.to_string()),
+            ("topic".to_string(), "t".to_string()),
+        ]);
+        Connector {
+            name: "c".into(),
+            state: TargetState::Paused,
+            config,
+            secret_keys: BTreeSet::from(["password".into()]),
+        }
+    }
+
+    fn id() -> CmId {
+        CmId::new(Some("ns".into()), "cm".into())
+    }
+
+    const CODE: &str = r#"{"name": "c", "config": {"password": $PASSWORD, "topic": "t"}, "state": "paused"}"#;
+
+    /// A cache in `dir` that kept connector `c` rendered with `secret`.
+    fn kept(dir: &Path, secret: &str) -> PathBuf {
+        let path = dir.join("cache").join("renders.json");
+        let mut cache = Cache::open(&path, &variables(secret)).unwrap();
+        assert!(cache.is_empty());
+        cache.keep(&id(), "c.json", CODE, "source-1", &connector(secret));
+        cache.save();
+        path
+    }
+
+    #[test]
+    fn a_kept_render_is_reused_while_its_inputs_and_the_live_config_are_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = kept(dir.path(), "s3cret");
+        let live = connector("s3cret").config;
+        // Another run: shell-operator's per-run paths differ, nothing else.
+        let mut again = variables("s3cret");
+        again.env.insert("BINDING_CONTEXT_PATH".into(), "/tmp/another.json".into());
+        let cache = Cache::open(&path, &again).unwrap();
+        let reused = cache.reuse(&id(), "c.json", "source-1", |name| (name == "c").then_some(&live)).unwrap();
+        assert_eq!(reused, connector("s3cret"));
+
+        let mut drifted = live.clone();
+        drifted.insert("topic".into(), "u".into());
+        assert!(cache.reuse(&id(), "c.json", "source-1", |_| Some(&drifted)).is_none(), "changed in Connect");
+        assert!(cache.reuse(&id(), "c.json", "source-1", |_| None).is_none(), "deleted in Connect");
+        assert!(cache.reuse(&id(), "c.json", "source-2", |_| Some(&live)).is_none(), "the ConfigMap changed");
+        assert!(cache.reuse(&id(), "d.json", "source-1", |_| Some(&live)).is_none(), "another key");
+        let rotated = Cache::open(&path, &variables("n3w")).unwrap();
+        assert!(rotated.reuse(&id(), "c.json", "source-1", |_| Some(&live)).is_none(), "a variable changed");
+    }
+
+    #[test]
+    fn the_file_holds_no_value_and_only_its_user_reads_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = kept(dir.path(), "s3cret");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("s3cret") && !text.contains("\"t\""), "{text}");
+        assert!(text.contains("\"password\""), "secret keys are names, kept: {text}");
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        // Nothing changed: the file is not written again.
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut cache = Cache::open(&path, &variables("s3cret")).unwrap();
+        cache.keep(&id(), "c.json", CODE, "source-1", &connector("s3cret"));
+        cache.save();
+        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), modified);
+    }
+
+    #[test]
+    fn a_file_that_is_not_ours_is_started_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = kept(dir.path(), "s3cret");
+        let live = connector("s3cret").config;
+        for text in ["{not json", r#"{"format": "another build", "key": "00", "entries": {}}"#] {
+            std::fs::write(&path, text).unwrap();
+            let cache = Cache::open(&path, &variables("s3cret")).unwrap();
+            assert!(cache.is_empty());
+            assert!(cache.reuse(&id(), "c.json", "source-1", |_| Some(&live)).is_none());
+        }
+    }
+
+    #[test]
+    fn only_templates_that_render_the_same_from_the_same_inputs_are_kept() {
+        for code in [CODE, r#"{"name": "c", "config": {"u": env.USER, "p": $ENV.PASSWORD, "k": "unknown"}}"#] {
+            assert!(keepable(code), "{code}");
+        }
+        for code in [
+            r#"{"name": "c", "config": {"at": now | tostring}}"#,
+            r#"{"name": "c", "config": {"all": env | tojson}}"#,
+            r#"{"name": "c", "config": {"all": ($ENV | keys | join(","))}}"#,
+            r#"{"name": "c", "config": {"one": env["HOME"]}}"#,
+            r#"{"name": "c", "config": {"file": env.BINDING_CONTEXT_PATH}}"#,
+        ] {
+            assert!(!keepable(code), "{code}");
+        }
+    }
+}
