@@ -74,11 +74,28 @@ struct TypedEntry<'a> {
     status: Option<Status>,
 }
 
+/// An entry of the expanded list as Connect writes it, every config wanted.
+#[derive(Deserialize)]
+struct FullEntry {
+    #[serde(default)]
+    info: Option<Info>,
+    #[serde(default)]
+    status: Option<Status>,
+}
+
 /// The expanded list read in one pass, when every entry has Connect's shape;
 /// `None` sends the caller to [`expanded`], which takes each entry apart.
 fn expanded_typed(body: &str, wanted: Option<&BTreeSet<String>>) -> Option<Live> {
-    let map: BTreeMap<String, TypedEntry> = serde_json::from_str(body).ok()?;
     let mut live = Live::default();
+    if wanted.is_none() {
+        // Every config is kept (a resync checks them all): read straight into their types.
+        let map: BTreeMap<String, FullEntry> = serde_json::from_str(body).ok()?;
+        for (name, entry) in map {
+            insert(&mut live, name, entry.info.map(|i| i.config), entry.status);
+        }
+        return Some(live);
+    }
+    let map: BTreeMap<String, TypedEntry> = serde_json::from_str(body).ok()?;
     for (name, entry) in map {
         add(&mut live, name, entry.info, entry.status, wanted);
     }
@@ -108,10 +125,15 @@ fn add(
     status: Option<Status>,
     wanted: Option<&BTreeSet<String>>,
 ) {
-    if wanted.is_none_or(|w| w.contains(&name)) {
-        if let Some(Ok(info)) = info.map(|i| serde_json::from_str::<Info>(i.get())) {
-            live.configs.insert(name.clone(), info.config);
-        }
+    let config = info.filter(|_| wanted.is_none_or(|w| w.contains(&name)));
+    let config = config.and_then(|i| serde_json::from_str::<Info>(i.get()).ok()).map(|i| i.config);
+    insert(live, name, config, status);
+}
+
+/// One connector of the list, with its config and status where known.
+fn insert(live: &mut Live, name: String, config: Option<BTreeMap<String, String>>, status: Option<Status>) {
+    if let Some(config) = config {
+        live.configs.insert(name.clone(), config);
     }
     if let Some(status) = status {
         live.status.insert(name.clone(), status);

@@ -16,12 +16,14 @@
 //! the one rendering would give. Everything else is rendered, and kept.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::Hasher;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use log::warn;
 use ring::hmac;
 use serde::{Deserialize, Serialize};
+use siphasher::sip128::{Hasher128, SipHasher24};
 
 use crate::model::configmap::CmId;
 use crate::model::connector::{Connector, TargetState};
@@ -66,15 +68,16 @@ struct Entry {
     state: TargetState,
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     secret: BTreeSet<String>,
-    /// HMAC of the config.
+    /// Keyed digest of the config (SipHash-2-4, 128 bits).
     config: String,
 }
 
 /// The renders kept by earlier runs, and those this run keeps.
 pub struct Cache {
     path: PathBuf,
-    key: hmac::Key,
     key_hex: String,
+    /// The key of the config digests, from `key`.
+    config_key: [u8; 16],
     /// HMAC of every variable and environment value but [`PER_RUN`].
     variables: Vec<u8>,
     kept: Entries,
@@ -104,7 +107,9 @@ impl Cache {
         };
         let key = hmac::Key::new(hmac::HMAC_SHA256, &unhex(&key_hex)?);
         let variables = digest_variables(&key, variables);
-        Some(Cache { path: path.to_path_buf(), key, key_hex, variables, kept, next: Entries::new() })
+        let mut config_key = [0u8; 16];
+        config_key.copy_from_slice(hmac::sign(&key, b"config digest").as_ref().get(..16)?);
+        Some(Cache { path: path.to_path_buf(), key_hex, config_key, variables, kept, next: Entries::new() })
     }
 
     /// Whether an earlier run kept anything.
@@ -141,14 +146,13 @@ impl Cache {
     /// from `source`, for the next run. A template whose result could
     /// change with nothing else changing is not kept (see [`keepable`]).
     pub fn keep(&mut self, id: &CmId, key: &str, code: &str, source: &str, connector: &Connector) {
-        if !keepable(code) {
-            return;
-        }
         let input = self.input(source, key);
-        let kept = self.kept.get(&id.to_string()).and_then(|e| e.get(key)).filter(|e| e.input == input);
-        // The same inputs render the same connector: its digest is known.
+        let id = id.to_string();
+        let kept = self.kept.get(&id).and_then(|e| e.get(key)).filter(|e| e.input == input);
+        // The same inputs (the same text) render the same connector: its digest is known.
         let entry = match kept {
             Some(entry) if entry.name == connector.name => entry.clone(),
+            _ if !keepable(code) => return,
             _ => Entry {
                 input,
                 name: connector.name.clone(),
@@ -157,7 +161,7 @@ impl Cache {
                 config: self.digest_config(&connector.config),
             },
         };
-        self.next.entry(id.to_string()).or_default().insert(key.to_string(), entry);
+        self.next.entry(id).or_default().insert(key.to_string(), entry);
     }
 
     /// Writes what this run kept, when it differs from what was read: to a
@@ -183,15 +187,18 @@ impl Cache {
         hex(&xxhash_rust::xxh3::xxh3_128(&bytes).to_be_bytes())
     }
 
+    /// A keyed digest of a config, computed for every connector on every
+    /// resync: SipHash-2-4 is a MAC made for short inputs, a tenth of the
+    /// cost of HMAC-SHA256, and its 128-bit key is as secret as the file.
     fn digest_config(&self, config: &Config) -> String {
-        let mut context = hmac::Context::with_key(&self.key);
+        let mut hasher = SipHasher24::new_with_key(&self.config_key);
         for (k, v) in config {
             for text in [k, v] {
-                context.update(&(text.len() as u64).to_le_bytes());
-                context.update(text.as_bytes());
+                hasher.write(&(text.len() as u64).to_le_bytes());
+                hasher.write(text.as_bytes());
             }
         }
-        hex(context.sign().as_ref())
+        hex(&hasher.finish128().as_bytes())
     }
 }
 
@@ -205,25 +212,25 @@ pub fn keepable(code: &str) -> bool {
         return false;
     }
     let bytes = code.as_bytes();
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let mut start = 0;
-    while start < bytes.len() {
-        let Some(first) = bytes.get(start..).and_then(|rest| rest.iter().position(|b| word(*b))) else { break };
-        let from = start + first;
-        let len = bytes.get(from..).map_or(0, |rest| rest.iter().take_while(|b| word(**b)).count());
-        let after = from + len;
-        let text = code.get(from..after).unwrap_or_default();
-        let dollar = from > 0 && bytes.get(from - 1) == Some(&b'$');
-        let by_name = || {
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    for name in ["now", "env", "ENV"] {
+        for (at, _) in code.match_indices(name) {
+            let before = at.checked_sub(1).and_then(|i| bytes.get(i));
+            let after = at + name.len();
+            if before.is_some_and(word) || bytes.get(after).is_some_and(word) {
+                continue;
+            }
             let rest = code.get(after..).unwrap_or_default().trim_start();
-            rest.strip_prefix('.').and_then(|r| r.bytes().next()).is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        };
-        match (text, dollar) {
-            ("now", false) => return false,
-            ("env", false) | ("ENV", true) if !by_name() => return false,
-            _ => {}
+            let by_name = rest
+                .strip_prefix('.')
+                .and_then(|r| r.bytes().next())
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+            match (name, before == Some(&b'$')) {
+                ("now", false) => return false,
+                ("env", false) | ("ENV", true) if !by_name => return false,
+                _ => {}
+            }
         }
-        start = after.max(from + 1);
     }
     true
 }
