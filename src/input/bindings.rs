@@ -5,7 +5,7 @@
 //! can hold any mix of Synchronization, Event, Schedule and Group contexts.
 //! Each is handled, in order; the last word about a ConfigMap wins.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use anyhow::{Context as _, Result};
 use log::debug;
@@ -116,11 +116,12 @@ fn handle(work: &mut Work, i: usize, context: &Context) {
     let kind = context.kind.as_deref();
     // A Synchronization's objects are its binding's own snapshot, and win
     // over it: each is read once, from `objects`.
-    let mut listed = BTreeSet::new();
+    let mut listed = Listed::default();
     if kind == Some("Synchronization") {
         let items = context.objects.as_deref().unwrap_or_default();
-        for cm in objects(work, items, &format!("context {i} ({binding})"), &BTreeSet::new()) {
-            listed.insert(cm.id.clone());
+        listed.texts = items.iter().filter_map(|item| Some(item.object?.get())).collect();
+        for cm in objects(work, items, &format!("context {i} ({binding})"), &Listed::default()) {
+            listed.ids.insert(cm.id.clone());
             work.touched.insert(cm.id.clone());
             work.seen.insert(cm.id.clone(), Seen::Present(cm));
         }
@@ -174,13 +175,23 @@ fn event(work: &mut Work, i: usize, context: &Context) {
     }
 }
 
-/// The selected ConfigMaps among `items`, except those in `skip`; read on
-/// every core, as a snapshot may hold thousands.
-fn objects(work: &mut Work, items: &[Item], place: &str, skip: &BTreeSet<CmId>) -> Vec<ConfigMap> {
+/// The objects a Synchronization listed, which its snapshot repeats.
+#[derive(Default)]
+struct Listed<'a> {
+    ids: BTreeSet<CmId>,
+    /// Their JSON texts: a snapshot item with the same text is the same
+    /// object, known without reading it again.
+    texts: HashSet<&'a str>,
+}
+
+/// The selected ConfigMaps among `items`, except those `skip` listed; read
+/// on every core, as a snapshot may hold thousands.
+fn objects(work: &mut Work, items: &[Item], place: &str, skip: &Listed) -> Vec<ConfigMap> {
     let cpus = crate::parallel::cores();
     let read = crate::parallel::chunked(items, cpus, |item| {
         let object = item.object?;
-        if !skip.is_empty() && serde_json::from_str::<Named>(object.get()).is_ok_and(|o| skip.contains(&o.id())) {
+        let listed = || serde_json::from_str::<Named>(object.get()).is_ok_and(|o| skip.ids.contains(&o.id()));
+        if !skip.ids.is_empty() && (skip.texts.contains(object.get()) || listed()) {
             return Some(None);
         }
         Some(Some(ConfigMap::from_json_text(object.get())))

@@ -2,7 +2,7 @@
 //! deleted when this operator applied them (`owned`), or all deleted
 //! (`all`, refused when nothing is declared at all).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use anyhow::{bail, Result};
 use log::info;
@@ -47,12 +47,12 @@ pub fn origin(namespace: &str) -> Origin {
 /// may still declare one), and so do the names of ConfigMaps with a bad label.
 #[must_use]
 pub fn undeclared(declared: &[Declared], live: &Live) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
+    let mut names: HashSet<&str> = HashSet::new();
     for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
-        names.extend(d.names());
-        names.extend(d.recorded.iter().cloned());
+        names.extend(d.declarations().map(|(_, name)| name.as_str()));
+        names.extend(d.recorded.iter().map(String::as_str));
     }
-    live.names.iter().filter(|n| !names.contains(*n)).cloned().collect()
+    live.names.iter().filter(|n| !names.contains(n.as_str())).cloned().collect()
 }
 
 /// Delete steps for the undeclared connectors `mode` allows, or the reason

@@ -82,6 +82,8 @@ pub struct Cache {
     variables: Vec<u8>,
     kept: Entries,
     next: Entries,
+    /// Whether `next` holds an entry `kept` does not.
+    changed: bool,
 }
 
 impl Cache {
@@ -109,7 +111,15 @@ impl Cache {
         let variables = digest_variables(&key, variables);
         let mut config_key = [0u8; 16];
         config_key.copy_from_slice(hmac::sign(&key, b"config digest").as_ref().get(..16)?);
-        Some(Cache { path: path.to_path_buf(), key_hex, config_key, variables, kept, next: Entries::new() })
+        Some(Cache {
+            path: path.to_path_buf(),
+            key_hex,
+            config_key,
+            variables,
+            kept,
+            next: Entries::new(),
+            changed: false,
+        })
     }
 
     /// Whether an earlier run kept anything.
@@ -161,13 +171,16 @@ impl Cache {
                 config: self.digest_config(&connector.config),
             },
         };
+        self.changed |= kept.is_none_or(|k| *k != entry);
         self.next.entry(id).or_default().insert(key.to_string(), entry);
     }
 
     /// Writes what this run kept, when it differs from what was read: to a
     /// file beside it, then renamed, so a run never reads half a file.
     pub fn save(self) {
-        if self.next == self.kept {
+        // Every entry of `next` is in `kept`: the same when there are as many.
+        let count = |entries: &Entries| entries.values().map(BTreeMap::len).sum::<usize>();
+        if !self.changed && count(&self.next) == count(&self.kept) {
             return;
         }
         let stored = Stored { format: FORMAT.into(), key: self.key_hex, entries: self.next };
