@@ -188,6 +188,11 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
             let written = cm.annotations.range(STATUS_ANNOTATION_PREFIX.to_string()..).filter(|_| source.act);
             let written = written.take_while(|(k, _)| k.starts_with(STATUS_ANNOTATION_PREFIX));
             let requests = source.act && source.requests;
+            // Read once: recorded declarations name every recorded connector.
+            let recorded = match &unrendered {
+                Some(declarations) => declarations.iter().map(|(_, name)| name.clone()).collect(),
+                None => status::recorded_names(&cm.annotations),
+            };
             Declared {
                 id: cm.id.clone(),
                 uid: cm.uid.clone(),
@@ -198,7 +203,7 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
                 templates,
                 unrendered: unrendered.unwrap_or_default(),
                 source: source_digest,
-                recorded: status::recorded_names(&cm.annotations),
+                recorded,
                 previous: if source.act { CmStatus::recorded(&cm.annotations) } else { CmStatus::default() },
                 written: written.map(|(k, v)| (k.clone(), v.clone())).collect(),
                 restart_request: cm.annotations.get(RESTART_ANNOTATION).filter(|_| requests).cloned(),

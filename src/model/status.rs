@@ -2,6 +2,7 @@
 //! under `status.connect-operator.io/`, which the binding's jqFilter ignores
 //! so that writing them never triggers another run.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -138,13 +139,15 @@ pub fn recorded_names(annotations: &BTreeMap<String, String>) -> BTreeSet<String
 #[must_use]
 pub fn source_digest(cm: &ConfigMap, public: &BTreeMap<&str, &str>) -> String {
     // The counts first and every text length-prefixed: no two sources hash the same bytes.
-    let counts = format!("{} {} {} {}", cm.data.len(), cm.binary_keys.len(), cm.labels.len(), public.len());
+    let mut bytes = Vec::with_capacity(1024);
+    for count in [cm.data.len(), cm.binary_keys.len(), cm.labels.len(), public.len()] {
+        bytes.extend_from_slice(&(count as u64).to_le_bytes());
+    }
     let data = cm.data.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]);
     let binary = cm.binary_keys.iter().map(String::as_str);
     let labels = cm.labels.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]);
     let public = public.iter().flat_map(|(k, v)| [*k, *v]);
-    let mut bytes = Vec::with_capacity(1024);
-    for text in std::iter::once(counts.as_str()).chain(data).chain(binary).chain(labels).chain(public) {
+    for text in data.chain(binary).chain(labels).chain(public) {
         bytes.extend_from_slice(&(text.len() as u64).to_le_bytes());
         bytes.extend_from_slice(text.as_bytes());
     }
@@ -152,19 +155,20 @@ pub fn source_digest(cm: &ConfigMap, public: &BTreeMap<&str, &str>) -> String {
 }
 
 /// What [`recorded_declarations`] reads of the status: the key of each
-/// connector, and whether any template failed.
+/// connector, and whether any template failed. Borrowed: an event run reads
+/// it for every ConfigMap it does not act on.
 #[derive(Deserialize)]
-struct Keys {
-    #[serde(default)]
-    connectors: BTreeMap<String, Key>,
-    #[serde(default)]
-    errors: BTreeMap<String, String>,
+struct Keys<'a> {
+    #[serde(default, borrow)]
+    connectors: BTreeMap<Cow<'a, str>, Key<'a>>,
+    #[serde(default, borrow)]
+    errors: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct Key {
-    #[serde(default)]
-    key: String,
+struct Key<'a> {
+    #[serde(default, borrow)]
+    key: Cow<'a, str>,
 }
 
 /// (data key, connector name) of each connector a ConfigMap declares.
@@ -187,7 +191,7 @@ pub fn recorded_declarations(annotations: &BTreeMap<String, String>, digest: &st
     names
         .into_iter()
         .map(|name| {
-            let key = status.connectors.get(&name).map(|r| r.key.clone()).filter(|k| !k.is_empty())?;
+            let key = status.connectors.get(name.as_str()).map(|r| r.key.to_string()).filter(|k| !k.is_empty())?;
             Some((key, name))
         })
         .collect()

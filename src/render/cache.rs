@@ -82,7 +82,8 @@ pub struct Cache {
     variables: Vec<u8>,
     kept: Entries,
     next: Entries,
-    /// Whether `next` holds an entry `kept` does not.
+    /// Whether `next` holds an entry `kept` did not (what is left in
+    /// `kept` after the run is gone from the file as well).
     changed: bool,
 }
 
@@ -158,29 +159,35 @@ impl Cache {
     pub fn keep(&mut self, id: &CmId, key: &str, code: &str, source: &str, connector: &Connector) {
         let input = self.input(source, key);
         let id = id.to_string();
-        let kept = self.kept.get(&id).and_then(|e| e.get(key)).filter(|e| e.input == input);
+        // Moved, not copied: at 10,000 templates the two maps are megabytes.
+        let taken = self.kept.get_mut(&id).and_then(|e| e.remove(key));
+        let had = taken.is_some();
         // The same inputs (the same text) render the same connector: its digest is known.
-        let entry = match kept {
-            Some(entry) if entry.name == connector.name => entry.clone(),
-            _ if !keepable(code) => return,
-            _ => Entry {
-                input,
-                name: connector.name.clone(),
-                state: connector.state,
-                secret: connector.secret_keys.clone(),
-                config: self.digest_config(&connector.config),
-            },
+        let entry = match taken.filter(|e| e.input == input && e.name == connector.name) {
+            Some(entry) => entry,
+            None if !keepable(code) => {
+                self.changed |= had;
+                return;
+            }
+            None => {
+                self.changed = true;
+                Entry {
+                    input,
+                    name: connector.name.clone(),
+                    state: connector.state,
+                    secret: connector.secret_keys.clone(),
+                    config: self.digest_config(&connector.config),
+                }
+            }
         };
-        self.changed |= kept.is_none_or(|k| *k != entry);
         self.next.entry(id).or_default().insert(key.to_string(), entry);
     }
 
     /// Writes what this run kept, when it differs from what was read: to a
     /// file beside it, then renamed, so a run never reads half a file.
     pub fn save(self) {
-        // Every entry of `next` is in `kept`: the same when there are as many.
-        let count = |entries: &Entries| entries.values().map(BTreeMap::len).sum::<usize>();
-        if !self.changed && count(&self.next) == count(&self.kept) {
+        // Unchanged when every kept entry was kept again as it was.
+        if !self.changed && self.kept.values().all(BTreeMap::is_empty) {
             return;
         }
         let stored = Stored { format: FORMAT.into(), key: self.key_hex, entries: self.next };
