@@ -1,7 +1,8 @@
 //! The table of issue 13: per case, instructions (callgrind, which does not
 //! depend on the machine's load), wall time (median) and peak RSS, with every
 //! ConfigMap already carrying the status annotations a first run wrote, so a
-//! run writes nothing.
+//! run writes nothing; resyncs with the render cache earlier runs filled, and
+//! without one, as the first resync after the pod starts.
 //!
 //! `cargo bench --bench table` (optionally `-- 1000` for one size; `-- ROUNDS=5`;
 //! `CONNECT_OPERATOR_BIN=PATH` measures another build of the binary;
@@ -60,8 +61,19 @@ fn event(objects: &[Value], owned: &Value) -> Value {
             "filterResult": {}, "snapshots": {"connectors": items(objects), "state": state(owned)}}])
 }
 
-/// The hook on `contexts`, as shell-operator runs it; optionally under a wrapper.
-fn hook(fake: &FakeConnect, dir: &Path, contexts: &Value, wrapper: &[&str]) -> (Duration, String) {
+/// What a measured run is given.
+struct Case<'a> {
+    fake: &'a FakeConnect,
+    dir: &'a Path,
+    contexts: Value,
+    /// `RENDER_CACHE`: the file earlier runs filled, or `off` for a resync
+    /// right after the pod started.
+    cache: String,
+}
+
+/// The hook on the case's contexts, as shell-operator runs it; optionally under a wrapper.
+fn hook(case: &Case, wrapper: &[&str]) -> (Duration, String) {
+    let Case { fake, dir, contexts, cache } = case;
     let path = dir.join("contexts.json");
     std::fs::write(&path, contexts.to_string()).unwrap();
     let patch = dir.join("patch.jsonl");
@@ -75,7 +87,7 @@ fn hook(fake: &FakeConnect, dir: &Path, contexts: &Value, wrapper: &[&str]) -> (
         .env("BINDING_CONTEXT_PATH", &path)
         .env("KUBERNETES_PATCH_PATH", &patch)
         .env("CONNECT_OPERATOR_CONFIG_DIR", dir)
-        .env("RENDER_CACHE", dir.join("render-cache.json"))
+        .env("RENDER_CACHE", cache)
         .env("CONNECT_URL", fake.url())
         .env("BENCH_PASSWORD", "s3cret")
         .env("RUST_LOG", "warn")
@@ -110,12 +122,12 @@ fn annotated(mut objects: Vec<Value>, owned: &mut Value, patches: &str) -> Vec<V
 /// run is made twice and the second counted: valgrind adds to the
 /// environment, which the render cache's inputs include, and a pod's
 /// environment is the same from run to run.
-fn instructions(fake: &FakeConnect, dir: &Path, contexts: &Value, out_dir: &Path) -> u64 {
+fn instructions(case: &Case, out_dir: &Path) -> u64 {
     let file = format!("--callgrind-out-file={}/cg.%p", out_dir.display());
     for _ in 0..2 {
         let _ = std::fs::remove_dir_all(out_dir);
         std::fs::create_dir_all(out_dir).unwrap();
-        hook(fake, dir, contexts, &["valgrind", "--tool=callgrind", "--trace-children=yes", "--quiet", &file]);
+        hook(case, &["valgrind", "--tool=callgrind", "--trace-children=yes", "--quiet", &file]);
     }
     let files: Vec<PathBuf> = std::fs::read_dir(out_dir).unwrap().map(|e| e.unwrap().path()).collect();
     files
@@ -132,16 +144,16 @@ fn instructions(fake: &FakeConnect, dir: &Path, contexts: &Value, out_dir: &Path
 }
 
 /// Peak RSS of the hook process, in MB (GNU time's %M is KiB).
-fn peak_rss(fake: &FakeConnect, dir: &Path, contexts: &Value) -> f64 {
-    let report = dir.join("time.txt");
+fn peak_rss(case: &Case) -> f64 {
+    let report = case.dir.join("time.txt");
     let output = format!("--output={}", report.display());
-    hook(fake, dir, contexts, &["/usr/bin/time", "-f", "%M", &output]);
+    hook(case, &["/usr/bin/time", "-f", "%M", &output]);
     let kib: f64 = std::fs::read_to_string(report).unwrap().trim().lines().last().unwrap().parse().unwrap();
     kib / 1024.0
 }
 
-fn median(fake: &FakeConnect, dir: &Path, contexts: &Value, rounds: usize) -> Duration {
-    let mut times: Vec<Duration> = (0..rounds).map(|_| hook(fake, dir, contexts, &[]).0).collect();
+fn median(case: &Case, rounds: usize) -> Duration {
+    let mut times: Vec<Duration> = (0..rounds).map(|_| hook(case, &[]).0).collect();
     times.sort();
     times[times.len() / 2]
 }
@@ -161,33 +173,39 @@ fn main() {
         std::fs::write(dir.path().join("sr.properties"), "schema.registry.url=http://sr:8081\n").unwrap();
         let fake = FakeConnect::start();
         let objects: Vec<Value> = (0..n).map(configmap).collect();
+        let cache = dir.path().join("render-cache.json").display().to_string();
+        let case = |contexts: Value, cache: &str| Case { fake: &fake, dir: dir.path(), contexts, cache: cache.into() };
         // Created, then observed RUNNING: the annotations settle by the third run.
         let (mut objects, mut owned) = (objects, json!({}));
         for _ in 0..3 {
-            let (_, patches) = hook(&fake, dir.path(), &sync(&objects, &owned), &[]);
+            let (_, patches) = hook(&case(sync(&objects, &owned), &cache), &[]);
             objects = annotated(objects, &mut owned, &patches);
         }
-        let (_, again) = hook(&fake, dir.path(), &sync(&objects, &owned), &[]);
+        let (_, again) = hook(&case(sync(&objects, &owned), &cache), &[]);
         assert!(
             !again.contains("MergePatch"),
             "the annotations did not settle: {}",
             again.lines().find(|l| l.contains("MergePatch")).unwrap_or_default()
         );
-        for (case, contexts) in [
-            (format!("Synchronization {n}, nothing changed"), sync(&objects, &owned)),
-            (format!("one Modified event, snapshot of {n}"), event(&objects, &owned)),
+        for (name, run) in [
+            (format!("Synchronization {n}, nothing changed"), case(sync(&objects, &owned), &cache)),
+            (
+                format!("Synchronization {n}, first after a start (no render cache)"),
+                case(sync(&objects, &owned), "off"),
+            ),
+            (format!("one Modified event, snapshot of {n}"), case(event(&objects, &owned), &cache)),
         ] {
             fake.clear_requests();
-            let wall = median(&fake, dir.path(), &contexts, rounds);
-            assert!(fake.writes().is_empty(), "{case}: a run wrote {:?}", fake.writes());
-            let rss = peak_rss(&fake, dir.path(), &contexts);
+            let wall = median(&run, rounds);
+            assert!(fake.writes().is_empty(), "{name}: a run wrote {:?}", fake.writes());
+            let rss = peak_rss(&run);
             let profiles = match &keep {
-                Some(keep) => keep.join(case.replace([' ', ','], "-")),
+                Some(keep) => keep.join(name.replace([' ', ',', '(', ')'], "-")),
                 None => dir.path().join("callgrind"),
             };
-            let instructions = instructions(&fake, dir.path(), &contexts, &profiles);
+            let instructions = instructions(&run, &profiles);
             println!(
-                "| {case} | {:.0} M | {:.0} ms | {rss:.0} MB |",
+                "| {name} | {:.0} M | {:.0} ms | {rss:.0} MB |",
                 instructions as f64 / 1e6,
                 wall.as_secs_f64() * 1000.0
             );

@@ -26,7 +26,8 @@ use crate::writeback::{self, ownership, Output};
 /// The whole hook run after the binding contexts are read. Each cluster is
 /// read, planned and written on its own thread, with its own concurrency:
 /// one that is down fails the run (so it is retried) without holding back
-/// the others.
+/// the others. Called once per process, which ends after it: what the
+/// run declared is not freed.
 #[must_use]
 pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Options) -> Report {
     let started = Instant::now();
@@ -90,7 +91,10 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
                         (None, Some(early)) => joined(early, cluster, scrubber),
                         (None, None) => connect(cluster, scrubber, false),
                     };
-                    run_cluster(work, &declared, cluster, connected, scrubber, options)
+                    let done = run_cluster(work, &declared, cluster, connected, scrubber, options);
+                    // Left for the process's end, like the ConfigMaps they came from (see main).
+                    std::mem::forget(declared);
+                    done
                 })
             })
             .collect();

@@ -71,11 +71,12 @@ pub fn run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, full: b
 /// What to do to each connector `declared` names, given what `live` runs.
 #[must_use]
 pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
-    // Who declares each name, among ConfigMaps that still exist.
-    let mut owners: BTreeMap<&str, Vec<Origin>> = BTreeMap::new();
+    // Who declares each name, among ConfigMaps that still exist; borrowed,
+    // as an event run counts every ConfigMap for the few it acts on.
+    let mut owners: BTreeMap<&str, Vec<(&CmId, &String)>> = BTreeMap::new();
     for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
         for (key, name) in d.declarations() {
-            owners.entry(name).or_default().push(origin(&d.id, Some(key)));
+            owners.entry(name).or_default().push((&d.id, key));
         }
     }
     let mut plan = Plan::default();
@@ -97,10 +98,12 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
                     continue;
                 }
             };
-            let others: Vec<&Origin> =
-                owners.get(connector.name.as_str()).into_iter().flatten().filter(|o| **o != here).collect();
+            let others: Vec<Origin> = (owners.get(connector.name.as_str()).into_iter().flatten())
+                .filter(|(id, k)| (*id, *k) != (&d.id, key))
+                .map(|(id, k)| origin(id, Some(k)))
+                .collect();
             let action = match (&d.state, others.first()) {
-                (CmState::Deleted, Some(by)) => Action::Kept { by: (*by).clone() },
+                (CmState::Deleted, Some(by)) => Action::Kept { by: by.clone() },
                 (_, Some(_)) => {
                     let list: Vec<String> = others.iter().map(std::string::ToString::to_string).collect();
                     plan.problems.push(Problem {
@@ -139,7 +142,7 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
         }
         for name in d.leftovers() {
             // Declared elsewhere now: that ConfigMap owns it.
-            if owners.get(name.as_str()).is_some_and(|o| o.iter().any(|o| o.configmap != d.id)) {
+            if owners.get(name.as_str()).is_some_and(|o| o.iter().any(|(id, _)| **id != d.id)) {
                 continue;
             }
             let reason = match d.state {
