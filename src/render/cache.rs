@@ -391,6 +391,19 @@ mod tests {
     }
 
     #[test]
+    fn a_template_no_run_keeps_again_leaves_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = kept(dir.path(), "s3cret");
+        // The ConfigMap is gone, or its template now reads the clock: nothing is kept.
+        let mut cache = Cache::open(&path, &variables("s3cret")).unwrap();
+        let clock = r#"{"name": "c", "config": {"at": now | tostring}}"#;
+        cache.keep(&id(), "c.json", clock, "source-2", &connector("s3cret"));
+        cache.save();
+        let cache = Cache::open(&path, &variables("s3cret")).unwrap();
+        assert!(cache.is_empty(), "{}", std::fs::read_to_string(&path).unwrap());
+    }
+
+    #[test]
     fn a_file_that_is_not_ours_is_started_afresh() {
         let dir = tempfile::tempdir().unwrap();
         let path = kept(dir.path(), "s3cret");
