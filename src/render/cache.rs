@@ -27,19 +27,9 @@ use siphasher::sip128::{Hasher128, SipHasher24};
 
 use crate::model::configmap::CmId;
 use crate::model::connector::{Connector, TargetState};
+use crate::render::redact::PER_RUN;
 use crate::render::variables::Variables;
 use crate::text::hex;
-
-/// What shell-operator sets anew for every run: left out of the inputs, and
-/// a template that names one is never kept.
-const PER_RUN: &[&str] = &[
-    "BINDING_CONTEXT_PATH",
-    "METRICS_PATH",
-    "KUBERNETES_PATCH_PATH",
-    "VALIDATING_RESPONSE_PATH",
-    "ADMISSION_RESPONSE_PATH",
-    "CONVERSION_RESPONSE_PATH",
-];
 
 /// Another build may render differently: its file is not read.
 const FORMAT: &str = concat!("connect-operator ", env!("CARGO_PKG_VERSION"), ", render cache 1");
@@ -223,8 +213,9 @@ impl Cache {
 }
 
 /// Whether a template renders the same from the same inputs: it does not
-/// read the clock (`now`) or what shell-operator sets for each run, and it
-/// reads the environment by name (`env.NAME`, `$ENV.NAME`), not whole.
+/// read the clock (`now`) or the files shell-operator names for each run
+/// ([`PER_RUN`], left out of the inputs), and it reads the environment by
+/// name (`env.NAME`, `$ENV.NAME`), not whole.
 /// Errs on the side of rendering: a string that says "now" is enough.
 #[must_use]
 pub fn keepable(code: &str) -> bool {

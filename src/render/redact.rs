@@ -86,12 +86,6 @@ pub fn is_public_env(name: &str) -> bool {
         "LOG_TYPE",
         "RUST_LOG",
         "DEBUG",
-        "BINDING_CONTEXT_PATH",
-        "METRICS_PATH",
-        "KUBERNETES_PATCH_PATH",
-        "VALIDATING_RESPONSE_PATH",
-        "ADMISSION_RESPONSE_PATH",
-        "CONVERSION_RESPONSE_PATH",
         "PATH",
         "HOME",
         "HOSTNAME",
@@ -106,10 +100,24 @@ pub fn is_public_env(name: &str) -> bool {
         "_",
     ];
     PUBLIC.contains(&name)
+        || PER_RUN.contains(&name)
         || name.starts_with("SHELL_OPERATOR_")
         || name.starts_with("LC_")
         || name.starts_with("KUBERNETES_")
 }
+
+/// The files shell-operator names anew for every run, in the environment
+/// of each: not secret, and not an input of what a template renders (a
+/// template that names one is rendered every time, see
+/// [`crate::render::cache`]).
+pub const PER_RUN: &[&str] = &[
+    "BINDING_CONTEXT_PATH",
+    "METRICS_PATH",
+    "KUBERNETES_PATCH_PATH",
+    "VALIDATING_RESPONSE_PATH",
+    "ADMISSION_RESPONSE_PATH",
+    "CONVERSION_RESPONSE_PATH",
+];
 
 /// Replaces known secret values in free text (Connect's error messages,
 /// template errors), longest first so a secret containing another is hidden
