@@ -38,6 +38,15 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     number.checked_mul(factor).ok_or_else(|| format!("{text:?} is too large"))
 }
 
+/// Each text to `write`, its length first: what a digest of several texts
+/// hashes, so that no two lists of texts give the same bytes.
+pub fn framed<'a>(texts: impl IntoIterator<Item = &'a str>, mut write: impl FnMut(&[u8])) {
+    for text in texts {
+        write(&(text.len() as u64).to_le_bytes());
+        write(text.as_bytes());
+    }
+}
+
 /// Bytes as lowercase hexadecimal, two digits each.
 #[must_use]
 pub fn hex(bytes: &[u8]) -> String {

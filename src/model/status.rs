@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::configmap::{ConfigMap, STATUS_ANNOTATION_PREFIX};
 use crate::model::live::ConnectorState;
-use crate::text::hex;
+use crate::text::{framed, hex};
 
 /// JSON array of the connector names the ConfigMap declares: what to delete
 /// when a key is removed, a template renames its connector, or a deleted
@@ -147,10 +147,7 @@ pub fn source_digest(cm: &ConfigMap, public: &BTreeMap<&str, &str>) -> String {
     let binary = cm.binary_keys.iter().map(String::as_str);
     let labels = cm.labels.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]);
     let public = public.iter().flat_map(|(k, v)| [*k, *v]);
-    for text in data.chain(binary).chain(labels).chain(public) {
-        bytes.extend_from_slice(&(text.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(text.as_bytes());
-    }
+    framed(data.chain(binary).chain(labels).chain(public), |b| bytes.extend_from_slice(b));
     hex(&xxhash_rust::xxh3::xxh3_128(&bytes).to_be_bytes())
 }
 

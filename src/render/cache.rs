@@ -29,7 +29,7 @@ use crate::model::configmap::CmId;
 use crate::model::connector::{Connector, TargetState};
 use crate::render::redact::PER_RUN;
 use crate::render::variables::Variables;
-use crate::text::hex;
+use crate::text::{framed, hex};
 
 /// Another build may render differently: its file is not read.
 const FORMAT: &str = concat!("connect-operator ", env!("CARGO_PKG_VERSION"), ", render cache 1");
@@ -189,25 +189,17 @@ impl Cache {
     fn input(&self, source: &str, key: &str) -> String {
         let mut bytes = Vec::with_capacity(self.variables.len() + source.len() + key.len() + 16);
         bytes.extend_from_slice(&self.variables);
-        for text in [source, key] {
-            bytes.extend_from_slice(&(text.len() as u64).to_le_bytes());
-            bytes.extend_from_slice(text.as_bytes());
-        }
+        framed([source, key], |b| bytes.extend_from_slice(b));
         // Keyed through `variables`: the secrets in it cannot be guessed from the file.
         hex(&xxhash_rust::xxh3::xxh3_128(&bytes).to_be_bytes())
     }
 
     /// A keyed digest of a config, computed for every connector on every
-    /// resync: SipHash-2-4 is a MAC made for short inputs, a tenth of the
-    /// cost of HMAC-SHA256, and its 128-bit key is as secret as the file.
+    /// resync: SipHash-2-4 is a MAC made for short inputs, about a quarter of
+    /// the cost of HMAC-SHA256, and its 128-bit key is as secret as the file.
     fn digest_config(&self, config: &Config) -> String {
         let mut hasher = SipHasher24::new_with_key(&self.config_key);
-        for (k, v) in config {
-            for text in [k, v] {
-                hasher.write(&(text.len() as u64).to_le_bytes());
-                hasher.write(text.as_bytes());
-            }
-        }
+        framed(config.iter().flat_map(pair), |b| hasher.write(b));
         hex(&hasher.finish128().as_bytes())
     }
 }
@@ -250,17 +242,19 @@ fn digest_variables(key: &hmac::Key, variables: &Variables) -> Vec<u8> {
     let mut context = hmac::Context::with_key(key);
     context.update(FORMAT.as_bytes());
     let env = variables.env.iter().filter(|(k, _)| !PER_RUN.contains(&k.as_str()));
-    let public = variables.public.iter().map(|name| (name, name));
-    for (i, pairs) in [variables.vars.iter().collect::<Vec<_>>(), env.collect(), public.collect()].iter().enumerate() {
-        context.update(&(i as u64).to_le_bytes());
-        for (k, v) in pairs {
-            for text in [k, v] {
-                context.update(&(text.len() as u64).to_le_bytes());
-                context.update(text.as_bytes());
-            }
-        }
-    }
+    // Each part after its number, so that no text moves from one to another unseen.
+    context.update(&0u64.to_le_bytes());
+    framed(variables.vars.iter().flat_map(pair), |b| context.update(b));
+    context.update(&1u64.to_le_bytes());
+    framed(env.flat_map(pair), |b| context.update(b));
+    context.update(&2u64.to_le_bytes());
+    framed(variables.public.iter().map(String::as_str), |b| context.update(b));
     context.sign().as_ref().to_vec()
+}
+
+/// A map entry as the two texts it hashes.
+fn pair<'a>((k, v): (&'a String, &'a String)) -> [&'a str; 2] {
+    [k.as_str(), v.as_str()]
 }
 
 const KEY_BYTES: usize = 32;
