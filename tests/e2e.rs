@@ -340,11 +340,18 @@ fn a_worker_killed_mid_apply_loses_and_duplicates_nothing() {
         names.iter().map(|n| configmap(n, &[("c.json", &source(&env, n, ", \"batch.size\": 3"))], json!({}))).collect(),
     );
     let pid: i32 = std::fs::read_to_string(env.run_dir.join("connect-2.pid")).unwrap().trim().parse().unwrap();
+    // -0 and -1 would name this process's own group and every process.
+    assert!(pid > 1, "connect-2.pid holds {pid}");
     let hook = std::thread::scope(|scope| {
         let run = scope.spawn(|| Hook::new(&env).env("CONNECT_CONCURRENCY", "2").sync());
         wait_until(Duration::from_secs(30), || env.names("e2e-kill").len() >= 10);
         // SIGKILL, as a node dying would: no graceful leave of the group.
-        let _ = std::process::Command::new("kill").args(["-KILL", &format!("-{pid}")]).status();
+        // kill(2) itself, not /usr/bin/kill: procps-ng 4.0.2's `kill -KILL
+        // -12345` sends to process group -1 (it reads only the first digit),
+        // which kills every process of the user, CI's run among them.
+        // SAFETY: kill(2) takes plain integers; the group is connect-2's own.
+        let killed = unsafe { libc::kill(-pid, libc::SIGKILL) };
+        assert_eq!(killed, 0, "kill -KILL -{pid}: {}", std::io::Error::last_os_error());
         run.join().unwrap()
     });
     eprintln!("the run during the kill exited {}", hook.code);
