@@ -5,15 +5,15 @@
 //! can hold any mix of Synchronization, Event, Schedule and Group contexts.
 //! Each is handled, in order; the last word about a ConfigMap wins.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context as _, Result};
 use log::debug;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use crate::input::{files, STATE_BINDING};
-use crate::model::configmap::{CmId, ConfigMap};
+use crate::model::configmap::{CmId, ConfigMap, Object};
 
 /// The last thing a run heard about one ConfigMap.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,43 +58,118 @@ pub fn read(path: &std::path::Path) -> Result<Work> {
     parse_text(&text).with_context(|| format!("the binding context file {}", path.display()))
 }
 
-/// One binding context, as shell-operator writes it. The objects are kept
-/// as their JSON text and read one by one, so a broken one is a problem of
-/// its own and never stops the others.
-#[derive(Deserialize)]
-struct Context<'a> {
-    #[serde(default)]
+/// One binding context, as shell-operator writes it. Objects are read as
+/// ConfigMaps in the same pass as the text around them, each with its own
+/// error ([`Object`]), so a broken one never stops the others.
+#[derive(Default)]
+struct Context {
     binding: Option<String>,
-    #[serde(default, rename = "type")]
     kind: Option<String>,
-    #[serde(default, rename = "watchEvent")]
     watch_event: Option<String>,
-    #[serde(default, borrow)]
-    object: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    objects: Option<Vec<Item<'a>>>,
-    #[serde(default, borrow)]
-    snapshots: Option<BTreeMap<String, Vec<Item<'a>>>>,
+    object: Option<Object>,
+    objects: Option<Vec<Item>>,
+    snapshots: BTreeMap<String, Vec<Item>>,
 }
 
 /// An entry of `objects` or of a snapshot.
 #[derive(Deserialize)]
-struct Item<'a> {
-    #[serde(default, borrow)]
-    object: Option<&'a RawValue>,
-}
-
-/// Just the name of an object, to skip one that is read already.
-#[derive(Deserialize)]
-struct Named {
-    metadata: NamedMetadata,
-}
-
-#[derive(Deserialize)]
-struct NamedMetadata {
-    name: String,
+struct Item {
     #[serde(default)]
-    namespace: Option<String>,
+    object: Option<Object>,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum Field {
+    Binding,
+    #[serde(rename = "type")]
+    Kind,
+    WatchEvent,
+    Object,
+    Objects,
+    Snapshots,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Context {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ContextVisitor)
+    }
+}
+
+struct ContextVisitor;
+
+impl<'de> Visitor<'de> for ContextVisitor {
+    type Value = Context;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a binding context object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Context, A::Error> {
+        let mut context = Context::default();
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Binding => context.binding = map.next_value()?,
+                Field::Kind => context.kind = map.next_value()?,
+                Field::WatchEvent => context.watch_event = map.next_value()?,
+                Field::Object => context.object = map.next_value()?,
+                Field::Objects => context.objects = map.next_value()?,
+                Field::Snapshots => {
+                    // shell-operator writes the keys sorted: a Synchronization's
+                    // binding and `objects` come before its snapshots, and the
+                    // snapshot of its own binding repeats `objects`. In another
+                    // order that snapshot is read too, and `objects` still win.
+                    let repeated = context.binding.as_deref().filter(|_| context.objects.is_some());
+                    context.snapshots = map.next_value_seed(SnapshotsBut(repeated))?;
+                }
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(context)
+    }
+}
+
+/// The snapshots, by binding name, but the one named here: skipped unread.
+struct SnapshotsBut<'s>(Option<&'s str>);
+
+impl<'de> DeserializeSeed<'de> for SnapshotsBut<'_> {
+    type Value = BTreeMap<String, Vec<Item>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SnapshotsBut<'_> {
+    type Value = BTreeMap<String, Vec<Item>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object of snapshots by binding name")
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(BTreeMap::new())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(BTreeMap::new())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut snapshots = BTreeMap::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if Some(name.as_str()) == self.0 {
+                map.next_value::<IgnoredAny>()?;
+            } else {
+                snapshots.insert(name, map.next_value()?);
+            }
+        }
+        Ok(snapshots)
+    }
 }
 
 /// The binding contexts of a file's text.
@@ -102,7 +177,7 @@ pub fn parse_text(text: &str) -> Result<Work> {
     let contexts: Vec<Context> =
         serde_json::from_str(text).context("not the JSON array of binding contexts shell-operator writes")?;
     let mut work = Work::default();
-    for (i, context) in contexts.iter().enumerate() {
+    for (i, context) in contexts.into_iter().enumerate() {
         handle(&mut work, i, context);
     }
     if work.full {
@@ -111,17 +186,15 @@ pub fn parse_text(text: &str) -> Result<Work> {
     Ok(work)
 }
 
-fn handle(work: &mut Work, i: usize, context: &Context) {
-    let binding = context.binding.as_deref().unwrap_or("?");
-    let kind = context.kind.as_deref();
-    // A Synchronization's objects are its binding's own snapshot, and win
-    // over it: each is read once, from `objects`.
-    let mut listed = Listed::default();
+fn handle(work: &mut Work, i: usize, context: Context) {
+    let Context { binding, kind, watch_event, object, objects, snapshots } = context;
+    let binding = binding.as_deref().unwrap_or("?");
+    let kind = kind.as_deref();
+    // A Synchronization's objects are its binding's own snapshot, and win over it.
+    let mut listed = BTreeSet::new();
     if kind == Some("Synchronization") {
-        let items = context.objects.as_deref().unwrap_or_default();
-        listed.texts = items.iter().filter_map(|item| Some(item.object?.get())).collect();
-        for cm in objects(work, items, &format!("context {i} ({binding})"), &Listed::default()) {
-            listed.ids.insert(cm.id.clone());
+        for cm in selected(work, objects.unwrap_or_default(), &format!("context {i} ({binding})")) {
+            listed.insert(cm.id.clone());
             work.touched.insert(cm.id.clone());
             work.seen.insert(cm.id.clone(), Seen::Present(cm));
         }
@@ -129,35 +202,35 @@ fn handle(work: &mut Work, i: usize, context: &Context) {
     }
     // Snapshots are taken when the run starts, so they are the newest view;
     // an event in the same context is older and only marks what to act on.
-    for (name, items) in context.snapshots.iter().flatten() {
+    for (name, items) in snapshots {
         if name == STATE_BINDING {
-            let first = items.first().and_then(|i| i.object);
-            work.state = first.and_then(|o| ConfigMap::from_json_text(o.get()).ok());
+            work.state = items.into_iter().next().and_then(|item| item.object?.into_result().ok());
             continue;
         }
-        for cm in objects(work, items, &format!("context {i} ({binding}) snapshot"), &listed) {
-            work.seen.insert(cm.id.clone(), Seen::Present(cm));
+        for cm in selected(work, items, &format!("context {i} ({binding}) snapshot")) {
+            if !listed.contains(&cm.id) {
+                work.seen.insert(cm.id.clone(), Seen::Present(cm));
+            }
         }
     }
     match kind {
         Some("Synchronization") => {}
-        Some("Event") => event(work, i, context),
+        Some("Event") => event(work, &format!("context {i} ({binding})"), watch_event.as_deref(), object),
         Some("Schedule" | "Group") => work.full = true,
         _ => debug!("binding context {i} ({binding}, type {kind:?}): nothing to do"),
     }
 }
 
-fn event(work: &mut Work, i: usize, context: &Context) {
-    let binding = context.binding.as_deref().unwrap_or("?");
-    let event = context.watch_event.as_deref().unwrap_or("");
-    let Some(object) = context.object.filter(|o| o.get() != "null") else {
-        work.problems.push(format!("context {i} ({binding}): {event} event without an object"));
+fn event(work: &mut Work, place: &str, event: Option<&str>, object: Option<Object>) {
+    let event = event.unwrap_or("");
+    let Some(object) = object else {
+        work.problems.push(format!("{place}: {event} event without an object"));
         return;
     };
-    match (event, ConfigMap::from_json_text(object.get())) {
-        (_, Err(e)) => work.problems.push(format!("context {i} ({binding}): {event} event: {e:#}")),
+    match (event, object.into_result()) {
+        (_, Err(e)) => work.problems.push(format!("{place}: {event} event: {e:#}")),
         ("Added" | "Modified", Ok(cm)) if !cm.is_selected() => {
-            debug!("context {i} ({binding}): {} is not labelled destination=connect; ignored", cm.id);
+            debug!("{place}: {} is not labelled destination=connect; ignored", cm.id);
         }
         ("Added" | "Modified", Ok(cm)) => {
             work.evented.insert(cm.id.clone());
@@ -170,51 +243,25 @@ fn event(work: &mut Work, i: usize, context: &Context) {
             work.seen.insert(cm.id.clone(), Seen::Deleted(cm));
         }
         (other, Ok(cm)) => {
-            work.problems.push(format!("context {i} ({binding}): unknown watchEvent {other:?} for {}", cm.id));
+            work.problems.push(format!("{place}: unknown watchEvent {other:?} for {}", cm.id));
         }
     }
 }
 
-/// The objects a Synchronization listed, which its snapshot repeats.
-#[derive(Default)]
-struct Listed<'a> {
-    ids: BTreeSet<CmId>,
-    /// Their JSON texts: a snapshot item with the same text is the same
-    /// object, known without reading it again.
-    texts: HashSet<&'a str>,
-}
-
-/// The selected ConfigMaps among `items`, except those `skip` listed; read
-/// on every core, as a snapshot may hold thousands.
-fn objects(work: &mut Work, items: &[Item], place: &str, skip: &Listed) -> Vec<ConfigMap> {
-    let cpus = crate::parallel::cores();
-    let read = crate::parallel::chunked(items, cpus, |item| {
-        let object = item.object?;
-        let listed = || serde_json::from_str::<Named>(object.get()).is_ok_and(|o| skip.ids.contains(&o.id()));
-        if !skip.ids.is_empty() && (skip.texts.contains(object.get()) || listed()) {
-            return Some(None);
-        }
-        Some(Some(ConfigMap::from_json_text(object.get())))
-    });
+/// The selected ConfigMaps among `items`; the others are problems or ignored.
+fn selected(work: &mut Work, items: Vec<Item>, place: &str) -> Vec<ConfigMap> {
     let mut found = Vec::new();
-    for (n, read) in read.into_iter().enumerate() {
-        match read {
+    for (n, item) in items.into_iter().enumerate() {
+        match item.object.map(Object::into_result) {
             None => work
                 .problems
                 .push(format!("{place} item {n}: no `object` (keepFullObjectsInMemory must stay true for this hook)")),
-            Some(None) => {}
-            Some(Some(Ok(cm))) if cm.is_selected() => found.push(cm),
-            Some(Some(Ok(cm))) => debug!("{place}: {} is not labelled destination=connect; ignored", cm.id),
-            Some(Some(Err(e))) => work.problems.push(format!("{place} item {n}: {e:#}")),
+            Some(Ok(cm)) if cm.is_selected() => found.push(cm),
+            Some(Ok(cm)) => debug!("{place}: {} is not labelled destination=connect; ignored", cm.id),
+            Some(Err(e)) => work.problems.push(format!("{place} item {n}: {e:#}")),
         }
     }
     found
-}
-
-impl Named {
-    fn id(self) -> CmId {
-        CmId::new(self.metadata.namespace, self.metadata.name)
-    }
 }
 
 #[cfg(test)]
@@ -296,6 +343,44 @@ mod tests {
         .unwrap();
         assert_eq!(work.problems.len(), 3, "{:?}", work.problems);
         assert_eq!(work.touched, BTreeSet::from([id("ok")]));
+    }
+
+    #[test]
+    fn a_broken_object_in_a_snapshot_is_a_problem_of_its_own() {
+        let broken = json!({"metadata": {"name": "b", "labels": {"destination": "connect"}}, "data": {"k": 1}});
+        let work = parse(&json!([{
+            "binding": "connectors", "type": "Event", "watchEvent": "Added", "object": cm("a", "1"),
+            "snapshots": {"connectors": [{"object": cm("a", "1")}, {"object": broken}, {"object": cm("z", "1")}]}
+        }]))
+        .unwrap();
+        assert_eq!(work.seen.keys().cloned().collect::<Vec<_>>(), [id("a"), id("z")]);
+        assert_eq!(
+            work.problems,
+            [r#"context 0 (connectors) snapshot item 1: not a ConfigMap: data key "k" is a number, not a string"#]
+        );
+    }
+
+    #[test]
+    fn a_synchronization_reads_its_objects_not_its_own_snapshot_again() {
+        let broken = json!({"metadata": {"name": "b"}, "data": {"k": 1}});
+        let own = json!([{"object": cm("a", "old")}, {"object": broken}]);
+        // As shell-operator writes it: keys sorted, objects before snapshots.
+        let text = format!(
+            r#"[{{"binding": "connectors", "objects": [{{"object": {}}}], "snapshots": {{"connectors": {own},
+                "state": []}}, "type": "Synchronization"}}]"#,
+            cm("a", "new")
+        );
+        let work = parse_text(&text).unwrap();
+        assert!(work.problems.is_empty(), "the own snapshot was read: {:?}", work.problems);
+        // In another order the snapshot is read, and the objects still win.
+        let work = parse(&json!([{"binding": "connectors", "type": "Synchronization",
+            "snapshots": {"connectors": own}, "objects": [{"object": cm("a", "new")}]}]))
+        .unwrap();
+        assert_eq!(work.problems.len(), 1, "{:?}", work.problems);
+        match &work.seen[&id("a")] {
+            Seen::Present(c) => assert_eq!(c.data["k"], "new"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

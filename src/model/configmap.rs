@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use anyhow::{bail, Context, Result};
+use serde::de::{Deserializer, IgnoredAny, MapAccess};
 use serde::Deserialize;
+
+use crate::model::lenient::{Keys, Shape, Shaped, Text, Texts};
 
 /// The label that selects ConfigMaps.
 pub const SELECTOR_LABEL: &str = "destination";
@@ -76,82 +79,157 @@ pub enum Intent {
     Remove,
 }
 
-const NOT_A_CONFIGMAP: &str = "not a ConfigMap (metadata.name and string data expected)";
-
-#[derive(Deserialize)]
-struct Kind {
-    #[serde(default)]
-    kind: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct Raw {
-    #[serde(default)]
-    kind: Option<serde_json::Value>,
-    metadata: Metadata,
-    #[serde(default)]
-    data: Option<BTreeMap<String, String>>,
-    #[serde(default, rename = "binaryData")]
-    binary_data: Option<BTreeMap<String, serde_json::Value>>,
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    name: String,
-    #[serde(default)]
-    namespace: Option<String>,
-    #[serde(default)]
-    uid: Option<String>,
-    #[serde(default)]
-    labels: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    annotations: Option<BTreeMap<String, String>>,
-}
+const NOT_A_CONFIGMAP: &str = "not a ConfigMap";
 
 impl ConfigMap {
     /// A ConfigMap from its JSON (or YAML) object.
     pub fn from_json(value: &serde_json::Value) -> Result<ConfigMap> {
-        if let Some(kind) = value.get("kind").and_then(|k| k.as_str()).filter(|k| *k != "ConfigMap") {
-            bail!("a {kind}, not a ConfigMap");
-        }
-        let raw = Raw::deserialize(value).context(NOT_A_CONFIGMAP)?;
-        Ok(raw.into())
+        Object::deserialize(value).context(NOT_A_CONFIGMAP)?.into_result()
     }
 
     /// A ConfigMap from the text of its JSON object, read straight into
-    /// its fields: a hook run reads thousands.
+    /// its fields.
     pub fn from_json_text(text: &str) -> Result<ConfigMap> {
-        let kind = |raw_kind: Option<&serde_json::Value>| {
-            raw_kind.and_then(|k| k.as_str()).filter(|k| *k != "ConfigMap").map(str::to_string)
-        };
-        match serde_json::from_str::<Raw>(text) {
-            Ok(raw) => match kind(raw.kind.as_ref()) {
-                Some(other) => bail!("a {other}, not a ConfigMap"),
-                None => Ok(raw.into()),
-            },
-            Err(e) => {
-                // Another kind of object need not have a ConfigMap's shape: say what it is.
-                let other = serde_json::from_str::<Kind>(text).ok().and_then(|k| kind(k.kind.as_ref()));
-                match other {
-                    Some(other) => bail!("a {other}, not a ConfigMap"),
-                    None => Err(e).context(NOT_A_CONFIGMAP),
-                }
-            }
-        }
+        serde_json::from_str::<Object>(text).context(NOT_A_CONFIGMAP)?.into_result()
     }
 }
 
-impl From<Raw> for ConfigMap {
-    fn from(raw: Raw) -> ConfigMap {
-        ConfigMap {
-            id: CmId::new(raw.metadata.namespace, raw.metadata.name),
-            uid: raw.metadata.uid,
-            labels: raw.metadata.labels.unwrap_or_default(),
-            annotations: raw.metadata.annotations.unwrap_or_default(),
-            data: raw.data.unwrap_or_default(),
-            binary_keys: raw.binary_data.unwrap_or_default().into_keys().collect(),
-        }
+/// A JSON object read as a ConfigMap, or why it is not one. Reading never
+/// fails on the object's shape, only on JSON syntax: a binding context reads
+/// thousands of objects in one pass over its text, and one broken object is
+/// a problem of its own, never the others'.
+#[derive(Debug)]
+pub struct Object(Result<ConfigMap, NotAConfigMap>);
+
+/// Why an object is not read as a ConfigMap.
+#[derive(Debug)]
+enum NotAConfigMap {
+    /// Its `kind` says what it is.
+    Kind(String),
+    /// The first field that is missing or holds the wrong shape.
+    Shape(String),
+}
+
+impl Object {
+    /// The ConfigMap, or an error naming the field and what it holds instead.
+    pub fn into_result(self) -> Result<ConfigMap> {
+        self.0.map_err(|why| match why {
+            NotAConfigMap::Kind(kind) => anyhow::anyhow!("a {kind}, not a ConfigMap"),
+            NotAConfigMap::Shape(why) => anyhow::anyhow!("{NOT_A_CONFIGMAP}: {why}"),
+        })
     }
+}
+
+impl<'de> Deserialize<'de> for Object {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Object, D::Error> {
+        Shaped::<Object>::deserialize(deserializer).map(|shaped| shaped.0)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum Field {
+    Kind,
+    Metadata,
+    Data,
+    BinaryData,
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum MetadataField {
+    Name,
+    Namespace,
+    Uid,
+    Labels,
+    Annotations,
+    #[serde(other)]
+    Other,
+}
+
+/// `metadata`, as far as this operator reads it.
+#[derive(Default)]
+struct Metadata {
+    name: Option<Text>,
+    namespace: Option<Text>,
+    uid: Option<Text>,
+    labels: Option<Texts>,
+    annotations: Option<Texts>,
+    /// What it is when it is not an object.
+    not: Option<&'static str>,
+}
+
+impl Shape for Metadata {
+    fn other(what: &'static str) -> Metadata {
+        Metadata { not: Some(what), ..Metadata::default() }
+    }
+    fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Metadata, A::Error> {
+        let mut metadata = Metadata::default();
+        while let Some(field) = map.next_key::<MetadataField>()? {
+            match field {
+                MetadataField::Name => metadata.name = Some(map.next_value::<Shaped<Text>>()?.0),
+                MetadataField::Namespace => metadata.namespace = Some(map.next_value::<Shaped<Text>>()?.0),
+                MetadataField::Uid => metadata.uid = Some(map.next_value::<Shaped<Text>>()?.0),
+                MetadataField::Labels => metadata.labels = Some(map.next_value::<Shaped<Texts>>()?.0),
+                MetadataField::Annotations => metadata.annotations = Some(map.next_value::<Shaped<Texts>>()?.0),
+                MetadataField::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(metadata)
+    }
+}
+
+impl Shape for Object {
+    fn other(what: &'static str) -> Object {
+        Object(Err(NotAConfigMap::Shape(format!("the object is {what}"))))
+    }
+    fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Object, A::Error> {
+        let (mut kind, mut metadata, mut data, mut binary) = (None, None, None, None);
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Kind => kind = Some(map.next_value::<Shaped<Text>>()?.0),
+                Field::Metadata => metadata = Some(map.next_value::<Shaped<Metadata>>()?.0),
+                Field::Data => data = Some(map.next_value::<Shaped<Texts>>()?.0),
+                Field::BinaryData => binary = Some(map.next_value::<Shaped<Keys>>()?.0),
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if let Some(Text::Is(kind)) = kind.filter(|k| !matches!(k, Text::Is(k) if k == "ConfigMap")) {
+            return Ok(Object(Err(NotAConfigMap::Kind(kind))));
+        }
+        Ok(Object(configmap(metadata, data, binary).map_err(NotAConfigMap::Shape)))
+    }
+}
+
+/// The ConfigMap the fields make, or the first thing wrong with them.
+fn configmap(metadata: Option<Metadata>, data: Option<Texts>, binary: Option<Keys>) -> Result<ConfigMap, String> {
+    let metadata = metadata.ok_or("it has no metadata")?;
+    if let Some(what) = metadata.not {
+        return Err(format!("metadata is {what}, not an object"));
+    }
+    let name = match metadata.name {
+        Some(Text::Is(name)) => name,
+        Some(Text::Not(what)) => return Err(format!("metadata.name is {what}, not a string")),
+        None | Some(Text::Null) => return Err("it has no metadata.name".into()),
+    };
+    let optional = |text: Option<Text>, field| text.map_or(Ok(None), |t| t.optional(field));
+    let texts = |texts: Option<Texts>, field| texts.map_or(Ok(BTreeMap::new()), |t| t.named(field));
+    Ok(ConfigMap {
+        id: CmId::new(optional(metadata.namespace, "metadata.namespace")?, name),
+        uid: optional(metadata.uid, "metadata.uid")?,
+        labels: texts(metadata.labels, "metadata.labels")?,
+        annotations: texts(metadata.annotations, "metadata.annotations")?,
+        data: texts(data, "data")?,
+        binary_keys: binary
+            .map_or(Ok(Vec::new()), |k| k.0)
+            .map_err(|what| format!("binaryData is {what}, not an object"))?,
+    })
 }
 
 impl ConfigMap {
@@ -181,6 +259,50 @@ mod tests {
             &json!({"metadata": {"name": "c", "namespace": "ns", "labels": labels}, "data": {"k": "{}"}}),
         )
         .unwrap()
+    }
+
+    fn why(object: serde_json::Value) -> String {
+        let from_text = ConfigMap::from_json_text(&object.to_string()).unwrap_err();
+        let from_value = ConfigMap::from_json(&object).unwrap_err();
+        assert_eq!(from_text.to_string(), from_value.to_string());
+        from_text.to_string()
+    }
+
+    #[test]
+    fn a_wrong_shape_names_the_field_and_what_it_holds() {
+        let named = |metadata| json!({"metadata": metadata, "data": {"k": "{}"}});
+        assert_eq!(
+            why(json!({"metadata": {"name": "c"}, "data": {"a.json": "{}", "b.json": 1}})),
+            r#"not a ConfigMap: data key "b.json" is a number, not a string"#
+        );
+        assert_eq!(
+            why(named(json!({"name": "c", "labels": {"enabled": false}}))),
+            r#"not a ConfigMap: metadata.labels key "enabled" is a boolean, not a string"#
+        );
+        assert_eq!(
+            why(named(json!({"name": "c", "annotations": ["a"]}))),
+            "not a ConfigMap: metadata.annotations is an array, not an object of strings"
+        );
+        assert_eq!(why(named(json!({"namespace": "ns"}))), "not a ConfigMap: it has no metadata.name");
+        assert_eq!(why(named(json!({"name": 7}))), "not a ConfigMap: metadata.name is a number, not a string");
+        assert_eq!(why(json!({"data": {}})), "not a ConfigMap: it has no metadata");
+        assert_eq!(why(json!([1])), "not a ConfigMap: the object is an array");
+        assert_eq!(why(json!({"kind": "Secret", "metadata": 1})), "a Secret, not a ConfigMap");
+        assert!(ConfigMap::from_json_text("{\"metadata\": ").unwrap_err().to_string().starts_with("not a ConfigMap"));
+    }
+
+    #[test]
+    fn what_is_read_and_what_may_be_null() {
+        let object = json!({"kind": "ConfigMap", "apiVersion": "v1",
+            "metadata": {"name": "c", "namespace": null, "uid": "u", "labels": null, "managedFields": [{}]},
+            "data": {"a.json": "{}"}, "binaryData": {"b.bin": "AAEC"}});
+        let cm = ConfigMap::from_json_text(&object.to_string()).unwrap();
+        assert_eq!(cm, ConfigMap::from_json(&object).unwrap());
+        assert_eq!(cm.id, CmId::new(None, "c".into()));
+        assert_eq!(cm.uid.as_deref(), Some("u"));
+        assert!(cm.labels.is_empty() && cm.annotations.is_empty());
+        assert_eq!(cm.data["a.json"], "{}");
+        assert_eq!(cm.binary_keys, ["b.bin"]);
     }
 
     #[test]

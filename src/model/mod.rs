@@ -3,6 +3,7 @@
 
 pub mod configmap;
 pub mod connector;
+pub mod lenient;
 pub mod live;
 pub mod requests;
 pub mod status;
