@@ -15,7 +15,7 @@
 //! Then the connector the template renders is the live one, and the plan is
 //! the one rendering would give. Everything else is rendered, and kept.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hasher;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,13 +32,10 @@ use crate::render::variables::Variables;
 use crate::text::{framed, hex};
 
 /// Another build may render differently: its file is not read.
-const FORMAT: &str = concat!("connect-operator ", env!("CARGO_PKG_VERSION"), ", render cache 1");
+const FORMAT: &str = concat!("connect-operator ", env!("CARGO_PKG_VERSION"), ", render cache 2");
 
 /// A connector's config as Connect stores it.
 type Config = BTreeMap<String, String>;
-
-/// ConfigMap (`namespace/name`) to data key to what its template rendered.
-type Entries = BTreeMap<String, BTreeMap<String, Entry>>;
 
 /// The file.
 #[derive(Serialize, Deserialize)]
@@ -46,12 +43,16 @@ struct Stored {
     format: String,
     /// The HMAC key of the digests, hex: made with the file, never logged.
     key: String,
-    entries: Entries,
+    entries: Vec<Entry>,
 }
 
 /// What one template rendered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Entry {
+    /// Its ConfigMap, `namespace/name`.
+    configmap: String,
+    /// Its data key.
+    key: String,
     /// Digest of everything it was rendered from.
     input: String,
     name: String,
@@ -70,8 +71,10 @@ pub struct Cache {
     config_key: [u8; 16],
     /// HMAC of every variable and environment value but [`PER_RUN`].
     variables: Vec<u8>,
-    kept: Entries,
-    next: Entries,
+    /// By ConfigMap and data key. Flat: a map per ConfigMap would hold a
+    /// whole B-tree node (1.4 kB) for its one template, 14 MB at 10,000.
+    kept: HashMap<(String, String), Entry>,
+    next: Vec<Entry>,
     /// Whether `next` holds an entry `kept` did not (what is left in
     /// `kept` after the run is gone from the file as well).
     changed: bool,
@@ -96,7 +99,7 @@ impl Cache {
         };
         let (key_hex, kept) = match stored.filter(|s| unhex(&s.key).is_some_and(|k| k.len() == KEY_BYTES)) {
             Some(s) => (s.key, s.entries),
-            None => (hex(&new_key()?), Entries::new()),
+            None => (hex(&new_key()?), Vec::new()),
         };
         let key = hmac::Key::new(hmac::HMAC_SHA256, &unhex(&key_hex)?);
         let variables = digest_variables(&key, variables);
@@ -107,8 +110,8 @@ impl Cache {
             key_hex,
             config_key,
             variables,
-            kept,
-            next: Entries::new(),
+            kept: kept.into_iter().map(|e| ((e.configmap.clone(), e.key.clone()), e)).collect(),
+            next: Vec::new(),
             changed: false,
         })
     }
@@ -130,7 +133,7 @@ impl Cache {
         source: &str,
         live: impl FnOnce(&str) -> Option<&'l Config>,
     ) -> Option<Connector> {
-        let entry = self.kept.get(&id.to_string())?.get(key)?;
+        let entry = self.kept.get(&(id.to_string(), key.to_string()))?;
         if entry.input != self.input(source, key) {
             return None;
         }
@@ -148,9 +151,9 @@ impl Cache {
     /// change with nothing else changing is not kept (see [`keepable`]).
     pub fn keep(&mut self, id: &CmId, key: &str, code: &str, source: &str, connector: &Connector) {
         let input = self.input(source, key);
-        let id = id.to_string();
-        // Moved, not copied: at 10,000 templates the two maps are megabytes.
-        let taken = self.kept.get_mut(&id).and_then(|e| e.remove(key));
+        let (configmap, key) = (id.to_string(), key.to_string());
+        // Moved, not copied: at 10,000 templates the two are megabytes.
+        let taken = self.kept.remove(&(configmap.clone(), key.clone()));
         let had = taken.is_some();
         // The same inputs (the same text) render the same connector: its digest is known.
         let entry = match taken.filter(|e| e.input == input && e.name == connector.name) {
@@ -162,6 +165,8 @@ impl Cache {
             None => {
                 self.changed = true;
                 Entry {
+                    configmap,
+                    key,
                     input,
                     name: connector.name.clone(),
                     state: connector.state,
@@ -170,14 +175,14 @@ impl Cache {
                 }
             }
         };
-        self.next.entry(id).or_default().insert(key.to_string(), entry);
+        self.next.push(entry);
     }
 
     /// Writes what this run kept, when it differs from what was read: to a
     /// file beside it, then renamed, so a run never reads half a file.
     pub fn save(self) {
         // Unchanged when every kept entry was kept again as it was.
-        if !self.changed && self.kept.values().all(BTreeMap::is_empty) {
+        if !self.changed && self.kept.is_empty() {
             return;
         }
         let stored = Stored { format: FORMAT.into(), key: self.key_hex, entries: self.next };
