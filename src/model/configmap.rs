@@ -213,12 +213,8 @@ fn configmap(metadata: Option<Metadata>, data: Option<Texts>, binary: Option<Key
     if let Some(what) = metadata.not {
         return Err(format!("metadata is {what}, not an object"));
     }
-    let name = match metadata.name {
-        Some(Text::Is(name)) => name,
-        Some(Text::Not(what)) => return Err(format!("metadata.name is {what}, not a string")),
-        None | Some(Text::Null) => return Err("it has no metadata.name".into()),
-    };
     let optional = |text: Option<Text>, field| text.map_or(Ok(None), |t| t.optional(field));
+    let name = optional(metadata.name, "metadata.name")?.ok_or("it has no metadata.name")?;
     let texts = |texts: Option<Texts>, field| texts.map_or(Ok(BTreeMap::new()), |t| t.named(field));
     Ok(ConfigMap {
         id: CmId::new(optional(metadata.namespace, "metadata.namespace")?, name),
