@@ -151,9 +151,9 @@ impl Cache {
     /// change with nothing else changing is not kept (see [`keepable`]).
     pub fn keep(&mut self, id: &CmId, key: &str, code: &str, source: &str, connector: &Connector) {
         let input = self.input(source, key);
-        let (configmap, key) = (id.to_string(), key.to_string());
+        let slot = (id.to_string(), key.to_string());
         // Moved, not copied: at 10,000 templates the two are megabytes.
-        let taken = self.kept.remove(&(configmap.clone(), key.clone()));
+        let taken = self.kept.remove(&slot);
         let had = taken.is_some();
         // The same inputs (the same text) render the same connector: its digest is known.
         let entry = match taken.filter(|e| e.input == input && e.name == connector.name) {
@@ -164,6 +164,7 @@ impl Cache {
             }
             None => {
                 self.changed = true;
+                let (configmap, key) = slot;
                 Entry {
                     configmap,
                     key,
