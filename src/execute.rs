@@ -151,6 +151,11 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, how: &How<'_>)
     let sent = AtomicUsize::new(0);
     let outcomes = parallel::map(&sends, client.concurrency(), |(_, step)| {
         let outcome = send(step, client);
+        // Said as each write is done, not when all are: a run of a few hundred
+        // creates takes seconds, and its log shows how far it got.
+        for d in &outcome.0 {
+            info!("{}", said(step, d, Some(&step.origin), max_restarts));
+        }
         if let Some(progress) = progress {
             progress(sent.fetch_add(1, Ordering::Relaxed) + 1, sends.len());
         }
@@ -158,7 +163,6 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, how: &How<'_>)
     });
     for (&(i, step), (done, failure)) in sends.iter().zip(outcomes) {
         for d in &done {
-            info!("{}", said(step, d, Some(&step.origin), max_restarts));
             match d {
                 Done::Applied(Applied::Created) => report.created += 1,
                 Done::Applied(_) => report.updated += 1,

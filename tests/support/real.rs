@@ -1,14 +1,6 @@
-//! The real programs `e2e/up` started: Kafka Connect's REST API, the
-//! Kubernetes API server (through kubectl), and the hook run the way
-//! shell-operator runs it.
-//!
-//! shell-operator itself cannot be built here (e2e/versions), so [`Hook`]
-//! does its part, and only that: it takes the snapshot of labelled
-//! ConfigMaps from the real API server with the operator's own token, writes
-//! the binding context, runs the release binary through `hooks/connect-operator`
-//! with the Deployment's environment, and applies the patch file (MergePatch,
-//! CreateIfNotExists) with the operator's token, only after a run that exits 0.
-//! Everything it talks to is real: a `forbidden` from RBAC fails the test.
+//! The real programs `e2e/up` started: Kafka Connect's REST API and its
+//! workers, and the Kubernetes API server (through kubectl). shell-operator,
+//! which runs the hook, is in [`super::shell_operator`].
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -24,6 +16,9 @@ pub struct Env {
     pub operator_kubeconfig: String,
     pub namespace: String,
     pub run_dir: PathBuf,
+    pub shell_operator_url: String,
+    pub shell_operator_bin: String,
+    pub debug_socket: String,
 }
 
 fn var(name: &str) -> String {
@@ -39,6 +34,9 @@ impl Env {
             operator_kubeconfig: var("E2E_OPERATOR_KUBECONFIG"),
             namespace: var("E2E_NAMESPACE"),
             run_dir: PathBuf::from(var("E2E_RUN_DIR")),
+            shell_operator_url: var("E2E_SHELL_OPERATOR_URL"),
+            shell_operator_bin: var("E2E_SHELL_OPERATOR_BIN"),
+            debug_socket: var("E2E_DEBUG_SOCKET"),
         }
     }
 
@@ -59,6 +57,22 @@ impl Env {
     /// Many objects in one `kubectl apply`, as a List.
     pub fn apply_all(&self, manifests: Vec<Value>) {
         self.apply(&json!({"apiVersion": "v1", "kind": "List", "items": manifests}));
+    }
+
+    /// Merge-patches a ConfigMap's data straight through the API server with
+    /// the suite's own token, as fast as a controller writes: a kubectl
+    /// process per edit takes 100 ms or more.
+    pub fn patch_data(&self, name: &str, data: &Value) {
+        let kubeconfig = std::fs::read_to_string(&self.admin_kubeconfig).unwrap();
+        let server = kubeconfig.split("server: \"").nth(1).and_then(|s| s.split('"').next()).unwrap();
+        let token = std::fs::read_to_string(self.run_dir.join("kube/admin.token")).unwrap();
+        let url = format!("{server}/api/v1/namespaces/{}/configmaps/{name}", self.namespace);
+        let response = api_agent()
+            .patch(&url)
+            .header("Authorization", &format!("Bearer {}", token.trim()))
+            .header("Content-Type", "application/merge-patch+json")
+            .send(json!({"data": data}).to_string());
+        assert!(response.is_ok(), "PATCH {url}: {response:?}");
     }
 
     pub fn delete_configmap(&self, name: &str) {
@@ -141,29 +155,81 @@ impl Env {
         assert!(response.is_ok(), "{response:?}");
     }
 
+    /// What a program `e2e/up` started has logged, across its restarts.
+    pub fn program_log(&self, name: &str) -> String {
+        let read = |file: String| std::fs::read_to_string(self.run_dir.join(file)).unwrap_or_default();
+        read(format!("{name}.history.log")) + &read(format!("{name}.log"))
+    }
+
+    /// The pid `e2e/up` recorded for a program, which leads its own process group.
+    pub fn pid(&self, name: &str) -> Option<i32> {
+        let pid: i32 = std::fs::read_to_string(self.run_dir.join(format!("{name}.pid"))).ok()?.trim().parse().ok()?;
+        // -0 and -1 would name this process's own group and every process.
+        assert!(pid > 1, "{name}.pid holds {pid}");
+        Some(pid)
+    }
+
+    /// Sends `signal` to a program's whole process group and waits until it
+    /// is gone. kill(2) itself, not /usr/bin/kill: procps-ng 4.0.2's `kill
+    /// -KILL -12345` sends to process group -1 (it reads only the first
+    /// digit), which kills every process of the user, CI's run among them.
+    pub fn stop_program(&self, name: &str, signal: i32) {
+        let Some(pid) = self.pid(name) else { return };
+        // SAFETY: kill(2) takes plain integers; the group is the program's own.
+        let sent = unsafe { libc::kill(-pid, signal) };
+        assert!(sent == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH));
+        // SAFETY: signal 0 only asks whether the process exists.
+        let gone = wait_until(Duration::from_secs(30), || unsafe { libc::kill(pid, 0) } != 0);
+        assert!(gone, "{name} ({pid}) did not stop on signal {signal}");
+    }
+
+    /// `e2e/up COMPONENT`: starts again what a test stopped.
+    pub fn up(&self, component: &str, vars: &[(&str, String)]) {
+        let out = Command::new("bash")
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/up"))
+            .arg(component)
+            .envs(vars.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "e2e/up {component}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     /// Requests the hook sent to either worker, as their REST logs say
-    /// (`METHOD path status`), from `since` on (a count of earlier ones).
+    /// (`METHOD path status`), in the order of their log times, so that a
+    /// count taken earlier marks where the later ones start.
     pub fn hook_requests(&self) -> Vec<String> {
         let mut requests = Vec::new();
         for worker in ["connect-1", "connect-2"] {
-            let log = std::fs::read_to_string(self.run_dir.join(format!("{worker}.log"))).unwrap_or_default();
-            for line in log.lines().filter(|l| l.contains("\"connect-operator/")) {
+            for line in self.program_log(worker).lines().filter(|l| l.contains("\"connect-operator/")) {
                 let Some(start) = line.find("] \"") else { continue };
                 let rest = &line[start + 3..];
                 let mut parts = rest.splitn(2, "\" ");
                 let (Some(request), Some(after)) = (parts.next(), parts.next()) else { continue };
                 let status = after.split(' ').next().unwrap_or("");
                 let mut words = request.split(' ');
-                requests.push(format!("{} {} {status}", words.next().unwrap_or(""), words.next().unwrap_or("")));
+                let said = format!("{} {} {status}", words.next().unwrap_or(""), words.next().unwrap_or(""));
+                // `[2026-12-03 07:40:00,123] INFO ...`: the time sorts as text.
+                requests.push((line.get(..25).unwrap_or("").to_string(), said));
             }
         }
-        requests
+        requests.sort_by(|a, b| a.0.cmp(&b.0));
+        requests.into_iter().map(|(_, said)| said).collect()
     }
 
     /// The writes (not GETs) among the hook's requests after the first `from`.
     pub fn hook_writes_since(&self, from: usize) -> Vec<String> {
         self.hook_requests().into_iter().skip(from).filter(|r| !r.starts_with("GET ")).collect()
     }
+}
+
+/// One agent for the API server, its connections kept: its certificate is
+/// self-signed by `e2e/up`, as the kubeconfig's `insecure-skip-tls-verify` says.
+fn api_agent() -> &'static ureq::Agent {
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    AGENT.get_or_init(|| {
+        let tls = ureq::tls::TlsConfig::builder().disable_verification(true).build();
+        ureq::Agent::config_builder().tls_config(tls).build().into()
+    })
 }
 
 pub fn kubectl(kubeconfig: &str, namespace: &str, args: &[&str], stdin: Option<&str>) -> Output {
@@ -198,153 +264,4 @@ pub fn configmap(name: &str, data: &[(&str, &str)], annotations: Value) -> Value
     json!({"apiVersion": "v1", "kind": "ConfigMap",
            "metadata": {"name": name, "labels": {"destination": "connect"}, "annotations": annotations},
            "data": data})
-}
-
-/// One run of the hook, as shell-operator would start it.
-pub struct Run {
-    pub code: i32,
-    pub log: String,
-    /// How long the hook process ran (without the snapshot and the patches).
-    pub elapsed: Duration,
-    /// What kubectl said applying the patch file (empty when all went through).
-    pub patch_errors: Vec<String>,
-}
-
-/// shell-operator's part, for the hook: see the module's documentation.
-pub struct Hook<'a> {
-    env: &'a Env,
-    vars: Vec<(String, String)>,
-}
-
-impl<'a> Hook<'a> {
-    pub fn new(env: &'a Env) -> Hook<'a> {
-        Hook { env, vars: Vec::new() }
-    }
-
-    pub fn env(mut self, key: &str, value: &str) -> Hook<'a> {
-        self.vars.push((key.into(), value.into()));
-        self
-    }
-
-    /// kubectl with the operator's own token, in the operator's namespace.
-    fn as_operator(&self, args: &[&str]) -> std::process::Output {
-        kubectl(&self.env.operator_kubeconfig, &self.env.namespace, args, None)
-    }
-
-    /// The `connectors` snapshot, taken with the operator's own token.
-    fn snapshot(&self) -> Vec<Value> {
-        let out = self.as_operator(&["get", "configmaps", "-l", "destination=connect", "-o", "json"]);
-        assert!(out.status.success(), "the operator cannot list ConfigMaps: {}", String::from_utf8_lossy(&out.stderr));
-        let list: Value = serde_json::from_slice(&out.stdout).unwrap();
-        list["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|o| json!({"object": o, "filterResult": {}}))
-            .collect()
-    }
-
-    fn state_snapshot(&self) -> Vec<Value> {
-        let out = self.as_operator(&["get", "configmap", "connect-operator-state", "-o", "json", "--ignore-not-found"]);
-        match serde_json::from_slice::<Value>(&out.stdout) {
-            Ok(object) => vec![json!({"object": object, "filterResult": {}})],
-            Err(_) => Vec::new(),
-        }
-    }
-
-    /// A full run: Synchronization.
-    pub fn sync(&self) -> Run {
-        let objects = self.snapshot();
-        self.run(json!([{"binding": "connectors", "type": "Synchronization", "objects": objects,
-                         "snapshots": {"connectors": objects, "state": self.state_snapshot()}}]))
-    }
-
-    /// A run for one watch event about `object` (the ConfigMap as it was last seen, for Deleted).
-    pub fn event(&self, watch: &str, object: &Value) -> Run {
-        let snapshot = self.snapshot();
-        self.run(json!([{"binding": "connectors", "type": "Event", "watchEvent": watch,
-                         "object": object, "filterResult": {},
-                         "snapshots": {"connectors": snapshot, "state": self.state_snapshot()}}]))
-    }
-
-    fn run(&self, contexts: Value) -> Run {
-        let dir = tempfile::tempdir().unwrap();
-        let (contexts_path, patches, metrics) =
-            (dir.path().join("contexts.json"), dir.path().join("patches"), dir.path().join("metrics"));
-        std::fs::write(&contexts_path, contexts.to_string()).unwrap();
-        let started = Instant::now();
-        let output = Command::new(self.env.run_dir.join("hooks/connect-operator"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("BINDING_CONTEXT_PATH", &contexts_path)
-            .env("KUBERNETES_PATCH_PATH", &patches)
-            .env("METRICS_PATH", &metrics)
-            .env("CONNECT_URL", &self.env.connect)
-            .env("OPERATOR_NAMESPACE", &self.env.namespace)
-            .env("WATCH_NAMESPACES", &self.env.namespace)
-            .env("CONNECT_OPERATOR_CONFIG_DIR", self.env.run_dir.join("config"))
-            // Kept between runs, as in the pod's /tmp.
-            .env("RENDER_CACHE", self.env.run_dir.join("render-cache.json"))
-            .env("E2E_SECRET_FROM_ENV", "env-s3cret value")
-            .env("LOG_TYPE", "json")
-            .env("RETRY_BUDGET", "20s")
-            .envs(self.vars.iter().map(|(k, v)| (k, v)))
-            .output()
-            .unwrap();
-        let elapsed = started.elapsed();
-        let code = output.status.code().unwrap_or(-1);
-        let log = String::from_utf8_lossy(&output.stderr).into_owned();
-        let mut patch_errors = Vec::new();
-        if code == 0 {
-            for line in std::fs::read_to_string(&patches).unwrap_or_default().lines() {
-                if let Some(error) = self.apply_patch(&serde_json::from_str(line).unwrap()) {
-                    patch_errors.push(error);
-                }
-            }
-        }
-        Run { code, log, elapsed, patch_errors }
-    }
-
-    /// One operation of the patch file, with the operator's token, as shell-operator applies it.
-    fn apply_patch(&self, op: &Value) -> Option<String> {
-        let kubeconfig = &self.env.operator_kubeconfig;
-        let out = match op["operation"].as_str() {
-            Some("CreateIfNotExists") => {
-                let object = &op["object"];
-                let namespace = object["metadata"]["namespace"].as_str().unwrap_or(&self.env.namespace);
-                let out = kubectl(kubeconfig, namespace, &["create", "-f", "-"], Some(&object.to_string()));
-                let stderr = String::from_utf8_lossy(&out.stderr);
-                if !out.status.success() && stderr.contains("AlreadyExists") {
-                    return None;
-                }
-                out
-            }
-            Some("MergePatch") => {
-                let (namespace, name) = (op["namespace"].as_str().unwrap(), op["name"].as_str().unwrap());
-                let patch = op["mergePatch"].to_string();
-                let out = kubectl(
-                    kubeconfig,
-                    namespace,
-                    &["patch", "configmap", name, "--type", "merge", "-p", &patch],
-                    None,
-                );
-                let stderr = String::from_utf8_lossy(&out.stderr);
-                if !out.status.success() && stderr.contains("NotFound") && op["ignoreMissingObject"] == true {
-                    return None;
-                }
-                out
-            }
-            other => return Some(format!("unknown operation {other:?}")),
-        };
-        (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
-
-impl Run {
-    pub fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "the hook failed:\n{}", self.log);
-        assert!(self.patch_errors.is_empty(), "patches refused: {:?}", self.patch_errors);
-        self
-    }
 }
