@@ -110,22 +110,33 @@ impl Watch {
     /// The hook runs seen, from `Execute hook` to `Hook executed successfully`.
     pub fn runs(&mut self) -> Vec<Run> {
         self.read_log();
-        let (mut runs, mut start, mut last) = (Vec::new(), None, None);
+        let (mut runs, mut start, mut last, mut took) = (Vec::new(), None, None, None);
         for (time, line) in self.lines.iter().filter(|(_, l)| l["hook"] == HOOK) {
             match line["msg"].as_str() {
-                Some("Execute hook") => (start, last) = (Some(*time), None),
+                Some("Execute hook") => (start, last, took) = (Some(*time), None, None),
                 Some("Hook executed successfully") => {
-                    if let (Some(start), Some(last)) = (start.take(), last.take()) {
-                        let since = |a: SystemTime, b: SystemTime| b.duration_since(a).unwrap_or_default();
-                        runs.push(Run { hook: since(start, last), patches: since(last, *time) });
+                    if let (Some(_), Some(last), Some(took)) = (start.take(), last.take(), took.take()) {
+                        runs.push(Run { hook: took, patches: time.duration_since(last).unwrap_or_default() });
                     }
                 }
-                _ if line["proxyJsonLog"] == true => last = Some(*time),
+                Some(msg) if line["proxyJsonLog"] == true => {
+                    last = Some(*time);
+                    took = msg.strip_prefix("run finished in ").and_then(duration).or(took);
+                }
                 _ => {}
             }
         }
         runs
     }
+}
+
+/// A duration as Rust's `Debug` writes it (`16.574553ms`, `1.2s`, `192.176µs`).
+fn duration(text: &str) -> Option<Duration> {
+    let end = text.find(|c: char| !c.is_ascii_digit() && c != '.')?;
+    let (number, rest) = text.split_at(end);
+    let number: f64 = number.parse().ok()?;
+    let unit = [("ns", 1e-9), ("µs", 1e-6), ("ms", 1e-3), ("s", 1.0)].into_iter().find(|(u, _)| rest.starts_with(u))?;
+    Some(Duration::from_secs_f64(number * unit.1))
 }
 
 fn all_running(entry: &Value) -> bool {
@@ -141,8 +152,9 @@ pub struct Parts {
     pub connect: Duration,
 }
 
-/// One hook run: the hook's process (to its last line), then shell-operator
-/// applying its patch file and metrics, before the queue moves on.
+/// One hook run: the hook's process (as its own summary line times it),
+/// then shell-operator applying its patch file and metrics (from the hook's
+/// last line to `Hook executed successfully`), before the queue moves on.
 pub struct Run {
     pub hook: Duration,
     pub patches: Duration,
