@@ -515,6 +515,22 @@ fn fifty_connectors_one_by_one() {
     env.reset();
 }
 
+/// 50 ConfigMaps `PREFIX-NN` in one kubectl apply, each declaring its
+/// connector with `batch.size`; their connectors' names.
+fn declare_fifty(env: &Env, prefix: &str, batch: u32) -> Vec<String> {
+    let names: Vec<String> = (0..50).map(|i| format!("{prefix}-{i:02}")).collect();
+    let extra = format!(", \"batch.size\": {batch}");
+    env.apply_all(names.iter().map(|n| configmap(n, &[("c.json", &source(env, n, &extra))], json!({}))).collect());
+    names
+}
+
+/// Exactly `names` among the connectors named `PREFIX...`, each with its `batch.size`.
+fn as_declared(env: &Env, prefix: &str, names: &[String], batch: u32) -> bool {
+    let batch = batch.to_string();
+    env.names(prefix) == names
+        && names.iter().all(|n| env.connector_config(n).is_some_and(|c| c["batch.size"] == *batch))
+}
+
 /// A worker killed (SIGKILL) in the middle of applying 50 connectors, then
 /// started again: every connector is there once, as declared. The hook talks
 /// to connect-1, which forwards creates to the leader: a run that a dying
@@ -526,18 +542,12 @@ fn a_worker_killed_mid_apply_loses_and_duplicates_nothing() {
     let env = Env::get();
     env.reset();
     let so = ShellOperator::with(&env, &[("CONNECT_CONCURRENCY", "2")]);
-    let names: Vec<String> = (0..50).map(|i| format!("e2e-kill-{i:02}")).collect();
-    env.apply_all(
-        names.iter().map(|n| configmap(n, &[("c.json", &source(&env, n, ", \"batch.size\": 3"))], json!({}))).collect(),
-    );
+    let names = declare_fifty(&env, "e2e-kill", 3);
     so.wait("10 created", Duration::from_secs(60), || env.names("e2e-kill").len() >= 10);
     // SIGKILL, as a node dying would: no graceful leave of the group.
     env.stop_program("connect-2", libc::SIGKILL);
     env.up("connect", &[]);
-    so.wait("all 50 as declared", Duration::from_secs(240), || {
-        env.names("e2e-kill") == names
-            && names.iter().all(|n| env.connector_config(n).is_some_and(|c| c["batch.size"] == "3"))
-    });
+    so.wait("all 50 as declared", Duration::from_secs(240), || as_declared(&env, "e2e-kill", &names, 3));
     so.idle();
     let runs = so.runs();
     eprintln!("e2e: the worker kill: {runs:?} hook runs");
@@ -553,20 +563,14 @@ fn shell_operator_killed_mid_apply_loses_and_duplicates_nothing() {
     let env = Env::get();
     env.reset();
     let so = ShellOperator::with(&env, &[("CONNECT_CONCURRENCY", "1")]);
-    let names: Vec<String> = (0..50).map(|i| format!("e2e-sok-{i:02}")).collect();
     let before = env.hook_requests().len();
-    env.apply_all(
-        names.iter().map(|n| configmap(n, &[("c.json", &source(&env, n, ", \"batch.size\": 5"))], json!({}))).collect(),
-    );
+    let names = declare_fifty(&env, "e2e-sok", 5);
     so.wait("10 created", Duration::from_secs(60), || env.names("e2e-sok").len() >= 10);
     so.kill();
     let at_kill = env.names("e2e-sok").len();
     assert!(at_kill < 50, "all 50 were created before the kill");
     so.start();
-    so.wait("all 50 as declared", Duration::from_secs(180), || {
-        env.names("e2e-sok") == names
-            && names.iter().all(|n| env.connector_config(n).is_some_and(|c| c["batch.size"] == "5"))
-    });
+    so.wait("all 50 as declared", Duration::from_secs(180), || as_declared(&env, "e2e-sok", &names, 5));
     so.idle();
     // The hook creates with `PUT .../config` (201), which a retry cannot duplicate.
     let creates = env.hook_writes_since(before).into_iter().filter(|w| w.ends_with("/config 201")).count();
