@@ -24,3 +24,24 @@ die() {
     log "FAIL: $*"
     exit 1
 }
+
+# Whether a program e2e/up started still runs.
+running() {
+    local pid
+    pid="$(cat "$RUN_DIR/$1.pid" 2>/dev/null)" && kill -0 "$pid" 2>/dev/null
+}
+
+# stop NAME: SIGTERM to its process group (each program leads its own),
+# SIGKILL after 10 s. bash's builtin kill, with `--`: procps-ng's
+# /usr/bin/kill misreads a negative pid.
+stop() {
+    local pid
+    running "$1" || return 0
+    pid="$(cat "$RUN_DIR/$1.pid")"
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.25
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+}

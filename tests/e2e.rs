@@ -701,9 +701,9 @@ fn the_hook_metrics_are_served_by_shell_operator() {
         "connect_operator_template_errors",
         "connect_operator_drift_repaired",
     ] {
-        let series = support::shell_operator::sum(&text, name, &[("hook", HOOK), ("cluster", "default")]);
-        assert!(text.contains(&format!("{name}{{")), "{name} missing: {text}");
-        assert!(series >= 0.0);
+        let labelled = |l: &&str| l.contains("cluster=\"default\"") && l.contains(&format!("hook=\"{HOOK}\""));
+        let series: Vec<&str> = text.lines().filter(|l| l.starts_with(&format!("{name}{{"))).collect();
+        assert!(!series.is_empty() && series.iter().all(labelled), "{name} with cluster and hook: {text}");
     }
     // shell-operator's own counters of the hook's runs, which the PrometheusRule reads.
     assert!(so.metric("shell_operator_hook_run_success_total", &[("binding", "resync")]) >= 1.0, "{}", so.metrics());

@@ -104,9 +104,7 @@ impl Watch {
             })
             .collect()
     }
-}
 
-impl Watch {
     /// The hook runs seen, from `Execute hook` to `Hook executed successfully`.
     pub fn runs(&mut self) -> Vec<Run> {
         self.read_log();

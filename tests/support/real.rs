@@ -63,13 +63,12 @@ impl Env {
     /// the suite's own token, as fast as a controller writes: a kubectl
     /// process per edit takes 100 ms or more.
     pub fn patch_data(&self, name: &str, data: &Value) {
-        let kubeconfig = std::fs::read_to_string(&self.admin_kubeconfig).unwrap();
-        let server = kubeconfig.split("server: \"").nth(1).and_then(|s| s.split('"').next()).unwrap();
-        let token = std::fs::read_to_string(self.run_dir.join("kube/admin.token")).unwrap();
-        let url = format!("{server}/api/v1/namespaces/{}/configmaps/{name}", self.namespace);
-        let response = api_agent()
+        let api = Api::get(self);
+        let url = format!("{}/api/v1/namespaces/{}/configmaps/{name}", api.server, self.namespace);
+        let response = api
+            .agent
             .patch(&url)
-            .header("Authorization", &format!("Bearer {}", token.trim()))
+            .header("Authorization", &api.bearer)
             .header("Content-Type", "application/merge-patch+json")
             .send(json!({"data": data}).to_string());
         assert!(response.is_ok(), "PATCH {url}: {response:?}");
@@ -222,14 +221,30 @@ impl Env {
     }
 }
 
-/// One agent for the API server, its connections kept: its certificate is
-/// self-signed by `e2e/up`, as the kubeconfig's `insecure-skip-tls-verify` says.
-fn api_agent() -> &'static ureq::Agent {
-    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
-    AGENT.get_or_init(|| {
-        let tls = ureq::tls::TlsConfig::builder().disable_verification(true).build();
-        ureq::Agent::config_builder().tls_config(tls).build().into()
-    })
+/// The API server with the suite's own token, read once: one agent, its
+/// connections kept. Its certificate is self-signed by `e2e/up`, as the
+/// kubeconfig's `insecure-skip-tls-verify` says.
+struct Api {
+    agent: ureq::Agent,
+    server: String,
+    bearer: String,
+}
+
+impl Api {
+    fn get(env: &Env) -> &'static Api {
+        static API: std::sync::OnceLock<Api> = std::sync::OnceLock::new();
+        API.get_or_init(|| {
+            let kubeconfig = std::fs::read_to_string(&env.admin_kubeconfig).unwrap();
+            let server = kubeconfig.split("server: \"").nth(1).and_then(|s| s.split('"').next()).unwrap();
+            let token = std::fs::read_to_string(env.run_dir.join("kube/admin.token")).unwrap();
+            let tls = ureq::tls::TlsConfig::builder().disable_verification(true).build();
+            Api {
+                agent: ureq::Agent::config_builder().tls_config(tls).build().into(),
+                server: server.to_string(),
+                bearer: format!("Bearer {}", token.trim()),
+            }
+        })
+    }
 }
 
 pub fn kubectl(kubeconfig: &str, namespace: &str, args: &[&str], stdin: Option<&str>) -> Output {

@@ -41,7 +41,7 @@ impl<'a> ShellOperator<'a> {
         let operator = ShellOperator { env, overrides, log_from: env.program_log("shell-operator").len() };
         let current = std::fs::read_to_string(env.run_dir.join("shell-operator.env")).unwrap_or_default();
         if current.trim() != operator.overrides.trim() || !operator.alive() {
-            operator.restart();
+            operator.start();
         }
         operator.synchronized();
         operator
@@ -50,7 +50,7 @@ impl<'a> ShellOperator<'a> {
     /// The Pod restarted: shell-operator stops (SIGTERM) and starts again,
     /// and its Synchronization runs. Returns once that run is done.
     pub fn restart(&self) {
-        self.env.up("shell-operator", &[("E2E_SHELL_OPERATOR_ENV", self.overrides.clone())]);
+        self.start();
         self.synchronized();
     }
 
@@ -59,7 +59,8 @@ impl<'a> ShellOperator<'a> {
         self.env.stop_program("shell-operator", libc::SIGKILL);
     }
 
-    /// Started again after [`Self::kill`], without waiting for anything.
+    /// Started (again, after [`Self::kill`]; a running one is stopped
+    /// first), without waiting for anything.
     pub fn start(&self) {
         self.env.up("shell-operator", &[("E2E_SHELL_OPERATOR_ENV", self.overrides.clone())]);
     }
@@ -102,9 +103,10 @@ impl<'a> ShellOperator<'a> {
     }
 
     pub fn runs(&self) -> Runs {
+        let text = self.metrics();
         Runs {
-            succeeded: self.metric("shell_operator_hook_run_success_total", &[]),
-            failed: self.metric("shell_operator_hook_run_errors_total", &[]),
+            succeeded: sum(&text, "shell_operator_hook_run_success_total", &[("hook", HOOK)]),
+            failed: sum(&text, "shell_operator_hook_run_errors_total", &[("hook", HOOK)]),
         }
     }
 
@@ -144,8 +146,7 @@ impl<'a> ShellOperator<'a> {
 
     /// shell-operator's log since this test began, one JSON object a line.
     pub fn log(&self) -> Vec<Value> {
-        let text = self.env.program_log("shell-operator");
-        text.get(self.log_from..).unwrap_or("").lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        self.log_text().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 
     /// The log's text since this test began.
