@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jaq_json::Val;
 
 use crate::model::connector::{self, Connector, TargetState, REDACTED};
+use crate::render::jq16::dump::json;
 use crate::render::redact;
 use crate::render::variables::PUBLIC_VARIABLES;
 
@@ -66,10 +67,11 @@ pub fn to_output(value: &Val) -> Result<Output, String> {
         let key = text(k).ok_or("config keys must be strings")?;
         let value = match v {
             Val::TStr(b) => String::from_utf8_lossy(b).into_owned(),
-            // What Connect stores for a JSON number or boolean, so the next
-            // comparison sees no change.
-            Val::Num(_) | Val::Bool(_) => v.to_string(),
-            Val::Null => {
+            // The JSON text jq 1.6 would have sent (`2`, not `2.0`; `1.5`,
+            // not `1.50`), which is what Connect stores, so the next
+            // comparison sees no change. NaN is what jq 1.6 writes as null.
+            Val::Num(_) | Val::Bool(_) if json(v) != "null" => json(v),
+            Val::Num(_) | Val::Null => {
                 return Err(format!(
                 "config key `{key}` is null (an undefined `env.NAME` or a missing field?); Connect rejects null values"
             ))

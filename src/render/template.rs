@@ -18,6 +18,7 @@ use jaq_json::Val;
 
 use crate::model::connector::Connector;
 use crate::render::jaq_errors::{line_col, load_errors, offset, undefined_message};
+use crate::render::jq16;
 use crate::render::shape::{into_connector, marker, to_output, Output, Rendered};
 use crate::render::variables::Variables;
 
@@ -73,7 +74,11 @@ struct Engine {
 
 impl Engine {
     fn new(variables: &Variables) -> Engine {
-        let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs()).chain(own_defs()).collect();
+        let early = jq16::early_defs();
+        let replaced = |d: &Def<&str>| early.iter().any(|e| e.name == d.name && e.args.len() == d.args.len());
+        let jaq = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs()).filter(|d| !replaced(d));
+        let defs =
+            early.iter().cloned().chain(jaq.collect::<Vec<_>>()).chain(jq16::late_defs()).chain(own_defs()).collect();
         let mut names: Vec<String> = variables.vars.keys().map(|k| format!("${k}")).collect();
         names.push("$ENV".into());
         let mut real: Vec<Val> = variables.vars.values().map(|v| Val::from(v.clone())).collect();
@@ -141,7 +146,10 @@ impl Engine {
     /// does not parse, with positions inside it.
     fn parse<'s>(code: &'s str, name: &'s str) -> Result<Def<&'s str>, String> {
         if let Some(body) = load::parse(code, |p| p.term()) {
-            return Ok(Def { name, args: Vec::new(), body });
+            return Ok(Def { name, args: Vec::new(), body: jq16::rewrite::term(body) });
+        }
+        if let Some(refused) = jq16::refuse::construct(code) {
+            return Err(refused);
         }
         // The loader says why, as jaq says it (`include` and `import` too).
         let arena = Arena::default();
@@ -165,7 +173,10 @@ impl Engine {
         let Ok(modules) = Loader::new(prelude).load(&arena, File { code: main, path: () }) else {
             return Err(Vec::new());
         };
-        let funs = jaq_core::funs().chain(jaq_std::funs().filter(|(name, ..)| *name != "env")).chain(jaq_json::funs());
+        let funs = jaq_core::funs()
+            .chain(jaq_std::funs().filter(|(name, ..)| *name != "env"))
+            .chain(jaq_json::funs())
+            .chain(jq16::natives::funs());
         let known: Vec<&str> = self.names.iter().map(String::as_str).filter(|n| *n != "$ENV").collect();
         Compiler::default()
             .with_funs(funs)
@@ -237,7 +248,7 @@ fn runtime_error(exn: jaq_core::Exn<Val>) -> String {
     match exn.get_err() {
         Ok(e) => match e.into_val() {
             Val::TStr(b) => format!("error: {}", String::from_utf8_lossy(&b)),
-            v => format!("error: {v}"),
+            v => format!("error: {}", jq16::dump::json(&v)),
         },
         Err(_) => "the template called halt".into(),
     }
@@ -294,7 +305,7 @@ mod tests {
         assert_eq!(c.config["s"], "SECRET=x");
         assert_eq!(c.config["e"], "SECRET=x");
         assert_eq!(c.config["tasks.max"], "1");
-        assert_eq!(c.config["ratio"], "1.50");
+        assert_eq!(c.config["ratio"], "1.5", "as jq 1.6 writes 1.50");
         assert_eq!(c.config["on"], "true");
         assert_eq!(c.config["name"], "c", "name is always sent");
         let secret: Vec<&str> = c.secret_keys.iter().map(String::as_str).collect();
