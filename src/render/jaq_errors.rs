@@ -8,6 +8,9 @@ use jaq_core::load::{self, lex};
 #[must_use]
 pub fn undefined_message(found: &str, u: compile::Undefined, known: &[&str]) -> String {
     match u {
+        compile::Undefined::Var if found == "$__loc__" => {
+            "`$__loc__` is not supported in templates; a template's place is its ConfigMap and key, which every error names".into()
+        }
         compile::Undefined::Var => {
             let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
             format!(

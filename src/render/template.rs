@@ -247,7 +247,10 @@ fn run_once(filter: &Filter<JustLut<Val>>, globals: &[Val], index: usize) -> Res
 fn runtime_error(exn: jaq_core::Exn<Val>) -> String {
     match exn.get_err() {
         Ok(e) => match e.into_val() {
-            Val::TStr(b) => format!("error: {}", String::from_utf8_lossy(&b)),
+            Val::TStr(b) => {
+                let message = String::from_utf8_lossy(&b);
+                format!("error: {}", jq16::errors::jq_text(&message).unwrap_or_else(|| message.into_owned()))
+            }
             v => format!("error: {}", jq16::dump::json(&v)),
         },
         Err(_) => "the template called halt".into(),

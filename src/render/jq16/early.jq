@@ -12,3 +12,5 @@ def @sh: _jq16_sh;
 def @base64: _jq16_text | encode_base64;
 def @base64d: _jq16_base64d;
 def utf8bytelength: _jq16_utf8bytelength;
+def indices($i): _jq16_indices($i);
+def tonumber: _jq16_tonumber;

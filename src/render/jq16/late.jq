@@ -56,17 +56,44 @@ def fromstream(f): {x: null, e: false} as $init
         else setpath(["e"]; $i[0] | length == 1) end;
       if .e then .x else empty end);
 
-# Regular expressions: flags may be null, and the regex may be given as [regex, flags].
-def _jaq_match(re; flags): match(re; flags);
-def _jaq_test(re; flags): test(re; flags);
-def _jaq_capture(re; flags): capture(re; flags);
-# jq 1.6 names every capture, null for a group without a name.
-def match(re; $flags): _jaq_match(re; $flags // "") | .captures |= map(if has("name") then . else . + {name: null} end);
-def test(re; $flags): _jaq_test(re; $flags // "");
-def capture(re; $flags): _jaq_capture(re; $flags // "");
-def match($re): if ($re | type) == "array" then match($re[0]; $re[1]) else match($re; null) end;
-def test($re): if ($re | type) == "array" then test($re[0]; $re[1]) else test($re; null) end;
-def capture($re): if ($re | type) == "array" then capture($re[0]; $re[1]) else capture($re; null) end;
+# Regular expressions, as jq 1.6 builds them on its `_match_impl`
+# (regex.rs). A regex may be given as [regex, flags]; flags may be null.
+def _jq16_regex_args($val): ($val | type) as $t
+  | if $t == "string" then [$val, null]
+    elif $t == "array" and ($val | length) > 1 then $val[:2]
+    elif $t == "array" and ($val | length) > 0 then [$val[0], null]
+    else error($t + " not a string or array") end;
+def _jq16_captured: reduce (.captures[] | select(.name != null) | {(.name): .string}) as $pair ({}; . + $pair);
+def match(re; flags): _jq16_match_impl(re; flags; false)[];
+def test(re; flags): _jq16_match_impl(re; flags; true);
+def capture(re; flags): match(re; flags) | _jq16_captured;
+def match($val): _jq16_regex_args($val) as [$re, $flags] | match($re; $flags);
+def test($val): _jq16_regex_args($val) as [$re, $flags] | test($re; $flags);
+def capture($val): _jq16_regex_args($val) as [$re, $flags] | capture($re; $flags);
+def scan(re): match(re; "g") | if (.captures | length) > 0 then [.captures[].string] else .string end;
+def splits($re; flags): . as $s
+  | [0, (match($re; "g" + flags) | .offset, .offset + .length), ($s | length)]
+  | range(0; length; 2) as $i | $s[.[$i]:.[$i + 1]];
+def splits($re): splits($re; null);
+def split($re; flags): [splits($re; flags)];
+# The first match (every match with flag g, each found in what follows
+# the one before) replaced by `s`, which sees the named captures.
+def sub($re; s; $flags):
+  ($flags | index("g")) as $global
+  | ($flags | if $global then [explode[] | select(. != 103)] | implode end) as $once
+  | def edit: . as $in
+      | [match($re; $once)]
+      | if length == 0 then $in
+        else .[0] as $m
+        | ($m.offset + $m.length) as $rest
+        | $in[:$m.offset] + ($m | _jq16_captured | s)
+          + ($in[$rest:] | if length > 0 and $global then edit end)
+        end;
+    edit;
+def sub($re; s): . as $in | [match($re)] | if length == 0 then $in
+  else .[0] as $m | $in[:$m.offset] + ($m | _jq16_captured | s) + $in[$m.offset + $m.length:] end;
+def gsub($re; s; $flags): sub($re; s; $flags + "g");
+def gsub($re; s): sub($re; s; "g");
 
 # Times: jq 1.6 writes whole seconds, dropping the fraction.
 def _jaq_todateiso8601: todateiso8601;

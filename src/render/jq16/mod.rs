@@ -7,10 +7,12 @@
 //! against jq 1.6's own test suite.
 
 pub mod dump;
+pub mod errors;
 pub mod natives;
 pub mod number;
 pub mod paths;
 pub mod refuse;
+pub mod regex;
 pub mod rewrite;
 
 use jaq_core::load::{self, parse::Def};

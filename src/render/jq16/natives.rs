@@ -13,7 +13,7 @@ use jaq_json::Val;
 
 use crate::render::jq16::dump::{json, quoted, text};
 use crate::render::jq16::number::to_f64;
-use crate::render::jq16::paths;
+use crate::render::jq16::{errors, paths, regex};
 
 #[allow(clippy::unnecessary_wraps)] // The shape every native returns.
 fn string(s: String) -> ValR<Val> {
@@ -50,6 +50,21 @@ fn natives<D: for<'a> DataT<V<'a> = Val>>() -> Box<[Filter<RunPtr<D>>]> {
         }),
         ("_jq16_negate", v(0), |cv| bome(negate(cv.1))),
         ("_jq16_key", v(0), |cv| bome(key(cv.1))),
+        ("_jq16_tonumber", v(0), |cv| bome(tonumber(cv.1))),
+        ("_jq16_indices", v(1), |mut cv| {
+            let i = cv.0.pop_var();
+            bome(indices(&cv.1, &i))
+        }),
+        ("_jq16_error_text", v(0), |cv| {
+            let said = matches!(cv.1, Val::TStr(_)).then(|| errors::jq_text(&text(&cv.1))).flatten();
+            bome(Ok(said.map_or(cv.1, Val::from)))
+        }),
+        ("_jq16_match_impl", v(3), |mut cv| {
+            let test = cv.0.pop_var();
+            let flags = cv.0.pop_var();
+            let re = cv.0.pop_var();
+            bome(regex::match_impl(&cv.1, &re, &flags, test == Val::Bool(true)))
+        }),
         ("_jq16_setpath", v(2), |mut cv| {
             let value = cv.0.pop_var();
             let path = cv.0.pop_var();
@@ -200,7 +215,7 @@ fn divide(l: &Val, r: &Val) -> ValR<Val> {
 /// `%`: jq 1.6 truncates both sides to integers first.
 fn modulo(l: &Val, r: &Val) -> ValR<Val> {
     let (Val::Num(a), Val::Num(b)) = (l, r) else {
-        return fail(format!("{} and {} cannot be divided", quoted(l), quoted(r)));
+        return fail(format!("{} and {} cannot be divided (remainder)", quoted(l), quoted(r)));
     };
     let (a, b) = (to_f64(a) as i64, to_f64(b) as i64);
     if b == 0 {
@@ -226,4 +241,42 @@ fn key(v: Val) -> ValR<Val> {
         Val::TStr(_) => Ok(v),
         v => fail(format!("Cannot use {} as object key", quoted(&v))),
     }
+}
+
+/// `tonumber`: a string must hold exactly one JSON number.
+fn tonumber(v: Val) -> ValR<Val> {
+    match &v {
+        Val::Num(_) => Ok(v),
+        Val::TStr(b) => match jaq_json::read::parse_single(b) {
+            Ok(n @ Val::Num(_)) => Ok(n),
+            Ok(_) => fail(format!("{} cannot be parsed as a number", quoted(&v))),
+            Err(e) => fail(format!("{e} (while parsing '{}')", text(&v))),
+        },
+        _ => fail(format!("{} cannot be parsed as a number", quoted(&v))),
+    }
+}
+
+/// `indices($i)`: in a string, the byte offsets of `$i`, each search
+/// starting after the last match (jq 1.6 counts bytes, not characters); in
+/// an array, where `$i` (an array: as a run of elements) starts.
+fn indices(v: &Val, i: &Val) -> ValR<Val> {
+    let found: Vec<usize> = match (v, i) {
+        (Val::Null, _) | (_, Val::Null) => return Ok(Val::Null),
+        (Val::TStr(s), Val::TStr(n)) if !n.is_empty() => {
+            let mut at = Vec::new();
+            let mut from = 0;
+            while let Some(p) = s.get(from..).and_then(|rest| rest.windows(n.len()).position(|w| w == &n[..])) {
+                at.push(from + p);
+                from += p + n.len();
+            }
+            at
+        }
+        (Val::Arr(a), Val::Arr(run)) if !run.is_empty() => {
+            a.windows(run.len()).enumerate().filter(|(_, w)| w == &&run[..]).map(|(p, _)| p).collect()
+        }
+        (Val::TStr(_), Val::TStr(_)) | (Val::Arr(_), Val::Arr(_)) => Vec::new(),
+        (Val::Arr(a), x) => a.iter().enumerate().filter(|(_, y)| *y == x).map(|(p, _)| p).collect(),
+        (v, i) => return fail(format!("Cannot determine the indices of {} in {}", quoted(i), quoted(v))),
+    };
+    Ok(Val::Arr(found.into_iter().map(Val::from).collect::<Vec<_>>().into()))
 }

@@ -49,7 +49,9 @@ fn get(t: &Val, key: &Val) -> ValR<Val> {
             let (start, end) = slice(a.len(), key)?;
             Ok(Val::Arr(a.iter().skip(start).take(end - start).cloned().collect::<Vec<_>>().into()))
         }
-        (t, Val::TStr(k)) => fail(format!("Cannot index {} with string \"{}\"", kind(t), String::from_utf8_lossy(k))),
+        (t, Val::TStr(k)) if k.len() < 30 => {
+            fail(format!("Cannot index {} with string \"{}\"", kind(t), String::from_utf8_lossy(k)))
+        }
         (t, k) => fail(format!("Cannot index {} with {}", kind(t), kind(k))),
     }
 }

@@ -7,12 +7,15 @@
 //! - `-a`: jq 1.6's error names the value.
 //! - `"\(a)"`: written as jq 1.6 writes values (`2`, not `2.0`).
 //! - `{(k): v}`: jq 1.6 takes only strings as keys; jaq takes any value.
+//! - `.[a:b]` of null is null in jq 1.6; jaq fails.
+//! - `try f catch g`: `g` receives jaq's error messages as jq 1.6 words
+//!   them (errors.rs).
 //! - `l = r`, `l |= f`, `l += r`, ...: through `setpath`, which pads
 //!   arrays with nulls as jq 1.6 does (jaq refuses).
 
 use jaq_core::load::lex::StrPart;
 use jaq_core::load::parse::{BinaryOp, Def, Pattern, Term};
-use jaq_core::ops::Math;
+use jaq_core::ops::{Cmp, Math};
 use jaq_core::path::{Part, Path};
 
 type T<'s> = Term<&'s str>;
@@ -47,12 +50,16 @@ pub fn term<'s>(t: T<'s>) -> T<'s> {
         Term::Arr(t) => Term::Arr(t.map(b)),
         Term::Label(x, t) => Term::Label(x, b(t)),
         Term::Fold(name, xs, pat, args) => Term::Fold(name, b(xs), pattern(pat), args.into_iter().map(term).collect()),
-        Term::TryCatch(t, c) => Term::TryCatch(b(t), c.map(b)),
+        Term::TryCatch(t, Some(c)) => {
+            Term::TryCatch(b(t), Some(Box::new(pipe(call("_jq16_error_text", Vec::new()), term(*c)))))
+        }
+        Term::TryCatch(t, None) => Term::TryCatch(b(t), None),
         Term::IfThenElse(arms, els) => {
             Term::IfThenElse(arms.into_iter().map(|(c, t)| (term(c), term(t))).collect(), els.map(b))
         }
         Term::Def(defs, t) => Term::Def(defs.into_iter().map(def).collect(), b(t)),
         Term::Call(name, args) => Term::Call(name, args.into_iter().map(term).collect()),
+        Term::Path(t, p) if p.0.iter().any(|(part, _)| is_slice(part)) => sliced(term(*t), p),
         Term::Path(t, p) => Term::Path(b(t), path(p)),
         t @ (Term::Id | Term::Recurse | Term::Num(_) | Term::Break(_) | Term::Var(_)) => t,
     }
@@ -100,10 +107,45 @@ fn pattern(p: Pattern<&str>) -> Pattern<&str> {
     }
 }
 
-fn path<'s>(p: Path<T<'s>>) -> Path<T<'s>> {
-    let part = |p: Part<T<'s>>| match p {
+fn is_slice<T>(part: &Part<T>) -> bool {
+    matches!(part, Part::Range(from, to) if from.is_some() || to.is_some())
+}
+
+/// jq 1.6 slices null to null; jaq fails. The path becomes
+/// `. as $in | ... | if . == null then . else .[$in | F:$in | T] end`,
+/// the bounds taken, as jq takes them, from the path's input.
+fn sliced<'s>(base: T<'s>, p: Path<T<'s>>) -> T<'s> {
+    const INPUT: &str = "$__jq16_in";
+    let from_input = |bound: T<'s>| pipe(Term::Var(INPUT), term(bound));
+    let mut acc = base;
+    let mut run = Vec::new();
+    for (part, opt) in p.0 {
+        match part {
+            Part::Range(from, to) if from.is_some() || to.is_some() => {
+                if !run.is_empty() {
+                    acc = Term::Path(Box::new(acc), Path(core::mem::take(&mut run)));
+                }
+                let slice = Part::Range(from.map(from_input), to.map(from_input));
+                let slice = Term::Path(Box::new(Term::Id), Path(vec![(slice, opt)]));
+                let null = Term::BinOp(Box::new(Term::Id), BinaryOp::Cmp(Cmp::Eq), Box::new(call("null", Vec::new())));
+                acc = pipe(acc, Term::IfThenElse(vec![(null, Term::Id)], Some(Box::new(slice))));
+            }
+            part => run.push((path_part(part), opt)),
+        }
+    }
+    if !run.is_empty() {
+        acc = Term::Path(Box::new(acc), Path(run));
+    }
+    Term::BinOp(Box::new(Term::Id), BinaryOp::Pipe(Some(Pattern::Var(INPUT))), Box::new(acc))
+}
+
+fn path(p: Path<T<'_>>) -> Path<T<'_>> {
+    Path(p.0.into_iter().map(|(p, opt)| (path_part(p), opt)).collect())
+}
+
+fn path_part(p: Part<T<'_>>) -> Part<T<'_>> {
+    match p {
         Part::Index(i) => Part::Index(term(i)),
         Part::Range(from, to) => Part::Range(from.map(term), to.map(term)),
-    };
-    Path(p.0.into_iter().map(|(p, opt)| (part(p), opt)).collect())
+    }
 }
