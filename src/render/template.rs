@@ -10,6 +10,7 @@
 //! definition of one program that picks the template by index. Errors are
 //! still reported per template, with positions inside that template.
 
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use jaq_core::load::{self, parse, parse::Def, Arena, File, Loader};
@@ -67,6 +68,8 @@ pub fn render_each<E>(
 /// (jaq values are not `Send`).
 struct Engine {
     defs: Defs,
+    /// What is built in, as (name, arity), to refuse what jq 1.6 lacks.
+    builtins: HashSet<(&'static str, usize)>,
     names: Vec<String>,
     real: Vec<Val>,
     marked: Vec<Val>,
@@ -74,11 +77,9 @@ struct Engine {
 
 impl Engine {
     fn new(variables: &Variables) -> Engine {
-        let early = jq16::early_defs();
-        let replaced = |d: &Def<&str>| early.iter().any(|e| e.name == d.name && e.args.len() == d.args.len());
-        let jaq = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs()).filter(|d| !replaced(d));
-        let defs =
-            early.iter().cloned().chain(jaq.collect::<Vec<_>>()).chain(jq16::late_defs()).chain(own_defs()).collect();
+        let defs: Defs = jq16::defs().into_iter().chain(own_defs()).collect();
+        let builtins =
+            defs.iter().map(|d| (d.name, d.args.len())).chain(funs().map(|(n, a, _)| (n, a.len()))).collect();
         let mut names: Vec<String> = variables.vars.keys().map(|k| format!("${k}")).collect();
         names.push("$ENV".into());
         let mut real: Vec<Val> = variables.vars.values().map(|v| Val::from(v.clone())).collect();
@@ -91,7 +92,7 @@ impl Engine {
         let offset = variables.vars.len();
         let env = variables.env.iter().enumerate();
         marked.push(object(env.map(|(i, (k, v))| (k.clone(), shown(variables.is_public_env(k), v, offset + i)))));
-        Engine { defs, names, real, marked }
+        Engine { defs, builtins, names, real, marked }
     }
 
     /// Compiles the templates as one program. Each template is parsed alone
@@ -102,7 +103,7 @@ impl Engine {
     fn compile_batch(&self, codes: &[String]) -> Vec<Compiled> {
         let names: Vec<String> = (0..codes.len()).map(|i| format!("__t{i}")).collect();
         let mut results: Vec<Result<Def<&str>, String>> =
-            codes.iter().zip(&names).map(|(code, name)| Self::parse(code, name)).collect();
+            codes.iter().zip(&names).map(|(code, name)| self.parse(code, name)).collect();
         loop {
             let members: Vec<usize> = (results.iter().enumerate()).filter(|(_, r)| r.is_ok()).map(|(i, _)| i).collect();
             if members.is_empty() {
@@ -144,8 +145,12 @@ impl Engine {
 
     /// Parses one template alone into the definition `name`, or says why it
     /// does not parse, with positions inside it.
-    fn parse<'s>(code: &'s str, name: &'s str) -> Result<Def<&'s str>, String> {
+    fn parse<'s>(&self, code: &'s str, name: &'s str) -> Result<Def<&'s str>, String> {
         if let Some(body) = load::parse(code, |p| p.term()) {
+            if let Some((found, why)) = jq16::builtins::Builtins::new(&self.builtins).refused(&body) {
+                let (line, col) = line_col(code, offset(code, found));
+                return Err(format!("{line}:{col}: {why}"));
+            }
             return Ok(Def { name, args: Vec::new(), body: jq16::rewrite::term(body) });
         }
         if let Some(refused) = jq16::refuse::construct(code) {
@@ -173,13 +178,9 @@ impl Engine {
         let Ok(modules) = Loader::new(prelude).load(&arena, File { code: main, path: () }) else {
             return Err(Vec::new());
         };
-        let funs = jaq_core::funs()
-            .chain(jaq_std::funs().filter(|(name, ..)| *name != "env"))
-            .chain(jaq_json::funs())
-            .chain(jq16::natives::funs());
         let known: Vec<&str> = self.names.iter().map(String::as_str).filter(|n| *n != "$ENV").collect();
         Compiler::default()
-            .with_funs(funs)
+            .with_funs(funs())
             .with_global_vars(self.names.iter().map(String::as_str).chain([SELECTOR]))
             .compile(modules)
             .map_err(|errs| {
@@ -217,6 +218,14 @@ fn pick(members: &[usize], out: &mut String) {
         // No template: `combine` is never called with none.
         (_, None) => out.push_str("empty"),
     }
+}
+
+/// jaq's natives and ours, without jaq's `env` (see [`own_defs`]).
+fn funs() -> impl Iterator<Item = jaq_core::native::Fun<JustLut<Val>>> {
+    jaq_core::funs()
+        .chain(jaq_std::funs().filter(|(name, ..)| *name != "env"))
+        .chain(jaq_json::funs())
+        .chain(jq16::natives::funs())
 }
 
 /// `env` reads the template environment (the process environment plus the
@@ -442,6 +451,23 @@ mod tests {
         assert_eq!(render(r#"{"name": "c", "state": "STOPPED", "config": {}}"#).unwrap().state, TargetState::Stopped);
         let e = render(r#"{"name": "c", "state": "asleep", "config": {}}"#).unwrap_err();
         assert!(e.contains("\"asleep\""), "{e}");
+    }
+
+    #[test]
+    fn only_jq_1_6_builtins_and_syntax() {
+        let e = render(r#"{"name": "c", "config": {"x": ([1] | pick(.[0]) | tojson)}}"#).unwrap_err();
+        assert_eq!(e, "1:38: `pick/1` is not supported in templates: it is not a jq 1.6 builtin (define it in the template if you need it)");
+        let c = render(r#"def pick(f): "mine"; {"name": "c", "config": {"x": pick(.), "n": (builtins | length)}}"#)
+            .unwrap();
+        assert_eq!(
+            (c.config["x"].as_str(), c.config["n"].as_str()),
+            ("mine", "217"),
+            "a template's own definition is its own"
+        );
+        let e = render(r#"{"name": "c", "config": {"x": input}}"#).unwrap_err();
+        assert!(e.contains("`input/0` is not supported in templates"), "{e}");
+        let e = render(r#". as [$a] ?// $a | {"name": "c", "config": {}}"#).unwrap_err();
+        assert!(e.contains("`?//` is not supported in templates"), "{e}");
     }
 
     #[test]

@@ -103,3 +103,13 @@ def todate: todateiso8601;
 # Arithmetic rewritten from templates (see rewrite.rs): the right side is the outer loop, as in jq.
 def _jq16_div(l; r): r as $r | l | _jq16_divide($r);
 def _jq16_mod(l; r): r as $r | l | _jq16_modulo($r);
+
+# jq 1.6 builtins that jaq lacks.
+def format($f): if $f == "text" then @text elif $f == "json" then @json elif $f == "html" then @html
+  elif $f == "uri" then @uri elif $f == "csv" then @csv elif $f == "tsv" then @tsv elif $f == "sh" then @sh
+  elif $f == "base64" then @base64 elif $f == "base64d" then @base64d else error("\($f) is not a valid format") end;
+def lgamma_r: [lgamma, (if tgamma < 0 then -1 else 1 end)];
+def recurse_down: recurse;
+def scalars_or_empty: select(type != "array" and type != "object" or length == 0);
+def truncate_stream(stream): . as $depth | null | stream | select(.[0] | length > $depth) | .[0] |= .[$depth:];
+def builtins: _jq16_builtins;

@@ -6,6 +6,7 @@
 //! constructs jaq cannot parse. `tests/jq16.rs` measures the result
 //! against jq 1.6's own test suite.
 
+pub mod builtins;
 pub mod dump;
 pub mod errors;
 pub mod natives;
@@ -17,16 +18,16 @@ pub mod rewrite;
 
 use jaq_core::load::{self, parse::Def};
 
-/// Definitions that go before jaq's, replacing jaq's of the same name.
+/// jaq's definitions with ours: the early ones first, in place of jaq's
+/// of the same name (jaq's later definitions use them: how values become
+/// text), the late ones last, shadowing jaq's.
 #[must_use]
-pub fn early_defs() -> Vec<Def<&'static str>> {
-    parse(include_str!("early.jq"))
-}
-
-/// Definitions that go after jaq's, shadowing them.
-#[must_use]
-pub fn late_defs() -> Vec<Def<&'static str>> {
-    parse(include_str!("late.jq"))
+pub fn defs() -> Vec<Def<&'static str>> {
+    let early = parse(include_str!("early.jq"));
+    let replaced = |d: &Def<&str>| early.iter().any(|e| e.name == d.name && e.args.len() == d.args.len());
+    let jaq: Vec<_> =
+        jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs()).filter(|d| !replaced(d)).collect();
+    early.into_iter().chain(jaq).chain(parse(include_str!("late.jq"))).collect()
 }
 
 fn parse(code: &'static str) -> Vec<Def<&'static str>> {

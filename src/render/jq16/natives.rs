@@ -13,7 +13,7 @@ use jaq_json::Val;
 
 use crate::render::jq16::dump::{json, quoted, text};
 use crate::render::jq16::number::to_f64;
-use crate::render::jq16::{errors, paths, regex};
+use crate::render::jq16::{builtins, errors, paths, regex};
 
 #[allow(clippy::unnecessary_wraps)] // The shape every native returns.
 fn string(s: String) -> ValR<Val> {
@@ -50,6 +50,10 @@ fn natives<D: for<'a> DataT<V<'a> = Val>>() -> Box<[Filter<RunPtr<D>>]> {
         }),
         ("_jq16_negate", v(0), |cv| bome(negate(cv.1))),
         ("_jq16_key", v(0), |cv| bome(key(cv.1))),
+        ("_jq16_builtins", v(0), |_| {
+            let names = builtins::listed().into_iter().map(|n| Val::from(n.to_string()));
+            bome(Ok(Val::Arr(names.collect::<Vec<_>>().into())))
+        }),
         ("_jq16_tonumber", v(0), |cv| bome(tonumber(cv.1))),
         ("_jq16_indices", v(1), |mut cv| {
             let i = cv.0.pop_var();
