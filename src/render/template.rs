@@ -10,7 +10,6 @@
 //! definition of one program that picks the template by index. Errors are
 //! still reported per template, with positions inside that template.
 
-use std::collections::HashSet;
 use std::rc::Rc;
 
 use jaq_core::load::{self, parse, parse::Def, Arena, File, Loader};
@@ -68,8 +67,8 @@ pub fn render_each<E>(
 /// (jaq values are not `Send`).
 struct Engine {
     defs: Defs,
-    /// What is built in, as (name, arity), to refuse what jq 1.6 lacks.
-    builtins: HashSet<(&'static str, usize)>,
+    /// What is built in, to refuse what jq 1.6 lacks.
+    builtins: jq16::builtins::Builtins,
     names: Vec<String>,
     real: Vec<Val>,
     marked: Vec<Val>,
@@ -78,8 +77,8 @@ struct Engine {
 impl Engine {
     fn new(variables: &Variables) -> Engine {
         let defs: Defs = jq16::defs().into_iter().chain(own_defs()).collect();
-        let builtins =
-            defs.iter().map(|d| (d.name, d.args.len())).chain(funs().map(|(n, a, _)| (n, a.len()))).collect();
+        let builtins = defs.iter().map(|d| (d.name, d.args.len())).chain(funs().map(|(n, a, _)| (n, a.len())));
+        let builtins = jq16::builtins::Builtins::new(builtins.collect());
         let mut names: Vec<String> = variables.vars.keys().map(|k| format!("${k}")).collect();
         names.push("$ENV".into());
         let mut real: Vec<Val> = variables.vars.values().map(|v| Val::from(v.clone())).collect();
@@ -147,7 +146,7 @@ impl Engine {
     /// does not parse, with positions inside it.
     fn parse<'s>(&self, code: &'s str, name: &'s str) -> Result<Def<&'s str>, String> {
         if let Some(body) = load::parse(code, |p| p.term()) {
-            if let Some((found, why)) = jq16::builtins::Builtins::new(&self.builtins).refused(&body) {
+            if let Some((found, why)) = self.builtins.refused(&body) {
                 let (line, col) = line_col(code, offset(code, found));
                 return Err(format!("{line}:{col}: {why}"));
             }

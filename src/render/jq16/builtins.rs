@@ -29,15 +29,15 @@ const INPUT: &[&str] = &[
 ];
 
 /// What the engine has built in (`name`, arity) and which of it jq 1.6 has.
-pub struct Builtins<'e> {
-    engine: &'e HashSet<(&'static str, usize)>,
+pub struct Builtins {
+    engine: HashSet<(&'static str, usize)>,
     jq16: HashSet<&'static str>,
 }
 
-impl<'e> Builtins<'e> {
+impl Builtins {
     /// `engine`: every definition and native the templates are compiled with.
     #[must_use]
-    pub fn new(engine: &'e HashSet<(&'static str, usize)>) -> Self {
+    pub fn new(engine: HashSet<(&'static str, usize)>) -> Self {
         Builtins { engine, jq16: listed().into_iter().collect() }
     }
 
@@ -72,7 +72,7 @@ pub fn listed() -> Vec<&'static str> {
     include_str!("builtins.txt").lines().collect()
 }
 
-fn first_refused<'s>(t: &T<'s>, b: &Builtins<'_>, scope: &mut Vec<(&'s str, usize)>) -> Option<(&'s str, String)> {
+fn first_refused<'s>(t: &T<'s>, b: &Builtins, scope: &mut Vec<(&'s str, usize)>) -> Option<(&'s str, String)> {
     let mut within = |t: &T<'s>| first_refused(t, b, &mut scope.clone());
     match t {
         Term::Call(name, args) => {
