@@ -178,11 +178,12 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, how: &How<'_>)
         let result = match failure {
             None => StepResult::Done(done),
             Some(failure) => {
-                let secrets = match &step.action {
-                    Action::Create(c) | Action::Update { connector: c, .. } => c.secret_values().collect(),
-                    _ => Vec::new(),
+                let message = match &step.action {
+                    Action::Create(c) | Action::Update { connector: c, .. } => {
+                        failure.scrubbed(&scrubber.for_connector(c))
+                    }
+                    _ => failure.scrubbed(scrubber),
                 };
-                let message = failure.scrubbed(&scrubber.with(secrets));
                 let permanent = failure.permanent;
                 if permanent {
                     error!("failed to {step}: {message}");

@@ -39,7 +39,10 @@ fn the_bundled_examples_render_with_secrets_redacted() {
     assert_eq!(jdbc["tasks.max"], "1");
     assert_eq!(jdbc["connection.password"], "[redacted]");
     assert_eq!(jdbc["value.converter.schema.registry.url"], "[redacted]", "properties values are secrets");
-    assert_eq!(jdbc["value.converter.basic.auth.credentials.source"], "[redacted]", "from a properties file");
+    // A setting about a secret is shown even though a properties file gave it, as the README says
+    // (it was "[redacted]" before issue 21).
+    assert_eq!(jdbc["value.converter.basic.auth.credentials.source"], "USER_INFO");
+    assert_eq!(jdbc["value.converter.schema.registry.basic.auth.user.info"], "[redacted]");
     assert_eq!(rendered[0]["source"]["key"], "customers-jdbc-source-connector.json");
     assert_eq!(rendered[0]["cluster"], "default");
     assert_eq!(rendered[1]["cluster"], "cc.env.streaming-ops-dev.kafka.microservices-orders");
@@ -97,6 +100,31 @@ data: {k: 'not even jq'}
     assert!(stderr.contains("error: ConfigMap team/mixed (cms.yaml) key bad.json: 2:"), "{stderr}");
     assert!(stderr.contains("error: ConfigMap typo (cms.yaml): label `enabled` is \"yes\""), "{stderr}");
     assert!(!stderr.contains("not-ours"), "{stderr}");
+}
+
+/// A short or constant-like secret value (`USER_INFO`, `root`) is not
+/// scrubbed out of names, keys and paths: before issue 21 the hint below read
+/// `$SCHEMA_REGISTRY_BASIC_AUTH_[redacted]`.
+#[test]
+fn redaction_leaves_names_keys_and_paths_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let cm = r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "typo", "namespace": "team",
+        "labels": {"destination": "connect"}}, "data": {"a.json": "{\"name\": \"a\", \"config\": {\"x\": $SCHEMA_REGISTRY_BASIC_AUTH_USERINFO}}",
+        "b.json": "{\"name\": \"b\", \"config\": {\"u\": env.MYSQL_CONNECTION_USER, \"p\": (\"/root/.cache\" | error)}}"}}"#;
+    std::fs::write(dir.path().join("cm.yaml"), cm).unwrap();
+    let config = root().join("config/example");
+    let out = Command::new(BIN)
+        .args(["render", "cm.yaml", "--config-dir"])
+        .arg(&config)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("MYSQL_CONNECTION_USER", "root")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("$SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"), "{stderr}");
+    assert!(stderr.contains("error: /root/.cache"), "{stderr}");
+    assert!(!stderr.contains("SR_SECRET"), "{stderr}");
 }
 
 #[test]

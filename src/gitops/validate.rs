@@ -86,7 +86,7 @@ pub fn validate(client: &Client, targets: &[Target], scrubber: &Scrubber) -> Res
             connector: target.connector.name.clone(),
             origin: target.origin.clone(),
             key: Some(CONNECTOR_CLASS.to_string()),
-            message: scrubber.with(target.connector.secret_values()).scrub(&message),
+            message: scrubber.for_connector(&target.connector).scrub(&message),
         };
         if listed.complete {
             for named in classes::named(&target.connector.config) {
@@ -136,7 +136,7 @@ pub struct Validation {
 /// anyway. Everything else is sent as it would be applied, `name` included.
 fn check(client: &Client, target: &Target, plugin: &Plugin, scrubber: &Scrubber) -> Vec<Finding> {
     let connector = target.connector;
-    let scrubber = scrubber.with(connector.secret_values());
+    let scrubber = scrubber.for_connector(connector);
     let finding = |key: Option<&str>, message: &str| Finding {
         connector: connector.name.clone(),
         origin: target.origin.clone(),

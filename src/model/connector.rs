@@ -106,11 +106,6 @@ impl Connector {
     pub fn config_json(&self) -> serde_json::Value {
         config_json(&self.config)
     }
-
-    /// The values to hide in messages about this connector.
-    pub fn secret_values(&self) -> impl Iterator<Item = &str> {
-        self.secret_keys.iter().filter_map(|k| self.config.get(k)).map(String::as_str)
-    }
 }
 
 /// A string map as a JSON object, as Connect takes configs.

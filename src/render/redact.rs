@@ -1,5 +1,6 @@
 //! Keeping secrets out of logs, errors and printed connectors.
 
+use crate::model::connector::Connector;
 pub use crate::model::connector::REDACTED;
 
 /// Words that make a config key secret wherever they appear in it.
@@ -38,6 +39,15 @@ const SETTING_WORDS: &[&str] = &[
     "format",
 ];
 
+/// Whether a config key names a setting about a secret (its kind, where it
+/// is, how it is used) rather than the secret: its value is shown even when
+/// a variable gave it (`basic.auth.credentials.source: USER_INFO`).
+#[must_use]
+pub fn is_setting_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    lower.rsplit(['.', '_', '-']).next().is_some_and(|w| SETTING_WORDS.contains(&w))
+}
+
 /// Whether a config key names a secret: `connection.password`,
 /// `kafka.api.key`, `sasl.jaas.config`, `basic.auth.user.info`, `keyfile`...
 /// but not `key.converter` or `transforms.InsertKey.fields`.
@@ -47,7 +57,7 @@ pub fn is_secret_key(key: &str) -> bool {
     let words: Vec<&str> = lower.split(['.', '_', '-']).collect();
     // `basic.auth.credentials.source: USER_INFO`, `ssl.keystore.type: PKCS12`:
     // settings about a secret, which a reviewer needs to see.
-    if words.last().is_some_and(|w| SETTING_WORDS.contains(w)) {
+    if is_setting_key(key) {
         return false;
     }
     words.iter().any(|w| SECRET_WORDS.contains(w) || w.contains("password") || w.contains("secret"))
@@ -134,12 +144,17 @@ impl Scrubber {
         Scrubber::longest_first(values.into_iter().filter(|v| worth_hiding(v)).map(str::to_string).collect())
     }
 
-    /// A scrubber that also hides `more` (a connector's own secret values,
-    /// which are hidden whatever their length).
+    /// A scrubber that also hides a connector's own secret values: those of
+    /// keys that name a secret whatever their length (`connection.password`
+    /// may be short), the others only when [`worth_hiding`] (a `connection.user`
+    /// of `root` computed from a variable must not garble `/root/...` in
+    /// Connect's messages).
     #[must_use]
-    pub fn with<'a>(&self, more: impl IntoIterator<Item = &'a str>) -> Scrubber {
+    pub fn for_connector(&self, connector: &Connector) -> Scrubber {
         let mut secrets = self.secrets.clone();
-        secrets.extend(more.into_iter().filter(|v| !v.is_empty()).map(str::to_string));
+        let own = connector.secret_keys.iter().filter_map(|k| Some((k, connector.config.get(k)?)));
+        let hidden = own.filter(|(k, v)| !v.is_empty() && (is_secret_key(k) || worth_hiding(v)));
+        secrets.extend(hidden.map(|(_, v)| v.clone()));
         Scrubber::longest_first(secrets)
     }
 
@@ -162,9 +177,22 @@ impl Scrubber {
     }
 }
 
-fn worth_hiding(value: &str) -> bool {
-    value.chars().count() >= 4
-        && !matches!(value, "true" | "false" | "null" | "none" | "NONE")
+/// Whether a value is hidden wherever it appears in text. Short values
+/// (`root`, `https`, `PLAIN`), numbers and constants written as upper-case
+/// words joined by `_` or `-` (`USER_INFO`, `SASL_SSL`, `SCRAM-SHA-512`) are
+/// not: they occur in paths, URLs, names and keys that are not secret, and
+/// replacing them there garbles what is said and hides nothing. Configs
+/// still show such a value as `[redacted]` where it is secret.
+#[must_use]
+pub fn worth_hiding(value: &str) -> bool {
+    let constant = value
+        .split(['_', '-'])
+        .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+        && value.contains(['_', '-'])
+        && value.chars().any(|c| c.is_ascii_uppercase());
+    value.chars().count() >= 6
+        && !constant
+        && !matches!(value.to_ascii_lowercase().as_str(), "true" | "false" | "null" | "none" | "https" | "http")
         && value.parse::<f64>().is_err()
 }
 
@@ -212,6 +240,27 @@ mod tests {
             s.scrub("Invalid value GoKafka2 for configuration x; GoKafka; 1 true abc"),
             "Invalid value [redacted] for configuration x; [redacted]; 1 true abc"
         );
-        assert_eq!(s.with(["abc"]).scrub("abc"), "[redacted]");
+    }
+
+    /// Short and constant-like values garbled names, keys and paths (issue 21):
+    /// `$SCHEMA_REGISTRY_BASIC_AUTH_[redacted]`, `file:/[redacted]/.cache`.
+    #[test]
+    fn leaves_short_and_constant_values_in_text() {
+        let s = Scrubber::new(["USER_INFO", "root", "PLAIN", "https", "SCRAM-SHA-512", "GoKafka-2024_x"]);
+        let text =
+            "undefined: $SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO; file:/root/.cache; PLAIN over https; SCRAM-SHA-512";
+        assert_eq!(s.scrub(text), text);
+        assert_eq!(s.scrub("password GoKafka-2024_x"), "password [redacted]");
+        let connector = Connector {
+            name: "c".into(),
+            state: crate::model::connector::TargetState::Running,
+            config: [("connection.user", "root"), ("connection.password", "abc")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            secret_keys: ["connection.user".to_string(), "connection.password".to_string()].into_iter().collect(),
+        };
+        let own = Scrubber::default().for_connector(&connector);
+        assert_eq!(own.scrub("file:/root/.cache: bad password abc"), "file:/root/.cache: bad password [redacted]");
     }
 }

@@ -148,8 +148,9 @@ pub fn into_connector(r: Rendered) -> Result<Connector, String> {
         }
         other => other?,
     };
-    let secret =
-        |k: &String, v: &String| redact::is_secret_key(k) || marked.as_ref().is_none_or(|m| m.config.get(k) != Some(v));
+    // A setting about a secret (`...credentials.source`) is shown even when a variable gave it.
+    let computed = |k: &String, v: &String| marked.as_ref().is_none_or(|m| m.config.get(k) != Some(v));
+    let secret = |k: &String, v: &String| redact::is_secret_key(k) || (!redact::is_setting_key(k) && computed(k, v));
     match config.get("name") {
         Some(n) if *n != name && secret(&"name".to_string(), n) => {
             return Err(format!("config.name differs from name {name:?}; Connect would reject it"))
