@@ -86,7 +86,7 @@ pub fn validate(client: &Client, targets: &[Target], scrubber: &Scrubber) -> Res
             connector: target.connector.name.clone(),
             origin: target.origin.clone(),
             key: Some(CONNECTOR_CLASS.to_string()),
-            message: scrubber.for_connector(&target.connector).scrub(&message),
+            message: scrubber.for_connector(target.connector).scrub(&message),
         };
         if listed.complete {
             for named in classes::named(&target.connector.config) {
