@@ -89,7 +89,7 @@ fn named(args: &OneArgs) -> Result<Named> {
 fn run_hook(path: &Path, args: &HookArgs) -> Result<Verdict> {
     let work = input::bindings::read(path)?;
     let renderer = args.templates.renderer(args.templates.variables(std::env::vars()))?;
-    let clusters = args.connect.clusters()?;
+    let clusters = args.connect.hook_clusters()?;
     let report = hook::run(&work, &renderer, &clusters, &args.options());
     // The process ends now: freeing every ConfigMap string by string would
     // cost a quiet event run at 10,000 ConfigMaps a tenth of its work

@@ -18,6 +18,12 @@ use crate::plan::{Policy, Prune, Restarts};
 use crate::render::sandbox::{Limits, Renderer};
 use crate::render::variables::{self, Variables};
 
+/// How long the hook retries a Connect that does not answer: shell-operator
+/// runs it again after that anyway.
+const HOOK_BUDGET: Duration = Duration::from_secs(60);
+/// How long a command at a terminal or in CI retries.
+const COMMAND_LINE_BUDGET: Duration = Duration::from_secs(5);
+
 /// The hook's settings. Read only when the hook runs.
 #[derive(Args, Debug)]
 pub struct HookArgs {
@@ -148,9 +154,9 @@ pub struct ConnectArgs {
     #[arg(long, env = "CONNECT_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub connect_concurrency: u16,
 
-    /// Time a run may spend retrying transient Connect errors
-    #[arg(long, env = "RETRY_BUDGET", default_value = "60s", value_parser = humantime::parse_duration)]
-    pub retry_budget: Duration,
+    /// Time a run may spend retrying transient Connect errors [default: 60s in the hook, 5s on the command line]
+    #[arg(long, env = "RETRY_BUDGET", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub retry_budget: Option<Duration>,
 }
 
 /// How a hook run behaves.
@@ -218,11 +224,23 @@ impl ClustersArg {
 }
 
 impl ConnectArgs {
-    /// The default cluster from CONNECT_URL and friends, plus the clusters file.
+    /// The default cluster from CONNECT_URL and friends, plus the clusters
+    /// file, for a command at a terminal or in CI: a person waits, so the
+    /// retry budget is short and a URL where nothing answers fails at once.
     pub fn clusters(&self) -> Result<Clusters> {
+        self.clusters_for(true)
+    }
+
+    /// The same for the hook, which shell-operator runs again anyway: a
+    /// Connect that is restarting is waited for.
+    pub fn hook_clusters(&self) -> Result<Clusters> {
+        self.clusters_for(false)
+    }
+
+    fn clusters_for(&self, command_line: bool) -> Result<Clusters> {
         let file = self.clusters.clusters_file.as_deref().map(clusters::File::read).transpose()?;
         let claimed = file.as_ref().map(clusters::File::env_names).unwrap_or_default();
-        let default = self.default_cluster(&claimed)?;
+        let default = Settings { command_line, ..self.default_cluster(&claimed, command_line)? };
         Clusters::new(file, &default, Resolve::All)
     }
 
@@ -230,7 +248,7 @@ impl ConnectArgs {
     /// CONNECT_REST_SECRET stand in for CONNECT_USERNAME / CONNECT_PASSWORD
     /// only when no cluster of the clusters file `claimed` them: a Confluent
     /// Cloud key must never be sent to another cluster.
-    fn default_cluster(&self, claimed: &BTreeSet<&str>) -> Result<Settings> {
+    fn default_cluster(&self, claimed: &BTreeSet<&str>, command_line: bool) -> Result<Settings> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let fallback = |name: &str| if claimed.contains(name) { None } else { env(name) };
         let url = self.connect_url.clone().or_else(|| env("BASE_URL")).unwrap_or_else(|| "http://connect".into());
@@ -256,8 +274,9 @@ impl ConnectArgs {
             insecure_skip_verify: false,
             comma_expand: false,
             concurrency: self.connect_concurrency.into(),
-            retry_budget: self.retry_budget,
+            retry_budget: self.retry_budget.unwrap_or(if command_line { COMMAND_LINE_BUDGET } else { HOOK_BUDGET }),
             read_timeout: client::READ_TIMEOUT,
+            command_line,
         })
     }
 

@@ -279,22 +279,17 @@ fn base64_of(text: &str) -> String {
 fn retries_are_said_and_errors_name_the_request() {
     let repo = Repo::new();
     repo.write("orders.yaml", &manifest("orders", "", &[("orders.json", ORDERS)]));
-    // A port nothing listens on: bound, then closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let out = repo
-        .command(&["diff", "."])
-        .env("CONNECT_URL", format!("http://operator:pa55word@127.0.0.1:{port}"))
-        .env("RETRY_BUDGET", "2s")
-        .output()
-        .unwrap();
+    let busy = FakeConnect::start();
+    busy.inject(Match::any(), Fault::Unavailable(503), 100);
+    let url = busy.url().replacen("http://", "http://operator:pa55word@", 1);
+    let out = repo.command(&["diff", "."]).env("CONNECT_URL", &url).env("RETRY_BUDGET", "2s").output().unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    let retry = format!(
-        "cannot list connectors (attempt 1): GET http://127.0.0.1:{port}/connectors?expand=info&expand=status: "
-    );
+    let retry =
+        format!("cannot list connectors (attempt 1): GET {}/connectors?expand=info&expand=status: ", busy.url());
     assert!(err.contains(&retry), "{retry}\nnot in\n{err}");
     assert!(err.contains("; next attempt in ") && err.contains("s of the 2s retry budget left after it"), "{err}");
-    assert!(err.contains("gave up after"), "{err}");
+    assert!(err.contains("gave up after") && err.contains(" attempts within the 2s retry budget"), "{err}");
     assert!(!err.contains("pa55word") && !err.contains("operator:"), "no credentials from the URL: {err}");
 
     let web = FakeConnect::start();
@@ -307,6 +302,45 @@ fn retries_are_said_and_errors_name_the_request() {
         "{err}"
     );
     assert!(!err.contains("<html>"), "{err}");
+}
+
+/// Issue 21, point 2: with a Connect URL where nothing answers, `diff`,
+/// `status`, `validate` and `apply` took 53-59 s and printed 13-14 `WARN
+/// cannot list connectors` lines; an unknown host was retried as if
+/// temporary. At the command line a refused connection or an unknown host
+/// on the first attempt is final, said once with what to check.
+#[test]
+fn a_url_where_nothing_answers_fails_at_once_at_the_command_line() {
+    let repo = Repo::new();
+    repo.write("orders.yaml", &manifest("orders", "", &[("orders.json", ORDERS)]));
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    for url in [format!("http://127.0.0.1:{port}"), "http://connect.invalid:8083".to_string()] {
+        for args in [&["diff", "."][..], &["status"], &["validate", "."], &["apply", "."]] {
+            let started = std::time::Instant::now();
+            let mut child = repo
+                .command(args)
+                .env("CONNECT_URL", &url)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            while child.try_wait().unwrap().is_none() && started.elapsed() < std::time::Duration::from_secs(10) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap();
+                panic!("{args:?} against {url} still running after 10 s");
+            }
+            let out = child.wait_with_output().unwrap();
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?} {url}: {err}");
+            assert!(started.elapsed() < std::time::Duration::from_secs(5), "{args:?} {url}: {:?}", started.elapsed());
+            assert!(err.contains("(after 1 attempt)"), "{args:?} {url}: {err}");
+            assert!(!err.contains("WARN"), "{args:?} {url}: {err}");
+            assert!(err.contains("nothing answers there: check --connect-url or CONNECT_URL"), "{args:?} {url}: {err}");
+        }
+    }
 }
 
 /// Point 8: the operator's namespace and non-secret settings were printed

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use base64::Engine as _;
-use log::{debug, warn};
+use log::debug;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::connect::errors::{is_html, retry_after_of, transport_failure, Attempt, Failure, Reply};
@@ -50,6 +50,9 @@ pub struct Settings {
     /// Confluent Cloud documents `?expand=info,status`; Apache only matches
     /// the repeated form.
     pub comma_expand: bool,
+    /// Run from a terminal or CI, where a person waits: nothing answering
+    /// on the first attempt is final, and retries are said at `info`.
+    pub command_line: bool,
 }
 
 #[derive(Clone, Default)]
@@ -82,6 +85,7 @@ impl Default for Settings {
             retry_budget: Duration::from_secs(60),
             read_timeout: READ_TIMEOUT,
             comma_expand: false,
+            command_line: false,
         }
     }
 }
@@ -114,6 +118,8 @@ pub struct Client {
     pub(super) expand: &'static str,
     /// Hides secrets in the retry messages it logs.
     scrubber: Scrubber,
+    /// See [`Settings::command_line`].
+    command_line: bool,
 }
 
 /// The HTTP methods the Connect REST API is spoken with.
@@ -177,6 +183,7 @@ impl Client {
             sent: AtomicUsize::new(0),
             expand: if settings.comma_expand { "expand=info,status" } else { "expand=info&expand=status" },
             scrubber: scrubber.clone(),
+            command_line: settings.command_line,
         })
     }
 
@@ -198,6 +205,10 @@ impl Client {
             let (failure, retry_after) = match attempt() {
                 Attempt::Done(v) => return Ok(v),
                 Attempt::Fail(f, _) if f.permanent => return Err(f),
+                // A wrong URL is far likelier than a Connect that is starting.
+                Attempt::Fail(f, _) if f.unreachable && self.command_line && n == 0 => {
+                    return Err(Failure { detail: format!("{} (after 1 attempt)", f.detail), ..f })
+                }
                 Attempt::Fail(f, retry_after) => (f, retry_after),
             };
             let backoff = Duration::from_millis(200u64.saturating_mul(1 << n.min(6))).min(Duration::from_secs(10));
@@ -207,17 +218,20 @@ impl Client {
             let deadline = *self.deadline.get_or_init(|| later(Instant::now(), self.budget));
             let now = Instant::now();
             if later(now, wait) > deadline {
+                let attempts = n.saturating_add(1);
                 let detail = format!(
-                    "{} (gave up after {} attempts within the {} retry budget)",
+                    "{} (gave up after {attempts} attempt{} within the {} retry budget)",
                     failure.detail,
-                    n.saturating_add(1),
+                    if attempts == 1 { "" } else { "s" },
                     humantime::format_duration(self.budget)
                 );
                 return Err(Failure { detail, ..failure });
             }
             // Said at once, so a person waiting on a terminal knows why.
             let left = deadline.saturating_duration_since(later(now, wait));
-            warn!(
+            let level = if self.command_line { log::Level::Info } else { log::Level::Warn };
+            log::log!(
+                level,
                 "cannot {what} (attempt {}): {}; next attempt in {:.1}s, {:.0}s of the {} retry budget left after it",
                 n.saturating_add(1),
                 failure.scrubbed(&self.scrubber),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use log::warn;
 use serde::Deserialize;
 
+use crate::connect::clusters;
 use crate::render::redact::Scrubber;
 use crate::text::truncate;
 
@@ -48,17 +49,20 @@ pub struct Failure {
     pub request: String,
     /// What went wrong: Connect's message, or the transport's.
     pub detail: String,
+    /// Nothing answered: the host name did not resolve, or the connection
+    /// was refused. At a terminal that is final on the first attempt.
+    pub unreachable: bool,
 }
 
 impl Failure {
     /// A failure that retrying cannot help.
     pub fn permanent(request: &str, detail: impl Into<String>) -> Failure {
-        Failure { permanent: true, request: request.to_string(), detail: detail.into() }
+        Failure { permanent: true, request: request.to_string(), detail: detail.into(), unreachable: false }
     }
 
     /// A failure the next attempt may not have.
     pub fn transient(request: &str, detail: impl Into<String>) -> Failure {
-        Failure { permanent: false, request: request.to_string(), detail: detail.into() }
+        Failure { permanent: false, request: request.to_string(), detail: detail.into(), unreachable: false }
     }
 
     /// `request: detail`, with the secrets `scrubber` knows hidden from the detail.
@@ -70,7 +74,21 @@ impl Failure {
     /// Why the bulk read of a cluster failed, for the run's error.
     #[must_use]
     pub fn reading(&self, cluster: &str, scrubber: &Scrubber) -> String {
-        format!("cannot read the connectors from Kafka Connect (cluster {cluster}): {}", self.scrubbed(scrubber))
+        self.asking("read the connectors from", cluster, scrubber)
+    }
+
+    /// `cannot {what} Kafka Connect (cluster ..): ...`, and what to check
+    /// when nothing answered.
+    #[must_use]
+    pub fn asking(&self, what: &str, cluster: &str, scrubber: &Scrubber) -> String {
+        let hint = if !self.unreachable {
+            ""
+        } else if cluster == clusters::DEFAULT {
+            "; nothing answers there: check --connect-url or CONNECT_URL"
+        } else {
+            "; nothing answers there: check the cluster's `url` in the clusters file (--clusters-file, CONNECT_CLUSTERS_FILE)"
+        };
+        format!("cannot {what} Kafka Connect (cluster {cluster}): {}{hint}", self.scrubbed(scrubber))
     }
 }
 
@@ -88,7 +106,9 @@ pub(super) fn transport_failure(request: &str, e: &ureq::Error) -> Failure {
             ),
         )
     } else {
-        Failure::transient(request, text)
+        let refused = matches!(e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused);
+        let unknown_host = matches!(e, ureq::Error::HostNotFound) || text.contains("failed to lookup address");
+        Failure { unreachable: refused || unknown_host, ..Failure::transient(request, text) }
     }
 }
 
@@ -115,7 +135,7 @@ pub(super) fn classify<T>(r: &Reply) -> Attempt<T> {
             r.request, r.status
         );
     }
-    let failure = Failure { permanent: !transient, request: r.request.clone(), detail };
+    let failure = Failure { permanent: !transient, request: r.request.clone(), detail, unreachable: false };
     Attempt::Fail(failure, if r.status == 429 { r.retry_after } else { None })
 }
 

@@ -314,8 +314,8 @@ pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<V
             continue;
         }
         let client = Client::new(&clusters.get(name)?.settings, &scrubber)?;
-        let asked = validate(&client, &targets, &scrubber)
-            .map_err(|f| anyhow::anyhow!("cannot ask Kafka Connect (cluster {name}): {}", f.scrubbed(&scrubber)))?;
+        let asked =
+            validate(&client, &targets, &scrubber).map_err(|f| anyhow::anyhow!(f.asking("ask", name, &scrubber)))?;
         if !asked.every_class {
             unchecked.push(name.clone());
         }
