@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use log::debug;
+use log::{debug, warn};
 
 use crate::connect::clusters::{self, Clusters};
 use crate::model::configmap::{CmId, ConfigMap, Intent, RESTART_ANNOTATION, STATUS_ANNOTATION_PREFIX};
@@ -250,7 +250,7 @@ fn render(sources: &[(&Source, &str)], renderer: &Renderer, reuse: Reuse) -> Vec
         debug!("{known} templates render what they rendered before (see the render cache); rendering {}", codes.len());
     }
     let mut results = if codes.is_empty() { Vec::new() } else { renderer.render_all(&codes) }.into_iter();
-    sources
+    let mut all: Vec<Templates> = sources
         .iter()
         .zip(reused)
         .map(|((source, _), reused)| {
@@ -268,5 +268,41 @@ fn render(sources: &[(&Source, &str)], renderer: &Renderer, reuse: Reuse) -> Vec
             templates.extend(cm.binary_keys.iter().map(|k| (k.clone(), Err(binary.to_string()))));
             templates
         })
-        .collect()
+        .collect();
+    names_of_disabled(sources, &mut all, renderer);
+    all
+}
+
+/// A disabled ConfigMap's connectors need only their names to be deleted:
+/// a template that failed there (an `env.NAME` no longer set, say) is
+/// rendered again for its name alone, its config left empty.
+fn names_of_disabled(sources: &[(&Source, &str)], templates: &mut [Templates], renderer: &Renderer) {
+    let mut failed: Vec<(usize, usize, String)> = Vec::new();
+    for (i, ((source, _), of_one)) in sources.iter().zip(templates.iter()).enumerate() {
+        if !matches!(source.configmap.intent(), Ok(Intent::Remove)) {
+            continue;
+        }
+        for (j, (key, result)) in of_one.iter().enumerate() {
+            if let (Err(_), Some(code)) = (result, source.configmap.data.get(key)) {
+                failed.push((i, j, format!("({code}\n) | {{name: .name, config: {{}}}}")));
+            }
+        }
+    }
+    if failed.is_empty() {
+        return;
+    }
+    let codes: Vec<&str> = failed.iter().map(|(_, _, code)| code.as_str()).collect();
+    for ((i, j, _), named) in failed.iter().zip(renderer.render_all(&codes)) {
+        let (Some((source, _)), Some(slot)) = (sources.get(*i), templates.get_mut(*i).and_then(|t| t.get_mut(*j)))
+        else {
+            continue;
+        };
+        if let (Ok(connector), Err(error)) = (named, &slot.1) {
+            warn!(
+                "ConfigMap {} key {}: disabled, so its connector {} is deleted by name although its template failed: {error}",
+                source.configmap.id, slot.0, connector.name
+            );
+            slot.1 = Ok(connector);
+        }
+    }
 }

@@ -338,7 +338,11 @@ fn a_url_where_nothing_answers_fails_at_once_at_the_command_line() {
             assert!(started.elapsed() < std::time::Duration::from_secs(5), "{args:?} {url}: {:?}", started.elapsed());
             assert!(err.contains("(after 1 attempt)"), "{args:?} {url}: {err}");
             assert!(!err.contains("WARN"), "{args:?} {url}: {err}");
-            assert!(err.contains("nothing answers there: check --connect-url or CONNECT_URL"), "{args:?} {url}: {err}");
+            assert!(err.contains("(cluster default): GET "), "{args:?} {url}: {err}");
+            assert!(
+                err.contains("nothing answers there: check the URL (--connect-url or CONNECT_URL"),
+                "{args:?} {url}: {err}"
+            );
         }
     }
 }

@@ -184,6 +184,28 @@ fn disabled_and_deleted_configmaps_delete_their_connectors() {
     assert!(run.log().contains("connector never-created is already absent"), "{}", run.log());
 }
 
+/// Issue 21, point 4: a disabled ConfigMap needs only its connector names.
+/// Its template failing on an `env.NAME` that is no longer set (the
+/// streaming-ops BigQuery sink's keyfile) kept its connector alive; the
+/// error now names the variable, and the connector is deleted by name.
+#[test]
+fn a_disabled_configmap_whose_template_fails_still_deletes_its_connector() {
+    let fake = FakeConnect::start();
+    fake.insert_connector("orders-bq-sink", &[("connector.class", "BigQuerySinkConnector")]);
+    let hook = Hook::new(&fake);
+    let sink = r#"{"name": "orders-bq-sink", "config": {"connector.class": "BigQuerySinkConnector", "keyfile": env.ORDERS_BQ_SINK_KEYFILE}}"#;
+    let off = configmap("orders-bq", json!({"enabled": "false"}), &[("orders-bq-sink.json", sink)]);
+    let on = configmap("orders-bq-on", json!({}), &[("on.json", &sink.replace("orders-bq-sink", "on"))]);
+    let run = hook.run(sync(&[off, on])).ok();
+    assert_eq!(fake.names(), Vec::<String>::new(), "{}", run.log());
+    assert!(run.log().contains("deleted connector orders-bq-sink"), "{}", run.log());
+    assert!(
+        run.log().contains("config key `keyfile` is null (env.ORDERS_BQ_SINK_KEYFILE is not set)"),
+        "the enabled one's error names the variable: {}",
+        run.log()
+    );
+}
+
 #[test]
 fn a_delete_that_finds_nothing_is_fine() {
     let fake = FakeConnect::start();

@@ -127,6 +127,35 @@ fn redaction_leaves_names_keys_and_paths_whole() {
     assert!(!stderr.contains("SR_SECRET"), "{stderr}");
 }
 
+/// Issue 21, point 4: rendering the streaming-ops ConfigMaps without the
+/// BigQuery keyfile failed on `config key 'keyfile' is null (an undefined
+/// 'env.NAME' or a missing field?)`. The sink's ConfigMap is disabled: its
+/// name is all it needs, and the message names the variable.
+#[test]
+fn a_disabled_configmap_needs_only_its_names_and_a_null_names_its_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = std::fs::read_to_string(root().join("config/example/connect-operator-secrets.env")).unwrap();
+    let env: String =
+        env.lines().filter(|l| !l.starts_with("ORDERS_BQ_SINK_KEYFILE")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.path().join("secrets.env"), env).unwrap();
+    let secrets = dir.path().join("secrets.env");
+    let mut args = EXAMPLES.to_vec();
+    args[4] = secrets.to_str().unwrap();
+    let out = render(&args, root());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let rendered: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let sink = rendered.iter().find(|c| c["name"] == "orders-bq-sink").expect("the disabled sink is declared");
+    assert_eq!(sink["source"]["enabled"], false);
+    assert!(
+        stderr.contains(
+            "disabled, so its connector orders-bq-sink is deleted by name although its template failed: \
+             config key `keyfile` is null (env.ORDERS_BQ_SINK_KEYFILE is not set)"
+        ),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_missing_path_is_an_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,6 @@ use std::time::Duration;
 use log::warn;
 use serde::Deserialize;
 
-use crate::connect::clusters;
 use crate::render::redact::Scrubber;
 use crate::text::truncate;
 
@@ -81,12 +80,11 @@ impl Failure {
     /// when nothing answered.
     #[must_use]
     pub fn asking(&self, what: &str, cluster: &str, scrubber: &Scrubber) -> String {
-        let hint = if !self.unreachable {
-            ""
-        } else if cluster == clusters::DEFAULT {
-            "; nothing answers there: check --connect-url or CONNECT_URL"
+        let hint = if self.unreachable {
+            "; nothing answers there: check the URL (--connect-url or CONNECT_URL for the default cluster, \
+             its `url` in the clusters file for the others)"
         } else {
-            "; nothing answers there: check the cluster's `url` in the clusters file (--clusters-file, CONNECT_CLUSTERS_FILE)"
+            ""
         };
         format!("cannot {what} Kafka Connect (cluster {cluster}): {}{hint}", self.scrubbed(scrubber))
     }

@@ -72,9 +72,7 @@ pub fn to_output(value: &Val) -> Result<Output, String> {
             // comparison sees no change. NaN is what jq 1.6 writes as null.
             Val::Num(_) | Val::Bool(_) if json(v) != "null" => json(v),
             Val::Num(_) | Val::Null => {
-                return Err(format!(
-                "config key `{key}` is null (an undefined `env.NAME` or a missing field?); Connect rejects null values"
-            ))
+                return Err(format!("config key `{key}` is null {NULL_CAUSE}; Connect rejects null values"))
             }
             v => return Err(format!("config key `{key}` is {}; values must be strings, numbers or booleans", kind(v))),
         };
@@ -169,6 +167,10 @@ pub fn into_connector(r: Rendered) -> Result<Connector, String> {
         .collect::<BTreeSet<_>>();
     Ok(Connector { name, state, config, secret_keys })
 }
+
+/// Why a config value is usually null; [`crate::render::template`] names the
+/// variable instead when it can.
+pub const NULL_CAUSE: &str = "(an undefined `env.NAME` or a missing field?)";
 
 /// What surrounds a marker's number.
 const MARK: char = '\u{1}';

@@ -10,6 +10,7 @@
 //! definition of one program that picks the template by index. Errors are
 //! still reported per template, with positions inside that template.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use jaq_core::load::{self, parse, parse::Def, Arena, File, Loader};
@@ -19,7 +20,7 @@ use jaq_json::Val;
 use crate::model::connector::Connector;
 use crate::render::jaq_errors::{line_col, load_errors, offset, undefined_message};
 use crate::render::jq16;
-use crate::render::shape::{into_connector, marker, to_output, Output, Rendered};
+use crate::render::shape::{into_connector, marker, to_output, Output, Rendered, NULL_CAUSE};
 use crate::render::variables::Variables;
 
 type Defs = Vec<parse::Def<&'static str>>;
@@ -56,9 +57,9 @@ pub fn render_each<E>(
     let engine = Engine::new(variables);
     let batch = engine.compile_batch(codes);
     emit(Event::Compiled)?;
-    for compiled in batch {
+    for (compiled, code) in batch.into_iter().zip(codes) {
         let result = compiled.and_then(|(filter, index)| into_connector(engine.run(&filter, index)));
-        emit(Event::Rendered(result))?;
+        emit(Event::Rendered(result.map_err(|e| name_unset_env(e, code, &variables.env))))?;
     }
     Ok(())
 }
@@ -198,6 +199,25 @@ impl Engine {
     fn run(&self, filter: &Filter<JustLut<Val>>, index: usize) -> Rendered {
         Rendered { real: run_once(filter, &self.real, index), marked: run_once(filter, &self.marked, index) }
     }
+}
+
+/// A null config value said with the `env.NAME`s the template reads that
+/// are not set, when there are any (`env.ORDERS_BQ_SINK_KEYFILE is not set`).
+fn name_unset_env(error: String, code: &str, env: &BTreeMap<String, String>) -> String {
+    if !error.contains(NULL_CAUSE) {
+        return error;
+    }
+    let unset: Vec<String> = jq16::refuse::env_names(code)
+        .into_iter()
+        .filter(|n| !env.contains_key(*n))
+        .map(|n| format!("env.{n}"))
+        .collect();
+    let cause = match unset.as_slice() {
+        [] => return error,
+        [one] => format!("({one} is not set)"),
+        many => format!("(the template reads {}, which are not set)", many.join(", ")),
+    };
+    error.replace(NULL_CAUSE, &cause)
 }
 
 /// A binary search over template indexes, so picking one is O(log n);

@@ -38,6 +38,28 @@ fn as_key_pattern(rest: &str) -> bool {
     after_name.trim_start().strip_prefix(':').is_some_and(|p| p.trim_start().starts_with(['[', '{', '$']))
 }
 
+/// The `NAME`s of `env.NAME` and `$ENV.NAME` in the code, outside strings
+/// and comments, each once, in order.
+#[must_use]
+pub fn env_names(code: &str) -> Vec<&str> {
+    let blanked = outside_strings(code);
+    let mut names: Vec<&str> = Vec::new();
+    for (at, _) in blanked.match_indices("env.").chain(blanked.match_indices("ENV.")) {
+        let before = blanked.get(..at).and_then(|b| b.chars().next_back());
+        let word_start = match blanked.get(at..at + 1) {
+            Some("E") => before == Some('$'),
+            _ => before.is_none_or(|b| !(b.is_alphanumeric() || b == '_' || b == '$')),
+        };
+        let rest = code.get(at + 4..).unwrap_or("");
+        let name = rest.get(..rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len()));
+        let name = name.unwrap_or("");
+        if word_start && !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 /// The code with string literals and comments blanked, so that what they
 /// hold is never taken for syntax.
 fn outside_strings(code: &str) -> String {
@@ -55,7 +77,12 @@ fn outside_strings(code: &str) -> String {
         } else if c == '#' {
             in_comment = true;
         }
-        out.push(if blank && c != '\n' { ' ' } else { c });
+        // Blanked byte for byte, so offsets in the result are offsets in `code`.
+        if blank && c != '\n' {
+            out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
     }
     out
 }
@@ -71,5 +98,11 @@ mod tests {
         assert!(construct("select(. > .00005)").unwrap().contains("`0.5`"));
         assert_eq!(construct("\"?// .5 {$b: [1]}\" # ?//"), None);
         assert_eq!(construct(".a.b | .[0] | {$b} | {b: $c}"), None);
+    }
+
+    #[test]
+    fn env_names_outside_strings() {
+        let code = r#"{"a": env.A_1, "b": $ENV.B, "c": "env.NOT", "d": myenv.X, "e": env.A_1} # env.NOR"#;
+        assert_eq!(env_names(code), ["A_1", "B"]);
     }
 }
