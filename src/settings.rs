@@ -18,6 +18,10 @@ use crate::plan::{Policy, Prune, Restarts};
 use crate::render::sandbox::{Limits, Renderer};
 use crate::render::variables::{self, Variables};
 
+/// Where Connect is when nothing says: the Deployment's value, Connect's own
+/// REST port.
+pub const DEFAULT_CONNECT_URL: &str = "http://connect:8083";
+
 /// How long the hook retries a Connect that does not answer: shell-operator
 /// runs it again after that anyway.
 const HOOK_BUDGET: Duration = Duration::from_secs(60);
@@ -114,7 +118,7 @@ pub struct ClustersArg {
 /// How to reach the default cluster, and the others of the clusters file.
 #[derive(Args, Debug)]
 pub struct ConnectArgs {
-    /// Kafka Connect REST URL (BASE_URL is read too, as streaming-ops named it) [default: http://connect]
+    /// Kafka Connect REST URL (BASE_URL is read too, as streaming-ops named it) [default: http://connect:8083]
     #[arg(long, env = "CONNECT_URL", value_name = "URL")]
     pub connect_url: Option<String>,
 
@@ -251,7 +255,7 @@ impl ConnectArgs {
     fn default_cluster(&self, claimed: &BTreeSet<&str>, command_line: bool) -> Result<Settings> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let fallback = |name: &str| if claimed.contains(name) { None } else { env(name) };
-        let url = self.connect_url.clone().or_else(|| env("BASE_URL")).unwrap_or_else(|| "http://connect".into());
+        let url = self.connect_url.clone().or_else(|| env("BASE_URL")).unwrap_or_else(|| DEFAULT_CONNECT_URL.into());
         let username = self.connect_username.clone().or_else(|| fallback("CONNECT_REST_KEY"));
         let password = self.connect_password.clone().or_else(|| fallback("CONNECT_REST_SECRET"));
         let auth = auth(username, password, self.token()?)?;

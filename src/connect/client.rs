@@ -73,10 +73,10 @@ pub enum Auth {
 }
 
 impl Default for Settings {
-    /// A cluster at http://connect with the default limits.
+    /// A cluster at http://connect:8083 with the default limits.
     fn default() -> Settings {
         Settings {
-            url: "http://connect".into(),
+            url: "http://connect:8083".into(),
             auth: Auth::None,
             ca_file: None,
             client_cert: None,

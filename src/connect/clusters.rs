@@ -328,7 +328,7 @@ clusters:
         let cloud = &clusters.all["cloud"];
         assert_eq!(cloud.settings.url, "https://api.confluent.cloud/connect/v1/environments/env-1/clusters/lkc-2");
         assert!(cloud.settings.comma_expand);
-        assert_eq!(clusters.all[DEFAULT].settings.url, "http://connect");
+        assert_eq!(clusters.all[DEFAULT].settings.url, "http://connect:8083");
     }
 
     #[test]

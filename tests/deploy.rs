@@ -1,0 +1,57 @@
+//! What the deploy manifests and their README tell an operator, checked
+//! against what the binary does (issue 21, point 8).
+
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+/// The built-in CONNECT_URL was `http://connect` (port 80) while the
+/// Deployment sets `http://connect:8083`: a Deployment without the variable
+/// would have reached for another port.
+#[test]
+fn the_default_connect_url_is_the_deployments() {
+    let deployment = read("manifests/base/deployment.yaml");
+    let lines: Vec<&str> = deployment.lines().map(str::trim).collect();
+    let at = lines.iter().position(|l| *l == "- name: CONNECT_URL").expect("the Deployment sets CONNECT_URL");
+    let url = lines[at + 1].strip_prefix("value: ").expect("as a value");
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN).args(["status", "--config-dir"]).arg(dir.path()).env_clear().output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("GET {url}/connectors?")), "not {url}: {stderr}");
+    assert!(read("README.md").contains(&format!("| `CONNECT_URL` | `{url}`")), "the README's table says {url}");
+}
+
+/// The cluster-wide variant did not say what it grants in every namespace.
+#[test]
+fn the_cluster_wide_variant_warns_what_it_grants() {
+    let kustomization = read("manifests/cluster-wide/kustomization.yaml");
+    let warning: String = kustomization.lines().take_while(|l| l.starts_with('#')).collect::<Vec<_>>().join("\n");
+    assert!(warning.starts_with("# WARNING: what this grants"), "{warning}");
+    assert!(warning.contains("EVERY"), "{warning}");
+    let role = read("manifests/cluster-wide/clusterrole.yaml");
+    for verb in ["list", "watch", "create", "patch"] {
+        assert!(role.contains(&format!("\"{verb}\"")), "{verb} is granted");
+        assert!(warning.contains(verb), "the warning names {verb}: {warning}");
+    }
+    assert!(read("README.md").contains("It\n     grants the operator's ServiceAccount, in every namespace"));
+}
+
+/// Setting the image needed `kustomize edit set image`, a tool kubectl does not include.
+#[test]
+fn setting_the_image_needs_kubectl_alone() {
+    for file in [
+        "README.md",
+        "manifests/README.md",
+        "manifests/kustomization.yaml",
+        "manifests/cluster-wide/kustomization.yaml",
+    ] {
+        assert!(!read(file).contains("kustomize edit"), "{file} asks for the kustomize binary");
+    }
+    assert!(read("README.md")
+        .contains("kubectl -n connect-operator set image deployment/connect-operator connect-operator="));
+}
