@@ -23,6 +23,8 @@ pub struct Declared {
     pub id: CmId,
     /// Set by the API server; Events refer to it.
     pub uid: Option<String>,
+    /// The version the run saw (see [`crate::model::status::OBSERVED`]).
+    pub resource_version: Option<String>,
     /// The Connect cluster its connectors live on.
     pub cluster: String,
     /// What it asks for.
@@ -47,6 +49,9 @@ pub struct Declared {
     pub previous: CmStatus,
     /// The status annotations it carries now, so that only a change is written.
     pub written: BTreeMap<String, String>,
+    /// Whether it carries [`crate::model::status::UNREACHABLE_SINCE`], which
+    /// the next run that reaches Connect removes.
+    pub flagged_unreachable: bool,
     /// The value of the restart-on-demand annotation, if set.
     pub restart_request: Option<String>,
     /// What the offsets annotation asks, if set (or why it cannot be done).
@@ -196,6 +201,7 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
             Declared {
                 id: cm.id.clone(),
                 uid: cm.uid.clone(),
+                resource_version: cm.resource_version.clone(),
                 cluster,
                 state,
                 act: source.act,
@@ -205,6 +211,7 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
                 source: source_digest,
                 recorded,
                 previous: if source.act { CmStatus::recorded(&cm.annotations) } else { CmStatus::default() },
+                flagged_unreachable: source.act && cm.annotations.contains_key(status::UNREACHABLE_SINCE),
                 written: written.map(|(k, v)| (k.clone(), v.clone())).collect(),
                 restart_request: cm.annotations.get(RESTART_ANNOTATION).filter(|_| requests).cloned(),
                 offsets_request: if requests { cm.offsets_request() } else { None },

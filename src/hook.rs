@@ -2,9 +2,9 @@
 //! plan -> writes -> what shell-operator writes back. The only room that
 //! sees the binding contexts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::thread::ScopedJoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use log::{error, info};
 
@@ -12,11 +12,11 @@ use crate::connect::clusters::{Cluster, Clusters};
 use crate::connect::listing::Listed;
 use crate::connect::{Client, Failure};
 use crate::desired::{self, Declared, Source};
-use crate::execute::{self, How, Report};
+use crate::execute::{self, How, Report, StepResult};
 use crate::input::bindings::{Seen, Work};
 use crate::model::configmap::ConfigMap;
 use crate::model::live::Live;
-use crate::plan;
+use crate::plan::{self, Plan};
 use crate::render::cache::Cache;
 use crate::render::redact::Scrubber;
 use crate::render::sandbox::Renderer;
@@ -183,6 +183,49 @@ pub fn sources(work: &Work) -> Vec<Source<'_>> {
         .collect()
 }
 
+/// Follows what the run changed (not what it restarted, whose count of
+/// restarts needs the state before) for up to `ready_wait`, so the status
+/// says where it got; returns the live state with theirs read after the
+/// writes, and their names.
+fn settle(
+    client: &Client,
+    cluster: &str,
+    plan: &Plan,
+    results: &[StepResult],
+    mut live: Live,
+    scrubber: &Scrubber,
+    ready_wait: Duration,
+) -> (Live, BTreeSet<String>) {
+    let followed = crate::settle::followed(plan, results, false);
+    if followed.is_empty() || ready_wait.is_zero() {
+        return (live, BTreeSet::new());
+    }
+    let settled = crate::settle::wait(client, cluster, &followed, ready_wait, scrubber, false);
+    let Some(after) = settled.live else { return (live, BTreeSet::new()) };
+    let mut read = BTreeSet::new();
+    for name in followed.keys() {
+        if let Some(status) = after.status.get(name) {
+            live.status.insert(name.clone(), status.clone());
+            read.insert(name.clone());
+        }
+    }
+    (live, read)
+}
+
+/// Connect did not answer: the statuses say so where they do not yet, in a
+/// run that succeeds so shell-operator writes them; once they say it, the
+/// run fails, and shell-operator retries it.
+fn unreachable(declared: &[Declared], cluster: &str, message: &str, options: &Options) -> (Report, Output, usize) {
+    error!("{message}");
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let patches = writeback::annotations::unreachable(declared, cluster, message, &now);
+    if patches.is_empty() || options.dry_run {
+        return (Report { unfinished: 1, ..Report::default() }, Output::default(), 0);
+    }
+    info!("the status of {} ConfigMap(s) now says Connect is unreachable; the hook runs again at once", patches.len());
+    (Report::default(), Output { patches, ..Output::default() }, 0)
+}
+
 /// One cluster's part of a run: its report, what to write back, and the
 /// requests it sent.
 fn run_cluster(
@@ -211,7 +254,9 @@ fn run_cluster(
     };
     let live = match live {
         Ok(live) => live,
-        Err(failure) => return fail(failure.reading(&cluster.name, scrubber)),
+        Err(failure) => {
+            return unreachable(declared, &cluster.name, &failure.reading(&cluster.name, scrubber), options)
+        }
     };
     let owned = ownership::owned(work.state.as_ref(), &cluster.name);
     let plan = plan::run(declared, &live, &owned, work.full, &options.policy);
@@ -219,12 +264,14 @@ fn run_cluster(
     let (report, results) = execute::execute(&plan, &client, scrubber, &how);
     let mut output = Output::default();
     if report.success() && !options.dry_run {
+        let (live, settled) = settle(&client, &cluster.name, &plan, &results, live, scrubber, options.ready_wait);
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let run = writeback::Run {
             declared,
             plan: &plan,
             results: &results,
             live: &live,
+            settled: &settled,
             now,
             policy: &options.policy,
             cluster: &cluster.name,

@@ -61,5 +61,6 @@ pub mod parallel;
 pub mod plan;
 pub mod render;
 pub mod settings;
+pub mod settle;
 pub mod text;
 pub mod writeback;

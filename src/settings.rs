@@ -56,6 +56,11 @@ pub struct HookArgs {
     #[arg(long, env = "RESYNC_SCHEDULE", default_value = "*/5 * * * *", value_name = "CRONTAB")]
     pub resync_schedule: String,
 
+    /// Time a run follows the connectors it changed to their declared state,
+    /// so the status it writes is current (RUNNING, not PENDING); 0s does not wait
+    #[arg(long, env = "READY_WAIT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub ready_wait: Duration,
+
     /// File that keeps what templates rendered, so a resync renders only what
     /// may have changed (no values: names, secret keys and keyed digests); `off`
     /// renders every template every time
@@ -173,6 +178,8 @@ pub struct Options {
     /// Where what templates rendered is kept between runs (see
     /// [`crate::render::cache`]); `None` renders every template every time.
     pub render_cache: Option<PathBuf>,
+    /// How long a run follows what it changed (see [`crate::settle`]).
+    pub ready_wait: Duration,
 }
 
 impl HookArgs {
@@ -183,6 +190,7 @@ impl HookArgs {
             dry_run: self.dry_run,
             policy: policy(Restarts::Automatic(self.auto_restart_max), self.prune),
             render_cache: Some(self.render_cache.clone()).filter(|p| p.as_os_str() != "off"),
+            ready_wait: self.ready_wait,
         }
     }
 }

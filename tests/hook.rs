@@ -348,18 +348,26 @@ fn properties_values_with_equals_signs_and_comments_reach_the_template_whole() {
     assert!(!run.log().contains("defined in"), "the ..data link is not read twice: {}", run.log());
 }
 
+/// Connect down: the first run writes that into the status (and exits 0,
+/// or shell-operator would drop what it writes); a run whose status says it
+/// already fails, so shell-operator retries with backoff.
 #[test]
-fn connect_down_fails_the_run_so_shell_operator_retries() {
+fn connect_down_is_said_in_the_status_then_fails_the_run_so_shell_operator_retries() {
     let fake = FakeConnect::start();
     let url = fake.url();
     drop(fake);
     let placeholder = FakeConnect::start();
     let hook = Hook::new(&placeholder).env("CONNECT_URL", &url).env("RETRY_BUDGET", "1s");
     let cm = configmap("a", json!({}), &[("k", &template("a", ""))]);
-    let run = hook.run(sync(&[cm]));
-    assert_eq!(run.code(), 1, "{}", run.log());
+    let run = hook.run(sync(std::slice::from_ref(&cm)));
+    assert!(support::run::reported_unreachable(&run.output), "{}", run.log());
     assert!(run.log().contains("cannot read the connectors from Kafka Connect"), "{}", run.log());
     assert!(run.log().contains(&url), "the URL is named: {}", run.log());
+    let said = r#"{"connectors":{},"ready":{"status":"Unknown","reason":"ConnectUnreachable","message":"x","lastTransitionTime":"t"}}"#;
+    let mut cm = cm;
+    cm["metadata"]["annotations"] = json!({"status.connect-operator.io/status": said});
+    let run = hook.run(sync(&[cm]));
+    assert_eq!(run.code(), 1, "{}", run.log());
 }
 
 #[test]
@@ -483,7 +491,7 @@ fn basic_auth_from_the_streaming_ops_variables_and_bearer_tokens() {
     assert_eq!(fake.names(), ["a"]);
     let hook = Hook::new(&fake).env("CONNECT_TOKEN", "wrong").env("RETRY_BUDGET", "1s");
     let run = hook.run(sync(&[cm]));
-    assert_eq!(run.code(), 1, "a refused read fails the run: {}", run.log());
+    assert!(support::run::reported_unreachable(&run.output), "a refused read is said: {}", run.log());
     assert!(!run.log().contains("wrong"), "{}", run.log());
 }
 

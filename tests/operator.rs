@@ -127,7 +127,13 @@ fn status_is_written_back_and_never_triggers_a_run() {
     let run = op.sync();
     assert!(run.events.is_empty(), "the hook's own annotations fire no Modified event: {:?}", run.events);
     let status = op.status("orders");
-    assert_eq!(status["connectors"]["a"]["state"], "PENDING");
+    // The run followed what it created (READY_WAIT), so the status is already current.
+    assert_eq!(status["connectors"]["a"]["state"], "RUNNING", "{status}");
+    assert_eq!(
+        (&status["ready"]["status"], &status["ready"]["reason"]),
+        (&json!("False"), &json!("Error")),
+        "bad.json: {status}"
+    );
     assert_eq!(status["connectors"]["a"]["key"], "a.json");
     assert!(status["connectors"]["a"]["appliedAt"].is_string());
     assert!(status["errors"]["bad.json"].as_str().unwrap().starts_with("1:"), "{status}");
@@ -491,7 +497,8 @@ fn an_event_renders_what_it_touches_and_still_finds_a_name_declared_twice() {
 
 #[test]
 fn an_event_reads_the_connectors_it_acts_on_and_keeps_the_cluster_gauges() {
-    let mut op = Operator::new(&[]);
+    // What an event reads, without the reads that follow its writes.
+    let mut op = Operator::new(&[("READY_WAIT", "0s")]);
     op.apply("one", json!({}), json!({}), &[("a.json", template("a", ""))]);
     op.apply("other", json!({}), json!({}), &[("o.json", template("o", ""))]);
     op.sync();
@@ -573,4 +580,85 @@ fn a_resync_renders_only_what_may_have_changed() {
     op.env.push(("RENDER_CACHE".into(), "off".into()));
     let run = op.resync();
     assert!(!run.log.contains("render what they rendered before"), "{}", run.log);
+}
+
+/// Issue 21, point 5: Argo CD, Flux and `kubectl wait` could not tell
+/// whether the latest edit was applied and running, and a Connect that did
+/// not answer left a stale RUNNING. The status now counts, says `Ready`
+/// with a reason, names the ConfigMap version it describes, and says when
+/// Connect is unreachable.
+#[test]
+fn the_status_says_ready_counts_and_which_version_it_describes() {
+    // Not followed after the create, to see the status between.
+    let mut op = Operator::new(&[("RETRY_BUDGET", "1s"), ("READY_WAIT", "0s")]);
+    let cm = op.apply("orders", json!({}), json!({}), &[("a.json", template("a", ""))]);
+    let applied = cm["metadata"]["resourceVersion"].clone();
+    let annotation = |op: &Operator, key: &str| {
+        let cm = op.cluster.get("ConfigMap", NS, "orders").unwrap().clone();
+        cm["metadata"]["annotations"][key].clone()
+    };
+    op.sync();
+    assert_eq!(annotation(&op, "status.connect-operator.io/ready"), "False", "just created");
+    assert_eq!(annotation(&op, "status.connect-operator.io/reason"), "Progressing");
+    assert_eq!(annotation(&op, "status.connect-operator.io/observed-resource-version"), applied);
+
+    op.resync();
+    assert_eq!(annotation(&op, "status.connect-operator.io/ready"), "True");
+    assert_eq!(annotation(&op, "status.connect-operator.io/reason"), "AsDeclared");
+    let status = op.status("orders");
+    assert_eq!(status["counts"], json!({"connectors": {"RUNNING": 1}, "tasks": {"RUNNING": 1}}));
+    assert_eq!(status["connectors"]["a"]["taskCounts"], json!({"RUNNING": 1}));
+    assert_eq!(status["ready"]["message"], "1 connector as declared");
+    let argo = |op: &Operator| support::argocd::health(op.cluster.get("ConfigMap", NS, "orders").unwrap()).0;
+    assert_eq!(argo(&op), "Healthy");
+    // The hook's own patches moved the resourceVersion; the status still describes the version applied,
+    // and a run that changes nothing writes nothing.
+    assert_ne!(op.cluster.get("ConfigMap", NS, "orders").unwrap()["metadata"]["resourceVersion"], applied);
+    let run = op.resync();
+    assert!(run.patches.iter().all(|p| p["name"] != "orders"), "{:?}", run.patches);
+    assert_eq!(annotation(&op, "status.connect-operator.io/observed-resource-version"), applied);
+
+    op.fake.set_task_state("a", 0, "FAILED");
+    op.env.push(("AUTO_RESTART_MAX".into(), "0".into()));
+    op.resync();
+    assert_eq!(annotation(&op, "status.connect-operator.io/reason"), "Failed");
+    assert_eq!(op.status("orders")["counts"]["tasks"], json!({"FAILED": 1}));
+    assert_eq!(argo(&op), "Degraded");
+
+    // Connect stops answering: the status says so (and is not a stale state), and the
+    // annotation that says since when makes shell-operator run the hook again...
+    let url = op.fake.url();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    op.env.retain(|(k, _)| k != "CONNECT_URL");
+    op.env.push(("CONNECT_URL".into(), format!("http://127.0.0.1:{closed}")));
+    let run = op.resync();
+    assert_eq!(annotation(&op, "status.connect-operator.io/ready"), "Unknown");
+    assert_eq!(annotation(&op, "status.connect-operator.io/reason"), "ConnectUnreachable");
+    let summary = annotation(&op, "status.connect-operator.io/summary");
+    assert!(summary.as_str().unwrap().starts_with("Connect unreachable since "), "{summary}");
+    assert!(annotation(&op, "connect-operator.io/connect-unreachable-since").is_string());
+    assert_eq!(argo(&op), "Unknown");
+    assert_eq!(run.events.len(), 1, "one Modified event, so the hook runs again: {:?}", run.events);
+    // ...which, finding it said, fails so shell-operator retries with backoff, writing nothing.
+    let contexts = op.cluster.schedule(&op.config["schedule"][0].clone(), &op.config["kubernetes"][0].clone());
+    let (bc, patch) = (op.dir.path().join("c.json"), op.dir.path().join("retry.jsonl"));
+    std::fs::write(&bc, contexts.to_string()).unwrap();
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("RENDER_CACHE", op.dir.path().join("render-cache.json"))
+        .envs(op.env.clone())
+        .env("BINDING_CONTEXT_PATH", &bc)
+        .env("KUBERNETES_PATCH_PATH", &patch)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(&patch).unwrap_or_default().is_empty());
+
+    // Connect answers again: the status is current, and the flag is gone.
+    op.env.retain(|(k, _)| k != "CONNECT_URL");
+    op.env.push(("CONNECT_URL".into(), url));
+    op.fake.set_task_state("a", 0, "RUNNING");
+    op.resync();
+    assert_eq!(annotation(&op, "status.connect-operator.io/ready"), "True");
+    assert!(annotation(&op, "connect-operator.io/connect-unreachable-since").is_null());
 }

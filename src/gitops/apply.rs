@@ -8,10 +8,10 @@ use anyhow::Result;
 
 use crate::execute::{execute, How, Progress, Report};
 use crate::gitops::output::{colors, failures_table, paint, print_plans, Format};
-use crate::gitops::wait::followed;
 use crate::gitops::{planned, Planned, Verdict};
 use crate::plan::Restarts;
 use crate::settings::{ConnectArgs, Sources};
+use crate::settle::followed;
 
 /// `diff`'s exit status: 1 on errors, 2 when something would change, else 0.
 fn diff_verdict(planned: &[Planned]) -> Verdict {
@@ -85,14 +85,10 @@ pub fn apply(request: &Request, dry_run: bool, restart_failed: bool, wait: Optio
     let mut not_there = Vec::new();
     if let Some(timeout) = wait {
         for (p, results) in planned.iter().zip(&all_results) {
-            let followed = followed(&p.plan, results);
-            not_there.extend(crate::gitops::wait::wait(
-                &p.connected.client,
-                &p.connected.cluster,
-                &followed,
-                timeout,
-                &scrubber,
-            ));
+            let followed = followed(&p.plan, results, true);
+            let settled =
+                crate::settle::wait(&p.connected.client, &p.connected.cluster, &followed, timeout, &scrubber, true);
+            not_there.extend(settled.not_there);
         }
         for line in &not_there {
             println!("{}", paint(&format!("! {line}"), "31", colors()));

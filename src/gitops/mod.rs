@@ -25,7 +25,6 @@ pub mod plugins;
 pub mod render;
 pub mod status;
 pub mod validate;
-pub mod wait;
 
 /// How a command ended, beyond success: each maps to its exit status in
 /// one place (`main`).

@@ -60,6 +60,9 @@ pub struct ConfigMap {
     pub id: CmId,
     /// Set by the API server; Events refer to it.
     pub uid: Option<String>,
+    /// `metadata.resourceVersion` as the run saw it: the status says which
+    /// version of the ConfigMap it describes.
+    pub resource_version: Option<String>,
     /// `metadata.labels`.
     pub labels: BTreeMap<String, String>,
     /// `metadata.annotations`.
@@ -143,6 +146,7 @@ enum MetadataField {
     Name,
     Namespace,
     Uid,
+    ResourceVersion,
     Labels,
     Annotations,
     #[serde(other)]
@@ -155,6 +159,7 @@ struct Metadata {
     name: Option<Text>,
     namespace: Option<Text>,
     uid: Option<Text>,
+    resource_version: Option<Text>,
     labels: Option<Texts>,
     annotations: Option<Texts>,
     /// What it is when it is not an object.
@@ -172,6 +177,9 @@ impl Shape for Metadata {
                 MetadataField::Name => metadata.name = Some(map.next_value::<Shaped<Text>>()?.0),
                 MetadataField::Namespace => metadata.namespace = Some(map.next_value::<Shaped<Text>>()?.0),
                 MetadataField::Uid => metadata.uid = Some(map.next_value::<Shaped<Text>>()?.0),
+                MetadataField::ResourceVersion => {
+                    metadata.resource_version = Some(map.next_value::<Shaped<Text>>()?.0);
+                }
                 MetadataField::Labels => metadata.labels = Some(map.next_value::<Shaped<Texts>>()?.0),
                 MetadataField::Annotations => metadata.annotations = Some(map.next_value::<Shaped<Texts>>()?.0),
                 MetadataField::Other => {
@@ -219,6 +227,7 @@ fn configmap(metadata: Option<Metadata>, data: Option<Texts>, binary: Option<Key
     Ok(ConfigMap {
         id: CmId::new(optional(metadata.namespace, "metadata.namespace")?, name),
         uid: optional(metadata.uid, "metadata.uid")?,
+        resource_version: optional(metadata.resource_version, "metadata.resourceVersion")?,
         labels: texts(metadata.labels, "metadata.labels")?,
         annotations: texts(metadata.annotations, "metadata.annotations")?,
         data: texts(data, "data")?,

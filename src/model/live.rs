@@ -133,16 +133,23 @@ impl Status {
         self.connector.state == ConnectorState::Failed || self.tasks.iter().any(|t| t.state == ConnectorState::Failed)
     }
 
+    /// Its tasks by state.
+    #[must_use]
+    pub fn task_counts(&self) -> BTreeMap<ConnectorState, usize> {
+        let mut counts = BTreeMap::new();
+        for task in &self.tasks {
+            *counts.entry(task.state).or_default() += 1;
+        }
+        counts
+    }
+
     /// `2/3 tasks RUNNING, 1 FAILED`; `None` for a connector without tasks.
     #[must_use]
     pub fn tasks_summary(&self) -> Option<String> {
         if self.tasks.is_empty() {
             return None;
         }
-        let mut counts: BTreeMap<ConnectorState, usize> = BTreeMap::new();
-        for task in &self.tasks {
-            *counts.entry(task.state).or_default() += 1;
-        }
+        let mut counts = self.task_counts();
         let running = counts.remove(&ConnectorState::Running).unwrap_or(0);
         let mut text = format!("{running}/{} tasks RUNNING", self.tasks.len());
         for (state, n) in counts {

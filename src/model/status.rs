@@ -26,6 +26,73 @@ pub const SUMMARY: &str = "status.connect-operator.io/summary";
 /// does not act on it need not render it.
 pub const SOURCE: &str = "status.connect-operator.io/source";
 
+/// `True`, `False` or `Unknown`: whether every connector the ConfigMap
+/// declares is as declared (for `kubectl wait --for=jsonpath=...`).
+pub const READY: &str = "status.connect-operator.io/ready";
+/// Why [`READY`] says what it says: see [`Reason`].
+pub const REASON: &str = "status.connect-operator.io/reason";
+/// `metadata.resourceVersion` of the ConfigMap whose data and labels the
+/// status describes: once it is the version `kubectl apply` made, the edit
+/// has been acted on.
+pub const OBSERVED: &str = "status.connect-operator.io/observed-resource-version";
+/// Set (outside the status prefix, so that writing it makes shell-operator
+/// run the hook again) when a run found Connect unreachable; removed by the
+/// next run that reaches it.
+pub const UNREACHABLE_SINCE: &str = "connect-operator.io/connect-unreachable-since";
+
+/// Whether a ConfigMap's connectors are as it declares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Readiness {
+    /// Every connector is in its declared state, with every task running.
+    True,
+    /// Not yet, or not at all: see the reason.
+    False,
+    /// This run could not tell: Connect did not answer.
+    #[default]
+    Unknown,
+}
+
+/// Why the readiness is what it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reason {
+    /// Every connector is as declared.
+    AsDeclared,
+    /// Being created, restarted or moved to its state, or tasks starting.
+    #[default]
+    Progressing,
+    /// A connector or a task failed.
+    Failed,
+    /// A template, label or write failed: the declaration cannot be applied.
+    Error,
+    /// Connect did not answer; the states are the last seen.
+    ConnectUnreachable,
+}
+
+/// A Kubernetes-style condition: `Ready`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// `True`, `False` or `Unknown`.
+    pub status: Readiness,
+    /// Why.
+    pub reason: Reason,
+    /// For people.
+    pub message: String,
+    /// When `status` or `reason` last changed.
+    pub last_transition_time: String,
+}
+
+/// Connectors and tasks by state, for tools that count.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Connectors by state.
+    #[serde(default)]
+    pub connectors: BTreeMap<ConnectorState, usize>,
+    /// Tasks by state, over every connector.
+    #[serde(default)]
+    pub tasks: BTreeMap<ConnectorState, usize>,
+}
+
 /// The status of one ConfigMap, as recorded in its annotations.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CmStatus {
@@ -43,6 +110,15 @@ pub struct CmStatus {
     /// carried out once.
     #[serde(default, rename = "offsetsHandled", skip_serializing_if = "Option::is_none")]
     pub offsets_handled: Option<String>,
+    /// Connectors and tasks by state.
+    #[serde(default)]
+    pub counts: Counts,
+    /// Whether its connectors are as declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<Condition>,
+    /// See [`OBSERVED`].
+    #[serde(default, rename = "observedResourceVersion", skip_serializing_if = "Option::is_none")]
+    pub observed_resource_version: Option<String>,
 }
 
 /// One connector's line in the status.
@@ -58,6 +134,9 @@ pub struct Record {
     /// Task states, e.g. `2/3 tasks RUNNING, 1 FAILED`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks: Option<String>,
+    /// Tasks by state, e.g. `{"RUNNING": 2, "FAILED": 1}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub task_counts: BTreeMap<ConnectorState, usize>,
     /// When this hook last wrote its config (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_at: Option<String>,
@@ -95,13 +174,21 @@ impl CmStatus {
     #[must_use]
     pub fn annotations(&self, names: &BTreeSet<String>, source: &str) -> BTreeMap<String, String> {
         let names: Vec<&String> = names.iter().collect();
-        BTreeMap::from([
+        let mut annotations = BTreeMap::from([
             // Strings and maps of strings always serialize.
             (CONNECTORS.to_string(), serde_json::to_string(&names).unwrap_or_default()),
             (STATUS.to_string(), serde_json::to_string(self).unwrap_or_default()),
             (SUMMARY.to_string(), self.summary()),
             (SOURCE.to_string(), source.to_string()),
-        ])
+        ]);
+        if let Some(ready) = &self.ready {
+            annotations.insert(READY.to_string(), format!("{:?}", ready.status));
+            annotations.insert(REASON.to_string(), format!("{:?}", ready.reason));
+        }
+        if let Some(version) = &self.observed_resource_version {
+            annotations.insert(OBSERVED.to_string(), version.clone());
+        }
+        annotations
     }
 
     fn summary(&self) -> String {
@@ -112,10 +199,12 @@ impl CmStatus {
         });
         let errors = self.errors.keys().map(|key| format!("{key}: error"));
         let parts: Vec<String> = connectors.chain(errors).collect();
-        if parts.is_empty() {
-            "no connectors".into()
-        } else {
-            parts.join("; ")
+        let said = if parts.is_empty() { "no connectors".into() } else { parts.join("; ") };
+        match &self.ready {
+            Some(c) if c.reason == Reason::ConnectUnreachable => {
+                format!("Connect unreachable since {}; last seen: {said}", c.last_transition_time)
+            }
+            _ => said,
         }
     }
 }
@@ -255,6 +344,7 @@ mod tests {
         let cm = |data: &str, label: &str| ConfigMap {
             id: crate::model::configmap::CmId { namespace: Some("ns".into()), name: "c".into() },
             uid: None,
+            resource_version: None,
             labels: BTreeMap::from([("enabled".to_string(), label.to_string())]),
             annotations: BTreeMap::new(),
             data: BTreeMap::from([("k".to_string(), data.to_string())]),

@@ -11,7 +11,7 @@ use crate::execute::{Done, StepResult};
 use crate::model::configmap::CmId;
 use crate::model::connector::TargetState;
 use crate::model::live::{ConnectorState, Status};
-use crate::model::status::{CmStatus, Record};
+use crate::model::status::{self, CmStatus, Condition, Counts, Readiness, Reason, Record};
 use crate::plan::compare::digest;
 use crate::plan::{Action, Problem, Step, Why};
 use crate::writeback::run::{brief, Run};
@@ -64,7 +64,70 @@ pub fn status(
             }
         }
     }
+    finish(run, d, &mut status);
     (status, names)
+}
+
+/// What tools read: counts, the `Ready` condition, and the version of the
+/// ConfigMap the status describes.
+fn finish(run: &Run, d: &Declared, status: &mut CmStatus) {
+    let mut counts = Counts::default();
+    for r in status.connectors.values() {
+        *counts.connectors.entry(r.state).or_default() += 1;
+        for (state, n) in &r.task_counts {
+            *counts.tasks.entry(*state).or_default() += n;
+        }
+    }
+    status.counts = counts;
+    let (readiness, reason, message) = readiness(d, status);
+    status.ready = Some(condition(&run.now, &d.previous, readiness, reason, message));
+    // Only an edit of the data or labels changes what the status describes;
+    // taking every version would rewrite it after each of the hook's own patches.
+    let same_source = d.written.get(status::SOURCE) == Some(&d.source);
+    let previous = d.previous.observed_resource_version.clone().filter(|_| same_source);
+    status.observed_resource_version = previous.or_else(|| d.resource_version.clone());
+}
+
+/// `Ready`, keeping the previous transition time while nothing changed.
+fn condition(now: &str, previous: &CmStatus, status: Readiness, reason: Reason, message: String) -> Condition {
+    let since = previous.ready.as_ref().filter(|c| c.status == status && c.reason == reason);
+    let last_transition_time = since.map_or_else(|| now.to_string(), |c| c.last_transition_time.clone());
+    Condition { status, reason, message, last_transition_time }
+}
+
+/// Whether every connector is as declared, and if not the first that is not.
+fn readiness(d: &Declared, status: &CmStatus) -> (Readiness, Reason, String) {
+    if let Some((key, error)) = status.errors.iter().next() {
+        return (Readiness::False, Reason::Error, format!("{key}: {error}"));
+    }
+    let connectors = &status.connectors;
+    if let Some((name, error)) = connectors.iter().find_map(|(n, r)| Some((n, r.error.as_ref()?))) {
+        return (Readiness::False, Reason::Error, format!("{name}: {error}"));
+    }
+    let said = |name: &str, r: &Record| {
+        format!("{name}: {}{}", r.state, r.tasks.as_ref().map(|t| format!(" ({t})")).unwrap_or_default())
+    };
+    let failed = |r: &&Record| r.state == ConnectorState::Failed || r.task_counts.contains_key(&ConnectorState::Failed);
+    if let Some((name, r)) = connectors.iter().find(|(_, r)| failed(r)) {
+        return (Readiness::False, Reason::Failed, said(name, r));
+    }
+    let targets: BTreeMap<&str, TargetState> = d.connectors().map(|c| (c.name.as_str(), c.state)).collect();
+    if let Some((name, r)) = connectors.iter().find(|(n, r)| !as_declared(&d.state, targets.get(n.as_str()), r)) {
+        return (Readiness::False, Reason::Progressing, said(name, r));
+    }
+    let n = connectors.len();
+    (Readiness::True, Reason::AsDeclared, format!("{n} connector{} as declared", if n == 1 { "" } else { "s" }))
+}
+
+fn as_declared(state: &CmState, target: Option<&TargetState>, r: &Record) -> bool {
+    let tasks_running = r.task_counts.keys().all(|s| *s == ConnectorState::Running);
+    match (state, target) {
+        (CmState::Remove | CmState::Deleted, _) => matches!(r.state, ConnectorState::Disabled | ConnectorState::Absent),
+        (_, Some(TargetState::Running)) => r.state == ConnectorState::Running && tasks_running,
+        (_, Some(TargetState::Paused)) => r.state == ConnectorState::Paused,
+        (_, Some(TargetState::Stopped)) => r.state == ConnectorState::Stopped,
+        (_, None) => true,
+    }
 }
 
 fn key_of(step: &Step) -> &str {
@@ -78,6 +141,7 @@ fn observed(run: &Run, name: &str, key: &str, before: Option<&Record>) -> Record
         key: key.to_string(),
         state: live.map_or(ConnectorState::Absent, |s| s.connector.state),
         tasks: live.and_then(Status::tasks_summary),
+        task_counts: live.map(Status::task_counts).unwrap_or_default(),
         applied_at: before.and_then(|r| r.applied_at.clone()),
         ..Record::default()
     }
@@ -94,12 +158,16 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
     if live.is_some_and(|s| !s.has_failed()) {
         (record.restarts, record.last_restart_at) = (0, None);
     }
+    // Read after the writes: what Connect says now beats what the writes imply.
+    let settled = run.settled.contains(&step.connector);
     for done in result.done() {
         match (done, &step.action) {
             (Done::Applied(Applied::Created), Action::Create(c)) => {
-                record.state =
-                    if c.state == TargetState::Running { ConnectorState::Pending } else { c.state.initial_state() };
-                record.tasks = None;
+                if !settled {
+                    record.state =
+                        if c.state == TargetState::Running { ConnectorState::Pending } else { c.state.initial_state() };
+                    (record.tasks, record.task_counts) = (None, BTreeMap::new());
+                }
                 record.applied_at = Some(run.now.clone());
             }
             (Done::Applied(_), _) => {
@@ -108,14 +176,14 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
                 }
                 record.applied_at = Some(run.now.clone());
             }
-            (Done::Moved(state), _) => record.state = state.initial_state(),
+            (Done::Moved(state), _) if !settled => record.state = state.initial_state(),
             (Done::Restarted(why), _) => {
                 record.state = ConnectorState::Restarting;
                 if let Why::Failed(n) = why {
                     (record.restarts, record.last_restart_at) = (*n, Some(run.now.clone()));
                 }
             }
-            (Done::Removed(_) | Done::Offsets(_), _) => {}
+            (Done::Moved(_) | Done::Removed(_) | Done::Offsets(_), _) => {}
         }
     }
     if let StepResult::Failed { message, .. } = result {
@@ -135,14 +203,54 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
         _ => before.and_then(|r| r.digest.clone()),
     };
     if d.state == CmState::Remove && matches!(step.action, Action::Delete { .. } | Action::Absent) {
-        (record.state, record.tasks) = (ConnectorState::Disabled, None);
+        (record.state, record.tasks, record.task_counts) = (ConnectorState::Disabled, None, BTreeMap::new());
     }
     record
+}
+
+/// When Connect does not answer: for each ConfigMap of `cluster` the run
+/// acts on whose status does not say so yet, its status as last written
+/// with `Ready` `Unknown` (`ConnectUnreachable`), so that no stale `RUNNING`
+/// is read as current; and [`status::UNREACHABLE_SINCE`], whose change makes
+/// shell-operator run the hook again. (shell-operator drops what a failed run
+/// writes, and retries only failed runs: this run succeeds to say it, and the
+/// next one, finding the status said, fails and is retried.)
+#[must_use]
+pub fn unreachable(declared: &[Declared], cluster: &str, message: &str, now: &str) -> Vec<Value> {
+    let said = |d: &&Declared| d.previous.ready.as_ref().is_some_and(|c| c.reason == Reason::ConnectUnreachable);
+    let stale = declared.iter().filter(|d| d.act && d.cluster == cluster && d.state != CmState::Deleted);
+    stale
+        .filter(|d| !said(d))
+        .map(|d| {
+            let mut status = d.previous.clone();
+            let ready =
+                condition(now, &d.previous, Readiness::Unknown, Reason::ConnectUnreachable, message.to_string());
+            status.ready = Some(ready);
+            // Names, source and version stay as written: this run rendered nothing into Connect.
+            let kept = [status::STATUS, status::SUMMARY, status::READY, status::REASON];
+            let annotations =
+                status.annotations(&d.recorded, "").into_iter().filter(|(k, _)| kept.contains(&k.as_str()));
+            let mut values: serde_json::Map<String, Value> = annotations.map(|(k, v)| (k, Value::from(v))).collect();
+            values.insert(status::UNREACHABLE_SINCE.into(), Value::from(now));
+            merge_values(&d.id, values)
+        })
+        .collect()
+}
+
+/// The patch that removes [`status::UNREACHABLE_SINCE`] once Connect answers.
+#[must_use]
+pub fn reachable(id: &CmId) -> Value {
+    merge_values(id, serde_json::Map::from_iter([(status::UNREACHABLE_SINCE.to_string(), Value::Null)]))
 }
 
 /// The patch that writes the annotations, through shell-operator.
 #[must_use]
 pub fn merge(id: &CmId, annotations: &BTreeMap<String, String>) -> Value {
+    merge_values(id, annotations.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect())
+}
+
+/// [`merge`] of any values: `null` removes an annotation.
+fn merge_values(id: &CmId, annotations: serde_json::Map<String, Value>) -> Value {
     json!({
         "operation": "MergePatch",
         "apiVersion": "v1",
@@ -151,6 +259,6 @@ pub fn merge(id: &CmId, annotations: &BTreeMap<String, String>) -> Value {
         "name": id.name,
         // The ConfigMap may be deleted between the snapshot and the patch.
         "ignoreMissingObject": true,
-        "mergePatch": {"metadata": {"annotations": annotations}},
+        "mergePatch": {"metadata": {"annotations": Value::Object(annotations)}},
     })
 }

@@ -88,6 +88,9 @@ pub fn output(run: &Run) -> Output {
                 out.patches.push(annotations::merge(&d.id, &wanted));
             }
         }
+        if d.flagged_unreachable {
+            out.patches.push(annotations::reachable(&d.id));
+        }
     }
     out.patches.extend(offsets::listings(run));
     out.metrics = metrics::gauges(run);

@@ -1,5 +1,7 @@
 //! What one cluster's part of a run knows at its end, for what is written back.
 
+use std::collections::BTreeSet;
+
 use crate::desired::Declared;
 use crate::execute::StepResult;
 use crate::model::live::Live;
@@ -13,8 +15,11 @@ pub struct Run<'a> {
     pub plan: &'a Plan,
     /// In the order of the plan's steps.
     pub results: &'a [StepResult],
-    /// What Connect reported before the writes.
+    /// What Connect reported: before the writes, and after them for the
+    /// connectors in `settled`.
     pub live: &'a Live,
+    /// Connectors whose state in `live` was read after this run changed them.
+    pub settled: &'a BTreeSet<String>,
     /// RFC 3339, the time written as `appliedAt` and on Events.
     pub now: String,
     /// How the run planned: the restart limit and the digest key.

@@ -1,4 +1,5 @@
 #![allow(dead_code)]
+pub mod argocd;
 pub mod build;
 pub mod cluster;
 pub mod fake_connect;

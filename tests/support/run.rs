@@ -18,3 +18,11 @@ pub fn hook(dir: &Path, contexts: &Value, env: &[(&str, &str)]) -> Output {
         .output()
         .unwrap()
 }
+
+/// A run that could not read Connect and, its status not saying so yet,
+/// wrote that it is unreachable and exited 0 so shell-operator applies it
+/// (the run after, finding it said, fails and is retried).
+pub fn reported_unreachable(out: &Output) -> bool {
+    out.status.code() == Some(0)
+        && String::from_utf8_lossy(&out.stderr).contains("now says Connect is unreachable; the hook runs again at once")
+}

@@ -1,8 +1,9 @@
-//! `apply --wait`: after the writes, follow every connector they touched
-//! until it and all its tasks are in the declared state, the step GitOps
-//! pipelines otherwise write in shell around `curl .../status`.
+//! After the writes, follow every connector they touched until it and all
+//! its tasks are in the declared state: `apply --wait` (the step GitOps
+//! pipelines otherwise write in shell around `curl .../status`), and the
+//! hook, so the status it writes says RUNNING rather than PENDING.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use crate::connect::Client;
 use crate::deadline::from_now;
 use crate::execute::StepResult;
 use crate::model::connector::TargetState;
-use crate::model::live::{ConnectorState, Status};
+use crate::model::live::{ConnectorState, Live, Status};
 use crate::plan::{Action, After, Plan};
 use crate::render::redact::Scrubber;
 
@@ -32,9 +33,9 @@ enum Standing {
 }
 
 /// The connectors a plan's writes touched that must reach a state: created,
-/// updated, moved or restarted ones, not deleted ones.
+/// updated, moved, and (with `restarts`) restarted ones; not deleted ones.
 #[must_use]
-pub fn followed(plan: &Plan, results: &[StepResult]) -> BTreeMap<String, TargetState> {
+pub fn followed(plan: &Plan, results: &[StepResult], restarts: bool) -> BTreeMap<String, TargetState> {
     let mut followed = BTreeMap::new();
     for (step, result) in plan.steps.iter().zip(results) {
         if result.done().is_empty() {
@@ -46,10 +47,10 @@ pub fn followed(plan: &Plan, results: &[StepResult]) -> BTreeMap<String, TargetS
             Action::Unchanged => step
                 .after
                 .iter()
-                .map(|a| match a {
-                    After::SetState(state) => *state,
-                    After::Restart(_) => TargetState::Running,
-                    After::Offsets(_, declared) => *declared,
+                .filter_map(|a| match a {
+                    After::SetState(state) => Some(*state),
+                    After::Restart(_) => restarts.then_some(TargetState::Running),
+                    After::Offsets(_, declared) => Some(*declared),
                 })
                 .next_back(),
         };
@@ -83,26 +84,45 @@ fn standing(status: Option<&Status>, want: TargetState, before: Option<&Standing
     }
 }
 
+/// Connectors followed one request each, rather than with the whole list.
+const READ_EACH_MAX: usize = 8;
+
+/// What following found: a line per connector that did not get there, and
+/// the last state read of those followed.
+#[derive(Debug, Default)]
+pub struct Settled {
+    /// One line per connector that did not get there.
+    pub not_there: Vec<String>,
+    /// The last state read.
+    pub live: Option<Live>,
+}
+
 /// Follows `followed` on one cluster until each arrives or `timeout` runs
-/// out; returns one line per connector that did not get there.
+/// out, saying how many arrived on stderr when `say` (a person waits).
 pub fn wait(
     client: &Client,
     cluster: &str,
     followed: &BTreeMap<String, TargetState>,
     timeout: Duration,
     scrubber: &Scrubber,
-) -> Vec<String> {
+    say: bool,
+) -> Settled {
     let deadline = from_now(timeout);
-    let terminal = std::io::stderr().is_terminal();
+    let terminal = say && std::io::stderr().is_terminal();
     let mut standings: BTreeMap<&String, Standing> = BTreeMap::new();
-    let mut said = usize::MAX;
+    let mut said = if say { usize::MAX } else { 0 };
+    let mut last = None;
+    let names: BTreeSet<String> = followed.keys().cloned().collect();
     loop {
-        match client.read_live(&std::collections::BTreeSet::new()) {
+        let read =
+            if names.len() <= READ_EACH_MAX { client.read_each(&names) } else { client.read_live(&BTreeSet::new()) };
+        match read {
             Ok(live) => {
                 for (name, want) in followed {
                     let next = standing(live.status.get(name), *want, standings.get(name));
                     standings.insert(name, next);
                 }
+                last = Some(live);
             }
             Err(f) => log::warn!("cannot read the state of cluster {cluster}: {}", f.scrubbed(scrubber)),
         }
@@ -110,7 +130,7 @@ pub fn wait(
         let settled = standings.values().filter(|s| matches!(s, Standing::Arrived | Standing::Failed(_))).count();
         if terminal {
             eprint!("\rwaiting for cluster {cluster}: {arrived}/{} connectors as declared", followed.len());
-        } else if arrived != said {
+        } else if say && arrived != said {
             eprintln!("waiting for cluster {cluster}: {arrived}/{} connectors as declared", followed.len());
             said = arrived;
         }
@@ -123,7 +143,7 @@ pub fn wait(
         eprintln!();
     }
     let limit = humantime::format_duration(timeout);
-    followed
+    let not_there = followed
         .iter()
         .filter_map(|(name, want)| match standings.get(name) {
             Some(Standing::Arrived) => None,
@@ -137,7 +157,8 @@ pub fn wait(
                 want.initial_state()
             )),
         })
-        .collect()
+        .collect();
+    Settled { not_there, live: last }
 }
 
 #[cfg(test)]

@@ -1,0 +1,40 @@
+//! contrib/argocd/health.lua, the Argo CD health check of a connect-operator
+//! ConfigMap, in a real Lua 5.1 interpreter (see `support::argocd`), on
+//! each readiness the hook writes. `tests/operator.rs` runs it on
+//! ConfigMaps as the hook left them.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::argocd::health;
+
+fn configmap(annotations: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "orders", "labels": {"destination": "connect"}, "annotations": annotations}})
+}
+
+fn with(ready: &str, reason: &str, summary: &str) -> Value {
+    configmap(json!({
+        "status.connect-operator.io/ready": ready,
+        "status.connect-operator.io/reason": reason,
+        "status.connect-operator.io/summary": summary,
+    }))
+}
+
+#[test]
+fn argo_cd_health_follows_the_ready_annotations() {
+    assert_eq!(health(&configmap(json!({}))).0, "Progressing", "not acted on yet");
+    assert_eq!(
+        health(&with("True", "AsDeclared", "a: RUNNING (1/1 tasks RUNNING)")),
+        ("Healthy".into(), "a: RUNNING (1/1 tasks RUNNING)".into())
+    );
+    assert_eq!(health(&with("False", "Progressing", "a: PENDING")).0, "Progressing");
+    assert_eq!(
+        health(&with("False", "Failed", "a: RUNNING (0/1 tasks RUNNING, 1 FAILED)")),
+        ("Degraded".into(), "Failed: a: RUNNING (0/1 tasks RUNNING, 1 FAILED)".into())
+    );
+    assert_eq!(health(&with("False", "Error", "a.json: error")).0, "Degraded");
+    assert_eq!(health(&with("Unknown", "ConnectUnreachable", "Connect unreachable since ...")).0, "Unknown");
+    let other = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}});
+    assert_eq!(health(&other).0, "Healthy", "any other ConfigMap is left as Argo CD sees it");
+}
