@@ -8,8 +8,7 @@ use std::time::Duration;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::gitops::apply::Request;
-use crate::gitops::output::Format;
-use crate::render::worker::WORKER_COMMAND;
+use crate::gitops::output::{Format, RenderFormat};
 use crate::settings::{ClustersArg, ConnectArgs, HookArgs, Sources};
 
 /// Manages Kafka Connect connectors declared in ConfigMaps labelled
@@ -78,9 +77,12 @@ pub enum Command {
     Offsets(OffsetsCommand),
     /// The plugins a cluster has installed, by type
     Plugins(PluginsArgs),
-    /// Internal: renders templates in a child process for the others
-    #[command(name = WORKER_COMMAND, hide = true)]
-    RenderWorker,
+    /// Print a completion script for a shell: `source <(connect-operator completions bash)`
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// A connector named on the command line, and where to look for it.
@@ -232,6 +234,10 @@ pub struct RenderArgs {
     /// Print secret values instead of [redacted]
     #[arg(long)]
     pub show_secrets: bool,
+
+    /// Output format
+    #[arg(long, short, value_enum, default_value = "json")]
+    pub output: RenderFormat,
 }
 
 impl PlanArgs {
@@ -257,7 +263,44 @@ impl Cli {
                 command = command.mut_arg(id, |arg| arg.env(None));
             }
         }
-        let matches = command.get_matches();
+        let matches = command.clone().try_get_matches().unwrap_or_else(|e| {
+            if let Some(said) = from_environment(&e, &command) {
+                eprintln!("error: {said}");
+                std::process::exit(2);
+            }
+            e.exit()
+        });
         Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
     }
+}
+
+/// A bad value that came from an environment variable, said as that
+/// variable (`PRUNE=yes: ...`) rather than as a flag nobody typed.
+fn from_environment(e: &clap::Error, command: &clap::Command) -> Option<String> {
+    use clap::error::{ContextKind, ErrorKind};
+    if !matches!(e.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) {
+        return None;
+    }
+    let value = e.get(ContextKind::InvalidValue)?.to_string();
+    let flag = e.get(ContextKind::InvalidArg)?.to_string();
+    let long = flag.split_whitespace().next()?.strip_prefix("--")?.to_string();
+    let typed = std::env::args().any(|a| a == format!("--{long}") || a.starts_with(&format!("--{long}=")));
+    let env =
+        arguments(command).find(|a| a.get_long() == Some(long.as_str()))?.get_env()?.to_string_lossy().into_owned();
+    if typed || std::env::var(&env).ok()? != value {
+        return None;
+    }
+    // clap says "invalid value 'V' for '--flag <X>': CAUSE"; the cause is kept.
+    let text = e.to_string();
+    let cause = text.lines().next()?.split_once(&format!("'{flag}'"))?.1.trim_start_matches(':').trim();
+    Some(if cause.is_empty() {
+        format!("{env}={value} is not a valid value")
+    } else {
+        format!("{env}={value}: {cause}")
+    })
+}
+
+/// Every argument of the command and its subcommands.
+fn arguments(command: &clap::Command) -> Box<dyn Iterator<Item = &clap::Arg> + '_> {
+    Box::new(command.get_arguments().chain(command.get_subcommands().flat_map(arguments)))
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::CommandFactory;
-use log::error;
+use log::{error, info};
 
 use connect_operator::cli::{Cli, Command, OffsetsCommand, OneArgs};
 use connect_operator::gitops::apply;
@@ -23,11 +23,21 @@ use connect_operator::settings::HookArgs;
 use connect_operator::{hook, input, logging, render, settings};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_args();
     let json_logs = std::env::var("LOG_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("json"));
     // streaming-ops' DEBUG=true, minus the secrets it used to print.
     let debug = std::env::var("DEBUG").is_ok_and(|d| d == "true");
     logging::init(json_logs, debug);
+    // The renderer's child is no command of the command line: never listed, suggested or completed.
+    if std::env::args_os().nth(1).is_some_and(|a| a == render::worker::WORKER_COMMAND) {
+        return match render::worker::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                error!("{e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let cli = Cli::parse_args();
     match run(&cli) {
         Ok(Verdict::Done) => ExitCode::SUCCESS,
         Ok(Verdict::Failed) => ExitCode::FAILURE,
@@ -48,7 +58,9 @@ fn run(cli: &Cli) -> Result<Verdict> {
         return Ok(Verdict::Done);
     }
     match (&cli.command, &cli.hook.binding_context) {
-        (Some(Command::Render(args)), _) => gitops::render::run(&args.sources, &args.clusters, args.show_secrets),
+        (Some(Command::Render(args)), _) => {
+            gitops::render::run(&args.sources, &args.clusters, args.show_secrets, args.output)
+        }
         (Some(Command::Diff(args)), _) => apply::diff(&args.request()),
         (Some(Command::Apply(args)), _) => {
             apply::apply(&args.plan.request(), args.dry_run, args.restart_failed, args.wait)
@@ -69,7 +81,15 @@ fn run(cli: &Cli) -> Result<Verdict> {
         (Some(Command::Plugins(args)), _) => gitops::plugins::run(&args.connect, &args.cluster, args.output),
         (Some(Command::Status(args)), _) => gitops::status::run(&args.sources, &args.connect, args.output),
         (Some(Command::Validate(args)), _) => gitops::validate::run(&args.sources, &args.connect, args.output),
-        (Some(Command::RenderWorker), _) => render::worker::serve().map(|()| Verdict::Done),
+        (Some(Command::Completions { shell }), _) => {
+            // Into a buffer: clap_complete panics when it cannot write, as into a closed pipe.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "connect-operator", &mut script);
+            match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(Verdict::Done),
+            }
+        }
         (None, Some(path)) => run_hook(path, &cli.hook),
         (None, None) => {
             eprintln!("BINDING_CONTEXT_PATH is not set: connect-operator runs as a shell-operator hook.\n");
@@ -88,6 +108,9 @@ fn named(args: &OneArgs) -> Result<Named> {
 /// run it again.
 fn run_hook(path: &Path, args: &HookArgs) -> Result<Verdict> {
     let work = input::bindings::read(path)?;
+    if !args.templates.config_dir.exists() {
+        info!("no properties directory at {}: templates see only the environment", args.templates.config_dir.display());
+    }
     let renderer = args.templates.renderer(args.templates.variables(std::env::vars()))?;
     let clusters = args.connect.hook_clusters()?;
     let report = hook::run(&work, &renderer, &clusters, &args.options());

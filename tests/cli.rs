@@ -465,3 +465,52 @@ fn the_bundled_examples_work_as_the_readme_says() {
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     assert!(!stdout(&out).contains("GoKafka") && !stderr(&out).contains("GoKafka"));
 }
+
+/// Issue 21, point 7 (part of it): the command line's surface. Completions
+/// did not exist; a typo was answered with the hidden renderer child
+/// (`tip: ... '__render-worker'`); `PRUNE=yes` was reported as a flag nobody
+/// typed (`--prune <PRUNE>`); `render` printed `[]` when every template
+/// failed, and only JSON; every command printed an INFO line about the
+/// absent /etc/config/connect-operator.
+#[test]
+fn the_command_line_surface() {
+    let repo = Repo::new();
+    let bin = |args: &[&str], env: &[(&str, &str)]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_connect-operator"))
+            .args(args)
+            .current_dir(repo.path())
+            .env_clear()
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    for shell in ["bash", "zsh", "fish"] {
+        let out = bin(&["completions", shell], &[]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let script = stdout(&out);
+        for command in ["render", "diff", "apply", "status", "validate", "offsets", "completions"] {
+            assert!(script.contains(command), "{shell} completes {command}");
+        }
+        assert!(!script.contains("__render-worker"), "{shell} completes the hidden worker");
+    }
+    let out = bin(&["render-worker"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("__render-worker"), "{}", stderr(&out));
+
+    let out = bin(&[], &[("PRUNE", "yes"), ("BINDING_CONTEXT_PATH", "/nonexistent")]);
+    assert_eq!(out.status.code(), Some(2), "the README's exit-status table: {}", stderr(&out));
+    assert!(stderr(&out).starts_with("error: PRUNE=yes: "), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("--prune"), "{}", stderr(&out));
+
+    repo.write("broken.yaml", &manifest("broken", "", &[("a.json", "{")]));
+    let out = bin(&["render", "broken.yaml"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "", "nothing rendered, nothing on stdout");
+    assert!(!stderr(&out).contains("no properties directory"), "{}", stderr(&out));
+
+    repo.write("good.yaml", &manifest("good", "", &[("a.json", &sink("good"))]));
+    let out = bin(&["render", "good.yaml", "-o", "yaml"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rendered: Vec<Value> = serde_yaml_ng::from_str(&stdout(&out)).unwrap();
+    assert_eq!(rendered[0]["name"], "good");
+}

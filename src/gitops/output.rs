@@ -20,6 +20,15 @@ pub enum Format {
     Json,
 }
 
+/// How `render` prints the connectors.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenderFormat {
+    /// A JSON array
+    Json,
+    /// A YAML sequence
+    Yaml,
+}
+
 /// A changed config key, with secret values redacted.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Change {

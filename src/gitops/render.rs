@@ -4,13 +4,14 @@
 use anyhow::Result;
 
 use crate::desired::CmState;
+use crate::gitops::output::RenderFormat;
 use crate::gitops::{source, Sourced, Verdict};
 use crate::model::connector::TargetState;
 use crate::settings::{ClustersArg, Sources};
 
 /// Prints the connectors of the manifests as JSON, secrets redacted unless
 /// `show_secrets`; every template error goes to stderr.
-pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool) -> Result<Verdict> {
+pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool, format: RenderFormat) -> Result<Verdict> {
     let clusters = clusters.names()?;
     let Sourced { scrubber, declared, files } = source(sources, &clusters, true)?;
     let mut out = Vec::new();
@@ -46,7 +47,13 @@ pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool) -> Res
             }
         }
     }
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    // Nothing rendered and something failed: nothing on stdout, so a pipe gets no `[]` to act on.
+    if !out.is_empty() || errors.is_empty() {
+        match format {
+            RenderFormat::Json => println!("{}", serde_json::to_string_pretty(&out)?),
+            RenderFormat::Yaml => print!("{}", serde_yaml_ng::to_string(&out)?),
+        }
+    }
     for e in &errors {
         eprintln!("error: {e}");
     }

@@ -7,7 +7,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use log::{debug, info, warn};
+use log::{debug, warn};
 
 /// Everything a template can read: `$NAME` variables and `env` / `$ENV`.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -125,7 +125,8 @@ impl Variables {
 /// whose name starts with `..` are skipped so each file is read once.
 fn properties_files(dir: &Path) -> Vec<PathBuf> {
     if !dir.exists() {
-        info!("no properties directory at {}: templates see only the environment", dir.display());
+        // Said at info by the hook, where the directory is a mount; on a laptop it is simply absent.
+        debug!("no properties directory at {}: templates see only the environment", dir.display());
         return Vec::new();
     }
     let walk = walkdir::WalkDir::new(dir)
