@@ -172,6 +172,8 @@ fn ours(cases: &[&Case]) -> BTreeMap<String, Value> {
         .arg(dir.path())
         .args(["--config-dir", dir.path().to_str().unwrap()])
         .env_clear()
+        // Fidelity, not time limits: a debug build under load takes seconds on the date cases.
+        .env("TEMPLATE_TIMEOUT", "120s")
         .output()
         .unwrap();
     let rendered: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();

@@ -662,3 +662,47 @@ fn the_status_says_ready_counts_and_which_version_it_describes() {
     assert_eq!(annotation(&op, "status.connect-operator.io/ready"), "True");
     assert!(annotation(&op, "connect-operator.io/connect-unreachable-since").is_null());
 }
+
+/// Issue 21, point 6: the gauges counted connectors per cluster, so an
+/// alert could not say which connector failed. One series per declared
+/// connector now names it, its ConfigMap and cluster, with its state and
+/// its failed tasks; a deleted ConfigMap's series go.
+#[test]
+fn each_declared_connector_has_its_series_and_only_those() {
+    let mut op = Operator::new(&[("AUTO_RESTART_MAX", "0")]);
+    op.fake.insert_connector("undeclared", &[("connector.class", "FileStreamSource")]);
+    let orders = op.apply("orders", json!({}), json!({}), &[("a.json", template("a", ""))]);
+    op.sync();
+    let labels = |state: &'static str| {
+        vec![("namespace", NS), ("configmap", "orders"), ("connector", "a"), ("cluster", "default"), ("state", state)]
+    };
+    assert_eq!(op.cluster.metric("connect_operator_connector_state", &labels("RUNNING")), Some(1.0));
+    let no_state = &labels("")[..4];
+    assert_eq!(op.cluster.metric("connect_operator_connector_failed_tasks", no_state), Some(0.0));
+    op.fake.set_task_state("a", 0, "FAILED");
+    op.resync();
+    assert_eq!(op.cluster.metric("connect_operator_connector_failed_tasks", no_state), Some(1.0));
+    let series = op.cluster.series("connect_operator_connector_state");
+    assert!(series.iter().all(|(l, _)| l.get("connector").map(String::as_str) != Some("undeclared")), "{series:?}");
+    op.event("Deleted", &orders);
+    assert!(op.cluster.series("connect_operator_connector_state").is_empty(), "expired with its ConfigMap");
+}
+
+/// The README's metrics table lists exactly the series the hook writes.
+#[test]
+fn the_readme_lists_every_metric_the_hook_writes() {
+    let mut op = Operator::new(&[]);
+    op.apply("orders", json!({}), json!({}), &[("a.json", template("a", ""))]);
+    op.sync();
+    op.resync();
+    let written: std::collections::BTreeSet<String> =
+        op.cluster.metric_names().into_iter().filter(|n| n.starts_with("connect_operator_")).collect();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let listed: std::collections::BTreeSet<String> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `connect_operator_"))
+        .filter_map(|l| l.split('`').next())
+        .map(|name| format!("connect_operator_{name}"))
+        .collect();
+    assert_eq!(written, listed);
+}

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::connect::Removed;
+use crate::desired::CmState;
 use crate::execute::{Done, StepResult};
 use crate::model::live::{ConnectorState, Live};
 use crate::plan::Action;
@@ -40,6 +41,48 @@ pub fn gauges(run: &Run) -> Vec<Value> {
     let template_errors = run.declared.iter().flat_map(|d| &d.templates).filter(|(_, r)| r.is_err()).count();
     set("connect_operator_template_errors", template_errors);
     set("connect_operator_drift_repaired", drift_repaired(run));
+    metrics.extend(per_connector(run));
+    metrics
+}
+
+/// One series per connector a ConfigMap the run acts on declares, in a
+/// group per ConfigMap: a run replaces the series of the ConfigMaps it acts
+/// on and leaves the others' as they were; a deleted ConfigMap's expire.
+/// Only declared connectors, so the count of series is bounded by the
+/// ConfigMaps, whatever else the cluster runs.
+fn per_connector(run: &Run) -> Vec<Value> {
+    let mut metrics = Vec::new();
+    for d in run.declared.iter().filter(|d| d.act && d.cluster == run.cluster) {
+        let group = format!("{METRIC_GROUP}_configmap_{}", d.id);
+        if d.state == CmState::Deleted {
+            metrics.push(json!({"group": group, "action": "expire"}));
+            continue;
+        }
+        let namespace = d.id.namespace.clone().unwrap_or_else(|| "default".into());
+        for name in d.names() {
+            let status = run.live.status.get(&name);
+            let state = match (&d.state, status) {
+                (CmState::Remove, None) => ConnectorState::Disabled,
+                (_, Some(s)) => s.connector.state,
+                (_, None) if d.templates.iter().any(|(_, r)| r.is_err()) => ConnectorState::Error,
+                (_, None) => ConnectorState::Absent,
+            };
+            let failed_tasks =
+                status.map_or(0, |s| s.tasks.iter().filter(|t| t.state == ConnectorState::Failed).count());
+            let (configmap, cluster) = (&d.id.name, run.cluster);
+            let labels = json!({"namespace": namespace, "configmap": configmap, "connector": name, "cluster": cluster});
+            let with_state = json!({"namespace": namespace, "configmap": configmap, "connector": name, "cluster": cluster,
+                "state": state});
+            let series = [
+                ("connect_operator_connector_state", with_state, 1),
+                ("connect_operator_connector_failed_tasks", labels, failed_tasks),
+            ];
+            for (metric, labels, value) in series {
+                metrics
+                    .push(json!({"name": metric, "group": group, "action": "set", "value": value, "labels": labels}));
+            }
+        }
+    }
     metrics
 }
 
