@@ -9,7 +9,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::gitops::apply::Request;
 use crate::gitops::output::{Format, RenderFormat};
-use crate::settings::{ClustersArg, ConnectArgs, HookArgs, Sources};
+use crate::settings::{ClustersArg, Concurrency, ConnectArgs, HookArgs, Sources};
 
 /// Manages Kafka Connect connectors declared in ConfigMaps labelled
 /// destination=connect, as a shell-operator hook.
@@ -202,6 +202,10 @@ pub struct ApplyArgs {
     /// tasks are in the declared state; exit 1 naming each that is not
     #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, default_missing_value = "5m", value_parser = humantime::parse_duration)]
     pub wait: Option<Duration>,
+
+    #[command(flatten)]
+    /// How many writes at once.
+    pub concurrency: Concurrency,
 }
 
 /// `status` and `validate`.
@@ -244,7 +248,8 @@ impl PlanArgs {
     /// What the flags ask of `diff` and `apply`.
     #[must_use]
     pub fn request(&self) -> Request<'_> {
-        Request { sources: &self.sources, connect: &self.connect, prune: self.prune, format: self.output }
+        let concurrency = crate::settings::DEFAULT_CONCURRENCY;
+        Request { sources: &self.sources, connect: &self.connect, prune: self.prune, format: self.output, concurrency }
     }
 }
 

@@ -53,7 +53,15 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<Verdict> {
     if cli.config {
         let (hook, namespace) = (&cli.hook, settings::namespace());
-        let config = input::hook_config::config(hook.watch_namespaces.as_deref(), &hook.resync_schedule, &namespace)?;
+        // A bad setting here is wrong usage, as PRUNE=yes is (the README's exit-status table).
+        let config =
+            match input::hook_config::config(hook.watch_namespaces.as_deref(), &hook.resync_schedule, &namespace) {
+                Ok(config) => config,
+                Err(e) => {
+                    error!("{e:#}");
+                    return Ok(Verdict::Usage);
+                }
+            };
         print!("{}", serde_yaml_ng::to_string(&config)?);
         return Ok(Verdict::Done);
     }
@@ -63,7 +71,9 @@ fn run(cli: &Cli) -> Result<Verdict> {
         }
         (Some(Command::Diff(args)), _) => apply::diff(&args.request()),
         (Some(Command::Apply(args)), _) => {
-            apply::apply(&args.plan.request(), args.dry_run, args.restart_failed, args.wait)
+            let request =
+                apply::Request { concurrency: args.concurrency.connect_concurrency.into(), ..args.plan.request() };
+            apply::apply(&request, args.dry_run, args.restart_failed, args.wait)
         }
         (Some(Command::Describe(args)), _) => one::describe(&named(args)?, args.output),
         (Some(Command::Pause(args)), _) => one::set_state(&named(args)?, TargetState::Paused),
@@ -112,7 +122,7 @@ fn run_hook(path: &Path, args: &HookArgs) -> Result<Verdict> {
         info!("no properties directory at {}: templates see only the environment", args.templates.config_dir.display());
     }
     let renderer = args.templates.renderer(args.templates.variables(std::env::vars()))?;
-    let clusters = args.connect.hook_clusters()?;
+    let clusters = args.connect.hook_clusters(args.concurrency.connect_concurrency.into())?;
     let report = hook::run(&work, &renderer, &clusters, &args.options());
     // The process ends now: freeing every ConfigMap string by string would
     // cost a quiet event run at 10,000 ConfigMaps a tenth of its work

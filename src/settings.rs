@@ -74,10 +74,15 @@ pub struct HookArgs {
     #[command(flatten)]
     /// How to reach the clusters.
     pub connect: ConnectArgs,
+
+    #[command(flatten)]
+    /// How many writes at once.
+    pub concurrency: Concurrency,
 }
 
 /// How templates are rendered.
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Templates")]
 pub struct TemplateArgs {
     /// Directory of *.properties files whose keys become $VARIABLES
     #[arg(long, env = "CONNECT_OPERATOR_CONFIG_DIR", default_value = "/etc/config/connect-operator")]
@@ -94,6 +99,7 @@ pub struct TemplateArgs {
 
 /// Where the ConfigMaps of the repository commands come from.
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Manifests")]
 pub struct Sources {
     /// ConfigMap manifests: files or directories (YAML, multi-document, JSON, Lists)
     #[arg(default_value = ".")]
@@ -120,8 +126,23 @@ pub struct ClustersArg {
     pub clusters_file: Option<PathBuf>,
 }
 
+/// How many writes go to a cluster at once: for the commands that write
+/// many connectors (the hook and `apply`), and no others.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Writes")]
+pub struct Concurrency {
+    /// Writes sent to Connect at once
+    #[arg(long, env = "CONNECT_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub connect_concurrency: u16,
+}
+
+/// Requests at once for the commands without `--connect-concurrency`: they
+/// only read (`validate` asks Connect to validate each config).
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
 /// How to reach the default cluster, and the others of the clusters file.
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Connect")]
 pub struct ConnectArgs {
     /// Kafka Connect REST URL (BASE_URL is read too, as streaming-ops named it) [default: http://connect:8083]
     #[arg(long, env = "CONNECT_URL", value_name = "URL")]
@@ -158,10 +179,6 @@ pub struct ConnectArgs {
     /// PEM file of the CA that signed Connect's certificate
     #[arg(long, env = "CONNECT_CA_FILE", value_name = "FILE")]
     pub connect_ca_file: Option<PathBuf>,
-
-    /// Writes sent to Connect at once
-    #[arg(long, env = "CONNECT_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub connect_concurrency: u16,
 
     /// Time a run may spend retrying transient Connect errors [default: 60s in the hook, 5s on the command line]
     #[arg(long, env = "RETRY_BUDGET", value_name = "DURATION", value_parser = humantime::parse_duration)]
@@ -239,20 +256,20 @@ impl ConnectArgs {
     /// The default cluster from CONNECT_URL and friends, plus the clusters
     /// file, for a command at a terminal or in CI: a person waits, so the
     /// retry budget is short and a URL where nothing answers fails at once.
-    pub fn clusters(&self) -> Result<Clusters> {
-        self.clusters_for(true)
+    pub fn clusters(&self, concurrency: usize) -> Result<Clusters> {
+        self.clusters_for(true, concurrency)
     }
 
     /// The same for the hook, which shell-operator runs again anyway: a
     /// Connect that is restarting is waited for.
-    pub fn hook_clusters(&self) -> Result<Clusters> {
-        self.clusters_for(false)
+    pub fn hook_clusters(&self, concurrency: usize) -> Result<Clusters> {
+        self.clusters_for(false, concurrency)
     }
 
-    fn clusters_for(&self, command_line: bool) -> Result<Clusters> {
+    fn clusters_for(&self, command_line: bool, concurrency: usize) -> Result<Clusters> {
         let file = self.clusters.clusters_file.as_deref().map(clusters::File::read).transpose()?;
         let claimed = file.as_ref().map(clusters::File::env_names).unwrap_or_default();
-        let default = Settings { command_line, ..self.default_cluster(&claimed, command_line)? };
+        let default = Settings { concurrency, command_line, ..self.default_cluster(&claimed, command_line)? };
         Clusters::new(file, &default, Resolve::All)
     }
 
@@ -285,7 +302,7 @@ impl ConnectArgs {
             client_cert,
             insecure_skip_verify: false,
             comma_expand: false,
-            concurrency: self.connect_concurrency.into(),
+            concurrency: DEFAULT_CONCURRENCY,
             retry_budget: self.retry_budget.unwrap_or(if command_line { COMMAND_LINE_BUDGET } else { HOOK_BUDGET }),
             read_timeout: client::READ_TIMEOUT,
             command_line,

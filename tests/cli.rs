@@ -513,4 +513,14 @@ fn the_command_line_surface() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let rendered: Vec<Value> = serde_yaml_ng::from_str(&stdout(&out)).unwrap();
     assert_eq!(rendered[0]["name"], "good");
+
+    // Each subcommand shows only the flags it uses, grouped; --connect-concurrency only where writes are parallel.
+    for (command, has) in [("apply", true), ("diff", false), ("validate", false), ("pause", false), ("status", false)] {
+        let help = stdout(&bin(&[command, "--help"], &[]));
+        assert_eq!(help.contains("--connect-concurrency"), has, "{command}: {help}");
+        assert!(help.contains("Connect:") && help.contains("Templates:"), "{command} groups its flags: {help}");
+    }
+    // A bad hook setting with --config is wrong usage, as the README's exit-status table says.
+    let out = bin(&["--config"], &[("RESYNC_SCHEDULE", "every 5m")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }

@@ -92,7 +92,8 @@ fn bindings_follow_the_environment() {
 #[test]
 fn a_bad_crontab_is_refused_with_the_variable_named() {
     let out = config(&[("RESYNC_SCHEDULE", "5 minutes")]);
-    assert_eq!(out.status.code(), Some(1));
+    // Wrong usage, as the README's exit-status table says of a hook setting with a bad value (was 1).
+    assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("RESYNC_SCHEDULE \"5 minutes\" is not a crontab"));
 }

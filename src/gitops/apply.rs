@@ -34,11 +34,14 @@ pub struct Request<'a> {
     pub prune: bool,
     /// How to print.
     pub format: Format,
+    /// Writes at once (`apply --connect-concurrency`).
+    pub concurrency: usize,
 }
 
 /// Prints what applying the manifests would do.
 pub fn diff(request: &Request) -> Result<Verdict> {
-    let (_, planned) = planned(request.sources, request.connect, request.prune, Restarts::Automatic(0))?;
+    let (_, planned) =
+        planned(request.sources, request.connect, request.prune, Restarts::Automatic(0), request.concurrency)?;
     print_plans(&planned, None, request.format)?;
     Ok(diff_verdict(&planned))
 }
@@ -46,7 +49,7 @@ pub fn diff(request: &Request) -> Result<Verdict> {
 /// Applies the manifests as the hook would; with `dry_run`, prints as `diff`.
 pub fn apply(request: &Request, dry_run: bool, restart_failed: bool, wait: Option<Duration>) -> Result<Verdict> {
     let restarts = if restart_failed { Restarts::Now } else { Restarts::Automatic(0) };
-    let (scrubber, planned) = planned(request.sources, request.connect, request.prune, restarts)?;
+    let (scrubber, planned) = planned(request.sources, request.connect, request.prune, restarts, request.concurrency)?;
     if dry_run {
         print_plans(&planned, None, request.format)?;
         return Ok(diff_verdict(&planned));

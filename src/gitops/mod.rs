@@ -142,8 +142,9 @@ pub fn planned(
     connect_args: &ConnectArgs,
     prune: bool,
     restarts: Restarts,
+    concurrency: usize,
 ) -> Result<(Scrubber, Vec<Planned>)> {
-    let clusters = connect_args.clusters()?;
+    let clusters = connect_args.clusters(concurrency)?;
     let Sourced { scrubber, declared, .. } = source(sources, &clusters, true)?;
     let mut by_cluster = by_cluster(declared);
     if prune {
