@@ -302,6 +302,13 @@ fn connect_down_is_retried_deletes_nothing_and_converges_when_back() {
     let failed = so.runs().failed;
     env.apply(&configmap("e2e-down", &[("a.json", &source(&env, "e2e-down-a", ", \"batch.size\": 7"))], json!({})));
     so.wait("two failed runs", Duration::from_secs(90), || so.runs().failed >= failed + 2.0);
+    // The first run that found Connect down said so in the status (and succeeded, so shell-operator
+    // applied it); its annotation outside the status prefix made shell-operator run the hook again.
+    let annotations = |env: &Env| env.configmap("e2e-down").unwrap()["metadata"]["annotations"].clone();
+    let said = annotations(&env);
+    assert_eq!(said["status.connect-operator.io/ready"], "Unknown", "{said}");
+    assert_eq!(said["status.connect-operator.io/reason"], "ConnectUnreachable", "{said}");
+    assert!(said["connect-operator.io/connect-unreachable-since"].is_string(), "{said}");
     let text = so.log_text();
     assert!(text.contains("Hook failed. Will retry after delay."), "{text}");
     assert!(so.hook_messages().iter().any(|m| m.contains("next attempt in")), "{:?}", so.hook_messages());
@@ -315,6 +322,9 @@ fn connect_down_is_retried_deletes_nothing_and_converges_when_back() {
     let writes = env.hook_writes_since(before);
     assert!(!writes.iter().any(|w| w.starts_with("DELETE ") || w.starts_with("POST /connectors ")), "{writes:?}");
     assert!(wait_until(Duration::from_secs(60), || running(&env, "e2e-down-a")), "{:?}", env.state("e2e-down-a"));
+    let current = annotations(&env);
+    assert_ne!(current["status.connect-operator.io/ready"], "Unknown", "{current}");
+    assert!(current["connect-operator.io/connect-unreachable-since"].is_null(), "{current}");
     env.delete_configmap("e2e-down");
     env.delete_connectors("e2e-down");
 }
