@@ -74,8 +74,8 @@ pub fn steps(
                 origin: origin.clone(),
                 connector: None,
                 message: format!(
-                    "PRUNE=all refused: no ConfigMap declares any connector, which looks like a missing snapshot or \
-                     label rather than an intent to delete all {} connectors",
+                    "PRUNE=all refused (--prune on the command line): no ConfigMap declares any connector, which \
+                     looks like a missing snapshot or label rather than an intent to delete all {} connectors",
                     undeclared.len()
                 ),
             })
@@ -108,7 +108,8 @@ pub fn add(
     if mode == Prune::Off {
         let names: Vec<&str> = undeclared.iter().map(String::as_str).collect();
         info!(
-            "connectors no ConfigMap declares, left alone (PRUNE=owned or PRUNE=all deletes them): {}",
+            "connectors no ConfigMap declares, left alone (the hook deletes them with PRUNE=owned or PRUNE=all, \
+             `apply --prune` on the command line): {}",
             names.join(", ")
         );
         return;
@@ -142,7 +143,7 @@ mod tests {
         assert_eq!(names(steps(Prune::Owned, &undeclared, &owned, true, &origin).unwrap()), ["mine"]);
         assert_eq!(names(steps(Prune::All, &undeclared, &owned, true, &origin).unwrap()), ["mine", "theirs"]);
         let refused = steps(Prune::All, &undeclared, &owned, false, &origin).unwrap_err();
-        assert!(refused.message.starts_with("PRUNE=all refused"), "{}", refused.message);
+        assert!(refused.message.starts_with("PRUNE=all refused (--prune on the command line)"), "{}", refused.message);
         assert!(Prune::parse("sometimes").is_err());
         assert_eq!(Prune::parse("owned").unwrap(), Prune::Owned);
     }
