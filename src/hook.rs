@@ -200,7 +200,8 @@ fn settle(
     if followed.is_empty() || ready_wait.is_zero() {
         return (live, BTreeSet::new());
     }
-    let settled = crate::settle::wait(client, cluster, &followed, ready_wait, scrubber, false);
+    let settled =
+        crate::settle::wait(client, cluster, &followed, ready_wait, scrubber, false, crate::settle::HOOK_POLL);
     let Some(after) = settled.live else { return (live, BTreeSet::new()) };
     let mut read = BTreeSet::new();
     for name in followed.keys() {

@@ -15,8 +15,12 @@ use crate::model::live::{ConnectorState, Live, Status};
 use crate::plan::{Action, After, Plan};
 use crate::render::redact::Scrubber;
 
-/// Between two reads of the cluster's state.
-const POLL: Duration = Duration::from_secs(1);
+/// Between two reads of the cluster's state, when a person waits on a
+/// terminal (`apply --wait`), which reads the whole cluster.
+pub const POLL: Duration = Duration::from_secs(1);
+/// The same for the hook, which reads only what it changed: shell-operator
+/// holds its queue while the hook runs, so it looks again sooner.
+pub const HOOK_POLL: Duration = Duration::from_millis(200);
 
 /// Where a followed connector stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +110,7 @@ pub fn wait(
     timeout: Duration,
     scrubber: &Scrubber,
     say: bool,
+    poll: Duration,
 ) -> Settled {
     let deadline = from_now(timeout);
     let terminal = say && std::io::stderr().is_terminal();
@@ -137,7 +142,7 @@ pub fn wait(
         if settled == followed.len() || Instant::now() >= deadline {
             break;
         }
-        std::thread::sleep(POLL);
+        std::thread::sleep(poll);
     }
     if terminal {
         eprintln!();

@@ -89,8 +89,15 @@ pub fn apply(request: &Request, dry_run: bool, restart_failed: bool, wait: Optio
     if let Some(timeout) = wait {
         for (p, results) in planned.iter().zip(&all_results) {
             let followed = followed(&p.plan, results, true);
-            let settled =
-                crate::settle::wait(&p.connected.client, &p.connected.cluster, &followed, timeout, &scrubber, true);
+            let settled = crate::settle::wait(
+                &p.connected.client,
+                &p.connected.cluster,
+                &followed,
+                timeout,
+                &scrubber,
+                true,
+                crate::settle::POLL,
+            );
             not_there.extend(settled.not_there);
         }
         for line in &not_there {
