@@ -40,16 +40,22 @@ pub fn kind(v: &Val) -> &'static str {
 /// cut to 11 bytes and `...` when longer than 14.
 #[must_use]
 pub fn quoted(v: &Val) -> String {
-    let mut s = json(v);
-    if s.len() > 14 {
-        let mut end = 11;
+    format!("{} ({})", kind(v), cut(json(v), 14))
+}
+
+/// `s` as jq 1.6's `jv_dump_string_trunc` cuts it to fit `max` bytes: the
+/// first `max - 3` and `...` when it is longer.
+#[must_use]
+pub fn cut(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max.saturating_sub(3);
         while !s.is_char_boundary(end) {
             end -= 1;
         }
         s.truncate(end);
         s.push_str("...");
     }
-    format!("{} ({s})", kind(v))
+    s
 }
 
 fn write(out: &mut String, v: &Val) {

@@ -7,7 +7,7 @@
 
 use jaq_json::Val;
 
-use crate::render::jq16::dump::{json, kind, quoted, text};
+use crate::render::jq16::dump::{cut, json, kind, quoted, text};
 
 /// jq 1.6's text for one of jaq's error messages, or None.
 #[must_use]
@@ -32,16 +32,7 @@ pub fn jq_text(message: &str) -> Option<String> {
         return None;
     }
     if let Some(rest) = message.strip_prefix("invalid path expression with input ") {
-        let mut shown = json(&value(rest)?);
-        if shown.len() > 29 {
-            let mut end = 26;
-            while !shown.is_char_boundary(end) {
-                end -= 1;
-            }
-            shown.truncate(end);
-            shown.push_str("...");
-        }
-        return Some(format!("Invalid path expression with result {shown}"));
+        return Some(format!("Invalid path expression with result {}", cut(json(&value(rest)?), 29)));
     }
     let v = value(message.strip_suffix(" has no length")?)?;
     Some(format!("{} has no length", quoted(&v)))
