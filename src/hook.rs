@@ -277,6 +277,7 @@ fn run_cluster(
             policy: &options.policy,
             cluster: &cluster.name,
             full: work.full,
+            synchronization: work.synchronization,
         };
         output = writeback::output(&run);
         output.patches.extend(ownership::record(&owned, &plan, &results, &options.policy.namespace, &cluster.name));

@@ -46,6 +46,9 @@ pub struct Work {
     pub problems: Vec<String>,
     /// Whether some context asked for a full reconcile.
     pub full: bool,
+    /// Whether a context was a Synchronization: shell-operator has just
+    /// started, and its metric storage is empty.
+    pub synchronization: bool,
     /// ConfigMaps named by an Event context (not only by a resync).
     pub evented: BTreeSet<CmId>,
     /// The operator's own state ConfigMap, from the `state` snapshot.
@@ -193,6 +196,7 @@ fn handle(work: &mut Work, i: usize, context: Context) {
     // A Synchronization's objects are its binding's own snapshot, and win over it.
     let mut listed = BTreeSet::new();
     if kind == Some("Synchronization") {
+        work.synchronization = true;
         for cm in selected(work, objects.unwrap_or_default(), &format!("context {i} ({binding})")) {
             listed.insert(cm.id.clone());
             work.touched.insert(cm.id.clone());

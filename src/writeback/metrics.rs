@@ -1,13 +1,14 @@
 //! Metrics through shell-operator: gauges of the cluster as read this run,
 //! and of what this run did.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
 use crate::connect::Removed;
 use crate::desired::CmState;
 use crate::execute::{Done, StepResult};
+use crate::model::configmap::CmId;
 use crate::model::live::{ConnectorState, Live};
 use crate::plan::Action;
 use crate::writeback::run::Run;
@@ -25,7 +26,7 @@ fn state_group(cluster: &str) -> String {
 
 /// Gauges of the cluster as read this run, and of what this run did.
 #[must_use]
-pub fn gauges(run: &Run) -> Vec<Value> {
+pub fn gauges(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<Value> {
     let mut metrics = if run.live.only_wanted { Vec::new() } else { by_state(run.live, run.cluster) };
     let mut set = |name: &str, value: usize| {
         let labels = json!({"cluster": run.cluster});
@@ -41,18 +42,20 @@ pub fn gauges(run: &Run) -> Vec<Value> {
     let template_errors = run.declared.iter().flat_map(|d| &d.templates).filter(|(_, r)| r.is_err()).count();
     set("connect_operator_template_errors", template_errors);
     set("connect_operator_drift_repaired", drift_repaired(run));
-    metrics.extend(per_connector(run));
+    metrics.extend(per_connector(run, changed));
     metrics
 }
 
-/// One series per connector a ConfigMap the run acts on declares, in a
-/// group per ConfigMap: a run replaces the series of the ConfigMaps it acts
-/// on and leaves the others' as they were; a deleted ConfigMap's expire.
-/// Only declared connectors, so the count of series is bounded by the
-/// ConfigMaps, whatever else the cluster runs.
-fn per_connector(run: &Run) -> Vec<Value> {
+/// One series per connector a ConfigMap declares, in a group per
+/// ConfigMap. A group stays in shell-operator until written again, so it is
+/// written only when the ConfigMap's status changed (the series say what
+/// the status says) and when shell-operator has just started; a deleted
+/// ConfigMap's expire. Only declared connectors, so the count of series is
+/// bounded by the ConfigMaps, whatever else the cluster runs.
+fn per_connector(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<Value> {
     let mut metrics = Vec::new();
-    for d in run.declared.iter().filter(|d| d.act && d.cluster == run.cluster) {
+    let acted = run.declared.iter().filter(|d| d.act && d.cluster == run.cluster);
+    for d in acted.filter(|d| run.synchronization || d.state == CmState::Deleted || changed.contains(&d.id)) {
         let group = format!("{METRIC_GROUP}_configmap_{}", d.id);
         if d.state == CmState::Deleted {
             metrics.push(json!({"group": group, "action": "expire"}));

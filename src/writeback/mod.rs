@@ -78,6 +78,7 @@ pub fn output(run: &Run) -> Output {
     }
     let none = Its::default();
     let mut out = Output::default();
+    let mut changed = std::collections::BTreeSet::new();
     for d in run.declared.iter().filter(|d| d.act) {
         let its = by_configmap.get(&d.id).unwrap_or(&none);
         events::said(run, d, &its.steps, &its.problems, &mut out.patches);
@@ -86,6 +87,7 @@ pub fn output(run: &Run) -> Output {
             let wanted = status.annotations(&names, &d.source);
             if !status::up_to_date(&d.written, &wanted) {
                 out.patches.push(annotations::merge(&d.id, &wanted));
+                changed.insert(&d.id);
             }
         }
         if d.flagged_unreachable {
@@ -93,6 +95,6 @@ pub fn output(run: &Run) -> Output {
         }
     }
     out.patches.extend(offsets::listings(run));
-    out.metrics = metrics::gauges(run);
+    out.metrics = metrics::gauges(run, &changed);
     out
 }

@@ -28,6 +28,8 @@ pub struct Run<'a> {
     pub cluster: &'a str,
     /// Whether the run saw every ConfigMap (a resync), so drift can be told.
     pub full: bool,
+    /// Whether shell-operator has just started (its metric storage is empty).
+    pub synchronization: bool,
 }
 
 /// An error as recorded and said: Connect's "available connectors are: ..."
