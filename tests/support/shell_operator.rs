@@ -149,6 +149,15 @@ impl<'a> ShellOperator<'a> {
         self.log_text().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 
+    /// The running shell-operator's own log, from its start. Stopping
+    /// shell-operator (SIGTERM, as a Pod's) terminates a hook it runs, and the
+    /// process being stopped logs that run as failed: those lines belong to
+    /// the process before, in the history.
+    pub fn log_since_start(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(self.env.run_dir.join("shell-operator.log")).unwrap_or_default();
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
     /// The log's text since this test began.
     pub fn log_text(&self) -> String {
         let text = self.env.program_log("shell-operator");
