@@ -77,6 +77,10 @@ pub enum Command {
     Offsets(OffsetsCommand),
     /// The plugins a cluster has installed, by type
     Plugins(PluginsArgs),
+    /// Serve shell-operator's /metrics and /metrics/hooks, and /healthz, on the
+    /// Pod's metrics port, and nothing else (not its /debug): the Deployment's
+    /// second container
+    ServeMetrics(ServeMetricsArgs),
     /// Print a completion script for a shell: `source <(connect-operator completions bash)`
     Completions {
         /// The shell
@@ -222,6 +226,18 @@ pub struct StatusArgs {
     #[arg(long, short, value_enum, default_value = "table")]
     /// Output format.
     pub output: Format,
+}
+
+/// `serve-metrics`.
+#[derive(Args, Debug)]
+pub struct ServeMetricsArgs {
+    /// Address and port to serve on
+    #[arg(long, env = "METRICS_LISTEN", default_value = "0.0.0.0:9115", value_name = "ADDR:PORT")]
+    pub listen: String,
+
+    /// shell-operator's HTTP server (SHELL_OPERATOR_LISTEN_ADDRESS and _PORT)
+    #[arg(long, env = "SHELL_OPERATOR_URL", default_value = "http://127.0.0.1:9114", value_name = "URL")]
+    pub shell_operator_url: String,
 }
 
 /// `render`.

@@ -6,6 +6,7 @@
 //! this list:
 //!
 //! - `text`, `deadline`, `parallel`, `logging`: words, deadlines, threads and log lines.
+//! - `metrics_port`: the Pod's metrics port, passing on only shell-operator's metrics.
 //! - `model`: ConfigMaps, connectors, live state, recorded status.
 //! - `input`: binding contexts, manifests on disk, `--config`.
 //! - `render`: variables, templates in a sandbox, redaction.
@@ -56,6 +57,7 @@ pub mod input;
 #[cfg(test)]
 mod invariants;
 pub mod logging;
+pub mod metrics_port;
 pub mod model;
 pub mod parallel;
 pub mod plan;

@@ -20,7 +20,7 @@ use connect_operator::gitops::{self, Verdict};
 use connect_operator::model::connector::TargetState;
 use connect_operator::model::requests::OffsetsChange;
 use connect_operator::settings::HookArgs;
-use connect_operator::{hook, input, logging, render, settings};
+use connect_operator::{hook, input, logging, metrics_port, render, settings};
 
 fn main() -> ExitCode {
     let json_logs = std::env::var("LOG_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("json"));
@@ -91,6 +91,9 @@ fn run(cli: &Cli) -> Result<Verdict> {
         (Some(Command::Plugins(args)), _) => gitops::plugins::run(&args.connect, &args.cluster, args.output),
         (Some(Command::Status(args)), _) => gitops::status::run(&args.sources, &args.connect, args.output),
         (Some(Command::Validate(args)), _) => gitops::validate::run(&args.sources, &args.connect, args.output),
+        (Some(Command::ServeMetrics(args)), _) => {
+            metrics_port::serve(&args.listen, &args.shell_operator_url).map(|()| Verdict::Done)
+        }
         (Some(Command::Completions { shell }), _) => {
             // Into a buffer: clap_complete panics when it cannot write, as into a closed pipe.
             let mut script = Vec::new();

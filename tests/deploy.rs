@@ -55,3 +55,42 @@ fn setting_the_image_needs_kubectl_alone() {
     assert!(read("README.md")
         .contains("kubectl -n connect-operator set image deployment/connect-operator connect-operator="));
 }
+
+/// shell-operator's HTTP server, the metrics Service's port before, also
+/// serves Go's profiler under `/debug/pprof/`. Now it listens on 127.0.0.1,
+/// and the Service's port is the `metrics` container's, which passes on
+/// shell-operator's metrics only (tests/metrics_port.rs; the end-to-end suite
+/// against the real shell-operator).
+#[test]
+fn the_metrics_service_reaches_shell_operator_only_through_the_metrics_port() {
+    let deployment: serde_json::Value = serde_yaml_ng::from_str(&read("manifests/base/deployment.yaml")).unwrap();
+    let containers = deployment["spec"]["template"]["spec"]["containers"].as_array().unwrap();
+    let named = |name: &str| containers.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no {name}"));
+    let env = |container: &serde_json::Value, name: &str| {
+        container["env"].as_array().unwrap().iter().find(|e| e["name"] == name).map(|e| e["value"].clone())
+    };
+    let operator = named("connect-operator");
+    assert_eq!(env(operator, "SHELL_OPERATOR_LISTEN_ADDRESS"), Some("127.0.0.1".into()));
+    assert!(operator["ports"].is_null(), "shell-operator's container exposes no port");
+    let port = env(operator, "SHELL_OPERATOR_LISTEN_PORT").unwrap();
+
+    let metrics = named("metrics");
+    assert_eq!(metrics["image"], operator["image"], "the same image, rewritten by the same images: entry");
+    assert_eq!(metrics["command"], serde_json::json!(["/usr/local/bin/connect-operator", "serve-metrics"]));
+    assert_eq!(env(metrics, "SHELL_OPERATOR_URL"), Some(format!("http://127.0.0.1:{}", port.as_str().unwrap()).into()));
+    assert_eq!(metrics["ports"][0]["name"], "http-metrics");
+    assert_eq!(
+        env(metrics, "METRICS_LISTEN"),
+        Some(format!("0.0.0.0:{}", metrics["ports"][0]["containerPort"]).into())
+    );
+    for probe in ["livenessProbe", "readinessProbe"] {
+        assert_eq!(operator[probe]["httpGet"]["port"], "http-metrics", "{probe} asks through the metrics port");
+    }
+    assert_eq!(operator["livenessProbe"]["httpGet"]["path"], "/healthz");
+
+    let service: serde_json::Value = serde_yaml_ng::from_str(&read("manifests/base/service.yaml")).unwrap();
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], "http-metrics");
+    assert!(read("README.md").contains(
+        "set image deployment/connect-operator connect-operator=registry.example.com/platform/connect-operator:0.1.0 metrics="
+    ));
+}

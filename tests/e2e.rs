@@ -673,13 +673,23 @@ fn the_offsets_annotation_against_the_real_programs() {
 
 /// The hook's metrics on shell-operator's `/metrics/hooks`, with the names
 /// and labels the README documents (shell-operator adds `hook`), changing
-/// when connectors change.
+/// when connectors change, read through the metrics port as Prometheus reads
+/// them; the profiler shell-operator serves beside them does not pass.
 #[test]
 #[ignore = "needs e2e/up; run by e2e/test"]
 fn the_hook_metrics_are_served_by_shell_operator() {
     let env = Env::get();
     env.reset();
     let so = ShellOperator::with(&env, &[OFTEN]);
+    let status = |url: String| {
+        let response = ureq::get(&url).config().http_status_as_error(false).build().call();
+        response.map_or(0, |r| r.status().as_u16())
+    };
+    for path in ["/debug/pprof/", "/debug/pprof/cmdline", "/discovery"] {
+        assert_eq!(status(format!("{}{path}", env.shell_operator_direct_url)), 200, "shell-operator serves {path}");
+        assert_eq!(status(format!("{}{path}", env.shell_operator_url)), 404, "{path} passed the metrics port");
+    }
+    assert_eq!(status(format!("{}/healthz", env.shell_operator_url)), 200);
     let count = |name: &str, state: &str| {
         support::shell_operator::sum(
             &so.hook_metrics(),

@@ -16,7 +16,10 @@ pub struct Env {
     pub operator_kubeconfig: String,
     pub namespace: String,
     pub run_dir: PathBuf,
+    /// The metrics port (`serve-metrics`), as Prometheus reaches shell-operator.
     pub shell_operator_url: String,
+    /// shell-operator's own HTTP server, on 127.0.0.1 as in the Pod.
+    pub shell_operator_direct_url: String,
     pub shell_operator_bin: String,
     pub debug_socket: String,
 }
@@ -35,6 +38,7 @@ impl Env {
             namespace: var("E2E_NAMESPACE"),
             run_dir: PathBuf::from(var("E2E_RUN_DIR")),
             shell_operator_url: var("E2E_SHELL_OPERATOR_URL"),
+            shell_operator_direct_url: var("E2E_SHELL_OPERATOR_DIRECT_URL"),
             shell_operator_bin: var("E2E_SHELL_OPERATOR_BIN"),
             debug_socket: var("E2E_DEBUG_SOCKET"),
         }
