@@ -25,10 +25,21 @@ pub fn init(json: bool, debug: bool) {
             writeln!(buf, "{line}")
         });
     } else {
-        builder.format(|buf, record| {
-            let time = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
-            writeln!(buf, "{time} {:<5} {}", record.level(), record.args())
-        });
+        // One format for everything said, clap's usage errors included:
+        // `error: ...`, `warning: ...`. No time: a terminal has its own,
+        // CI and shell-operator stamp each line they keep.
+        builder.format(|buf, record| writeln!(buf, "{}: {}", word(record.level()), record.args()));
     }
     builder.target(env_logger::Target::Stderr).init();
+}
+
+/// A level as clap and cargo say it.
+fn word(level: log::Level) -> &'static str {
+    match level {
+        log::Level::Error => "error",
+        log::Level::Warn => "warning",
+        log::Level::Info => "info",
+        log::Level::Debug => "debug",
+        log::Level::Trace => "trace",
+    }
 }

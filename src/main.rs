@@ -105,7 +105,7 @@ fn run(cli: &Cli) -> Result<Verdict> {
         }
         (None, Some(path)) => run_hook(path, &cli.hook),
         (None, None) => {
-            eprintln!("BINDING_CONTEXT_PATH is not set: connect-operator runs as a shell-operator hook.\n");
+            eprintln!("error: BINDING_CONTEXT_PATH is not set: connect-operator runs as a shell-operator hook, or with a command\n");
             Cli::command().write_help(&mut std::io::stderr())?;
             Ok(Verdict::Usage)
         }

@@ -524,3 +524,91 @@ fn the_command_line_surface() {
     let out = bin(&["--config"], &[("RESYNC_SCHEDULE", "every 5m")]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// The command's stderr on a terminal (a pseudo-terminal), stdout piped:
+/// the exit status, stdout, and what the terminal showed.
+fn on_a_terminal(mut command: std::process::Command) -> (Option<i32>, String, String) {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let (mut leader, mut follower) = (0, 0);
+    // SAFETY: openpty writes two descriptors; no name, termios or size asked.
+    let opened =
+        unsafe { libc::openpty(&mut leader, &mut follower, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and are owned here alone.
+    let (mut leader, follower) = unsafe { (std::fs::File::from_raw_fd(leader), std::fs::File::from_raw_fd(follower)) };
+    command.stderr(follower).stdout(std::process::Stdio::piped());
+    let child = command.spawn().unwrap();
+    // The terminal's other end closes only when no process holds it.
+    drop(command);
+    let shown = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        // EIO once the child is gone: the end of what the terminal shows.
+        let _ = leader.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    });
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), stdout(&out), shown.join().unwrap())
+}
+
+/// `apply` at a terminal showed `applying to default: 12/12` and a count,
+/// and named no connector it created, updated or deleted.
+#[test]
+fn apply_at_a_terminal_names_every_connector_it_changed() {
+    let fake = FakeConnect::start();
+    let repo = Repo::new();
+    let names: Vec<String> = (1..=12).map(|i| format!("sink-{i:02}")).collect();
+    let data: Vec<(String, String)> = names.iter().map(|n| (format!("{n}.json"), sink(n))).collect();
+    let data: Vec<(&str, &str)> = data.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    repo.write("all.yaml", &manifest("all", "", &data));
+    fake.insert_connector("sink-00", &[("connector.class", "FileStreamSink"), ("topics", "t")]);
+    fake.insert_connector("sink-01", &[("connector.class", "FileStreamSink"), ("topics", "old")]);
+    let mut apply = repo.command(&["apply", ".", "--prune"]);
+    apply.env("CONNECT_URL", fake.url()).env("RETRY_BUDGET", "2s");
+    let (status, out, shown) = on_a_terminal(apply);
+    assert_eq!(status, Some(0), "{out}{shown}");
+    assert!(shown.contains("applying to default: 13/13"), "the progress line: {shown:?}");
+    assert!(!shown.contains("created connector"), "no log line per write on a terminal: {shown:?}");
+    for name in &names[1..] {
+        let line = format!("+ created connector {name} (ConfigMap team/all key {name}.json)");
+        assert!(out.contains(&line), "{line}\nnot in\n{out}");
+    }
+    assert!(out.contains("~ updated connector sink-01 (ConfigMap team/all key sink-01.json): changed topics"), "{out}");
+    assert!(out.contains("- deleted connector sink-00 ("), "{out}");
+    assert!(
+        out.ends_with(
+            "11 created, 1 updated, 1 deleted, 0 paused/resumed/stopped/restarted, 0 unchanged, 0 failed, 0 to retry\n"
+        ),
+        "{out}"
+    );
+}
+
+/// Errors came in two formats: `2026-12-03T14:12:32Z ERROR ...` from the
+/// program and `error: ...` from the command line's parser.
+#[test]
+fn every_error_has_one_format() {
+    let repo = Repo::new();
+    repo.write("broken.yaml", &manifest("broken", "", &[("a.json", "{")]));
+    let bin = |args: &[&str], env: &[(&str, &str)]| {
+        let mut command = repo.command(args);
+        command.envs(env.iter().copied()).output().unwrap()
+    };
+    for (args, env) in [
+        (&["render", "nonexistent.yaml"][..], &[][..]),
+        (&["render", "broken.yaml"], &[]),
+        (&["apply", "--bogus"], &[]),
+        (&["status"], &[("CONNECT_URL", "http://127.0.0.1:9")]),
+        (&["status"], &[("CONNECT_URL", "not a url")]),
+        (&["offsets", "alter", "x", "--file", "nope.json"], &[]),
+        (&["apply", "."], &[("CONNECT_CONCURRENCY", "many")]),
+    ] {
+        let out = bin(args, env);
+        let said = stderr(&out);
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {said}");
+        let errors: Vec<&str> = said.lines().filter(|l| l.to_lowercase().contains("error")).collect();
+        assert!(!errors.is_empty(), "{args:?} {env:?}: {said}");
+        for line in errors {
+            assert!(line.starts_with("error: "), "{args:?} {env:?}: {line}\nin\n{said}");
+        }
+    }
+}

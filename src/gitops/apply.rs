@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::execute::{execute, How, Progress, Report};
-use crate::gitops::output::{colors, failures_table, paint, print_plans, Format};
+use crate::gitops::output::{colors, paint, print_plans, results_table, Format};
 use crate::gitops::{planned, Planned, Verdict};
 use crate::plan::Restarts;
 use crate::settings::{ConnectArgs, Sources};
@@ -54,9 +54,10 @@ pub fn apply(request: &Request, dry_run: bool, restart_failed: bool, wait: Optio
         print_plans(&planned, None, request.format)?;
         return Ok(diff_verdict(&planned));
     }
-    // On a terminal, a progress line instead of a log line per connector.
+    // On a terminal, a progress line instead of a log line per write: the
+    // table printed after the writes names each.
     let writes: usize = planned.iter().map(|p| p.plan.writes()).sum();
-    let show_progress = std::io::stderr().is_terminal() && writes > 10;
+    let show_progress = std::io::stderr().is_terminal() && writes > 0;
     let level = log::max_level();
     if show_progress {
         log::set_max_level(log::LevelFilter::Warn);
@@ -80,7 +81,10 @@ pub fn apply(request: &Request, dry_run: bool, restart_failed: bool, wait: Optio
         Format::Json => print_plans(&planned, Some(&all_results), Format::Json)?,
         Format::Table => {
             for (p, results) in planned.iter().zip(&all_results) {
-                print!("{}", failures_table(&p.plan, results, &p.connected.cluster, colors()));
+                if planned.len() > 1 {
+                    println!("cluster {}:", p.connected.cluster);
+                }
+                print!("{}", results_table(&p.plan, results, &p.connected.cluster, colors()));
             }
             println!("{}", total.summary());
         }

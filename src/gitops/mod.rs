@@ -63,11 +63,15 @@ pub fn source(sources: &Sources, clusters: &Clusters, need_manifests: bool) -> R
     for miss in &read.near_misses {
         warn!("{miss}");
     }
-    if let Some(first) = read.errors.first() {
+    if !read.errors.is_empty() {
         for e in &read.errors {
             error!("{e:#}");
         }
-        bail!("{} manifest files could not be read (first: {first:#})", read.errors.len());
+        let n = read.errors.len();
+        bail!(
+            "{n} manifest {} could not be read (said above); nothing was done",
+            if n == 1 { "file" } else { "files" }
+        );
     }
     if need_manifests {
         check_not_empty(&read, sources)?;

@@ -5,7 +5,8 @@ use std::io::IsTerminal;
 
 use serde_json::{json, Value};
 
-use crate::execute::StepResult;
+use crate::connect::Applied;
+use crate::execute::{said, Done, StepResult};
 use crate::gitops::Planned;
 use crate::model::live::Live;
 use crate::plan::{Action, Plan, Step};
@@ -175,21 +176,32 @@ pub fn plan_table(plan: &Plan, live: &Live, color: bool) -> String {
     out
 }
 
-/// What `apply` could not do, one line each, with Connect's message.
+/// What `apply` did and could not do: a line for each write, with the
+/// connector's name and where it is declared, and Connect's message when it
+/// failed. A terminal's progress line only counts; this names.
 #[must_use]
-pub fn failures_table(plan: &Plan, results: &[StepResult], cluster: &str, color: bool) -> String {
+pub fn results_table(plan: &Plan, results: &[StepResult], cluster: &str, color: bool) -> String {
     let mut out = String::new();
+    let mut line = |text: String, code: &str| {
+        out.push_str(&paint(&text, code, color));
+        out.push('\n');
+    };
     for (step, result) in plan.steps.iter().zip(results) {
+        for done in result.done() {
+            let (mark, code) = match done {
+                Done::Applied(Applied::Created) => ("+", "32"),
+                Done::Removed(_) => ("-", "31"),
+                _ => ("~", "33"),
+            };
+            line(format!("{mark} {}", said(step, done, Some(&step.origin), 0)), code);
+        }
         if let StepResult::Failed { message, permanent, .. } = result {
             let what = if *permanent { "failed" } else { "failed (transient)" };
-            let line = format!("! {what} {} ({}, cluster {cluster}): {message}", step.connector, step.origin);
-            out.push_str(&paint(&line, "31", color));
-            out.push('\n');
+            line(format!("! {what} {} ({}, cluster {cluster}): {message}", step.connector, step.origin), "31");
         }
     }
     for problem in &plan.problems {
-        out.push_str(&paint(&format!("! error {problem}"), "31", color));
-        out.push('\n');
+        line(format!("! error {problem}"), "31");
     }
     out
 }
