@@ -6,9 +6,9 @@
 
 use std::collections::HashSet;
 
-use jaq_core::load::lex::StrPart;
-use jaq_core::load::parse::{BinaryOp, Pattern, Term};
-use jaq_core::path::Part;
+use jaq_core::load::parse::Term;
+
+use super::terms::children;
 
 type T<'s> = Term<&'s str>;
 
@@ -73,7 +73,6 @@ pub fn listed() -> Vec<&'static str> {
 }
 
 fn first_refused<'s>(t: &T<'s>, b: &Builtins, scope: &mut Vec<(&'s str, usize)>) -> Option<(&'s str, String)> {
-    let mut within = |t: &T<'s>| first_refused(t, b, &mut scope.clone());
     match t {
         Term::Call(name, args) => {
             let local = scope.iter().any(|(n, a)| n == name && *a == args.len());
@@ -82,7 +81,6 @@ fn first_refused<'s>(t: &T<'s>, b: &Builtins, scope: &mut Vec<(&'s str, usize)>)
                     return Some((name, why));
                 }
             }
-            args.iter().find_map(within)
         }
         Term::Def(defs, body) => {
             let mut inner = scope.clone();
@@ -94,47 +92,12 @@ fn first_refused<'s>(t: &T<'s>, b: &Builtins, scope: &mut Vec<(&'s str, usize)>)
                     return Some(found);
                 }
             }
-            first_refused(body, b, &mut inner)
+            return first_refused(body, b, &mut inner);
         }
-        Term::Str(fmt, parts) => {
-            if let Some(f) = fmt.filter(|f| !FORMATS.contains(f) && !scope.iter().any(|(n, a)| n == f && *a == 0)) {
-                return Some((f, format!("`{f}` is not supported in templates: it is not a jq 1.6 format")));
-            }
-            parts.iter().find_map(|p| if let StrPart::Term(t) = p { within(t) } else { None })
+        Term::Str(Some(f), _) if !FORMATS.contains(f) && !scope.iter().any(|(n, a)| n == f && *a == 0) => {
+            return Some((f, format!("`{f}` is not supported in templates: it is not a jq 1.6 format")));
         }
-        Term::Arr(t) => t.as_deref().and_then(within),
-        Term::Obj(entries) => entries.iter().find_map(|(k, v)| within(k).or_else(|| v.as_ref().and_then(&mut within))),
-        Term::Neg(t) | Term::Label(_, t) => within(t),
-        Term::BinOp(l, op, r) => {
-            let pattern = if let BinaryOp::Pipe(Some(p)) = op { in_pattern(p, &mut within) } else { None };
-            pattern.or_else(|| within(l)).or_else(|| within(r))
-        }
-        Term::Fold(_, xs, p, args) => {
-            within(xs).or_else(|| in_pattern(p, &mut within)).or_else(|| args.iter().find_map(within))
-        }
-        Term::TryCatch(t, c) => within(t).or_else(|| c.as_deref().and_then(within)),
-        Term::IfThenElse(arms, els) => {
-            arms.iter().find_map(|(c, t)| within(c).or_else(|| within(t))).or_else(|| els.as_deref().and_then(within))
-        }
-        Term::Path(t, path) => within(t).or_else(|| {
-            path.0.iter().find_map(|(part, _)| match part {
-                Part::Index(i) => within(i),
-                Part::Range(from, to) => {
-                    from.as_ref().and_then(&mut within).or_else(|| to.as_ref().and_then(&mut within))
-                }
-            })
-        }),
-        Term::Id | Term::Recurse | Term::Num(_) | Term::Break(_) | Term::Var(_) => None,
+        _ => {}
     }
-}
-
-fn in_pattern<'s>(
-    p: &Pattern<&'s str>,
-    within: &mut impl FnMut(&T<'s>) -> Option<(&'s str, String)>,
-) -> Option<(&'s str, String)> {
-    match p {
-        Pattern::Var(_) => None,
-        Pattern::Arr(ps) => ps.iter().find_map(|p| in_pattern(p, within)),
-        Pattern::Obj(kps) => kps.iter().find_map(|(k, p)| within(k).or_else(|| in_pattern(p, within))),
-    }
+    children(t).into_iter().find_map(|t| first_refused(t, b, &mut scope.clone()))
 }
