@@ -41,14 +41,7 @@ struct Case {
 /// The cases where the engine still answers differently from jq 1.6, each
 /// with why; the README's template section lists the same. A case on this
 /// list that starts to agree fails the test too, so the list stays true.
-const KNOWN: &[(&str, &str)] = &[
-    ("jq.test:867", "invalid path expression: error text"),
-    ("jq.test:871", "invalid path expression: error text"),
-    ("jq.test:875", "invalid path expression: error text"),
-    ("jq.test:991", "invalid path expression: error text"),
-    ("jq.test:995", "invalid path expression: error text"),
-    ("jq.test:1003", "invalid path expression: error text"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 /// Cases that cannot be templates, with the reason. A template has no input
 /// stream, no modules and no file name, and its environment is the

@@ -147,7 +147,8 @@ impl Engine {
     /// does not parse, with positions inside it.
     fn parse<'s>(&self, code: &'s str, name: &'s str) -> Result<Def<&'s str>, String> {
         if let Some(body) = load::parse(code, |p| p.term()) {
-            if let Some((found, why)) = self.builtins.refused(&body) {
+            let refused = self.builtins.refused(&body).or_else(|| jq16::path_exprs::refused(&body));
+            if let Some((found, why)) = refused {
                 let (line, col) = line_col(code, offset(code, found));
                 return Err(format!("{line}:{col}: {why}"));
             }

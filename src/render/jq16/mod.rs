@@ -11,10 +11,12 @@ pub mod dump;
 pub mod errors;
 pub mod natives;
 pub mod number;
+pub mod path_exprs;
 pub mod paths;
 pub mod refuse;
 pub mod regex;
 pub mod rewrite;
+pub mod terms;
 
 use jaq_core::load::{self, parse::Def};
 
