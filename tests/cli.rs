@@ -298,7 +298,11 @@ fn retries_are_said_and_errors_name_the_request() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains(&format!("GET {}/connectors?expand=info&expand=status: HTTP 404: an HTML page; this URL does not look like a Kafka Connect REST API", web.url())),
+        err.contains(&format!(
+            "GET {}/connectors?expand=info&expand=status: HTTP 404 without Kafka Connect's error: a worker \
+             answers so while it starts; if it lasts, this URL does not look like a Kafka Connect REST API",
+            web.url()
+        )),
         "{err}"
     );
     assert!(!err.contains("<html>"), "{err}");
@@ -611,4 +615,26 @@ fn every_error_has_one_format() {
             assert!(line.starts_with("error: "), "{args:?} {env:?}: {line}\nin\n{said}");
         }
     }
+}
+
+/// The real Connect (4.1.2, in the end-to-end suite) answered 404 to every
+/// path for a moment after a restart, before its REST resources were
+/// registered: Jetty's HTML page for GET, no body at all for PUT. The hook
+/// took the PUT's 404 for a permanent failure, and the connector waited for
+/// the next resync; a DELETE's would have read as "already gone". The fake
+/// knew only Connect's own 404s, with its JSON error. A 404 without that
+/// error is now retried, and never read as "no such connector".
+#[test]
+fn a_worker_that_is_starting_is_waited_for() {
+    let fake = FakeConnect::start();
+    fake.insert_connector("old", &[("connector.class", "FileStreamSink"), ("topics", "t")]);
+    let repo = Repo::new();
+    repo.write("a.yaml", &manifest("a", "", &[("a.json", &sink("a"))]));
+    fake.inject(Match::path("PUT", "/connectors/a/config"), Fault::Starting, 2);
+    fake.inject(Match::path("DELETE", "/connectors/old"), Fault::Starting, 1);
+    fake.inject(Match::path("GET", "/connectors/old/config"), Fault::Starting, 1);
+    let out = repo.cli(&fake, &["apply", ".", "--prune"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(fake.names(), ["a"], "created, and the undeclared one deleted: {}", stderr(&out));
+    assert!(stderr(&out).contains("HTTP 404 without Kafka Connect's error: a worker answers so while it starts"));
 }

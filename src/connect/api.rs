@@ -8,7 +8,9 @@ use log::debug;
 use serde::Deserialize;
 
 use crate::connect::client::{encode, Client, Method};
-use crate::connect::errors::{classify, is_html, not_connect, retry_after_of, short, Attempt, Failure, Reply};
+use crate::connect::errors::{
+    classify, from_connect, is_html, not_connect, retry_after_of, short, Attempt, Failure, Reply,
+};
 use crate::connect::listing::{Listed, Listing};
 use crate::model::connector::{config_json, Connector, TargetState};
 use crate::model::live::Live;
@@ -170,7 +172,7 @@ impl Client {
                     None,
                 ),
             },
-            Ok(r) if r.status == 404 => Attempt::Done(None),
+            Ok(r) if r.status == 404 && from_connect(&r) => Attempt::Done(None),
             Ok(r) => classify(&r),
             Err(e) => Attempt::Fail(e, None),
         })
@@ -290,7 +292,7 @@ impl Client {
             }
             match self.request(Method::Delete, &path, None) {
                 Ok(r) if r.status == 204 || r.status == 200 => Attempt::Done(Removed::Deleted),
-                Ok(r) if r.status == 404 => Attempt::Done(Removed::AlreadyGone),
+                Ok(r) if r.status == 404 && from_connect(&r) => Attempt::Done(Removed::AlreadyGone),
                 Ok(r) => classify(&r),
                 Err(e) => Attempt::Fail(e, None),
             }

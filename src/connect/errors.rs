@@ -113,9 +113,11 @@ pub(super) fn transport_failure(request: &str, e: &ureq::Error) -> Failure {
 /// Sorts a non-success answer into transient or permanent, keeping Connect's
 /// message and naming the request.
 pub(super) fn classify<T>(r: &Reply) -> Attempt<T> {
+    let starting = r.status == 404 && !from_connect(r);
     let foreign = r.html || looks_like_html(&r.body) || (r.listing && r.status == 404);
     let message = error_message(&r.body);
     let transient = match r.status {
+        404 => starting,
         409 => !message.ends_with("already exists"),
         // A proxy in front of a restarting Connect answers these in HTML too.
         429 | 502 | 503 | 504 => true,
@@ -126,7 +128,16 @@ pub(super) fn classify<T>(r: &Reply) -> Attempt<T> {
         }
         _ => false,
     };
-    let detail = if foreign && !transient { not_connect(r) } else { format!("HTTP {}: {message}", r.status) };
+    let detail = if starting {
+        format!(
+            "HTTP 404 without Kafka Connect's error: a worker answers so while it starts; if it lasts, {}",
+            not_connect(r).split_once("; this URL").map_or(String::new(), |(_, hint)| format!("this URL{hint}"))
+        )
+    } else if foreign && !transient {
+        not_connect(r)
+    } else {
+        format!("HTTP {}: {message}", r.status)
+    };
     if r.status == 401 || r.status == 403 {
         warn!(
             "Connect refused our credentials ({}: HTTP {}); check CONNECT_USERNAME / CONNECT_PASSWORD / CONNECT_TOKEN",
@@ -135,6 +146,15 @@ pub(super) fn classify<T>(r: &Reply) -> Attempt<T> {
     }
     let failure = Failure { permanent: !transient, request: r.request.clone(), detail, unreachable: false };
     Attempt::Fail(failure, if r.status == 429 { r.retry_after } else { None })
+}
+
+/// Whether Connect's own REST resources gave the answer: an error of theirs
+/// is JSON with `error_code` (Confluent Cloud: `error`). While a worker
+/// starts, Jetty answers every path with a bare 404 before the resources are
+/// registered, which says nothing about a connector.
+pub(super) fn from_connect(r: &Reply) -> bool {
+    let body: Option<serde_json::Value> = serde_json::from_str(&r.body).ok();
+    !r.html && body.is_some_and(|b| b.get("error_code").is_some() || b.get("error").is_some())
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by Connect's gateways).

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::connect::client::{encode, Client, Method};
-use crate::connect::errors::{classify, Attempt, Failure, Reply};
+use crate::connect::errors::{classify, from_connect, Attempt, Failure, Reply};
 use crate::connect::Plugin;
 use crate::deadline::from_now;
 use crate::model::connector::TargetState;
@@ -40,7 +40,7 @@ pub struct Plugins {
 /// there, or the worker predates the endpoint. Jersey answers an unknown
 /// route with `HTTP 404 Not Found` or `HTTP 405 Method Not Allowed`.
 fn too_old(r: &Reply, needs: &str) -> Option<Failure> {
-    let unrouted = (r.status == 404 && r.body.contains("HTTP 404 Not Found")) || r.status == 405;
+    let unrouted = (r.status == 404 && from_connect(r) && r.body.contains("HTTP 404 Not Found")) || r.status == 405;
     unrouted.then(|| {
         Failure::permanent(
             &r.request,
@@ -60,7 +60,9 @@ impl Client {
                     Ok(status) => Attempt::Done(Some(status)),
                     Err(e) => Attempt::Fail(Failure::permanent(&r.request, format!("unexpected status: {e}")), None),
                 },
-                Ok(r) if r.status == 404 && !r.body.contains("HTTP 404 Not Found") => Attempt::Done(None),
+                Ok(r) if r.status == 404 && from_connect(&r) && !r.body.contains("HTTP 404 Not Found") => {
+                    Attempt::Done(None)
+                }
                 Ok(r) => classify(&r),
                 Err(e) => Attempt::Fail(e, None),
             }

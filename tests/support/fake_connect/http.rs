@@ -195,9 +195,9 @@ pub(crate) fn serve(state: &Mutex<State>, port: u16, incoming: Incoming) -> Opti
             if apply {
                 run();
             }
-            fault.reply()
+            fault.reply(&request.method)
         }
-        Some(fault) => fault.reply(),
+        Some(fault) => fault.reply(&request.method),
     })
 }
 
@@ -210,7 +210,7 @@ impl State {
 }
 
 impl Fault {
-    pub(crate) fn reply(&self) -> Reply {
+    pub(crate) fn reply(&self, method: &str) -> Reply {
         match self {
             Fault::StaleConfig409 => Reply::error(409, "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)"),
             Fault::NoLeader409 => Reply::error(409, "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway."),
@@ -227,6 +227,12 @@ impl Fault {
                 Reply::new(*status, Some("text/html"), page)
             }
             Fault::Status(status, message) => Reply::error(*status, message.clone()),
+            // Jetty 12's error page: a body for GET, POST and HEAD only.
+            Fault::Starting if matches!(method, "GET" | "POST" | "HEAD") => {
+                let page = "<html>\n<head>\n<meta http-equiv=\"Content-Type\" content=\"text/html;charset=ISO-8859-1\"/>\n<title>Error 404 Not Found</title>\n</head>\n<body>\n<h2>HTTP ERROR 404 Not Found</h2>\n</body>\n</html>\n";
+                Reply::new(404, Some("text/html;charset=iso-8859-1"), page.to_string())
+            }
+            Fault::Starting => Reply::new(404, None, String::new()),
             Fault::Drop => unreachable!("handled by the caller"),
         }
     }

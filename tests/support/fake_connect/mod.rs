@@ -166,6 +166,12 @@ pub enum Fault {
     Unavailable(u16),
     /// Any status with the Connect error body and this message.
     Status(u16, String),
+    /// A worker that is starting: its Jetty answers before the REST resources
+    /// are registered, 404 to every path, with Jetty's HTML page for GET and
+    /// no body for PUT. The real Connect (4.1.2, in the end-to-end suite) did
+    /// so for a second after a restart: the fake knew only 404s with
+    /// Connect's JSON error, which say the connector is absent.
+    Starting,
     /// Close the connection without answering.
     Drop,
 }
