@@ -217,14 +217,25 @@ fn settle(
 /// run that succeeds so shell-operator writes them; once they say it, the
 /// run fails, and shell-operator retries it.
 fn unreachable(declared: &[Declared], cluster: &str, message: &str, options: &Options) -> (Report, Output, usize) {
-    error!("{message}");
-    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let patches = writeback::annotations::unreachable(declared, cluster, message, &now);
+    let patches = writeback::annotations::unreachable(declared, cluster, message, &now());
     if patches.is_empty() || options.dry_run {
-        return (Report { unfinished: 1, ..Report::default() }, Output::default(), 0);
+        return retry_later(message);
     }
+    error!("{message}");
     info!("the status of {} ConfigMap(s) now says Connect is unreachable; the hook runs again at once", patches.len());
     (Report::default(), Output { patches, ..Output::default() }, 0)
+}
+
+/// A cluster's part that failed before it wrote anything: said, and left
+/// for shell-operator to run again.
+fn retry_later(message: &str) -> (Report, Output, usize) {
+    error!("{message}");
+    (Report { unfinished: 1, ..Report::default() }, Output::default(), 0)
+}
+
+/// The time written into statuses and annotations.
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 /// One cluster's part of a run: its report, what to write back, and the
@@ -237,13 +248,9 @@ fn run_cluster(
     scrubber: &Scrubber,
     options: &Options,
 ) -> (Report, Output, usize) {
-    let fail = |message: String| {
-        error!("{message}");
-        (Report { unfinished: 1, ..Report::default() }, Output::default(), 0)
-    };
     let (client, listed) = match connected {
         Ok(connected) => connected,
-        Err(message) => return fail(message),
+        Err(message) => return retry_later(&message),
     };
     let wanted = desired::wanted(declared);
     // A full run reads Connect even when nothing is declared, to find what to prune.
@@ -266,7 +273,7 @@ fn run_cluster(
     let mut output = Output::default();
     if report.success() && !options.dry_run {
         let (live, settled) = settle(&client, &cluster.name, &plan, &results, live, scrubber, options.ready_wait);
-        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let now = now();
         let run = writeback::Run {
             declared,
             plan: &plan,
