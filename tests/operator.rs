@@ -68,9 +68,9 @@ impl Operator {
         self.cluster.get("ConfigMap", NS, name).unwrap().clone()
     }
 
-    /// A run, as shell-operator makes it: contexts in, and the output files
-    /// applied when the run succeeds.
-    fn run(&mut self, contexts: Value) -> Run {
+    /// The hook run on `contexts`: its output, and the patch file it wrote,
+    /// which nothing applies.
+    fn hook(&self, contexts: &Value) -> (std::process::Output, String) {
         let [bc, patch, metrics] = ["contexts.json", "patch.jsonl", "metrics.jsonl"].map(|f| self.dir.path().join(f));
         std::fs::write(&bc, contexts.to_string()).unwrap();
         std::fs::write(&patch, "").unwrap();
@@ -84,9 +84,17 @@ impl Operator {
             .env("METRICS_PATH", &metrics)
             .output()
             .unwrap();
+        let text = std::fs::read_to_string(&patch).unwrap();
+        (out, text)
+    }
+
+    /// A run, as shell-operator makes it: contexts in, and the output files
+    /// applied when the run succeeds.
+    fn run(&mut self, contexts: Value) -> Run {
+        let (out, text) = self.hook(&contexts);
         let log = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "the run failed:\n{log}");
-        let text = std::fs::read_to_string(&patch).unwrap();
+        let metrics = self.dir.path().join("metrics.jsonl");
         let patches = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         let events = self.cluster.apply_patch_file(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         self.cluster.apply_metrics_file(&std::fs::read_to_string(&metrics).unwrap()).unwrap();
@@ -338,21 +346,9 @@ fn a_failed_run_reports_nothing() {
     op.fake.inject(Match::path("PUT", "/connectors/a/config"), Fault::Unavailable(503), 1000);
     op.apply("orders", json!({}), json!({}), &[("a.json", template("a", ""))]);
     let contexts = op.cluster.synchronization(&op.binding().clone());
-    std::fs::write(op.dir.path().join("patch.jsonl"), "").unwrap();
-    let out = Command::new(BIN)
-        .env_clear()
-        .env("RENDER_CACHE", op.dir.path().join("render-cache.json"))
-        .envs(op.env.clone())
-        .env("BINDING_CONTEXT_PATH", {
-            let p = op.dir.path().join("c.json");
-            std::fs::write(&p, contexts.to_string()).unwrap();
-            p
-        })
-        .env("KUBERNETES_PATCH_PATH", op.dir.path().join("patch.jsonl"))
-        .output()
-        .unwrap();
+    let (out, patches) = op.hook(&contexts);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(std::fs::read_to_string(op.dir.path().join("patch.jsonl")).unwrap(), "");
+    assert_eq!(patches, "");
 }
 
 /// Confluent masks secrets in what it returns and adds keys of its own: an
@@ -641,18 +637,9 @@ fn the_status_says_ready_counts_and_which_version_it_describes() {
     assert_eq!(run.events.len(), 1, "one Modified event, so the hook runs again: {:?}", run.events);
     // ...which, finding it said, fails so shell-operator retries with backoff, writing nothing.
     let contexts = op.cluster.schedule(&op.config["schedule"][0].clone(), &op.config["kubernetes"][0].clone());
-    let (bc, patch) = (op.dir.path().join("c.json"), op.dir.path().join("retry.jsonl"));
-    std::fs::write(&bc, contexts.to_string()).unwrap();
-    let out = Command::new(BIN)
-        .env_clear()
-        .env("RENDER_CACHE", op.dir.path().join("render-cache.json"))
-        .envs(op.env.clone())
-        .env("BINDING_CONTEXT_PATH", &bc)
-        .env("KUBERNETES_PATCH_PATH", &patch)
-        .output()
-        .unwrap();
+    let (out, patches) = op.hook(&contexts);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(std::fs::read_to_string(&patch).unwrap_or_default().is_empty());
+    assert!(patches.is_empty());
 
     // Connect answers again: the status is current, and the flag is gone.
     op.env.retain(|(k, _)| k != "CONNECT_URL");
