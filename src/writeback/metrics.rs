@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{json, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::connect::Removed;
 use crate::desired::CmState;
@@ -24,13 +24,69 @@ fn state_group(cluster: &str) -> String {
     format!("{METRIC_GROUP}_state_{cluster}")
 }
 
+/// One operation on shell-operator's metric storage: a line of METRICS_PATH.
+/// Typed rather than built as JSON values: a Synchronization writes two per
+/// declared connector, and each `json!` map cost more than the line it makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricOp {
+    /// `{"name", "group", "action": "set", "value", "labels"}`.
+    Set {
+        /// The metric.
+        name: &'static str,
+        /// Its group, which a later `expire` or a later run's set replaces.
+        group: String,
+        /// The value.
+        value: usize,
+        /// Label names and values, in this order.
+        labels: Vec<(&'static str, String)>,
+    },
+    /// `{"group", "action": "expire"}`: the group's series go.
+    Expire {
+        /// The group.
+        group: String,
+    },
+}
+
+impl Serialize for MetricOp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            MetricOp::Set { name, group, value, labels } => {
+                let mut map = serializer.serialize_map(Some(5))?;
+                map.serialize_entry("name", name)?;
+                map.serialize_entry("group", group)?;
+                map.serialize_entry("action", "set")?;
+                map.serialize_entry("value", value)?;
+                map.serialize_entry("labels", &Labels(labels))?;
+                map.end()
+            }
+            MetricOp::Expire { group } => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("group", group)?;
+                map.serialize_entry("action", "expire")?;
+                map.end()
+            }
+        }
+    }
+}
+
+struct Labels<'a>(&'a [(&'static str, String)]);
+
+impl Serialize for Labels<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+fn set(name: &'static str, group: &str, value: usize, labels: Vec<(&'static str, String)>) -> MetricOp {
+    MetricOp::Set { name, group: group.to_string(), value, labels }
+}
+
 /// Gauges of the cluster as read this run, and of what this run did.
 #[must_use]
-pub fn gauges(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<Value> {
+pub fn gauges(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<MetricOp> {
     let mut metrics = if run.live.only_wanted { Vec::new() } else { by_state(run.live, run.cluster) };
-    let mut set = |name: &str, value: usize| {
-        let labels = json!({"cluster": run.cluster});
-        metrics.push(json!({"name": name, "group": METRIC_GROUP, "action": "set", "value": value, "labels": labels}));
+    let mut set = |name: &'static str, value: usize| {
+        metrics.push(set(name, METRIC_GROUP, value, vec![("cluster", run.cluster.to_string())]));
     };
     let done = |f: fn(&Done) -> bool| run.results.iter().flat_map(StepResult::done).filter(|d| f(d)).count();
     set("connect_operator_run_applied", done(|d| matches!(d, Done::Applied(_))));
@@ -52,13 +108,13 @@ pub fn gauges(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<Value> {
 /// the status says) and when shell-operator has just started; a deleted
 /// ConfigMap's expire. Only declared connectors, so the count of series is
 /// bounded by the ConfigMaps, whatever else the cluster runs.
-fn per_connector(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<Value> {
+fn per_connector(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<MetricOp> {
     let mut metrics = Vec::new();
     let acted = run.declared.iter().filter(|d| d.act && d.cluster == run.cluster);
     for d in acted.filter(|d| run.synchronization || d.state == CmState::Deleted || changed.contains(&d.id)) {
         let group = format!("{METRIC_GROUP}_configmap_{}", d.id);
         if d.state == CmState::Deleted {
-            metrics.push(json!({"group": group, "action": "expire"}));
+            metrics.push(MetricOp::Expire { group });
             continue;
         }
         let namespace = d.id.namespace.clone().unwrap_or_else(|| "default".into());
@@ -72,25 +128,23 @@ fn per_connector(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<Value> {
             };
             let failed_tasks =
                 status.map_or(0, |s| s.tasks.iter().filter(|t| t.state == ConnectorState::Failed).count());
-            let (configmap, cluster) = (&d.id.name, run.cluster);
-            let labels = json!({"namespace": namespace, "configmap": configmap, "connector": name, "cluster": cluster});
-            let with_state = json!({"namespace": namespace, "configmap": configmap, "connector": name, "cluster": cluster,
-                "state": state});
-            let series = [
-                ("connect_operator_connector_state", with_state, 1),
-                ("connect_operator_connector_failed_tasks", labels, failed_tasks),
+            let labels = vec![
+                ("namespace", namespace.clone()),
+                ("configmap", d.id.name.clone()),
+                ("connector", name),
+                ("cluster", run.cluster.to_string()),
             ];
-            for (metric, labels, value) in series {
-                metrics
-                    .push(json!({"name": metric, "group": group, "action": "set", "value": value, "labels": labels}));
-            }
+            let mut with_state = labels.clone();
+            with_state.push(("state", state.to_string()));
+            metrics.push(set("connect_operator_connector_state", &group, 1, with_state));
+            metrics.push(set("connect_operator_connector_failed_tasks", &group, failed_tasks, labels));
         }
     }
     metrics
 }
 
 /// Connectors and tasks of the cluster by state, in the cluster's own group.
-fn by_state(live: &Live, cluster: &str) -> Vec<Value> {
+fn by_state(live: &Live, cluster: &str) -> Vec<MetricOp> {
     let mut connectors: BTreeMap<ConnectorState, usize> = BTreeMap::new();
     let mut tasks: BTreeMap<ConnectorState, usize> = BTreeMap::new();
     for s in live.status.values() {
@@ -103,8 +157,7 @@ fn by_state(live: &Live, cluster: &str) -> Vec<Value> {
     let mut metrics = Vec::new();
     for (name, counts) in [("connect_operator_connectors", connectors), ("connect_operator_tasks", tasks)] {
         for (state, n) in counts {
-            let labels = json!({"state": state, "cluster": cluster});
-            metrics.push(json!({"name": name, "group": group, "action": "set", "value": n, "labels": labels}));
+            metrics.push(set(name, &group, n, vec![("state", state.to_string()), ("cluster", cluster.to_string())]));
         }
     }
     metrics
@@ -131,4 +184,20 @@ fn drift_repaired(run: &Run) -> usize {
                 })
         })
         .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_are_written_as_shell_operator_reads_them() {
+        let op = set("m", "g", 2, vec![("cluster", "default".into()), ("state", "RUNNING".into())]);
+        assert_eq!(
+            serde_json::to_string(&op).unwrap(),
+            r#"{"name":"m","group":"g","action":"set","value":2,"labels":{"cluster":"default","state":"RUNNING"}}"#
+        );
+        let op = MetricOp::Expire { group: "g".into() };
+        assert_eq!(serde_json::to_string(&op).unwrap(), r#"{"group":"g","action":"expire"}"#);
+    }
 }

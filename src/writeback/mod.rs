@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::{Context, Result};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::execute::StepResult;
@@ -32,28 +33,35 @@ pub struct Output {
     /// Operations for `KUBERNETES_PATCH_PATH`.
     pub patches: Vec<Value>,
     /// Metric operations for `METRICS_PATH`.
-    pub metrics: Vec<Value>,
+    pub metrics: Vec<metrics::MetricOp>,
 }
 
 impl Output {
     /// Writes each non-empty list to the file named by its variable, one JSON
     /// object per line; nothing when the variable is unset (outside shell-operator).
     pub fn write(&self) -> Result<()> {
-        for (variable, lines) in [("KUBERNETES_PATCH_PATH", &self.patches), ("METRICS_PATH", &self.metrics)] {
-            let Some(path) = std::env::var_os(variable) else { continue };
-            if lines.is_empty() {
-                continue;
-            }
-            let mut file = std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(&path)
-                .with_context(|| format!("cannot open {variable} {}", path.to_string_lossy()))?;
-            let text: String = lines.iter().flat_map(|l| [l.to_string(), "\n".to_string()]).collect();
-            file.write_all(text.as_bytes()).with_context(|| format!("cannot write {variable}"))?;
-        }
-        Ok(())
+        append("KUBERNETES_PATCH_PATH", &self.patches)?;
+        append("METRICS_PATH", &self.metrics)
     }
+}
+
+/// Appends `lines` to the file `variable` names, one JSON object a line.
+fn append(variable: &str, lines: &[impl Serialize]) -> Result<()> {
+    let Some(path) = std::env::var_os(variable) else { return Ok(()) };
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let mut text = Vec::new();
+    for line in lines {
+        serde_json::to_writer(&mut text, line).with_context(|| format!("cannot write {variable}"))?;
+        text.push(b'\n');
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {variable} {}", path.to_string_lossy()))?;
+    file.write_all(&text).with_context(|| format!("cannot write {variable}"))
 }
 
 /// The steps and problems of one ConfigMap.
