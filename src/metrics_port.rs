@@ -47,7 +47,12 @@ pub fn serve(listen: &str, upstream: &str) -> Result<()> {
             threads.spawn(|| loop {
                 match server.recv() {
                     Ok(request) => answer(request, &agent, upstream),
-                    Err(e) => warn!("metrics port {listen}: {e}"),
+                    Err(e) => {
+                        // Not in a tight loop: were the listener gone, kubelet's
+                        // probe of the port restarts the container.
+                        warn!("metrics port {listen}: {e}");
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
                 }
             });
         }

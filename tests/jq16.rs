@@ -38,11 +38,6 @@ struct Case {
     input: String,
 }
 
-/// The cases where the engine still answers differently from jq 1.6, each
-/// with why; the README's template section lists the same. A case on this
-/// list that starts to agree fails the test too, so the list stays true.
-const KNOWN: &[(&str, &str)] = &[];
-
 /// Cases that cannot be templates, with the reason. A template has no input
 /// stream, no modules and no file name, and its environment is the
 /// template environment, not jq's.
@@ -226,37 +221,27 @@ fn jq_1_6_test_suite() {
         } else if got_error.is_some_and(|e| e.contains(REFUSED)) {
             refused.push(format!("{place}\n    {}", got_error.unwrap()));
         } else {
-            failed.push((
-                format!("{}:{}", case.suite, case.line),
-                format!("{place}\n    input {}\n    jq 1.6: {want}\n    ours:   {got}", case.input),
-            ));
+            failed.push(format!("{place}\n    input {}\n    jq 1.6: {want}\n    ours:   {got}", case.input));
         }
     }
-    let known = |at: &str| KNOWN.iter().any(|(k, _)| *k == at);
-    let (known_failed, new_failed): (Vec<_>, Vec<_>) = failed.iter().partition(|(at, _)| known(at));
-    let now_agree: Vec<&str> =
-        KNOWN.iter().map(|(k, _)| *k).filter(|k| !failed.iter().any(|(at, _)| at == k)).collect();
     eprintln!("left out, cannot be a template ({}):\n  {}", skipped.len(), skipped.join("\n  "));
     eprintln!("refused at compile time ({}):\n  {}", refused.len(), refused.join("\n  "));
-    let details = |f: &[&(String, String)]| f.iter().map(|(_, d)| d.as_str()).collect::<Vec<_>>().join("\n  ");
-    eprintln!("known differences ({}):\n  {}", known_failed.len(), details(&known_failed));
-    eprintln!("failed ({}):\n  {}", new_failed.len(), details(&new_failed));
+    eprintln!("failed ({}):\n  {}", failed.len(), failed.join("\n  "));
     eprintln!(
-        "{} passed, {} refused, {} failed ({} of them known differences), {} left out",
+        "{} passed, {} refused, {} failed, {} left out",
         passed.len(),
         refused.len(),
         failed.len(),
-        known_failed.len(),
         skipped.len()
     );
     let of_jq = |list: &[String]| list.iter().filter(|p| !p.starts_with("extra.test")).count();
-    let failed_jq = failed.iter().filter(|(at, _)| !at.starts_with("extra.test")).count();
     eprintln!(
-        "of them jq 1.6's own suite: {} passed, {} refused, {failed_jq} failed, {} left out",
+        "of them jq 1.6's own suite: {} passed, {} refused, {} failed, {} left out",
         of_jq(&passed),
         of_jq(&refused),
+        of_jq(&failed),
         of_jq(&skipped)
     );
-    assert!(new_failed.is_empty(), "{} cases differ from jq 1.6 and are not known differences", new_failed.len());
-    assert!(now_agree.is_empty(), "these known differences now agree with jq 1.6; take them off KNOWN: {now_agree:?}");
+    // Each case agrees or is refused by name: none answers otherwise.
+    assert!(failed.is_empty(), "{} cases differ from jq 1.6", failed.len());
 }
