@@ -371,8 +371,13 @@ fn the_command_line_against_the_real_connect() {
     assert!(text.contains("connector e2e-cli-sink (ConfigMap e2e-cli key a.json) topics: Must configure one of topics or topics.regex"), "{text}");
 
     write(&source(&env, "e2e-cli-src", ""));
-    let codes: Vec<Option<i32>> = ["diff", "apply", "diff"].iter().map(|c| cli(&[c]).status.code()).collect();
-    assert_eq!(codes, [Some(2), Some(0), Some(0)]);
+    assert_eq!(cli(&["diff"]).status.code(), Some(2));
+    let out = cli(&["apply"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // Each write named, with where it is declared (issue 21, point 7).
+    assert!(text.contains("+ created connector e2e-cli-src (ConfigMap e2e-cli key a.json)"), "{text}");
+    assert_eq!(cli(&["diff"]).status.code(), Some(0));
     assert!(wait_until(Duration::from_secs(60), || running(&env, "e2e-cli-src")));
     let out = cli(&["status"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
