@@ -619,7 +619,8 @@ fn every_error_has_one_format() {
 
 /// The real Connect (4.1.2, in the end-to-end suite) answered 404 to every
 /// path for a moment after a restart, before its REST resources were
-/// registered: Jetty's HTML page for GET, no body at all for PUT. The hook
+/// registered: Jetty's own JSON error for GET (no `error_code`), no body at
+/// all for PUT. The hook
 /// took the PUT's 404 for a permanent failure, and the connector waited for
 /// the next resync; a DELETE's would have read as "already gone". The fake
 /// knew only Connect's own 404s, with its JSON error. A 404 without that

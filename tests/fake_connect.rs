@@ -740,3 +740,18 @@ fn confluent_vendor_mode_masks_returned_secrets_and_adds_server_keys() {
     // What is stored is untouched.
     assert_eq!(fake.config("db").unwrap()["connection.password"], "s3cret");
 }
+
+/// What Kafka Connect 4.1.2 answered while a worker started, polled with
+/// curl: Jetty's own JSON error for GET (no `error_code`), nothing for PUT.
+#[test]
+fn a_starting_worker_answers_404_without_connects_error() {
+    let fake = fake_with("a", &[("connector.class", FILE_SINK)]);
+    fake.inject(Match::any(), Fault::Starting, 2);
+    let r = get(&fake, "/connectors/a/config");
+    assert_eq!((r.status, r.header("content-type").as_deref()), (404, Some("application/json")));
+    assert_eq!(r.json()["message"], "Not Found");
+    assert!(r.json().get("error_code").is_none(), "{}", r.body);
+    let r = send_json(&fake, "PUT", "/connectors/a/config", &json!({"connector.class": FILE_SINK}));
+    assert_eq!((r.status, r.body.as_str()), (404, ""));
+    assert_eq!(get(&fake, "/connectors/a/config").status, 200, "then the resources answer");
+}

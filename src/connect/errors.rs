@@ -150,8 +150,10 @@ pub(super) fn classify<T>(r: &Reply) -> Attempt<T> {
 
 /// Whether Connect's own REST resources gave the answer: an error of theirs
 /// is JSON with `error_code` (Confluent Cloud: `error`). While a worker
-/// starts, Jetty answers every path with a bare 404 before the resources are
-/// registered, which says nothing about a connector.
+/// starts, Jetty answers every path with 404 before the resources are
+/// registered (Kafka Connect 4.1: its own `{"message":"Not Found","url":..,
+/// "status":"404"}` for GET, no body for PUT), which says nothing about a
+/// connector.
 pub(super) fn from_connect(r: &Reply) -> bool {
     let body: Option<serde_json::Value> = serde_json::from_str(&r.body).ok();
     !r.html && body.is_some_and(|b| b.get("error_code").is_some() || b.get("error").is_some())

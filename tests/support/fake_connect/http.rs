@@ -195,9 +195,9 @@ pub(crate) fn serve(state: &Mutex<State>, port: u16, incoming: Incoming) -> Opti
             if apply {
                 run();
             }
-            fault.reply(&request.method)
+            fault.reply(&request.method, &host, &request.path)
         }
-        Some(fault) => fault.reply(&request.method),
+        Some(fault) => fault.reply(&request.method, &host, &request.path),
     })
 }
 
@@ -210,7 +210,7 @@ impl State {
 }
 
 impl Fault {
-    pub(crate) fn reply(&self, method: &str) -> Reply {
+    pub(crate) fn reply(&self, method: &str, host: &str, path: &str) -> Reply {
         match self {
             Fault::StaleConfig409 => Reply::error(409, "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)"),
             Fault::NoLeader409 => Reply::error(409, "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway."),
@@ -227,10 +227,11 @@ impl Fault {
                 Reply::new(*status, Some("text/html"), page)
             }
             Fault::Status(status, message) => Reply::error(*status, message.clone()),
-            // Jetty 12's error page: a body for GET, POST and HEAD only.
+            // Jetty 12's own error, as JSON for a client that accepts it (the
+            // client always does); a body for GET, POST and HEAD only.
             Fault::Starting if matches!(method, "GET" | "POST" | "HEAD") => {
-                let page = "<html>\n<head>\n<meta http-equiv=\"Content-Type\" content=\"text/html;charset=ISO-8859-1\"/>\n<title>Error 404 Not Found</title>\n</head>\n<body>\n<h2>HTTP ERROR 404 Not Found</h2>\n</body>\n</html>\n";
-                Reply::new(404, Some("text/html;charset=iso-8859-1"), page.to_string())
+                let body = format!("{{\n\"message\":\"Not Found\",\n\"url\":\"http://{host}{path}\",\n\"status\":\"404\"\n}}");
+                Reply::new(404, Some("application/json"), body)
             }
             Fault::Starting => Reply::new(404, None, String::new()),
             Fault::Drop => unreachable!("handled by the caller"),

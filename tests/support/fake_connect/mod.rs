@@ -167,10 +167,12 @@ pub enum Fault {
     /// Any status with the Connect error body and this message.
     Status(u16, String),
     /// A worker that is starting: its Jetty answers before the REST resources
-    /// are registered, 404 to every path, with Jetty's HTML page for GET and
-    /// no body for PUT. The real Connect (4.1.2, in the end-to-end suite) did
-    /// so for a second after a restart: the fake knew only 404s with
-    /// Connect's JSON error, which say the connector is absent.
+    /// are registered, 404 to every path, with Jetty's own JSON error for GET
+    /// (`{"message":"Not Found","url":...,"status":"404"}`, no `error_code`)
+    /// and no body at all for PUT. The real Connect 4.1.2 did so for about a
+    /// second after a restart (seen in the end-to-end suite, then polled with
+    /// curl while a worker started); the fake knew only Connect's own 404s,
+    /// with `error_code`, which say the connector is absent.
     Starting,
     /// Close the connection without answering.
     Drop,
