@@ -264,7 +264,7 @@ impl PlanArgs {
     /// What the flags ask of `diff` and `apply`.
     #[must_use]
     pub fn request(&self) -> Request<'_> {
-        let concurrency = crate::settings::DEFAULT_CONCURRENCY;
+        let concurrency = crate::settings::DEFAULT_CONCURRENCY.into();
         Request { sources: &self.sources, connect: &self.connect, prune: self.prune, format: self.output, concurrency }
     }
 }

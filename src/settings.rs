@@ -132,13 +132,14 @@ pub struct ClustersArg {
 #[command(next_help_heading = "Writes")]
 pub struct Concurrency {
     /// Writes sent to Connect at once
-    #[arg(long, env = "CONNECT_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, env = "CONNECT_CONCURRENCY", default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub connect_concurrency: u16,
 }
 
-/// Requests at once for the commands without `--connect-concurrency`: they
-/// only read (`validate` asks Connect to validate each config).
-pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Requests at once: `--connect-concurrency`'s default, and the number for
+/// the commands without it, which only read (`validate` asks Connect to
+/// validate each config).
+pub const DEFAULT_CONCURRENCY: u16 = 4;
 
 /// How to reach the default cluster, and the others of the clusters file.
 #[derive(Args, Debug)]
@@ -256,7 +257,12 @@ impl ConnectArgs {
     /// The default cluster from CONNECT_URL and friends, plus the clusters
     /// file, for a command at a terminal or in CI: a person waits, so the
     /// retry budget is short and a URL where nothing answers fails at once.
-    pub fn clusters(&self, concurrency: usize) -> Result<Clusters> {
+    pub fn clusters(&self) -> Result<Clusters> {
+        self.writing_clusters(DEFAULT_CONCURRENCY.into())
+    }
+
+    /// The same for a command that writes, `concurrency` writes at once.
+    pub fn writing_clusters(&self, concurrency: usize) -> Result<Clusters> {
         self.clusters_for(true, concurrency)
     }
 
@@ -302,7 +308,7 @@ impl ConnectArgs {
             client_cert,
             insecure_skip_verify: false,
             comma_expand: false,
-            concurrency: DEFAULT_CONCURRENCY,
+            concurrency: DEFAULT_CONCURRENCY.into(),
             retry_budget: self.retry_budget.unwrap_or(if command_line { COMMAND_LINE_BUDGET } else { HOOK_BUDGET }),
             read_timeout: client::READ_TIMEOUT,
             command_line,

@@ -148,7 +148,7 @@ pub fn planned(
     restarts: Restarts,
     concurrency: usize,
 ) -> Result<(Scrubber, Vec<Planned>)> {
-    let clusters = connect_args.clusters(concurrency)?;
+    let clusters = connect_args.writing_clusters(concurrency)?;
     let Sourced { scrubber, declared, .. } = source(sources, &clusters, true)?;
     let mut by_cluster = by_cluster(declared);
     if prune {

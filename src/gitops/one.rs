@@ -44,7 +44,7 @@ impl Named {
     /// Finds `name` in the manifests and connects to its cluster: `cluster`
     /// when given, else the one its ConfigMap names, else `default`.
     pub fn find(name: &str, sources: &Sources, connect: &ConnectArgs, cluster: Option<&str>) -> Result<Named> {
-        let clusters = connect.clusters(crate::settings::DEFAULT_CONCURRENCY)?;
+        let clusters = connect.clusters()?;
         let Sourced { scrubber, declared, .. } = source(sources, &clusters, false)?;
         let mut found = declared.iter().flat_map(|d| {
             d.templates.iter().filter_map(move |(key, r)| {

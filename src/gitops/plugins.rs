@@ -10,7 +10,7 @@ use crate::settings::ConnectArgs;
 
 /// Prints every plugin of `cluster`, by type then class.
 pub fn run(connect: &ConnectArgs, cluster: &str, format: Format) -> Result<Verdict> {
-    let clusters = connect.clusters(crate::settings::DEFAULT_CONCURRENCY)?;
+    let clusters = connect.clusters()?;
     let scrubber = Scrubber::default();
     let client = Client::new(&clusters.get(cluster)?.settings, &scrubber)?;
     let plugins = client

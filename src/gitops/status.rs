@@ -18,7 +18,7 @@ use crate::settings::{ConnectArgs, Sources};
 /// Prints the status of the connectors the manifests declare, and of those
 /// no manifest declares.
 pub fn run(sources: &Sources, connect_args: &ConnectArgs, format: Format) -> Result<Verdict> {
-    let clusters = connect_args.clusters(crate::settings::DEFAULT_CONCURRENCY)?;
+    let clusters = connect_args.clusters()?;
     let Sourced { scrubber, declared, .. } = source(sources, &clusters, true)?;
     let (invalid, valid): (Vec<Declared>, Vec<Declared>) =
         declared.into_iter().partition(|d| matches!(d.state, CmState::Invalid(_)));

@@ -278,7 +278,7 @@ fn short(text: &str) -> String {
 /// Asks Connect whether the manifests' connectors are valid, and prints
 /// every finding.
 pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<Verdict> {
-    let clusters = connect.clusters(crate::settings::DEFAULT_CONCURRENCY)?;
+    let clusters = connect.clusters()?;
     let Sourced { scrubber, declared, .. } = source(sources, &clusters, true)?;
     let mut findings = Vec::new();
     let mut checked = 0;
