@@ -130,8 +130,7 @@ pub(super) fn classify<T>(r: &Reply) -> Attempt<T> {
     };
     let detail = if starting {
         format!(
-            "HTTP 404 without Kafka Connect's error: a worker answers so while it starts; if it lasts, {}",
-            not_connect(r).split_once("; this URL").map_or(String::new(), |(_, hint)| format!("this URL{hint}"))
+            "HTTP 404 without Kafka Connect's error: a worker answers so while it starts; if it lasts, {NOT_CONNECT}"
         )
     } else if foreign && !transient {
         not_connect(r)
@@ -172,12 +171,12 @@ pub(super) fn is_html(content_type: &str) -> bool {
 /// list, or a body that is not JSON.
 pub(super) fn not_connect(r: &Reply) -> String {
     let what = if r.html || looks_like_html(&r.body) { "an HTML page".to_string() } else { short(&r.body) };
-    format!(
-        "HTTP {}: {what}; this URL does not look like a Kafka Connect REST API (check CONNECT_URL: the worker's \
-         REST listener, e.g. http://connect:8083, with no path unless a proxy adds one)",
-        r.status
-    )
+    format!("HTTP {}: {what}; {NOT_CONNECT}", r.status)
 }
+
+/// What an answer no Kafka Connect gives says about the URL.
+const NOT_CONNECT: &str = "this URL does not look like a Kafka Connect REST API (check CONNECT_URL: the worker's \
+     REST listener, e.g. http://connect:8083, with no path unless a proxy adds one)";
 
 fn looks_like_html(body: &str) -> bool {
     let start = body.trim_start().get(..15).unwrap_or(body.trim_start()).to_ascii_lowercase();
