@@ -59,7 +59,9 @@ pub fn refused<'s>(t: &T<'s>) -> Option<(&'s str, String)> {
 /// Finds each path expression in `t`, with the definitions in scope.
 fn contexts<'a, 's>(t: &'a T<'s>, scope: &[Name<'a, 's>]) -> Option<(&'s str, String)> {
     match t {
-        Term::Call(name, args) if matches!(*name, "path" | "del") && args.len() == 1 && !defined(scope, name, 1) => {
+        Term::Call(name, args)
+            if matches!(*name, "path" | "del") && args.len() == 1 && lookup(scope, name, 1).is_none() =>
+        {
             if let Some(found) = args.first().and_then(|f| in_path(f, scope, &mut Vec::new())) {
                 return Some(found);
             }
@@ -73,9 +75,7 @@ fn contexts<'a, 's>(t: &'a T<'s>, scope: &[Name<'a, 's>]) -> Option<(&'s str, St
             let mut inner = scope.to_vec();
             for d in defs {
                 inner.push(Name::Def(d));
-                let mut own = inner.clone();
-                own.extend(d.args.iter().map(|a| Name::Param(a)));
-                if let Some(found) = contexts(&d.body, &own) {
+                if let Some(found) = contexts(&d.body, &with_params(&inner, d)) {
                     return Some(found);
                 }
             }
@@ -86,9 +86,9 @@ fn contexts<'a, 's>(t: &'a T<'s>, scope: &[Name<'a, 's>]) -> Option<(&'s str, St
     children(t).into_iter().find_map(|t| contexts(t, scope))
 }
 
-/// Whether `name/arity` means something the template defines.
-fn defined(scope: &[Name<'_, '_>], name: &str, arity: usize) -> bool {
-    lookup(scope, name, arity).is_some()
+/// What the body of `d`, defined in `scope`, sees: `scope` and its parameters.
+fn with_params<'a, 's>(scope: &[Name<'a, 's>], d: &'a Def<&'s str, T<'s>>) -> Vec<Name<'a, 's>> {
+    scope.iter().copied().chain(d.args.iter().map(|a| Name::Param(a))).collect()
 }
 
 /// The innermost definition or parameter `name/arity` means, and the scope
@@ -132,9 +132,7 @@ fn in_path<'a, 's>(t: &'a T<'s>, scope: &[Name<'a, 's>], followed: &mut Vec<&'a 
                     return None;
                 }
                 followed.push(&d.body);
-                let mut own = seen.to_vec();
-                own.extend(d.args.iter().map(|a| Name::Param(a)));
-                in_path(&d.body, &own, followed)
+                in_path(&d.body, &with_params(seen, d), followed)
             }
             Some((Name::Param(_), _)) => None,
             None if NEW_VALUES.contains(&(*name, args.len())) => Some((name, why(name, args.len()))),
