@@ -28,8 +28,9 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
 /// A bound on what is passed on, far above 10,000 connectors' series.
 const MAX_BODY: u64 = 256 << 20;
 
-/// Serves until the process is stopped.
+/// Serves until the process is stopped (SIGTERM or SIGINT: it exits 0).
 pub fn serve(listen: &str, upstream: &str) -> Result<()> {
+    exit_when_stopped();
     let server = tiny_http::Server::http(listen).map_err(|e| anyhow!("cannot listen on {listen}: {e}"))?;
     let upstream = upstream.trim_end_matches('/');
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -70,6 +71,21 @@ enum Route<'a> {
 }
 
 type Answer = tiny_http::Response<std::io::Cursor<Vec<u8>>>;
+
+/// This process is its container's PID 1, to which the kernel gives no
+/// default action for SIGTERM: unhandled, kubelet's stop would wait out the
+/// Pod's grace period (30 s, every rollout) and then kill it. Nothing is
+/// left to finish: a request cut short is a scrape Prometheus repeats.
+fn exit_when_stopped() {
+    extern "C" fn exit(_signal: libc::c_int) {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(0) }
+    }
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        // SAFETY: the handler calls only _exit.
+        unsafe { libc::signal(signal, exit as extern "C" fn(libc::c_int) as libc::sighandler_t) };
+    }
+}
 
 fn route<'a>(method: &tiny_http::Method, url: &'a str) -> Route<'a> {
     let path = url.split_once('?').map_or(url, |(path, _)| path);

@@ -146,3 +146,25 @@ fn a_silent_shell_operator_fails_the_probes() {
         assert!(body.starts_with(&format!("shell-operator did not answer GET http://{nobody}/")), "{body}");
     }
 }
+
+/// In the Pod this process is its container's PID 1, which the kernel gives
+/// no default action for SIGTERM: it ignored kubelet's stop, and every Pod
+/// deletion and rollout waited out the 30 s grace period before SIGKILL (a
+/// real kubelet showed it). It exits 0 on SIGTERM, at once.
+#[test]
+fn sigterm_stops_it_at_once() {
+    let upstream = Upstream::start();
+    let mut port = Port::start(&upstream.url);
+    assert_eq!(port.ask("GET", "/healthz").0, 200);
+    // SAFETY: kill(2) with the child's own pid.
+    assert_eq!(unsafe { libc::kill(port.child.id() as i32, libc::SIGTERM) }, 0);
+    let asked = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = port.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(asked.elapsed() < std::time::Duration::from_secs(5), "still running 5 s after SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
