@@ -12,10 +12,25 @@ KAFKA_DIR="$CACHE_ROOT/kafka-$KAFKA_VERSION-log4j-$LOG4J_VERSION"
 GO_BIN="$CACHE_ROOT/bin"
 SHELL_OPERATOR_BIN="$GO_BIN/shell-operator-$SHELL_OPERATOR_VERSION"
 ETCD_BIN="$GO_BIN/etcd-$ETCD_VERSION"
-KUBE_APISERVER_BIN="$GO_BIN/kube-apiserver-$KUBERNETES_VERSION"
+# kube_bin NAME: a program of Kubernetes' own, built by e2e/fetch.
+KUBERNETES_PROGRAMS=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet)
+kube_bin() { echo "$GO_BIN/$1-$KUBERNETES_VERSION"; }
+SHELL_OPERATOR_VENDOR="${SHELL_OPERATOR_VENDOR:-$ROOT/../shared/vendor/shell-operator}"
 
 # What e2e/up starts: its state (pids, logs, data) lives here, one per clone.
 RUN_DIR="${CONNECT_OPERATOR_E2E_RUN:-$ROOT/target/e2e}"
+
+# The images the node runs (e2e/images/build), in buildah's storage inside
+# the cache. Each stand-in's tag is made of what it is built from.
+IMAGES_CACHE="$CACHE_ROOT/images"
+BUILDAH_ROOT="$CACHE_ROOT/buildah"
+BUILDAH_RUNROOT="$RUN_DIR/buildah"
+_tag() { cat "$@" | sha256sum | cut -c1-12; }
+SHELL_OPERATOR_IMAGE="localhost/e2e/shell-operator:$SHELL_OPERATOR_VERSION-$(_tag "$E2E_DIR/images/shell-operator/Containerfile" "$E2E_DIR/versions")"
+RUST_IMAGE="localhost/e2e/rust:$(rustc --version | cut -d' ' -f2)-musl-$(_tag "$E2E_DIR/images/rust/Containerfile" "$E2E_DIR/versions")"
+PAUSE_IMAGE="localhost/e2e/pause:$(_tag "$E2E_DIR/images/pause/"*)"
+# Named as a user names a private image; kubelet finds it imported, pulls nothing.
+OPERATOR_IMAGE="localhost/connect-operator:e2e"
 # Where the FileStream connectors of the suite read and write.
 E2E_FILES="$RUN_DIR/files"
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use support::latency::{self, Watch};
 use support::real::{configmap, wait_until, Env};
-use support::shell_operator::{ShellOperator, HOOK};
+use support::shell_operator::{Deployment, ShellOperator, HOOK};
 
 const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
 
@@ -47,6 +47,12 @@ fn command_line(env: &Env, dir: &std::path::Path, args: &[&str]) -> std::process
         .current_dir(dir)
         .output()
         .unwrap()
+}
+
+/// A worker's id begins with the host it advertises, as CONNECT_URL names it.
+fn worker_host(env: &Env) -> String {
+    let host = env.connect.trim_start_matches("http://");
+    host.rsplit_once(':').map_or(host, |(host, _)| host).to_string()
 }
 
 fn running(env: &Env, name: &str) -> bool {
@@ -122,13 +128,16 @@ fn configmaps_are_reconciled_with_exact_values_status_and_events() {
     assert_eq!(config["topic"], "e2e-e2e-rec-a");
     assert!(wait_until(Duration::from_secs(60), || running(&env, "e2e-rec-a")), "{:?}", env.state("e2e-rec-a"));
 
-    // The Pod restarted (its /tmp kept): the Synchronization records what
-    // Connect reports, and renders nothing new: the config the real Connect
-    // returns has the digest the render cache kept.
-    so.restart();
+    // The container restarted by kubelet in the same Pod, its /tmp emptyDir
+    // kept: the Synchronization records what Connect reports, and renders
+    // nothing new: the config the real Connect returns has the digest the
+    // render cache kept.
+    let restarts = so.kill();
+    so.restarted_by_kubelet(restarts);
     let said = so.hook_messages();
     assert!(said.iter().any(|m| m.contains("templates render what they rendered before")), "{said:?}");
-    let cache = std::fs::read_to_string(env.run_dir.join("render-cache.json")).unwrap();
+    let cache = so.exec(&["cat", "/tmp/connect-operator/render-cache.json"]);
+    let cache = String::from_utf8_lossy(&cache.stdout).into_owned();
     assert!(cache.contains("e2e-rec-a"), "{cache}");
     let status = status_annotation(&env, "e2e-rec");
     assert_eq!(status["connectors"]["e2e-rec-a"]["state"], "RUNNING", "{status}");
@@ -275,10 +284,10 @@ fn prune_owned_uses_the_record_on_the_api_server() {
         "e2e-prune-manual",
         json!({"connector.class": "FileStreamSource", "file": "/dev/null", "topic": "m"}),
     );
-    // Deleted while shell-operator is down: only its next Synchronization can notice.
-    env.stop_program("shell-operator", libc::SIGTERM);
+    // Deleted while no Pod runs: only the next Pod's Synchronization can notice.
+    so.scale(0);
     env.delete_configmap("e2e-prune");
-    so.restart();
+    so.scale(1);
     assert_eq!(env.names("e2e-prune"), ["e2e-prune-manual"]);
     env.delete_connectors("e2e-prune");
 }
@@ -438,7 +447,7 @@ fn day_two_commands_against_the_real_connect() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
         text.contains("Declared by:  ConfigMap e2e-day2 key a.json")
-            && text.contains("State:        RUNNING on 127.0.0.1:808"),
+            && text.contains(&format!("State:        RUNNING on {}", worker_host(&env))),
         "{text}"
     );
 
@@ -502,7 +511,7 @@ fn two_hundred_connectors_at_once() {
     let hook_runs = so.runs().succeeded - runs.succeeded;
     assert!(hook_runs < 200.0, "shell-operator merges queued events: {hook_runs} runs");
     eprintln!("e2e: {}", latency::report(&env, "200 applied at once", &mut watch));
-    eprintln!("e2e: 200 ConfigMaps at once took {hook_runs} hook runs");
+    eprintln!("e2e: 200 ConfigMaps at once took {hook_runs} hook runs ({runs:?} before, {:?} after)", so.runs());
 
     let before = env.hook_requests().len();
     so.restart();
@@ -572,8 +581,8 @@ fn a_worker_killed_mid_apply_loses_and_duplicates_nothing() {
 }
 
 /// shell-operator killed (SIGKILL, with the hook it runs) in the middle of
-/// applying 50 connectors and started again: its Synchronization converges,
-/// nothing lost, nothing created twice.
+/// applying 50 connectors and started again by kubelet: its Synchronization
+/// converges, nothing lost, nothing created twice.
 #[test]
 #[ignore = "needs e2e/up; run by e2e/test"]
 fn shell_operator_killed_mid_apply_loses_and_duplicates_nothing() {
@@ -583,10 +592,10 @@ fn shell_operator_killed_mid_apply_loses_and_duplicates_nothing() {
     let before = env.hook_requests().len();
     let names = declare_fifty(&env, "e2e-sok", 5);
     so.wait("10 created", Duration::from_secs(60), || env.names("e2e-sok").len() >= 10);
-    so.kill();
+    let restarts = so.kill();
     let at_kill = env.names("e2e-sok").len();
     assert!(at_kill < 50, "all 50 were created before the kill");
-    so.start();
+    so.restarted_by_kubelet(restarts);
     so.wait("all 50 as declared", Duration::from_secs(180), || as_declared(&env, "e2e-sok", &names, 5));
     so.idle();
     // The hook creates with `PUT .../config` (201), which a retry cannot duplicate.
@@ -690,11 +699,17 @@ fn the_hook_metrics_are_served_by_shell_operator() {
         let response = ureq::get(&url).config().http_status_as_error(false).build().call();
         response.map_or(0, |r| r.status().as_u16())
     };
+    // shell-operator's own server, on 127.0.0.1 inside the Pod, serves its
+    // profiler; the Service's port, outside the Pod, does not pass it on.
     for path in ["/debug/pprof/", "/debug/pprof/cmdline", "/discovery"] {
-        assert_eq!(status(format!("{}{path}", env.shell_operator_direct_url)), 200, "shell-operator serves {path}");
-        assert_eq!(status(format!("{}{path}", env.shell_operator_url)), 404, "{path} passed the metrics port");
+        let inside =
+            so.exec(&["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", &format!("http://127.0.0.1:9114{path}")]);
+        assert_eq!(String::from_utf8_lossy(&inside.stdout), "200", "shell-operator serves {path}");
+        assert_eq!(status(format!("{}{path}", env.metrics_url)), 404, "{path} passed the metrics port");
     }
-    assert_eq!(status(format!("{}/healthz", env.shell_operator_url)), 200);
+    for path in ["/healthz", "/metrics", "/metrics/hooks"] {
+        assert_eq!(status(format!("{}{path}", env.metrics_url)), 200, "the Service's port answers {path}");
+    }
     let count = |name: &str, state: &str| {
         support::shell_operator::sum(
             &so.hook_metrics(),
@@ -834,9 +849,11 @@ fn drift_is_repaired_by_the_resync_schedule() {
 fn the_streaming_ops_configmaps_work_unchanged() {
     let env = Env::get();
     env.reset();
-    let config = env.run_dir.join("streaming-ops-config");
-    std::fs::create_dir_all(&config).unwrap();
-    for (file, line) in [
+    // streaming-ops mounted each properties file from a Secret of its own;
+    // here one Secret holds the five files, mounted as the README says to
+    // add a Secret: a directory of its own under /etc/config/connect-operator.
+    let mut secret = vec!["create", "secret", "generic", "e2e-streaming-ops-properties"];
+    let files: Vec<String> = [
         ("bootstrap-servers.properties", "bootstrap.servers=pkc-xxxxx.us-west-2.aws.confluent.cloud:9092"),
         ("schema-registry-url.properties", "schema.registry.url=https://psrc-xxxxx.us-east-2.aws.confluent.cloud"),
         ("schema-registry-basic-auth-user-info.properties", "schema.registry.basic.auth.user.info=SRKEY:SRSECRET"),
@@ -845,15 +862,24 @@ fn the_streaming_ops_configmaps_work_unchanged() {
             "sasl-jaas-config.properties",
             r#"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="KEY" password="SECRET";"#,
         ),
-    ] {
-        std::fs::write(config.join(file), format!("{line}\n")).unwrap();
-    }
+    ]
+    .iter()
+    .map(|(file, line)| format!("--from-literal={file}={line}\n"))
+    .collect();
+    secret.extend(files.iter().map(String::as_str));
+    let _ = env.kubectl(&["delete", "secret", "e2e-streaming-ops-properties", "--ignore-not-found"], None);
+    let out = env.kubectl(&secret, None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/examples/streaming-ops");
     let secrets = std::fs::read_to_string(examples.join("example-connect-operator-secrets.props")).unwrap();
-    let mut overrides: Vec<(&str, &str)> = secrets.lines().filter_map(|l| l.split_once('=')).collect();
-    let config_dir = config.display().to_string();
-    overrides.push(("CONNECT_OPERATOR_CONFIG_DIR", &config_dir));
-    let so = ShellOperator::with(&env, &overrides);
+    let overrides: Vec<(&str, &str)> = secrets.lines().filter_map(|l| l.split_once('=')).collect();
+    let patch = r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "connect-operator"},
+      "spec": {"template": {"spec": {
+        "containers": [{"name": "connect-operator", "volumeMounts": [{"name": "streaming-ops-properties",
+            "mountPath": "/etc/config/connect-operator/streaming-ops-properties/", "readOnly": true}]}],
+        "volumes": [{"name": "streaming-ops-properties",
+            "secret": {"secretName": "e2e-streaming-ops-properties", "defaultMode": 288}}]}}}}"#;
+    let so = ShellOperator::deployed(&env, &Deployment { env: &overrides, patch, ..Deployment::default() });
     let _ = ureq::delete(&format!("{}/connectors/jdbc-customers", env.connect)).call();
 
     let mut manifests = String::new();
@@ -907,4 +933,246 @@ fn the_streaming_ops_configmaps_work_unchanged() {
     }
     so.idle();
     let _ = ureq::delete(&format!("{}/connectors/jdbc-customers", env.connect)).call();
+    let _ = env.kubectl(&["delete", "secret", "e2e-streaming-ops-properties"], None);
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The Pod as kubelet runs it: admitted where the restricted Pod Security
+/// Standard is enforced, running as UID 65532 with a read-only root file
+/// system, Ready through its real probes and still Ready, never restarted,
+/// three minutes on, with no probe failure among kubelet's Events; and
+/// shell-operator's JSON log, with the hook's lines in it, through
+/// `kubectl logs`.
+#[test]
+#[ignore = "needs e2e/up; run by e2e/test"]
+fn the_pod_runs_restricted_and_stays_ready_through_its_probes() {
+    let env = Env::get();
+    env.reset();
+    env.apply(&configmap("e2e-pod", &[("a.json", &source(&env, "e2e-pod-a", ""))], json!({})));
+    let so = ShellOperator::with(&env, &[]);
+    // A new Pod, so that the test sees its whole life.
+    so.restart();
+    let pod = so.pod_name().expect("a Ready Pod");
+    let started = Instant::now();
+
+    let namespace = env.kubectl(&["get", "namespace", &env.namespace, "-o", "json"], None);
+    let namespace: Value = serde_json::from_slice(&namespace.stdout).unwrap();
+    assert_eq!(namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], "restricted");
+    // A Pod with no securityContext, which the baseline standard admits.
+    let plain = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "e2e-plain"},
+        "spec": {"containers": [{"name": "c", "image": "localhost/connect-operator:e2e"}]}});
+    let refused = env.kubectl(&["apply", "--dry-run=server", "-f", "-"], Some(&plain.to_string()));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("violates PodSecurity \"restricted:latest\""), "{said}");
+
+    assert_eq!(stdout(&so.exec(&["id", "-u"])).trim(), "65532");
+    let written = so.exec(&["touch", "/e2e-written"]);
+    let said = String::from_utf8_lossy(&written.stderr);
+    assert!(!written.status.success() && said.contains("Read-only file system"), "{said}");
+    assert!(so.exec(&["touch", "/tmp/e2e-written"]).status.success(), "the /tmp emptyDir is writable");
+    assert!(wait_until(Duration::from_secs(60), || running(&env, "e2e-pod-a")), "{:?}", env.state("e2e-pod-a"));
+
+    let logs = env.kubectl(&["logs", "deployment/connect-operator", "-c", "connect-operator"], None);
+    assert!(logs.status.success(), "{}", String::from_utf8_lossy(&logs.stderr));
+    // shell-operator prints its version as plain text first; every line after is JSON.
+    let text = stdout(&logs);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("shell-operator v1.20.3"));
+    let lines: Vec<Value> = lines.map(|l| serde_json::from_str(l).unwrap_or_default()).collect();
+    assert!(lines.iter().all(|l| l["msg"].is_string()), "not all JSON: {text}");
+    assert!(lines.iter().any(|l| l["hook"] == HOOK && l["proxyJsonLog"] == true), "no line of the hook's: {text}");
+
+    let observed = |what: &str| {
+        let current = so.pods().into_iter().find(|p| p["metadata"]["name"] == pod.as_str()).expect("the Pod");
+        let statuses = current["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
+        assert_eq!(statuses.len(), 2, "{what}: {current}");
+        for status in statuses {
+            assert_eq!(status["ready"], true, "{what}: {status}");
+            assert_eq!(status["restartCount"], 0, "{what}: {status}");
+        }
+    };
+    while started.elapsed() < Duration::from_secs(180) {
+        observed(&format!("after {:?}", started.elapsed()));
+        std::thread::sleep(Duration::from_secs(5));
+    }
+    observed("after three minutes");
+    let events =
+        env.kubectl(&["get", "events", "--field-selector", &format!("involvedObject.name={pod}"), "-o", "json"], None);
+    let events: Value = serde_json::from_slice(&events.stdout).unwrap();
+    let amiss: Vec<&Value> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "Warning" && e["reason"] != "MissingClusterDNS")
+        .collect();
+    assert!(amiss.is_empty(), "kubelet warned about the Pod: {amiss:#?}");
+    env.delete_configmap("e2e-pod");
+    env.delete_connectors("e2e-pod");
+}
+
+/// Writes the properties Secret the Deployment mounts: e2e/properties, and
+/// `e2e.rotated` when given.
+fn properties_secret(env: &Env, rotated: Option<&str>) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/properties");
+    let mut args = vec![
+        "create".to_string(),
+        "secret".into(),
+        "generic".into(),
+        "connect-operator-properties".into(),
+        format!("--from-file={}", dir.display()),
+        "--dry-run=client".into(),
+        "-o".into(),
+        "json".into(),
+    ];
+    if let Some(value) = rotated {
+        args.push(format!("--from-literal=rotated.properties=e2e.rotated={value}\n"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let secret = env.kubectl(&args, None);
+    assert!(secret.status.success(), "{}", String::from_utf8_lossy(&secret.stderr));
+    let out = env.kubectl(&["apply", "-f", "-"], Some(&stdout(&secret)));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The properties Secret as kubelet mounts it (its `..data` layout, which
+/// the hook reads once): a value changed in the Secret reaches the next run
+/// of the same Pod, never restarted.
+#[test]
+#[ignore = "needs e2e/up; run by e2e/test"]
+fn a_changed_secret_reaches_the_next_run_without_a_restart() {
+    let env = Env::get();
+    env.reset();
+    let so = ShellOperator::with(&env, &[OFTEN]);
+    let pod = so.pod_name().expect("a Ready Pod");
+    let dir = "/etc/config/connect-operator/connect-operator-properties/";
+    let listed = stdout(&so.exec(&["ls", "-a", dir]));
+    for entry in ["..data", "e2e.properties"] {
+        assert!(listed.lines().any(|l| l == entry), "{entry} not in {listed}");
+    }
+    let seen = |value: &str| {
+        let file = format!("{dir}rotated.properties");
+        so.wait(&format!("kubelet's copy of the Secret says {value}"), Duration::from_secs(180), || {
+            stdout(&so.exec(&["cat", &file])).contains(value)
+        });
+    };
+    properties_secret(&env, Some("first"));
+    seen("first");
+    let template = source(&env, "e2e-rot-a", r#", "producer.override.client.id": $E2E_ROTATED"#);
+    so.after(|| env.apply(&configmap("e2e-rot", &[("a.json", &template)], json!({}))));
+    assert_eq!(env.connector_config("e2e-rot-a").expect("created")["producer.override.client.id"], "first");
+
+    properties_secret(&env, Some("second"));
+    seen("second");
+    so.wait("the resync after the change applied it", Duration::from_secs(60), || {
+        env.connector_config("e2e-rot-a").is_some_and(|c| c["producer.override.client.id"] == "second")
+    });
+    let now = so.ready_pod().expect("a Ready Pod");
+    assert_eq!(now["metadata"]["name"], pod.as_str(), "the same Pod");
+    assert_eq!(support::shell_operator::container_status(&now)["restartCount"], 0, "never restarted");
+    properties_secret(&env, None);
+    env.delete_configmap("e2e-rot");
+    env.delete_connectors("e2e-rot");
+}
+
+/// The time kubelet gave each line of a Pod's log (RFC 3339, nanoseconds),
+/// kept by `e2e/pod-logs`, and the line.
+fn pod_log(env: &Env, pod: &str) -> Vec<(String, Value)> {
+    let text = std::fs::read_to_string(env.run_dir.join("pods").join(format!("{pod}.log"))).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(at, line)| (at.to_string(), serde_json::from_str(line).unwrap_or_default()))
+        .collect()
+}
+
+/// `kubectl delete pod` while the hook applies 50 connectors: the container
+/// stops on SIGTERM well within terminationGracePeriodSeconds, ending the
+/// run it had; the ReplicaSet's new Pod takes over, and its first hook run
+/// starts after the old Pod's last line; its Synchronization finishes the
+/// work: every connector once, nothing deleted.
+///
+/// Recreate keeps two Pods from running at once only during a rollout: a
+/// deleted (or evicted) Pod is replaced at once, while it still stops.
+#[test]
+#[ignore = "needs e2e/up; run by e2e/test"]
+fn a_deleted_pod_hands_over_to_the_next_cleanly() {
+    let env = Env::get();
+    env.reset();
+    let so = ShellOperator::with(&env, &[("CONNECT_CONCURRENCY", "1")]);
+    let before = env.hook_requests().len();
+    let names = declare_fifty(&env, "e2e-del", 4);
+    so.wait("10 created", Duration::from_secs(60), || env.names("e2e-del").len() >= 10);
+    let old = so.pod_name().expect("a Ready Pod");
+    let deleted = Instant::now();
+    let out = env.kubectl(&["delete", "pod", &old, "--wait=false"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    so.wait("the old Pod gone", Duration::from_secs(60), || {
+        so.pods().iter().all(|p| p["metadata"]["name"] != old.as_str())
+    });
+    let stopped = deleted.elapsed();
+    assert!(stopped < Duration::from_secs(20), "the old Pod took {stopped:?} to stop: killed at its grace period?");
+    so.replaced(&old);
+    so.wait("all 50 as declared", Duration::from_secs(180), || as_declared(&env, "e2e-del", &names, 4));
+    so.idle();
+
+    let writes = env.hook_writes_since(before);
+    let creates = writes.iter().filter(|w| w.ends_with("/config 201")).count();
+    assert_eq!(creates, 50, "one create each: {writes:?}");
+    assert!(!writes.iter().any(|w| w.starts_with("DELETE ")), "{writes:?}");
+
+    let new = so.pod_name().expect("the new Pod");
+    let last_old = pod_log(&env, &old).last().map(|(at, _)| at.clone()).expect("the old Pod's log");
+    let first_run = pod_log(&env, &new)
+        .into_iter()
+        .find(|(_, line)| line["hook"] == HOOK)
+        .map(|(at, _)| at)
+        .expect("a hook line in the new Pod's log");
+    assert!(last_old < first_run, "the new Pod ran the hook at {first_run}, the old one logged until {last_old}");
+    eprintln!(
+        "e2e: a deleted Pod stopped in {stopped:?}; its last line {last_old}, the next Pod's first run {first_run}"
+    );
+    env.reset();
+}
+
+/// manifests/cluster-wide, deployed as its kustomization says (the
+/// namespaced Role and RoleBinding deleted by hand): the same operator, with
+/// a ClusterRole, watches a second namespace.
+#[test]
+#[ignore = "needs e2e/up; run by e2e/test"]
+fn the_cluster_wide_variant_watches_a_second_namespace() {
+    let env = Env::get();
+    env.reset();
+    let team = "e2e-team-b";
+    let out = env.kubectl(&["delete", "role,rolebinding", "connect-operator"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = env.kubectl(&["create", "namespace", team], None);
+    {
+        let so = ShellOperator::deployed(&env, &Deployment { cluster_wide: true, ..Deployment::default() });
+        let mut cm = configmap("e2e-team", &[("a.json", &source(&env, "e2e-team-a", ""))], json!({}));
+        cm["metadata"]["namespace"] = json!(team);
+        so.after(|| {
+            let out = env.kubectl(&["-n", team, "apply", "-f", "-"], Some(&cm.to_string()));
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        });
+        assert!(wait_until(Duration::from_secs(60), || running(&env, "e2e-team-a")), "{:?}", env.state("e2e-team-a"));
+        let status = env.kubectl(&["-n", team, "get", "configmap", "e2e-team", "-o", "json"], None);
+        let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+        assert!(
+            status["metadata"]["annotations"]["status.connect-operator.io/status"].is_string(),
+            "no status written in {team}: {status}"
+        );
+        so.after(|| {
+            let out = env.kubectl(&["-n", team, "delete", "configmap", "e2e-team"], None);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        });
+        assert!(env.names("e2e-team").is_empty(), "{:?}", env.names("e2e-team"));
+    }
+    // Back to manifests/, then its cluster-wide rights go.
+    let so = ShellOperator::with(&env, &[]);
+    let out = env.kubectl(&["delete", "clusterrole,clusterrolebinding", "connect-operator"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = env.kubectl(&["delete", "namespace", team, "--wait=false"], None);
+    so.idle();
 }

@@ -1,6 +1,6 @@
 //! The real programs `e2e/up` started: Kafka Connect's REST API and its
-//! workers, and the Kubernetes API server (through kubectl). shell-operator,
-//! which runs the hook, is in [`super::shell_operator`].
+//! workers, and the Kubernetes API server (through kubectl). The operator's
+//! Pod, where shell-operator runs the hook, is in [`super::shell_operator`].
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -16,12 +16,11 @@ pub struct Env {
     pub operator_kubeconfig: String,
     pub namespace: String,
     pub run_dir: PathBuf,
-    /// The metrics port (`serve-metrics`), as Prometheus reaches shell-operator.
-    pub shell_operator_url: String,
-    /// shell-operator's own HTTP server, on 127.0.0.1 as in the Pod.
-    pub shell_operator_direct_url: String,
-    pub shell_operator_bin: String,
-    pub debug_socket: String,
+    /// The metrics Service's port (`serve-metrics` in the Pod), as Prometheus
+    /// reaches shell-operator: the Service's address, through kube-proxy.
+    pub metrics_url: String,
+    /// The node's containerd, for what only the node can do to a container.
+    pub containerd_socket: String,
 }
 
 fn var(name: &str) -> String {
@@ -37,10 +36,8 @@ impl Env {
             operator_kubeconfig: var("E2E_OPERATOR_KUBECONFIG"),
             namespace: var("E2E_NAMESPACE"),
             run_dir: PathBuf::from(var("E2E_RUN_DIR")),
-            shell_operator_url: var("E2E_SHELL_OPERATOR_URL"),
-            shell_operator_direct_url: var("E2E_SHELL_OPERATOR_DIRECT_URL"),
-            shell_operator_bin: var("E2E_SHELL_OPERATOR_BIN"),
-            debug_socket: var("E2E_DEBUG_SOCKET"),
+            metrics_url: var("E2E_METRICS_URL"),
+            containerd_socket: var("E2E_CONTAINERD_SOCKET"),
         }
     }
 
@@ -226,8 +223,8 @@ impl Env {
 }
 
 /// The API server with the suite's own token, read once: one agent, its
-/// connections kept. Its certificate is self-signed by `e2e/up`, as the
-/// kubeconfig's `insecure-skip-tls-verify` says.
+/// connections kept. Its certificate is signed by the CA `e2e/up` made,
+/// which the kubeconfig names; this agent does not check it.
 struct Api {
     agent: ureq::Agent,
     server: String,

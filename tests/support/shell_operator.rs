@@ -1,12 +1,15 @@
-//! The real shell-operator v1.20.3 that `e2e/up` starts, seen from outside
-//! as a user sees it: its log, its `/metrics` and `/metrics/hooks`, its debug
-//! socket, and its process. The hook runs only when shell-operator runs it.
+//! The operator as `e2e/up` deploys it: shell-operator v1.20.3 in the
+//! connect-operator Pod on the node's kubelet, seen from outside as a user
+//! sees it: `kubectl` on its Deployment and Pod, its log (kept across Pod
+//! restarts by `e2e/pod-logs`), `/metrics` and `/metrics/hooks` through the
+//! metrics Service, and its debug socket through `kubectl exec`. The hook
+//! runs only when shell-operator runs it.
 //!
-//! A test says which of the Deployment's environment variables it changes
-//! ([`ShellOperator::with`]); shell-operator is restarted when they differ
-//! from those it runs with, as a changed Deployment restarts its Pod.
+//! A test says how it changes the Deployment ([`ShellOperator::with`]: its
+//! environment, and a patch); the Deployment is applied again when that
+//! differs from what runs, and the Pod rolls out, as a user's change does.
 
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -15,6 +18,9 @@ use super::real::{wait_until, Env};
 
 /// The hook's name in shell-operator: its path under the hooks directory.
 pub const HOOK: &str = "connect-operator";
+
+/// The Pod's container that runs shell-operator and the hook.
+pub const CONTAINER: &str = "connect-operator";
 
 /// How long the suite waits for shell-operator to have handled what it was given.
 const SETTLE: Duration = Duration::from_secs(120);
@@ -26,48 +32,136 @@ pub struct Runs {
     pub failed: f64,
 }
 
+/// What a test changes of the deployment `e2e/up` made.
+#[derive(Default)]
+pub struct Deployment<'a> {
+    /// Variables of the connect-operator container.
+    pub env: &'a [(&'a str, &'a str)],
+    /// A strategic merge patch of the Deployment (volumes, say).
+    pub patch: &'a str,
+    /// The overlay: `e2e/deploy`, or `e2e/deploy-cluster-wide`.
+    pub cluster_wide: bool,
+}
+
 pub struct ShellOperator<'a> {
     env: &'a Env,
-    overrides: String,
     /// Where this test's part of shell-operator's log starts.
     log_from: usize,
 }
 
 impl<'a> ShellOperator<'a> {
-    /// shell-operator running with these changes to the Deployment's
-    /// environment (and no others), its first Synchronization done.
+    /// The Pod running with these changes to the Deployment's environment
+    /// (and no others), its first Synchronization done.
     pub fn with(env: &'a Env, overrides: &[(&str, &str)]) -> ShellOperator<'a> {
-        let overrides: String = overrides.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-        let operator = ShellOperator { env, overrides, log_from: env.program_log("shell-operator").len() };
-        let current = std::fs::read_to_string(env.run_dir.join("shell-operator.env")).unwrap_or_default();
-        if current.trim() != operator.overrides.trim() || !operator.alive() {
-            operator.start();
+        Self::deployed(env, &Deployment { env: overrides, ..Deployment::default() })
+    }
+
+    /// The Pod of the Deployment changed so (and no other way), its first
+    /// Synchronization done.
+    pub fn deployed(env: &'a Env, deployment: &Deployment) -> ShellOperator<'a> {
+        let operator = ShellOperator { env, log_from: env.program_log("shell-operator").len() };
+        let vars: String = deployment.env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        let request = format!("{vars}\n{}\n{}", deployment.patch, deployment.cluster_wide);
+        let file = env.run_dir.join("operator.request");
+        let current = std::fs::read_to_string(&file).unwrap_or_default();
+        if current != request || operator.ready_pod().is_none() {
+            let overlay = if deployment.cluster_wide { "e2e/deploy-cluster-wide" } else { "e2e/deploy" };
+            let overlay = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(overlay);
+            env.up(
+                "operator",
+                &[
+                    ("E2E_OPERATOR_ENV", vars),
+                    ("E2E_OPERATOR_PATCH", deployment.patch.to_string()),
+                    ("E2E_DEPLOY", overlay.display().to_string()),
+                ],
+            );
+            std::fs::write(&file, request).unwrap();
+            operator.wait_pod("the rolled-out Pod Ready", |_| true);
         }
         operator.synchronized();
         operator
     }
 
-    /// The Pod restarted: shell-operator stops (SIGTERM) and starts again,
-    /// and its Synchronization runs. Returns once that run is done.
+    /// The Pod deleted (`kubectl delete pod`, SIGTERM to its containers): the
+    /// Deployment's ReplicaSet makes a new one. Returns once its
+    /// Synchronization is done.
     pub fn restart(&self) {
-        self.start();
+        let old = self.pod_name().expect("a Pod runs");
+        let out = self.env.kubectl(&["delete", "pod", &old, "--wait=false"], None);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        self.replaced(&old);
+    }
+
+    /// Waits until a Pod other than `old` is Ready and its Synchronization done.
+    pub fn replaced(&self, old: &str) {
+        self.wait_pod("a new Pod Ready", |pod| pod["metadata"]["name"] != old);
         self.synchronized();
     }
 
-    /// Killed as a node dies: SIGKILL to shell-operator and any hook it runs.
-    pub fn kill(&self) {
-        self.env.stop_program("shell-operator", libc::SIGKILL);
+    /// Killed as a crashing process is: SIGKILL to every process of the
+    /// connect-operator container (shell-operator and the hook it runs),
+    /// straight through the node's containerd. kubelet starts the container
+    /// again, as `restartPolicy: Always` says. Returns the restart count it
+    /// had.
+    pub fn kill(&self) -> u64 {
+        let pod = self.ready_pod().expect("a Ready Pod");
+        let status = container_status(&pod);
+        let id = status["containerID"].as_str().unwrap().trim_start_matches("containerd://").to_string();
+        let out = Command::new("ctr")
+            .args(["--address", &self.env.containerd_socket, "--namespace", "k8s.io"])
+            .args(["tasks", "kill", "--all", "--signal", "SIGKILL", &id])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "ctr tasks kill: {}", String::from_utf8_lossy(&out.stderr));
+        status["restartCount"].as_u64().unwrap_or(0)
     }
 
-    /// Started (again, after [`Self::kill`]; a running one is stopped
-    /// first), without waiting for anything.
-    pub fn start(&self) {
-        self.env.up("shell-operator", &[("E2E_SHELL_OPERATOR_ENV", self.overrides.clone())]);
+    /// Waits until kubelet started the container again after [`Self::kill`]
+    /// and its Synchronization is done.
+    pub fn restarted_by_kubelet(&self, restarts_before: u64) {
+        self.wait_pod("the container started again and Ready", |pod| {
+            container_status(pod)["restartCount"].as_u64().unwrap_or(0) > restarts_before
+        });
+        self.synchronized();
     }
 
-    fn alive(&self) -> bool {
-        // SAFETY: signal 0 only asks whether the process exists.
-        self.env.pid("shell-operator").is_some_and(|pid| unsafe { libc::kill(pid, 0) } == 0)
+    /// `kubectl scale --replicas=N`; with 0, waits until no Pod is left;
+    /// with 1, until one is Ready and synchronized.
+    pub fn scale(&self, replicas: u32) {
+        let out = self.env.kubectl(&["scale", "deployment/connect-operator", &format!("--replicas={replicas}")], None);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        if replicas == 0 {
+            self.wait("no Pod left", SETTLE, || self.pods().is_empty());
+        } else {
+            self.wait_pod("a Pod Ready", |_| true);
+            self.synchronized();
+        }
+    }
+
+    /// The connect-operator Pods, terminating ones included.
+    pub fn pods(&self) -> Vec<Value> {
+        let out =
+            self.env.kubectl(&["get", "pods", "-l", "app.kubernetes.io/name=connect-operator", "-o", "json"], None);
+        let list: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        list["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The Pod whose containers are all Ready and that is not being deleted.
+    pub fn ready_pod(&self) -> Option<Value> {
+        self.pods().into_iter().find(|pod| {
+            pod["metadata"]["deletionTimestamp"].is_null()
+                && pod["status"]["containerStatuses"]
+                    .as_array()
+                    .is_some_and(|all| !all.is_empty() && all.iter().all(|c| c["ready"] == true))
+        })
+    }
+
+    pub fn pod_name(&self) -> Option<String> {
+        self.ready_pod().and_then(|pod| pod["metadata"]["name"].as_str().map(str::to_string))
+    }
+
+    fn wait_pod(&self, what: &str, wanted: impl Fn(&Value) -> bool) {
+        self.wait(what, Duration::from_secs(180), || self.ready_pod().is_some_and(|pod| wanted(&pod)));
     }
 
     /// Waits until the Synchronization of the `connectors` binding succeeded.
@@ -79,7 +173,7 @@ impl<'a> ShellOperator<'a> {
         assert!(done, "shell-operator's Synchronization did not succeed:\n{}", self.tail());
     }
 
-    /// shell-operator's own `/metrics`, as Prometheus scrapes it.
+    /// shell-operator's own `/metrics`, as Prometheus scrapes it through the Service.
     pub fn metrics(&self) -> String {
         self.get("/metrics")
     }
@@ -90,8 +184,8 @@ impl<'a> ShellOperator<'a> {
     }
 
     fn get(&self, path: &str) -> String {
-        let url = format!("{}{path}", self.env.shell_operator_url);
-        match ureq::get(&url).call() {
+        let url = format!("{}{path}", self.env.metrics_url);
+        match ureq::get(&url).config().timeout_global(Some(Duration::from_secs(5))).build().call() {
             Ok(mut response) => response.body_mut().read_to_string().unwrap_or_default(),
             Err(_) => String::new(),
         }
@@ -114,7 +208,8 @@ impl<'a> ShellOperator<'a> {
     /// debug socket: the `shell_operator_tasks_queue_length` gauge is only
     /// sampled every 5 seconds, too late to tell that a queue is empty.
     fn queue_length(&self) -> f64 {
-        let queues: Value = serde_json::from_str(&self.debug(&["queue", "list", "-o", "json"])).unwrap_or_default();
+        let Some(said) = self.try_debug(&["queue", "list", "-o", "json"]) else { return f64::MAX };
+        let queues: Value = serde_json::from_str(&said).unwrap_or_default();
         queues["summary"]["totalTasks"].as_f64().unwrap_or(f64::MAX)
     }
 
@@ -149,13 +244,15 @@ impl<'a> ShellOperator<'a> {
         self.log_text().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 
-    /// The running shell-operator's own log, from its start. Stopping
-    /// shell-operator (SIGTERM, as a Pod's) terminates a hook it runs, and the
-    /// process being stopped logs that run as failed: those lines belong to
-    /// the process before, in the history.
+    /// The running container's own log, from its start, as `kubectl logs`
+    /// gives it. Deleting a Pod (SIGTERM) terminates a hook it runs, and the
+    /// container being stopped logs that run as failed: those lines belong
+    /// to the Pod before.
     pub fn log_since_start(&self) -> Vec<Value> {
-        let text = std::fs::read_to_string(self.env.run_dir.join("shell-operator.log")).unwrap_or_default();
-        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        let pod = self.pod_name().expect("a Ready Pod");
+        let out = self.env.kubectl(&["logs", &pod, "-c", CONTAINER], None);
+        assert!(out.status.success(), "kubectl logs: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 
     /// The log's text since this test began.
@@ -180,15 +277,22 @@ impl<'a> ShellOperator<'a> {
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
-    /// `shell-operator hook ...` against the debug socket.
+    /// A command in the connect-operator container (`kubectl exec`).
+    pub fn exec(&self, command: &[&str]) -> Output {
+        let pod = self.pod_name().expect("a Ready Pod");
+        let args = [&["exec", pod.as_str(), "-c", CONTAINER, "--"][..], command].concat();
+        self.env.kubectl(&args, None)
+    }
+
+    /// `shell-operator ...` against the debug socket, inside the container.
     pub fn debug(&self, args: &[&str]) -> String {
-        let out = Command::new(&self.env.shell_operator_bin)
-            .args(args)
-            .args(["--debug-unix-socket", &self.env.debug_socket])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "shell-operator {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.try_debug(args).unwrap_or_else(|| panic!("shell-operator {args:?} failed in the Pod"))
+    }
+
+    fn try_debug(&self, args: &[&str]) -> Option<String> {
+        self.ready_pod()?;
+        let out = self.exec(&[&["/shell-operator"][..], args].concat());
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// Waits for `done`, failing with shell-operator's log if it never is.
@@ -196,6 +300,12 @@ impl<'a> ShellOperator<'a> {
         let started = Instant::now();
         assert!(wait_until(timeout, done), "{what}: not within {:?}:\n{}", started.elapsed(), self.tail());
     }
+}
+
+/// The connect-operator container's status in a Pod.
+pub fn container_status(pod: &Value) -> Value {
+    let statuses = pod["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
+    statuses.into_iter().find(|c| c["name"] == CONTAINER).unwrap_or_default()
 }
 
 /// Every test ends with this: the object patcher was never refused (RBAC),
