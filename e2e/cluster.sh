@@ -32,7 +32,9 @@ ctr() { command ctr --address "$CONTAINERD_SOCKET" --namespace k8s.io "$@"; }
 # Service traffic that kube-proxy sends back to a Pod on the bridge; nothing
 # from the bridge is forwarded anywhere else.
 node_network() {
-    ip addr show dev lo | grep -q "inet $NODE_IP/32" || ip addr add "$NODE_IP/32" dev lo
+    # `replace`, not `add`: a second e2e/up (or a machine an earlier run left
+    # it on) finds the address there already.
+    ip addr replace "$NODE_IP/32" dev lo
     sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
     iptables -C FORWARD -i "$POD_BRIDGE" ! -o "$POD_BRIDGE" -j REJECT 2>/dev/null ||
         iptables -I FORWARD -i "$POD_BRIDGE" ! -o "$POD_BRIDGE" -j REJECT
@@ -203,14 +205,14 @@ EOF
 }
 
 # import IMAGE: from buildah's storage into containerd's k8s.io namespace,
-# under exactly its name, which kubelet then finds: it pulls nothing.
+# named by the archive's own reference (buildah writes the whole name), which
+# kubelet then finds: it pulls nothing. (`ctr import --index-name` fails
+# when the name exists: "content digest ... not found".)
 import_image() {
     local image="$1" archive="$RUN_DIR/image.tar"
     bash "$E2E_DIR/images/build" archive "$image" "$archive"
-    ctr images import --no-unpack=false --index-name "$image" "$archive" >/dev/null ||
-        die "cannot import $image into containerd"
-    local name
-    for name in $(ctr images ls -q | grep '^import-' || true); do ctr images rm "$name" >/dev/null; done
+    ctr images import "$archive" >/dev/null || die "cannot import $image into containerd"
+    [[ -n "$(ctr images ls -q "name==$image")" ]] || die "containerd does not list $image after its import"
     rm -f "$archive"
 }
 
@@ -293,10 +295,14 @@ down_node() {
     fi
     stop containerd
     pkill -KILL -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCKET" 2>/dev/null || true
-    local mount
-    findmnt -rn -o TARGET | grep -E "^($RUN_DIR|$CONTAINERD_STATE|/run/netns/cni-)" | sort -r |
-        while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
-    ip netns list 2>/dev/null | awk '/^cni-/ {print $1}' | while read -r ns; do ip netns delete "$ns" 2>/dev/null || true; done
+    # No grep in these pipes: finding nothing is normal here, and under
+    # pipefail grep's exit status 1 would end e2e/down before it stops the rest.
+    local mount ns
+    for mount in $(findmnt -rn -o TARGET | awk -v run="$RUN_DIR" -v state="$CONTAINERD_STATE" \
+        'index($0, run) == 1 || index($0, state) == 1 || index($0, "/run/netns/cni-") == 1' | sort -r); do
+        umount -l "$mount" 2>/dev/null || true
+    done
+    for ns in $(ip netns list 2>/dev/null | awk '/^cni-/ {print $1}'); do ip netns delete "$ns" 2>/dev/null || true; done
     [[ -x "$(kube_bin kube-proxy)" ]] && "$(kube_bin kube-proxy)" --cleanup >/dev/null 2>&1 || true
     ip link delete "$POD_BRIDGE" 2>/dev/null || true
 }
