@@ -20,7 +20,15 @@ fn the_default_connect_url_is_the_deployments() {
     let at = lines.iter().position(|l| *l == "- name: CONNECT_URL").expect("the Deployment sets CONNECT_URL");
     let url = lines[at + 1].strip_prefix("value: ").expect("as a value");
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN).args(["status", "--config-dir"]).arg(dir.path()).env_clear().output().unwrap();
+    // A named folder: the default, `.`, would walk target/, where e2e/up
+    // keeps containerd's snapshots of whole images.
+    let out = Command::new(BIN)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["status", "manifests/examples", "--config-dir"])
+        .arg(dir.path())
+        .env_clear()
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("GET {url}/connectors?")), "not {url}: {stderr}");
     assert!(read("README.md").contains(&format!("| `CONNECT_URL` | `{url}`")), "the README's table says {url}");
