@@ -21,19 +21,23 @@ FROM ${BUILD_IMAGE} AS build
 RUN if command -v apk >/dev/null; then apk add --no-cache musl-dev; fi
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+COPY crates/jq16/Cargo.toml ./crates/jq16/
 COPY benches ./benches
 # The target is named, not left to the build image's host: the binary is
 # static musl whatever the build image's libc.
 ARG TARGET=x86_64-unknown-linux-musl
 # Dependencies first, in their own layer: editing src/ does not rebuild them.
-# The crate is a library and a binary: both need a placeholder.
-RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+# The crate is a library and a binary, and the jq 1.6 layer (crates/jq16)
+# a library of its own: each needs a placeholder.
+RUN mkdir src crates/jq16/src && echo 'fn main() {}' > src/main.rs \
+    && touch src/lib.rs crates/jq16/src/lib.rs \
     && cargo build --release --locked --target "$TARGET" \
-    && rm -rf src
+    && rm -rf src crates/jq16/src
+COPY crates ./crates
 COPY src ./src
 # touch: the copied files are older than the placeholders' build, which
 # cargo would otherwise take as up to date.
-RUN touch src/main.rs src/lib.rs \
+RUN touch src/main.rs src/lib.rs crates/jq16/src/lib.rs \
     && cargo build --release --locked --target "$TARGET" \
     && install -m 0755 "target/$TARGET/release/connect-operator" /connect-operator
 

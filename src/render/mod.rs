@@ -3,7 +3,6 @@
 
 pub mod cache;
 pub mod jaq_errors;
-pub mod jq16;
 pub mod redact;
 pub mod sandbox;
 pub mod shape;

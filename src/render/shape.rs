@@ -8,9 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jaq_json::Val;
+use jq16::dump::json;
 
 use crate::model::connector::{self, Connector, TargetState, REDACTED};
-use crate::render::jq16::dump::json;
 use crate::render::redact;
 use crate::render::variables::PUBLIC_VARIABLES;
 

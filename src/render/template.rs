@@ -19,7 +19,6 @@ use jaq_json::Val;
 
 use crate::model::connector::Connector;
 use crate::render::jaq_errors::{line_col, load_errors, offset, undefined_message};
-use crate::render::jq16;
 use crate::render::shape::{into_connector, marker, to_output, Output, Rendered, NULL_CAUSE};
 use crate::render::variables::Variables;
 

@@ -12,7 +12,7 @@ use fancy_regex::{Captures, Regex, RegexBuilder};
 use jaq_core::{Error, ValR};
 use jaq_json::Val;
 
-use crate::render::jq16::dump::{quoted, text};
+use crate::dump::{quoted, text};
 
 fn fail<T>(message: String) -> Result<T, Error<Val>> {
     Err(Error::str(message))

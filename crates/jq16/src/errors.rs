@@ -7,7 +7,7 @@
 
 use jaq_json::Val;
 
-use crate::render::jq16::dump::{cut, json, kind, quoted, text};
+use crate::dump::{cut, json, kind, quoted, text};
 
 /// jq 1.6's text for one of jaq's error messages, or None.
 #[must_use]

@@ -10,8 +10,8 @@
 use jaq_core::{Error, ValR};
 use jaq_json::Val;
 
-use crate::render::jq16::dump::kind;
-use crate::render::jq16::number::to_f64;
+use crate::dump::kind;
+use crate::number::to_f64;
 
 fn fail<T>(message: String) -> Result<T, Error<Val>> {
     Err(Error::str(message))

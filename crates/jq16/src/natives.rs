@@ -11,9 +11,9 @@ use jaq_core::native::{bome, run, v, Filter, Fun};
 use jaq_core::{DataT, Error, RunPtr, ValR};
 use jaq_json::Val;
 
-use crate::render::jq16::dump::{json, quoted, text};
-use crate::render::jq16::number::to_f64;
-use crate::render::jq16::{builtins, errors, paths, regex};
+use crate::dump::{json, quoted, text};
+use crate::number::to_f64;
+use crate::{builtins, errors, paths, regex};
 
 #[allow(clippy::unnecessary_wraps)] // The shape every native returns.
 fn string(s: String) -> ValR<Val> {

@@ -3,7 +3,7 @@
 
 use jaq_json::Val;
 
-use crate::render::jq16::number;
+use crate::number;
 
 /// `tojson`: compact JSON, keys in insertion order, numbers as jq 1.6
 /// writes them.

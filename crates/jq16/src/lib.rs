@@ -1,10 +1,21 @@
 //! Templates answer as jq 1.6 answers, because our users' templates were
 //! written for the streaming-ops hook, which ran jq 1.6. jaq runs them;
-//! this module holds what makes jaq's answers jq 1.6's: how values are
+//! this crate holds what makes jaq's answers jq 1.6's: how values are
 //! written, definitions and native filters where jaq's builtins differ,
 //! rewrites of syntax whose meaning differs, and the refusal of the few
-//! constructs jaq cannot parse. `tests/jq16.rs` measures the result
-//! against jq 1.6's own test suite.
+//! constructs jaq cannot parse. It knows nothing of the operator, so a
+//! change to the operator does not recompile it. The operator's
+//! `tests/jq16.rs` measures the result against jq 1.6's own test suite.
+
+// The operator's lints: templates are input, and input never panics the hook.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::unreachable)
+)]
+#![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::pedantic))]
+// The operator's exceptions to clippy::pedantic, for its reasons (its lib.rs).
+#![allow(clippy::doc_markdown, clippy::missing_errors_doc, clippy::format_push_string)]
 
 pub mod builtins;
 pub mod dump;
