@@ -29,9 +29,9 @@ pub struct Declared {
     pub cluster: String,
     /// What it asks for.
     pub state: CmState,
-    /// Whether this run reconciles it; the others only count when looking for
-    /// a connector declared twice.
-    pub act: bool,
+    /// Whether this run reconciles it, or only counts its names when looking
+    /// for a connector declared twice.
+    pub role: Role,
     /// Whether an Added, Modified or Deleted event named it (not only a resync).
     pub evented: bool,
     /// Data key and what its template rendered to.
@@ -58,6 +58,16 @@ pub struct Declared {
     pub offsets_request: Option<Result<OffsetsRequest, String>>,
 }
 
+/// What a run does with a ConfigMap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Role {
+    /// Reconciles it.
+    Acting,
+    /// Only counts the names it declares, to find a connector declared twice.
+    #[default]
+    NamesOnly,
+}
+
 /// What a ConfigMap asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum CmState {
@@ -73,15 +83,12 @@ pub enum CmState {
 }
 
 /// A ConfigMap to declare, and how this run treats it.
-// Four independent facts about one ConfigMap in one run: an enum of their
-// combinations would say less.
-#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Copy)]
 pub struct Source<'a> {
     /// The ConfigMap as last seen.
     pub configmap: &'a ConfigMap,
     /// Whether this run reconciles it.
-    pub act: bool,
+    pub role: Role,
     /// Whether an event named it.
     pub evented: bool,
     /// Whether it was deleted.
@@ -133,7 +140,7 @@ impl Declared {
 pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
     declared
         .iter()
-        .filter(|d| d.act && !matches!(d.state, CmState::Invalid(_)))
+        .filter(|d| d.role == Role::Acting && !matches!(d.state, CmState::Invalid(_)))
         .flat_map(|d| d.names().into_iter().chain(d.leftovers().into_iter().cloned()))
         .collect()
 }
@@ -161,7 +168,11 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
     let cpus = crate::parallel::cores();
     let (digests, recorded): (Vec<String>, Vec<Option<Declarations>>) = crate::parallel::chunked(sources, cpus, |s| {
         let digest = status::source_digest(s.configmap, &public);
-        let recorded = if s.act { None } else { status::recorded_declarations(&s.configmap.annotations, &digest) };
+        let recorded = if s.role == Role::Acting {
+            None
+        } else {
+            status::recorded_declarations(&s.configmap.annotations, &digest)
+        };
         (digest, recorded)
     })
     .into_iter()
@@ -190,9 +201,10 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
                 state = CmState::Deleted;
             }
             // What the run writes back and acts on is needed of the ConfigMaps it acts on alone.
-            let written = cm.annotations.range(STATUS_ANNOTATION_PREFIX.to_string()..).filter(|_| source.act);
+            let acting = source.role == Role::Acting;
+            let written = cm.annotations.range(STATUS_ANNOTATION_PREFIX.to_string()..).filter(|_| acting);
             let written = written.take_while(|(k, _)| k.starts_with(STATUS_ANNOTATION_PREFIX));
-            let requests = source.act && source.requests;
+            let requests = acting && source.requests;
             // Read once: recorded declarations name every recorded connector.
             let recorded = match &unrendered {
                 Some(declarations) => declarations.iter().map(|(_, name)| name.clone()).collect(),
@@ -204,14 +216,14 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
                 resource_version: cm.resource_version.clone(),
                 cluster,
                 state,
-                act: source.act,
+                role: source.role,
                 evented: source.evented,
                 templates,
                 unrendered: unrendered.unwrap_or_default(),
                 source: source_digest,
                 recorded,
-                previous: if source.act { CmStatus::recorded(&cm.annotations) } else { CmStatus::default() },
-                flagged_unreachable: source.act && cm.annotations.contains_key(status::UNREACHABLE_SINCE),
+                previous: if acting { CmStatus::recorded(&cm.annotations) } else { CmStatus::default() },
+                flagged_unreachable: acting && cm.annotations.contains_key(status::UNREACHABLE_SINCE),
                 written: written.map(|(k, v)| (k.clone(), v.clone())).collect(),
                 restart_request: cm.annotations.get(RESTART_ANNOTATION).filter(|_| requests).cloned(),
                 offsets_request: if requests { cm.offsets_request() } else { None },

@@ -184,7 +184,7 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, how: &How<'_>)
                     }
                     _ => failure.scrubbed(scrubber),
                 };
-                let permanent = failure.permanent;
+                let permanent = failure.is_permanent();
                 if permanent {
                     error!("failed to {step}: {message}");
                     report.failed += 1;

@@ -6,16 +6,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use log::{error, info};
 
 use crate::connect::clusters::{Cluster, Clusters};
 use crate::connect::listing::Listed;
-use crate::connect::{Client, Failure};
-use crate::desired::{self, Declared, Source};
+use crate::connect::{Caller, Client, Failure};
+use crate::desired::{self, Declared, Role, Source};
 use crate::execute::{self, How, Report, StepResult};
 use crate::input::bindings::{Seen, Work};
 use crate::model::configmap::ConfigMap;
 use crate::model::live::Live;
+use crate::model::scope::Scope;
 use crate::plan::{self, Plan};
 use crate::render::cache::Cache;
 use crate::render::redact::Scrubber;
@@ -35,17 +37,17 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
         error!("{problem}");
     }
     let scrubber = renderer.scrubber();
-    let (done, render_time): (Vec<(Report, Output, usize)>, _) = std::thread::scope(|scope| {
+    let (done, render_time): (Vec<Outcome>, _) = std::thread::scope(|scope| {
         // A full run reads every cluster whatever is declared: the one
         // request for each connector list is sent while the templates render.
         let mut early: BTreeMap<&str, _> = BTreeMap::new();
-        if work.full {
+        if work.scope == Scope::Full {
             for (name, cluster) in &clusters.all {
-                early.insert(name.as_str(), scope.spawn(move || connect(cluster, scrubber, true)));
+                early.insert(name.as_str(), scope.spawn(move || connect_listing(cluster, scrubber)));
             }
         }
         let sources = sources(work);
-        let cache = options.render_cache.as_deref().filter(|_| work.full);
+        let cache = options.render_cache.as_deref().filter(|_| work.scope == Scope::Full);
         let cache = cache.and_then(|path| Cache::open(path, renderer.variables()));
         // Kept renders are checked against the connector lists: they are waited for.
         let mut ready: BTreeMap<&str, Connected> = BTreeMap::new();
@@ -66,11 +68,11 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
             cache.save();
         }
         let render_time = started.elapsed();
-        if !declared.iter().any(|d| d.act) {
+        if !declared.iter().any(|d| d.role == Role::Acting) {
             info!("nothing to reconcile in this run");
         }
         let mut by_cluster: BTreeMap<&str, (&Cluster, Vec<Declared>)> = BTreeMap::new();
-        if work.full {
+        if work.scope == Scope::Full {
             // A full run looks at every cluster, for what to prune.
             for (name, cluster) in &clusters.all {
                 by_cluster.insert(name, (cluster, Vec::new()));
@@ -89,7 +91,7 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
                     let connected = match (ready, early) {
                         (Some(connected), _) => connected,
                         (None, Some(early)) => joined(early, cluster, scrubber),
-                        (None, None) => connect(cluster, scrubber, false),
+                        (None, None) => connect(cluster, scrubber),
                     };
                     let done = run_cluster(work, &declared, cluster, connected, scrubber, options);
                     // Left for the process's end, like the ConfigMaps they came from (see main).
@@ -99,17 +101,17 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
             })
             .collect();
         // A cluster whose thread panicked is left to the next run, like one that is down.
-        let failed = || (Report { unfinished: 1, ..Report::default() }, Output::default(), 0);
+        let failed = || Outcome { report: Report { unfinished: 1, ..Report::default() }, ..Outcome::default() };
         (handles.into_iter().map(|h| h.join().unwrap_or_else(|_| failed())).collect(), render_time)
     });
     let mut report = Report { failed: work.problems.len(), ..Report::default() };
     let mut output = Output::default();
     let mut requests = 0;
-    for (r, o, sent) in done {
-        report.add(&r);
-        output.patches.extend(o.patches);
-        output.metrics.extend(o.metrics);
-        requests += sent;
+    for outcome in done {
+        report.add(&outcome.report);
+        output.patches.extend(outcome.output.patches);
+        output.metrics.extend(outcome.output.metrics);
+        requests += outcome.requests;
     }
     if report.success() && !options.dry_run {
         if let Err(e) = output.write() {
@@ -134,26 +136,46 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
 /// the cluster, these requests in proportion to the event.
 const READ_EACH_MAX: usize = 8;
 
-/// A cluster's client, and with `list` its connector list read already
-/// (configs of every connector: the names wanted are not known yet); or why
-/// there is no client.
-type Connected = Result<(Client, Option<Result<Listed, Failure>>), String>;
+/// A cluster's client, and its connector list when a full run read it
+/// early (configs of every connector: the names wanted are not known yet).
+struct Connection {
+    client: Client,
+    listed: Option<Result<Listed, Failure>>,
+}
 
-fn connect(cluster: &Cluster, scrubber: &Scrubber, list: bool) -> Connected {
-    let client = Client::new(&cluster.settings, scrubber).map_err(|e| format!("cluster {}: {e:#}", cluster.name))?;
-    let listed = list.then(|| client.read_listing(None));
-    Ok((client, listed))
+/// A cluster's connection, or why there is none.
+type Connected = anyhow::Result<Connection>;
+
+/// One cluster's part of a run: its report, what to write back, and the
+/// requests it sent.
+#[derive(Default)]
+struct Outcome {
+    report: Report,
+    output: Output,
+    requests: usize,
+}
+
+fn connect(cluster: &Cluster, scrubber: &Scrubber) -> Connected {
+    let client = Client::new(&cluster.settings, scrubber).with_context(|| format!("cluster {}", cluster.name))?;
+    Ok(Connection { client, listed: None })
+}
+
+/// A connection whose connector list is read at once.
+fn connect_listing(cluster: &Cluster, scrubber: &Scrubber) -> Connected {
+    let connection = connect(cluster, scrubber)?;
+    let listed = connection.client.read_listing(None);
+    Ok(Connection { listed: Some(listed), ..connection })
 }
 
 /// The connection made while the templates rendered; one whose thread
 /// panicked is made again here, and fails here if it must.
 fn joined(early: ScopedJoinHandle<'_, Connected>, cluster: &Cluster, scrubber: &Scrubber) -> Connected {
-    early.join().unwrap_or_else(|_| connect(cluster, scrubber, false))
+    early.join().unwrap_or_else(|_| connect(cluster, scrubber))
 }
 
 /// The config of connector `name` in a cluster's connector list, if read.
 fn listed_config<'a>(connected: &'a Connected, name: &str) -> Option<&'a BTreeMap<String, String>> {
-    connected.as_ref().ok()?.1.as_ref()?.as_ref().ok()?.config(name)
+    connected.as_ref().ok()?.listed.as_ref()?.as_ref().ok()?.config(name)
 }
 
 /// Keeps what each template of the run rendered, for the next resync.
@@ -175,7 +197,7 @@ pub fn sources(work: &Work) -> Vec<Source<'_>> {
         .iter()
         .map(|(id, seen)| Source {
             configmap: seen.configmap(),
-            act: work.touched.contains(id),
+            role: if work.touched.contains(id) { Role::Acting } else { Role::NamesOnly },
             evented: work.evented.contains(id),
             deleted: matches!(seen, Seen::Deleted(_)),
             requests: true,
@@ -196,12 +218,11 @@ fn settle(
     scrubber: &Scrubber,
     ready_wait: Duration,
 ) -> (Live, BTreeSet<String>) {
-    let followed = crate::settle::followed(plan, results, false);
+    let followed = crate::settle::followed(plan, results, Caller::Hook);
     if followed.is_empty() || ready_wait.is_zero() {
         return (live, BTreeSet::new());
     }
-    let settled =
-        crate::settle::wait(client, cluster, &followed, ready_wait, scrubber, false, crate::settle::HOOK_POLL);
+    let settled = crate::settle::wait(client, cluster, &followed, ready_wait, scrubber, Caller::Hook);
     let Some(after) = settled.live else { return (live, BTreeSet::new()) };
     let mut read = BTreeSet::new();
     for name in followed.keys() {
@@ -216,21 +237,21 @@ fn settle(
 /// Connect did not answer: the statuses say so where they do not yet, in a
 /// run that succeeds so shell-operator writes them; once they say it, the
 /// run fails, and shell-operator retries it.
-fn unreachable(declared: &[Declared], cluster: &str, message: &str, options: &Options) -> (Report, Output, usize) {
+fn unreachable(declared: &[Declared], cluster: &str, message: &str, options: &Options) -> Outcome {
     let patches = writeback::annotations::unreachable(declared, cluster, message, &now());
     if patches.is_empty() || options.dry_run {
         return retry_later(message);
     }
     error!("{message}");
     info!("the status of {} ConfigMap(s) now says Connect is unreachable; the hook runs again at once", patches.len());
-    (Report::default(), Output { patches, ..Output::default() }, 0)
+    Outcome { output: Output { patches, ..Output::default() }, ..Outcome::default() }
 }
 
 /// A cluster's part that failed before it wrote anything: said, and left
 /// for shell-operator to run again.
-fn retry_later(message: &str) -> (Report, Output, usize) {
+fn retry_later(message: &str) -> Outcome {
     error!("{message}");
-    (Report { unfinished: 1, ..Report::default() }, Output::default(), 0)
+    Outcome { report: Report { unfinished: 1, ..Report::default() }, ..Outcome::default() }
 }
 
 /// The time written into statuses and annotations.
@@ -238,8 +259,7 @@ fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
-/// One cluster's part of a run: its report, what to write back, and the
-/// requests it sent.
+/// One cluster's part of a run.
 fn run_cluster(
     work: &Work,
     declared: &[Declared],
@@ -247,17 +267,17 @@ fn run_cluster(
     connected: Connected,
     scrubber: &Scrubber,
     options: &Options,
-) -> (Report, Output, usize) {
-    let (client, listed) = match connected {
-        Ok(connected) => connected,
-        Err(message) => return retry_later(&message),
+) -> Outcome {
+    let Connection { client, listed } = match connected {
+        Ok(connection) => connection,
+        Err(e) => return retry_later(&format!("{e:#}")),
     };
     let wanted = desired::wanted(declared);
     // A full run reads Connect even when nothing is declared, to find what to prune.
     let live = match listed {
         Some(listed) => listed.and_then(|listed| client.complete(listed, &wanted)),
-        None if wanted.is_empty() && !work.full => Ok(Live::default()),
-        None if wanted.len() <= READ_EACH_MAX && !work.full => client.read_each(&wanted),
+        None if wanted.is_empty() && work.scope == Scope::Event => Ok(Live::default()),
+        None if wanted.len() <= READ_EACH_MAX && work.scope == Scope::Event => client.read_each(&wanted),
         None => client.read_live(&wanted),
     };
     let live = match live {
@@ -267,7 +287,7 @@ fn run_cluster(
         }
     };
     let owned = ownership::owned(work.state.as_ref(), &cluster.name);
-    let plan = plan::run(declared, &live, &owned, work.full, &options.policy);
+    let plan = plan::run(declared, &live, &owned, work.scope, &options.policy);
     let how = How { dry_run: options.dry_run, max_restarts: options.policy.restarts.max(), progress: None };
     let (report, results) = execute::execute(&plan, &client, scrubber, &how);
     let mut output = Output::default();
@@ -283,11 +303,11 @@ fn run_cluster(
             now,
             policy: &options.policy,
             cluster: &cluster.name,
-            full: work.full,
+            scope: work.scope,
             synchronization: work.synchronization,
         };
         output = writeback::output(&run);
         output.patches.extend(ownership::record(&owned, &plan, &results, &options.policy.namespace, &cluster.name));
     }
-    (report, output, client.requests_sent())
+    Outcome { report, output, requests: client.requests_sent() }
 }

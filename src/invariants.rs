@@ -15,11 +15,12 @@ use serde_json::{json, Value};
 
 use crate::connect::clusters::{self, Clusters, Resolve};
 use crate::connect::Settings;
-use crate::desired::{self, CmState, Declared};
+use crate::desired::{self, CmState, Declared, Role};
 use crate::input::manifests::Manifest;
 use crate::model::configmap::{CmId, ConfigMap};
 use crate::model::connector::{Connector, TargetState};
 use crate::model::live::{ConnectorState, Live, Status, Unit};
+use crate::model::scope::Scope;
 use crate::plan::{Action, After, Plan, Policy, Prune, Restarts};
 use crate::render::sandbox::Renderer;
 use crate::render::variables::Variables;
@@ -60,7 +61,7 @@ fn declared() -> impl Strategy<Value = Vec<Declared>> {
                 id: CmId { namespace: Some("ns".into()), name: format!("cm{i}") },
                 cluster: clusters::DEFAULT.into(),
                 state,
-                act: true,
+                role: Role::Acting,
                 templates: templates.into_iter().enumerate().map(|(k, t)| (format!("k{k}"), t)).collect(),
                 recorded,
                 ..Declared::default()
@@ -161,9 +162,9 @@ proptest! {
     ) {
         let restarts = if restart_now { Restarts::Now } else { Restarts::Automatic(10) };
         let options = options(prune, restarts);
-        let plan = crate::plan::run(&declared, &live, &owned, true, &options);
+        let plan = crate::plan::run(&declared, &live, &owned, Scope::Full, &options);
         apply(&plan, &mut live);
-        let again = crate::plan::run(&declared, &live, &owned, true, &options);
+        let again = crate::plan::run(&declared, &live, &owned, Scope::Full, &options);
         let writes: Vec<String> = again.steps.iter().filter(|s| s.sends()).map(|s| s.to_string()).collect();
         prop_assert!(writes.is_empty(), "first plan {:?}\nsecond plan writes {:?}", plan.steps, writes);
     }
@@ -175,7 +176,7 @@ proptest! {
         prune in prune(),
         owned in prop::collection::btree_set(name(), 0..3),
     ) {
-        let plan = crate::plan::run(&declared, &live, &owned, true, &options(prune, Restarts::Automatic(10)));
+        let plan = crate::plan::run(&declared, &live, &owned, Scope::Full, &options(prune, Restarts::Automatic(10)));
         let protected = applied_names(&declared);
         let pruner = crate::plan::prune::origin("ops").configmap;
         for step in plan.steps.iter().filter(|s| matches!(s.action, Action::Delete { .. })) {
@@ -250,8 +251,8 @@ proptest! {
             .collect();
         let by_apply = desired::declare(&crate::gitops::sources_of(&manifests), &renderer, &clusters);
         let none = BTreeSet::new();
-        let hook = crate::plan::run(&by_hook, &live, &none, true, &options(Prune::Off, Restarts::Automatic(10)));
-        let apply = crate::plan::run(&by_apply, &live, &none, true, &options(Prune::Off, Restarts::Automatic(0)));
+        let hook = crate::plan::run(&by_hook, &live, &none, Scope::Full, &options(Prune::Off, Restarts::Automatic(10)));
+        let apply = crate::plan::run(&by_apply, &live, &none, Scope::Full, &options(Prune::Off, Restarts::Automatic(0)));
         prop_assert_eq!(shape(&hook), shape(&apply));
     }
 }

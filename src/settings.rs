@@ -12,7 +12,7 @@ use clap::Args;
 use log::warn;
 
 use crate::connect::clusters::{self, Clusters, Resolve};
-use crate::connect::{client, Auth, Settings};
+use crate::connect::{client, Auth, Caller, Settings};
 use crate::input::files;
 use crate::plan::{Policy, Prune, Restarts};
 use crate::render::sandbox::{Limits, Renderer};
@@ -263,19 +263,19 @@ impl ConnectArgs {
 
     /// The same for a command that writes, `concurrency` writes at once.
     pub fn writing_clusters(&self, concurrency: usize) -> Result<Clusters> {
-        self.clusters_for(true, concurrency)
+        self.clusters_for(Caller::Terminal, concurrency)
     }
 
     /// The same for the hook, which shell-operator runs again anyway: a
     /// Connect that is restarting is waited for.
     pub fn hook_clusters(&self, concurrency: usize) -> Result<Clusters> {
-        self.clusters_for(false, concurrency)
+        self.clusters_for(Caller::Hook, concurrency)
     }
 
-    fn clusters_for(&self, command_line: bool, concurrency: usize) -> Result<Clusters> {
+    fn clusters_for(&self, caller: Caller, concurrency: usize) -> Result<Clusters> {
         let file = self.clusters.clusters_file.as_deref().map(clusters::File::read).transpose()?;
         let claimed = file.as_ref().map(clusters::File::env_names).unwrap_or_default();
-        let default = Settings { concurrency, command_line, ..self.default_cluster(&claimed, command_line)? };
+        let default = Settings { concurrency, caller, ..self.default_cluster(&claimed, caller)? };
         Clusters::new(file, &default, Resolve::All)
     }
 
@@ -283,7 +283,7 @@ impl ConnectArgs {
     /// CONNECT_REST_SECRET stand in for CONNECT_USERNAME / CONNECT_PASSWORD
     /// only when no cluster of the clusters file `claimed` them: a Confluent
     /// Cloud key must never be sent to another cluster.
-    fn default_cluster(&self, claimed: &BTreeSet<&str>, command_line: bool) -> Result<Settings> {
+    fn default_cluster(&self, claimed: &BTreeSet<&str>, caller: Caller) -> Result<Settings> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let fallback = |name: &str| if claimed.contains(name) { None } else { env(name) };
         let url = self.connect_url.clone().or_else(|| env("BASE_URL")).unwrap_or_else(|| DEFAULT_CONNECT_URL.into());
@@ -309,9 +309,12 @@ impl ConnectArgs {
             insecure_skip_verify: false,
             comma_expand: false,
             concurrency: DEFAULT_CONCURRENCY.into(),
-            retry_budget: self.retry_budget.unwrap_or(if command_line { COMMAND_LINE_BUDGET } else { HOOK_BUDGET }),
+            retry_budget: self.retry_budget.unwrap_or(match caller {
+                Caller::Terminal => COMMAND_LINE_BUDGET,
+                Caller::Hook => HOOK_BUDGET,
+            }),
             read_timeout: client::READ_TIMEOUT,
-            command_line,
+            caller,
         })
     }
 

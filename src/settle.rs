@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use crate::connect::Client;
+use crate::connect::{Caller, Client};
 use crate::deadline::from_now;
 use crate::execute::StepResult;
 use crate::model::connector::TargetState;
@@ -17,10 +17,10 @@ use crate::render::redact::Scrubber;
 
 /// Between two reads of the cluster's state, when a person waits on a
 /// terminal (`apply --wait`), which reads the whole cluster.
-pub const POLL: Duration = Duration::from_secs(1);
+const POLL: Duration = Duration::from_secs(1);
 /// The same for the hook, which reads only what it changed: shell-operator
 /// holds its queue while the hook runs, so it looks again sooner.
-pub const HOOK_POLL: Duration = Duration::from_millis(200);
+const HOOK_POLL: Duration = Duration::from_millis(200);
 
 /// Where a followed connector stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,9 +37,9 @@ enum Standing {
 }
 
 /// The connectors a plan's writes touched that must reach a state: created,
-/// updated, moved, and (with `restarts`) restarted ones; not deleted ones.
+/// updated, moved, and (when a person waits) restarted ones; not deleted ones.
 #[must_use]
-pub fn followed(plan: &Plan, results: &[StepResult], restarts: bool) -> BTreeMap<String, TargetState> {
+pub fn followed(plan: &Plan, results: &[StepResult], caller: Caller) -> BTreeMap<String, TargetState> {
     let mut followed = BTreeMap::new();
     for (step, result) in plan.steps.iter().zip(results) {
         if result.done().is_empty() {
@@ -53,7 +53,7 @@ pub fn followed(plan: &Plan, results: &[StepResult], restarts: bool) -> BTreeMap
                 .iter()
                 .filter_map(|a| match a {
                     After::SetState(state) => Some(*state),
-                    After::Restart(_) => restarts.then_some(TargetState::Running),
+                    After::Restart(_) => (caller == Caller::Terminal).then_some(TargetState::Running),
                     After::Offsets(_, declared) => Some(*declared),
                 })
                 .next_back(),
@@ -102,16 +102,19 @@ pub struct Settled {
 }
 
 /// Follows `followed` on one cluster until each arrives or `timeout` runs
-/// out, saying how many arrived on stderr when `say` (a person waits).
+/// out, saying how many arrived on stderr when a person waits.
 pub fn wait(
     client: &Client,
     cluster: &str,
     followed: &BTreeMap<String, TargetState>,
     timeout: Duration,
     scrubber: &Scrubber,
-    say: bool,
-    poll: Duration,
+    caller: Caller,
 ) -> Settled {
+    let (say, poll) = match caller {
+        Caller::Terminal => (true, POLL),
+        Caller::Hook => (false, HOOK_POLL),
+    };
     let deadline = from_now(timeout);
     let terminal = say && std::io::stderr().is_terminal();
     let mut standings: BTreeMap<&String, Standing> = BTreeMap::new();

@@ -217,7 +217,7 @@ fn only_a_failing_plugin_list_is_an_error() {
     );
     let sink = connector("a", &[("connector.class", FILE_SINK)], &[]);
     let err = validate(&client, &[target(&sink)], &Scrubber::default()).unwrap_err();
-    assert!(err.permanent);
+    assert!(err.is_permanent());
     assert_eq!(err.detail, "HTTP 401: User cannot access the resource.");
 }
 

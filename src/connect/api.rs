@@ -146,7 +146,7 @@ impl Client {
         };
         if !(200..300).contains(&status) {
             return match classify::<()>(&reply) {
-                Attempt::Fail(f, wait) => format!("{} {} {wait:?}", f.permanent, f.detail),
+                Attempt::Fail(f, wait) => format!("{} {} {wait:?}", f.is_permanent(), f.detail),
                 Attempt::Done(()) => String::new(),
             };
         }

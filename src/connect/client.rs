@@ -10,7 +10,7 @@ use base64::Engine as _;
 use log::debug;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::connect::errors::{is_html, retry_after_of, transport_failure, Attempt, Failure, Reply};
+use crate::connect::errors::{is_html, retry_after_of, transport_failure, Attempt, Failure, FailureKind, Reply};
 use crate::connect::tls::tls;
 use crate::deadline::later;
 use crate::render::redact::Scrubber;
@@ -50,9 +50,19 @@ pub struct Settings {
     /// Confluent Cloud documents `?expand=info,status`; Apache only matches
     /// the repeated form.
     pub comma_expand: bool,
-    /// Run from a terminal or CI, where a person waits: nothing answering
-    /// on the first attempt is final, and retries are said at `info`.
-    pub command_line: bool,
+    /// Who waits for the answers.
+    pub caller: Caller,
+}
+
+/// Who runs the requests, which decides how patient they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// The hook, which shell-operator runs again anyway: a Connect that is
+    /// restarting is waited for.
+    Hook,
+    /// A command at a terminal or in CI, where a person waits: nothing
+    /// answering on the first attempt is final, and retries are said at `info`.
+    Terminal,
 }
 
 #[derive(Clone, Default)]
@@ -85,7 +95,7 @@ impl Default for Settings {
             retry_budget: Duration::from_secs(60),
             read_timeout: READ_TIMEOUT,
             comma_expand: false,
-            command_line: false,
+            caller: Caller::Hook,
         }
     }
 }
@@ -118,8 +128,8 @@ pub struct Client {
     pub(super) expand: &'static str,
     /// Hides secrets in the retry messages it logs.
     scrubber: Scrubber,
-    /// See [`Settings::command_line`].
-    command_line: bool,
+    /// See [`Settings::caller`].
+    caller: Caller,
 }
 
 /// The HTTP methods the Connect REST API is spoken with.
@@ -183,7 +193,7 @@ impl Client {
             sent: AtomicUsize::new(0),
             expand: if settings.comma_expand { "expand=info,status" } else { "expand=info&expand=status" },
             scrubber: scrubber.clone(),
-            command_line: settings.command_line,
+            caller: settings.caller,
         })
     }
 
@@ -204,9 +214,11 @@ impl Client {
         loop {
             let (failure, retry_after) = match attempt() {
                 Attempt::Done(v) => return Ok(v),
-                Attempt::Fail(f, _) if f.permanent => return Err(f),
+                Attempt::Fail(f, _) if f.is_permanent() => return Err(f),
                 // A wrong URL is far likelier than a Connect that is starting.
-                Attempt::Fail(f, _) if f.unreachable && self.command_line && n == 0 => {
+                Attempt::Fail(f, _)
+                    if f.kind == FailureKind::Unreachable && self.caller == Caller::Terminal && n == 0 =>
+                {
                     return Err(Failure { detail: format!("{} (after 1 attempt)", f.detail), ..f })
                 }
                 Attempt::Fail(f, retry_after) => (f, retry_after),
@@ -229,7 +241,10 @@ impl Client {
             }
             // Said at once, so a person waiting on a terminal knows why.
             let left = deadline.saturating_duration_since(later(now, wait));
-            let level = if self.command_line { log::Level::Info } else { log::Level::Warn };
+            let level = match self.caller {
+                Caller::Terminal => log::Level::Info,
+                Caller::Hook => log::Level::Warn,
+            };
             log::log!(
                 level,
                 "cannot {what} (attempt {}): {}; next attempt in {:.1}s, {:.0}s of the {} retry budget left after it",
@@ -353,7 +368,7 @@ mod tests {
         let started = Instant::now();
         let failure = impatient(url).read_live(&BTreeSet::new()).unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
-        assert!(!failure.permanent, "a slow server may be faster next run: {failure:?}");
+        assert!(!failure.is_permanent(), "a slow server may be faster next run: {failure:?}");
         assert!(failure.detail.contains("cannot read the answer"), "{failure:?}");
     }
 
@@ -363,7 +378,7 @@ mod tests {
         let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n");
         let url = server(head, vec![b' '; size], 1 << 20, Duration::ZERO);
         let failure = impatient(url).read_live(&BTreeSet::new()).unwrap_err();
-        assert!(failure.permanent, "{failure:?}");
+        assert!(failure.is_permanent(), "{failure:?}");
         assert!(failure.detail.contains("larger than 64 MiB"), "{failure:?}");
     }
 

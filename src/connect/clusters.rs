@@ -277,7 +277,7 @@ impl Entry {
             retry_budget: default.retry_budget,
             read_timeout: default.read_timeout,
             comma_expand: self.flavour == Flavour::ConfluentCloud,
-            command_line: default.command_line,
+            caller: default.caller,
         };
         Ok(Cluster { name, flavour: self.flavour, settings })
     }

@@ -41,27 +41,42 @@ pub enum Attempt<T> {
 /// place that prints one goes through [`Failure::scrubbed`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    /// Whether retrying cannot help.
-    pub permanent: bool,
+    /// Whether retrying can help.
+    pub kind: FailureKind,
     /// The request, as it may be printed: `PUT http://connect:8083/connectors/a/config`,
     /// never with credentials. Not secret, so never scrubbed.
     pub request: String,
     /// What went wrong: Connect's message, or the transport's.
     pub detail: String,
+}
+
+/// Whether retrying a failed request can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The next attempt may succeed.
+    Transient,
     /// Nothing answered: the host name did not resolve, or the connection
-    /// was refused. At a terminal that is final on the first attempt.
-    pub unreachable: bool,
+    /// was refused. Transient, but at a terminal final on the first attempt.
+    Unreachable,
+    /// Retrying cannot help.
+    Permanent,
 }
 
 impl Failure {
     /// A failure that retrying cannot help.
     pub fn permanent(request: &str, detail: impl Into<String>) -> Failure {
-        Failure { permanent: true, request: request.to_string(), detail: detail.into(), unreachable: false }
+        Failure { kind: FailureKind::Permanent, request: request.to_string(), detail: detail.into() }
     }
 
     /// A failure the next attempt may not have.
     pub fn transient(request: &str, detail: impl Into<String>) -> Failure {
-        Failure { permanent: false, request: request.to_string(), detail: detail.into(), unreachable: false }
+        Failure { kind: FailureKind::Transient, request: request.to_string(), detail: detail.into() }
+    }
+
+    /// Whether retrying cannot help.
+    #[must_use]
+    pub fn is_permanent(&self) -> bool {
+        self.kind == FailureKind::Permanent
     }
 
     /// `request: detail`, with the secrets `scrubber` knows hidden from the detail.
@@ -80,7 +95,7 @@ impl Failure {
     /// when nothing answered.
     #[must_use]
     pub fn asking(&self, what: &str, cluster: &str, scrubber: &Scrubber) -> String {
-        let hint = if self.unreachable {
+        let hint = if self.kind == FailureKind::Unreachable {
             "; nothing answers there: check the URL (--connect-url or CONNECT_URL for the default cluster, \
              its `url` in the clusters file for the others)"
         } else {
@@ -106,7 +121,8 @@ pub(super) fn transport_failure(request: &str, e: &ureq::Error) -> Failure {
     } else {
         let refused = matches!(e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused);
         let unknown_host = matches!(e, ureq::Error::HostNotFound) || text.contains("failed to lookup address");
-        Failure { unreachable: refused || unknown_host, ..Failure::transient(request, text) }
+        let kind = if refused || unknown_host { FailureKind::Unreachable } else { FailureKind::Transient };
+        Failure { kind, ..Failure::transient(request, text) }
     }
 }
 
@@ -143,7 +159,8 @@ pub(super) fn classify<T>(r: &Reply) -> Attempt<T> {
             r.request, r.status
         );
     }
-    let failure = Failure { permanent: !transient, request: r.request.clone(), detail, unreachable: false };
+    let kind = if transient { FailureKind::Transient } else { FailureKind::Permanent };
+    let failure = Failure { kind, request: r.request.clone(), detail };
     Attempt::Fail(failure, if r.status == 429 { r.retry_after } else { None })
 }
 
@@ -239,7 +256,7 @@ mod tests {
 
     fn is_transient(r: Reply) -> bool {
         match classify::<()>(&r) {
-            Attempt::Fail(f, _) => !f.permanent,
+            Attempt::Fail(f, _) => !f.is_permanent(),
             Attempt::Done(_) => unreachable!(),
         }
     }

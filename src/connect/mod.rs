@@ -16,5 +16,5 @@ pub mod operations;
 pub mod tls;
 
 pub use api::{Applied, Plugin, Removed};
-pub use client::{Auth, Client, Settings};
-pub use errors::Failure;
+pub use client::{Auth, Caller, Client, Settings};
+pub use errors::{Failure, FailureKind};

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use crate::connect::Caller;
 use crate::execute::{execute, How, Progress, Report};
 use crate::gitops::output::{colors, paint, print_plans, results_table, Format};
 use crate::gitops::{planned, Planned, Verdict};
@@ -92,15 +93,14 @@ pub fn apply(request: &Request, dry_run: bool, restart_failed: bool, wait: Optio
     let mut not_there = Vec::new();
     if let Some(timeout) = wait {
         for (p, results) in planned.iter().zip(&all_results) {
-            let followed = followed(&p.plan, results, true);
+            let followed = followed(&p.plan, results, Caller::Terminal);
             let settled = crate::settle::wait(
                 &p.connected.client,
                 &p.connected.cluster,
                 &followed,
                 timeout,
                 &scrubber,
-                true,
-                crate::settle::POLL,
+                Caller::Terminal,
             );
             not_there.extend(settled.not_there);
         }

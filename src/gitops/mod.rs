@@ -9,9 +9,10 @@ use log::{error, warn};
 
 use crate::connect::clusters::Clusters;
 use crate::connect::Client;
-use crate::desired::{self, Declared, Source};
+use crate::desired::{self, Declared, Role, Source};
 use crate::input::manifests::{self, Manifest, Read};
 use crate::model::live::Live;
+use crate::model::scope::Scope;
 use crate::plan::{self, Plan, Prune, Restarts};
 use crate::render::redact::Scrubber;
 use crate::settings::{self, ConnectArgs, Sources};
@@ -87,7 +88,13 @@ pub fn source(sources: &Sources, clusters: &Clusters, need_manifests: bool) -> R
 pub fn sources_of(manifests: &[Manifest]) -> Vec<Source<'_>> {
     manifests
         .iter()
-        .map(|m| Source { configmap: &m.configmap, act: true, evented: false, deleted: false, requests: false })
+        .map(|m| Source {
+            configmap: &m.configmap,
+            role: Role::Acting,
+            evented: false,
+            deleted: false,
+            requests: false,
+        })
         .collect()
 }
 
@@ -161,7 +168,7 @@ pub fn planned(
     for (name, declared) in by_cluster {
         let connected = connect(&name, &clusters, &declared, &scrubber)?;
         // The manifests are everything declared: a full run, as the hook's resync.
-        let plan = plan::run(&declared, &connected.live, &BTreeSet::new(), true, &policy);
+        let plan = plan::run(&declared, &connected.live, &BTreeSet::new(), Scope::Full, &policy);
         planned.push(Planned { connected, plan });
     }
     Ok((scrubber, planned))

@@ -147,7 +147,7 @@ fn check(client: &Client, target: &Target, plugin: &Plugin, scrubber: &Scrubber)
     config.insert(CONNECTOR_CLASS.to_string(), plugin.class.clone());
     let report = match client.validate(&plugin.class, &config) {
         Ok(report) => report,
-        Err(f) if f.permanent => {
+        Err(f) if f.is_permanent() => {
             return vec![finding(None, &format!("Connect could not validate it: {}: {}", f.request, f.detail))];
         }
         Err(f) => return vec![finding(None, &format!("{NOT_CHECKED}: {}: {}", f.request, f.detail))],

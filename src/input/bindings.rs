@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::input::{files, STATE_BINDING};
 use crate::model::configmap::{CmId, ConfigMap, Object};
+use crate::model::scope::Scope;
 
 /// The last thing a run heard about one ConfigMap.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,8 +45,8 @@ pub struct Work {
     pub touched: BTreeSet<CmId>,
     /// Objects that could not be read, with the reason.
     pub problems: Vec<String>,
-    /// Whether some context asked for a full reconcile.
-    pub full: bool,
+    /// Full when some context asked for a full reconcile.
+    pub scope: Scope,
     /// Whether a context was a Synchronization: shell-operator has just
     /// started, and its metric storage is empty.
     pub synchronization: bool,
@@ -183,7 +184,7 @@ pub fn parse_text(text: &str) -> Result<Work> {
     for (i, context) in contexts.into_iter().enumerate() {
         handle(&mut work, i, context);
     }
-    if work.full {
+    if work.scope == Scope::Full {
         work.touched.extend(work.seen.keys().cloned());
     }
     Ok(work)
@@ -202,7 +203,7 @@ fn handle(work: &mut Work, i: usize, context: Context) {
             work.touched.insert(cm.id.clone());
             work.seen.insert(cm.id.clone(), Seen::Present(cm));
         }
-        work.full = true;
+        work.scope = Scope::Full;
     }
     // Snapshots are taken when the run starts, so they are the newest view;
     // an event in the same context is older and only marks what to act on.
@@ -220,7 +221,7 @@ fn handle(work: &mut Work, i: usize, context: Context) {
     match kind {
         Some("Synchronization") => {}
         Some("Event") => event(work, &format!("context {i} ({binding})"), watch_event.as_deref(), object),
-        Some("Schedule" | "Group") => work.full = true,
+        Some("Schedule" | "Group") => work.scope = Scope::Full,
         _ => debug!("binding context {i} ({binding}, type {kind:?}): nothing to do"),
     }
 }

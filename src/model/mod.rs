@@ -6,4 +6,5 @@ pub mod connector;
 pub mod lenient;
 pub mod live;
 pub mod requests;
+pub mod scope;
 pub mod status;

@@ -6,11 +6,12 @@ use std::time::SystemTime;
 
 use log::warn;
 
-use crate::desired::{CmState, Declared};
+use crate::desired::{CmState, Declared, Role};
 use crate::model::configmap::CmId;
 use crate::model::connector::TargetState;
 use crate::model::live::Live;
 use crate::model::requests::OFFSETS_ANNOTATION;
+use crate::model::scope::Scope;
 
 pub mod compare;
 pub mod prune;
@@ -52,7 +53,7 @@ impl Default for Policy {
 /// The plan of a run: the one engine behind the hook, `diff` and `apply`.
 /// A full run (everything declared is known) also prunes as the policy says.
 #[must_use]
-pub fn run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, full: bool, policy: &Policy) -> Plan {
+pub fn run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, scope: Scope, policy: &Policy) -> Plan {
     let mut plan = plan(declared, live, policy);
     if !plan.masked_unverified.is_empty() {
         warn!(
@@ -62,7 +63,7 @@ pub fn run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, full: b
             plan.masked_unverified.join(", ")
         );
     }
-    if full {
+    if scope == Scope::Full {
         prune::add(declared, live, owned, (policy.prune, &policy.namespace), &mut plan);
     }
     plan
@@ -80,7 +81,7 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
         }
     }
     let mut plan = Plan::default();
-    for d in declared.iter().filter(|d| d.act) {
+    for d in declared.iter().filter(|d| d.role == Role::Acting) {
         if let CmState::Invalid(message) = &d.state {
             plan.problems.push(Problem { origin: origin(&d.id, None), connector: None, message: message.clone() });
             continue;
@@ -186,6 +187,7 @@ mod tests {
     use crate::model::connector::{Connector, TargetState};
     use crate::model::live::{ConnectorState, Status, Unit};
     use ConnectorState::Running;
+    use Role::{Acting, NamesOnly};
 
     fn id(name: &str) -> CmId {
         CmId { namespace: Some("ns".into()), name: name.into() }
@@ -197,12 +199,12 @@ mod tests {
         Connector { name: name.into(), state: TargetState::Running, config, secret_keys: BTreeSet::new() }
     }
 
-    fn declared(cm: &str, state: CmState, act: bool, connectors: Vec<Connector>) -> Declared {
+    fn declared(cm: &str, state: CmState, role: Role, connectors: Vec<Connector>) -> Declared {
         Declared {
             id: id(cm),
             cluster: crate::connect::clusters::DEFAULT.into(),
             state,
-            act,
+            role,
             templates: connectors.into_iter().enumerate().map(|(i, c)| (format!("k{i}"), Ok(c))).collect(),
             ..Declared::default()
         }
@@ -230,7 +232,7 @@ mod tests {
         let a = connector("a", &[("x", "1")]);
         let b = connector("b", &[("x", "1"), ("y", "2")]);
         let c = connector("c", &[]);
-        let d = declared("cm", CmState::Apply, true, vec![a.clone(), b.clone(), c.clone()]);
+        let d = declared("cm", CmState::Apply, Acting, vec![a.clone(), b.clone(), c.clone()]);
         let b_live = connector("b", &[("x", "9"), ("z", "3")]);
         let plan = plan(&[d], &live(&[a, b_live]));
         assert_eq!(
@@ -250,8 +252,8 @@ mod tests {
         let b = connector("b", &[]);
         let plan = plan(
             &[
-                declared("off", CmState::Remove, true, vec![a.clone()]),
-                declared("gone", CmState::Deleted, true, vec![b]),
+                declared("off", CmState::Remove, Acting, vec![a.clone()]),
+                declared("gone", CmState::Deleted, Acting, vec![b]),
             ],
             &live(&[a]),
         );
@@ -269,7 +271,7 @@ mod tests {
         let a1 = connector("a", &[("v", "1")]);
         let a2 = connector("a", &[("v", "2")]);
         let plan = plan(
-            &[declared("one", CmState::Apply, true, vec![a1]), declared("two", CmState::Apply, false, vec![a2])],
+            &[declared("one", CmState::Apply, Acting, vec![a1]), declared("two", CmState::Apply, NamesOnly, vec![a2])],
             &Live::default(),
         );
         assert!(plan.steps.is_empty());
@@ -284,8 +286,8 @@ mod tests {
         let a = connector("a", &[]);
         let plan = plan(
             &[
-                declared("old", CmState::Deleted, true, vec![a.clone()]),
-                declared("new", CmState::Apply, false, vec![a.clone()]),
+                declared("old", CmState::Deleted, Acting, vec![a.clone()]),
+                declared("new", CmState::Apply, NamesOnly, vec![a.clone()]),
             ],
             &live(&[a]),
         );
@@ -297,10 +299,10 @@ mod tests {
 
     #[test]
     fn errors_and_invalid_labels_are_problems() {
-        let mut broken = declared("broken", CmState::Apply, true, vec![connector("ok", &[])]);
+        let mut broken = declared("broken", CmState::Apply, Acting, vec![connector("ok", &[])]);
         broken.templates.push(("bad".into(), Err("1:1: boom".into())));
         let invalid =
-            declared("typo", CmState::Invalid("label enabled is \"yes\"".into()), true, vec![connector("x", &[])]);
+            declared("typo", CmState::Invalid("label enabled is \"yes\"".into()), Acting, vec![connector("x", &[])]);
         let plan = plan(&[broken, invalid], &Live::default());
         assert_eq!(
             summary(&plan),
@@ -315,9 +317,9 @@ mod tests {
     #[test]
     fn recorded_names_that_are_no_longer_declared_are_deleted() {
         let (old, new, moved) = (connector("old", &[]), connector("new", &[]), connector("moved", &[]));
-        let mut renamed = declared("cm", CmState::Apply, true, vec![new.clone()]);
+        let mut renamed = declared("cm", CmState::Apply, Acting, vec![new.clone()]);
         renamed.recorded = BTreeSet::from(["old".into(), "new".into(), "moved".into()]);
-        let elsewhere = declared("other", CmState::Apply, false, vec![moved.clone()]);
+        let elsewhere = declared("other", CmState::Apply, NamesOnly, vec![moved.clone()]);
         let planned = plan(&[renamed.clone(), elsewhere], &live(&[old.clone(), new.clone(), moved.clone()]));
         assert_eq!(
             summary(&planned),
@@ -333,7 +335,7 @@ mod tests {
         assert!(planned.steps.iter().all(|s| !matches!(s.action, Action::Delete { .. })), "{:?}", summary(&planned));
 
         // A deleted ConfigMap whose template no longer renders uses the names it recorded.
-        let mut gone = declared("gone", CmState::Deleted, true, vec![]);
+        let mut gone = declared("gone", CmState::Deleted, Acting, vec![]);
         gone.templates.push(("k".into(), Err("undefined variable".into())));
         gone.recorded = BTreeSet::from(["old".into()]);
         assert!(wanted(std::slice::from_ref(&gone)).contains("old"));
@@ -362,14 +364,14 @@ mod tests {
         let policy = Policy { restarts: Restarts::Automatic(10), ..Policy::default() };
         let mut paused = connector("a", &[]);
         paused.state = TargetState::Paused;
-        let d = declared("cm", CmState::Apply, true, vec![paused.clone()]);
+        let d = declared("cm", CmState::Apply, Acting, vec![paused.clone()]);
         let running = with_status(live(&[paused.clone()]), "a", ConnectorState::Running, &[ConnectorState::Running]);
         assert_eq!(afters(&d, &running, &policy), [After::SetState(TargetState::Paused)]);
         let already = with_status(live(&[paused.clone()]), "a", ConnectorState::Paused, &[ConnectorState::Paused]);
         assert!(afters(&d, &already, &policy).is_empty());
         // A new connector is created in its state; nothing follows.
         assert!(afters(&d, &Live::default(), &policy).is_empty());
-        let plain = declared("cm", CmState::Apply, true, vec![connector("a", &[])]);
+        let plain = declared("cm", CmState::Apply, Acting, vec![connector("a", &[])]);
         let stopped = with_status(live(&[connector("a", &[])]), "a", ConnectorState::Stopped, &[]);
         assert_eq!(afters(&plain, &stopped, &policy), [After::SetState(TargetState::Running)]);
     }
@@ -378,7 +380,7 @@ mod tests {
     fn a_restart_request_is_carried_out_once() {
         let policy = Policy { restarts: Restarts::Automatic(10), ..Policy::default() };
         let a = connector("a", &[]);
-        let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
+        let mut d = declared("cm", CmState::Apply, Acting, vec![a.clone()]);
         d.restart_request = Some("2026-11-22".into());
         let running = with_status(live(&[a]), "a", ConnectorState::Running, &[ConnectorState::Running]);
         assert_eq!(afters(&d, &running, &policy), [After::Restart(Why::Requested("2026-11-22".into()))]);
@@ -391,7 +393,7 @@ mod tests {
         let now = SystemTime::now();
         let policy = Policy { now, restarts: Restarts::Automatic(3), ..Policy::default() };
         let a = connector("a", &[]);
-        let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
+        let mut d = declared("cm", CmState::Apply, Acting, vec![a.clone()]);
         let failed =
             with_status(live(&[a]), "a", ConnectorState::Running, &[ConnectorState::Running, ConnectorState::Failed]);
         assert_eq!(afters(&d, &failed, &policy), [After::Restart(Why::Failed(1))]);
@@ -441,7 +443,7 @@ mod tests {
         masked.configs.get_mut("a").unwrap().insert("password".into(), "****".into());
         let key = b"digest-key".to_vec();
         let policy = |key: Option<Vec<u8>>| Policy { digest_key: key, ..Policy::default() };
-        let mut d = declared("cm", CmState::Apply, true, vec![a.clone()]);
+        let mut d = declared("cm", CmState::Apply, Acting, vec![a.clone()]);
         let run = |d: &Declared, policy: &Policy| super::plan(std::slice::from_ref(d), &masked, policy);
 
         // No key: compared without the masked value, and said.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value};
 
 use crate::connect::Applied;
-use crate::desired::{CmState, Declared};
+use crate::desired::{CmState, Declared, Role};
 use crate::execute::{Done, StepResult};
 use crate::model::configmap::CmId;
 use crate::model::connector::TargetState;
@@ -218,7 +218,8 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
 #[must_use]
 pub fn unreachable(declared: &[Declared], cluster: &str, message: &str, now: &str) -> Vec<Value> {
     let said = |d: &&Declared| d.previous.ready.as_ref().is_some_and(|c| c.reason == Reason::ConnectUnreachable);
-    let stale = declared.iter().filter(|d| d.act && d.cluster == cluster && d.state != CmState::Deleted);
+    let stale =
+        declared.iter().filter(|d| d.role == Role::Acting && d.cluster == cluster && d.state != CmState::Deleted);
     stale
         .filter(|d| !said(d))
         .map(|d| {

@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::connect::Removed;
-use crate::desired::CmState;
+use crate::desired::{CmState, Role};
 use crate::execute::{Done, StepResult};
 use crate::model::configmap::CmId;
 use crate::model::live::{ConnectorState, Live};
+use crate::model::scope::Scope;
 use crate::plan::Action;
 use crate::writeback::run::Run;
 
@@ -110,7 +111,7 @@ pub fn gauges(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<MetricOp> {
 /// bounded by the ConfigMaps, whatever else the cluster runs.
 fn per_connector(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<MetricOp> {
     let mut metrics = Vec::new();
-    let acted = run.declared.iter().filter(|d| d.act && d.cluster == run.cluster);
+    let acted = run.declared.iter().filter(|d| d.role == Role::Acting && d.cluster == run.cluster);
     for d in acted.filter(|d| run.synchronization || d.state == CmState::Deleted || changed.contains(&d.id)) {
         let group = format!("{METRIC_GROUP}_configmap_{}", d.id);
         if d.state == CmState::Deleted {
@@ -167,7 +168,7 @@ fn by_state(live: &Live, cluster: &str) -> Vec<MetricOp> {
 /// whose ConfigMap no event touched: someone changed or deleted them
 /// through the REST API.
 fn drift_repaired(run: &Run) -> usize {
-    if !run.full {
+    if run.scope == Scope::Event {
         return 0;
     }
     let by_id: BTreeMap<_, _> = run.declared.iter().map(|d| (&d.id, d)).collect();

@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::desired::Role;
 use crate::execute::StepResult;
 use crate::model::configmap::CmId;
 use crate::model::status;
@@ -87,7 +88,7 @@ pub fn output(run: &Run) -> Output {
     let none = Its::default();
     let mut out = Output::default();
     let mut changed = std::collections::BTreeSet::new();
-    for d in run.declared.iter().filter(|d| d.act) {
+    for d in run.declared.iter().filter(|d| d.role == Role::Acting) {
         let its = by_configmap.get(&d.id).unwrap_or(&none);
         events::said(run, d, &its.steps, &its.problems, &mut out.patches);
         if d.state != crate::desired::CmState::Deleted {

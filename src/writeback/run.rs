@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use crate::desired::Declared;
 use crate::execute::StepResult;
 use crate::model::live::Live;
+use crate::model::scope::Scope;
 use crate::plan::{Plan, Policy};
 
 /// Everything a run knows at its end, for one cluster.
@@ -26,8 +27,8 @@ pub struct Run<'a> {
     pub policy: &'a Policy,
     /// The cluster this part of the run is about (a label on the metrics).
     pub cluster: &'a str,
-    /// Whether the run saw every ConfigMap (a resync), so drift can be told.
-    pub full: bool,
+    /// Full when the run saw every ConfigMap (a resync), so drift can be told.
+    pub scope: Scope,
     /// Whether shell-operator has just started (its metric storage is empty).
     pub synchronization: bool,
 }
