@@ -11,10 +11,11 @@ use crate::model::configmap::{CmId, ConfigMap, Intent, RESTART_ANNOTATION, STATU
 use crate::model::connector::Connector;
 use crate::model::requests::OffsetsRequest;
 use crate::model::status::{self, CmStatus, Declarations};
+use crate::render::error::{Located, RenderError};
 use crate::render::sandbox::Renderer;
 
 /// Data key and what its template rendered to.
-pub type Templates = Vec<(String, Result<Connector, String>)>;
+pub type Templates = Vec<(String, Result<Connector, RenderError>)>;
 
 /// One ConfigMap after rendering, with everything later stages need of it.
 #[derive(Debug, Clone, Default)]
@@ -278,13 +279,13 @@ fn render(sources: &[(&Source, &str)], renderer: &Renderer, reuse: Reuse) -> Vec
                 .map(|(key, known)| {
                     let result = match known {
                         Some(connector) => Ok(connector),
-                        None => results.next().unwrap_or_else(|| Err(MISSING.into())),
+                        None => results.next().unwrap_or_else(|| Err(RenderError::Internal(MISSING.into()))),
                     };
                     (key.clone(), result)
                 })
                 .collect();
-            let binary = "a binaryData key cannot hold a template; use data";
-            templates.extend(cm.binary_keys.iter().map(|k| (k.clone(), Err(binary.to_string()))));
+            let binary = || RenderError::Refused(Located::nowhere("a binaryData key cannot hold a template; use data"));
+            templates.extend(cm.binary_keys.iter().map(|k| (k.clone(), Err(binary()))));
             templates
         })
         .collect();

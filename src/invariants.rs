@@ -22,6 +22,7 @@ use crate::model::connector::{Connector, TargetState};
 use crate::model::live::{ConnectorState, Live, Status, Unit};
 use crate::model::scope::Scope;
 use crate::plan::{Action, After, Plan, Policy, Prune, Restarts};
+use crate::render::error::{Located, RenderError};
 use crate::render::sandbox::Renderer;
 use crate::render::variables::Variables;
 
@@ -52,7 +53,7 @@ fn connector() -> impl Strategy<Value = Connector> {
 
 fn declared() -> impl Strategy<Value = Vec<Declared>> {
     let state = prop_oneof![4 => Just(CmState::Apply), 1 => Just(CmState::Remove), 1 => Just(CmState::Deleted)];
-    let template = prop_oneof![5 => connector().prop_map(Ok), 1 => Just(Err("1:1: broken".to_string()))];
+    let template = prop_oneof![5 => connector().prop_map(Ok), 1 => Just(Err(RenderError::Parse(vec![Located::at(1, 1, "broken")])))];
     let one = (state, prop::collection::vec(template, 1..3), prop::collection::btree_set(name(), 0..2));
     prop::collection::vec(one, 0..5).prop_map(|cms| {
         cms.into_iter()
@@ -280,10 +281,10 @@ const EMBEDDINGS: &[&str] = &[
 
 /// Everything a rendered template can show: the printed connector (name,
 /// keys, redacted values) or its error.
-fn shown(result: &Result<Connector, String>) -> String {
+fn shown(result: &Result<Connector, RenderError>) -> String {
     match result {
         Ok(c) => format!("{} {}", c.name, serde_json::to_string(&c.redacted_config()).unwrap_or_default()),
-        Err(e) => e.clone(),
+        Err(e) => e.to_string(),
     }
 }
 

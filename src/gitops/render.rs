@@ -43,7 +43,7 @@ pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool, format
                     connector.insert("source".into(), source);
                     out.push(serde_json::Value::Object(connector));
                 }
-                Err(e) => errors.push(format!("{place} key {key}: {}", scrubber.scrub(e))),
+                Err(e) => errors.push(format!("{place} key {key}: {}", scrubber.scrub(&e.to_string()))),
             }
         }
     }

@@ -122,7 +122,7 @@ pub fn status_rows(cluster: &str, declared: &[Declared], live: &Live, scrubber: 
                     declared: None,
                     tasks: None,
                     declared_by: by,
-                    problems: vec![scrubber.scrub(e)],
+                    problems: vec![scrubber.scrub(&e.to_string())],
                     health: Health::Error,
                 },
             };

@@ -304,7 +304,7 @@ pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<V
                             connector: String::new(),
                             origin,
                             key: None,
-                            message: message.clone(),
+                            message: message.to_string(),
                         });
                     }
                 }

@@ -95,7 +95,7 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
             let connector = match rendered {
                 Ok(c) => c,
                 Err(message) => {
-                    plan.problems.push(Problem { origin: here, connector: None, message: message.clone() });
+                    plan.problems.push(Problem { origin: here, connector: None, message: message.to_string() });
                     continue;
                 }
             };
@@ -186,6 +186,7 @@ mod tests {
     use crate::desired::wanted;
     use crate::model::connector::{Connector, TargetState};
     use crate::model::live::{ConnectorState, Status, Unit};
+    use crate::render::error::{Located, RenderError};
     use ConnectorState::Running;
     use Role::{Acting, NamesOnly};
 
@@ -300,7 +301,7 @@ mod tests {
     #[test]
     fn errors_and_invalid_labels_are_problems() {
         let mut broken = declared("broken", CmState::Apply, Acting, vec![connector("ok", &[])]);
-        broken.templates.push(("bad".into(), Err("1:1: boom".into())));
+        broken.templates.push(("bad".into(), Err(RenderError::Parse(vec![Located::at(1, 1, "boom")]))));
         let invalid =
             declared("typo", CmState::Invalid("label enabled is \"yes\"".into()), Acting, vec![connector("x", &[])]);
         let plan = plan(&[broken, invalid], &Live::default());
@@ -330,13 +331,13 @@ mod tests {
         );
 
         // A template that fails may still declare an old name: nothing is deleted.
-        renamed.templates.push(("broken".into(), Err("boom".into())));
+        renamed.templates.push(("broken".into(), Err(RenderError::Runtime("boom".into()))));
         let planned = plan(&[renamed], &live(&[old.clone(), new]));
         assert!(planned.steps.iter().all(|s| !matches!(s.action, Action::Delete { .. })), "{:?}", summary(&planned));
 
         // A deleted ConfigMap whose template no longer renders uses the names it recorded.
         let mut gone = declared("gone", CmState::Deleted, Acting, vec![]);
-        gone.templates.push(("k".into(), Err("undefined variable".into())));
+        gone.templates.push(("k".into(), Err(RenderError::Parse(vec![Located::nowhere("undefined variable")]))));
         gone.recorded = BTreeSet::from(["old".into()]);
         assert!(wanted(std::slice::from_ref(&gone)).contains("old"));
         let plan = plan(&[gone], &live(&[old]));

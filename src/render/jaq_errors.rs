@@ -4,6 +4,8 @@
 use jaq_core::compile;
 use jaq_core::load::{self, lex};
 
+use crate::render::error::Located;
+
 /// An undefined name, with the variables that are defined.
 #[must_use]
 pub fn undefined_message(found: &str, u: compile::Undefined, known: &[&str]) -> String {
@@ -24,9 +26,11 @@ pub fn undefined_message(found: &str, u: compile::Undefined, known: &[&str]) -> 
 
 /// Lex and parse errors, each at `line:column` of `code`.
 #[must_use]
-pub fn load_errors(code: &str, e: load::Error<&str>) -> Vec<String> {
+pub fn load_errors(code: &str, e: load::Error<&str>) -> Vec<Located> {
     match e {
-        load::Error::Io(errs) => errs.into_iter().map(|(path, e)| format!("cannot load `{path}`: {e}")).collect(),
+        load::Error::Io(errs) => {
+            errs.into_iter().map(|(path, e)| Located::nowhere(format!("cannot load `{path}`: {e}"))).collect()
+        }
         load::Error::Lex(errs) => errs.into_iter().map(|(expect, found)| lex_error(code, expect, found)).collect(),
         load::Error::Parse(errs) => errs
             .into_iter()
@@ -38,7 +42,7 @@ pub fn load_errors(code: &str, e: load::Error<&str>) -> Vec<String> {
     }
 }
 
-fn lex_error(code: &str, expect: lex::Expect<&str>, found: &str) -> String {
+fn lex_error(code: &str, expect: lex::Expect<&str>, found: &str) -> Located {
     let message = match expect {
         lex::Expect::Delim(open) => {
             let (line, col) = position(code, open);
@@ -49,10 +53,10 @@ fn lex_error(code: &str, expect: lex::Expect<&str>, found: &str) -> String {
     at(code, found, &message)
 }
 
-/// `line:column: message` for a sub-slice of `code`.
-fn at(code: &str, found: &str, message: &str) -> String {
+/// `message` at a sub-slice of `code`.
+fn at(code: &str, found: &str, message: &str) -> Located {
     let (line, col) = position(code, found);
-    format!("{line}:{col}: {message}")
+    Located::at(line, col, message)
 }
 
 /// Where `part`, a sub-slice of `code` in every jaq error, starts in it;

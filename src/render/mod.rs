@@ -2,6 +2,7 @@
 //! rules that keep secrets out of everything printed.
 
 pub mod cache;
+pub mod error;
 pub mod jaq_errors;
 pub mod redact;
 pub mod sandbox;

@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 
 use crate::deadline::from_now;
 use crate::model::connector::Connector;
+use crate::render::error::RenderError;
 use crate::render::redact::Scrubber;
 use crate::render::template::{self, Event};
 use crate::render::variables::Variables;
 use crate::render::worker::{within_size, Line, Request, MAX_LINE_BYTES, WORKER_COMMAND};
-use crate::text::format_size;
 
 /// Below this many templates per core, one compile beats splitting the work.
 const MIN_CHUNK: usize = 100;
@@ -73,9 +73,9 @@ enum Ended {
     /// The template at this index of the batch ran past the limit.
     TimedOut(usize),
     /// The child died (or sent garbage) while rendering the template at this index.
-    Died(usize, String),
+    Died(usize, RenderError),
     /// The child died, or overran, before the batch compiled.
-    DiedCompiling(String),
+    DiedCompiling(RenderError),
 }
 
 impl Renderer {
@@ -112,23 +112,24 @@ impl Renderer {
     /// few, for several parse errors) with `line:column` where jaq gives one.
     /// Large batches are split over the machine's cores, one child each.
     #[must_use]
-    pub fn render_all(&self, codes: &[&str]) -> Vec<Result<Connector, String>> {
+    pub fn render_all(&self, codes: &[&str]) -> Vec<Result<Connector, RenderError>> {
         let cpus = crate::parallel::cores();
         let chunks = cpus.min(codes.len().div_ceil(MIN_CHUNK)).max(codes.len().div_ceil(MAX_CHUNK)).max(1);
         let size = codes.len().div_ceil(chunks).max(1);
         let codes: Vec<String> = codes.iter().map(std::string::ToString::to_string).collect();
         let chunks: Vec<&[String]> = codes.chunks(size).collect();
         let rendered = crate::parallel::map(&chunks, cpus, |chunk| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.render_chunk(chunk)))
-                .unwrap_or_else(|_| chunk.iter().map(|_| Err("internal error rendering".into())).collect())
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.render_chunk(chunk))).unwrap_or_else(|_| {
+                chunk.iter().map(|_| Err(RenderError::Internal("internal error rendering".into()))).collect()
+            })
         });
-        rendered.into_iter().flatten().map(|r| r.map_err(|e| self.scrubber.scrub(&e))).collect()
+        rendered.into_iter().flatten().map(|r| r.map_err(|e| e.map_message(|m| self.scrubber.scrub(m)))).collect()
     }
 
     /// Renders one chunk, in as many children as it takes.
-    fn render_chunk(&self, codes: &[String]) -> Vec<Result<Connector, String>> {
+    fn render_chunk(&self, codes: &[String]) -> Vec<Result<Connector, RenderError>> {
         let Some(worker) = &self.worker else { return self.render_here(codes) };
-        let mut results: Vec<Option<Result<Connector, String>>> = codes.iter().map(|_| None).collect();
+        let mut results: Vec<Option<Result<Connector, RenderError>>> = codes.iter().map(|_| None).collect();
         let mut pending = VecDeque::new();
         pending.push_back(0..codes.len());
         while let Some(range) = pending.pop_front() {
@@ -140,18 +141,15 @@ impl Renderer {
                 }
                 done += 1;
             });
-            let mut fail = |i: usize, message: String| {
+            let mut fail = |i: usize, error: RenderError| {
                 if let Some(slot) = results.get_mut(i) {
-                    *slot = Some(Err(message));
+                    *slot = Some(Err(error));
                 }
             };
             match ended {
                 Ended::Finished => {}
                 Ended::TimedOut(i) => {
-                    fail(
-                        start + i,
-                        format!("did not finish within {}", humantime::format_duration(self.limits.timeout)),
-                    );
+                    fail(start + i, RenderError::Timeout(self.limits.timeout));
                     pending.push_front(start + i + 1..range.end);
                 }
                 Ended::Died(i, why) => {
@@ -166,17 +164,23 @@ impl Renderer {
                 }
             }
         }
-        results.into_iter().map(|r| r.unwrap_or_else(|| Err("internal error: not rendered".into()))).collect()
+        let unrendered = || Err(RenderError::Internal("internal error: not rendered".into()));
+        results.into_iter().map(|r| r.unwrap_or_else(unrendered)).collect()
     }
 
     /// Runs one child on `codes`, passing each result on as it comes.
-    fn run_child(&self, worker: &Path, codes: &[String], mut each: impl FnMut(Result<Connector, String>)) -> Ended {
+    fn run_child(
+        &self,
+        worker: &Path,
+        codes: &[String],
+        mut each: impl FnMut(Result<Connector, RenderError>),
+    ) -> Ended {
         if codes.is_empty() {
             return Ended::Finished;
         }
         let mut child = match self.spawn(worker, codes) {
             Ok(child) => child,
-            Err(e) => return Ended::DiedCompiling(format!("cannot start a template worker: {e}")),
+            Err(e) => return Ended::DiedCompiling(RenderError::Worker(format!("cannot start a template worker: {e}"))),
         };
         let lines = read_lines(child.stdout.take());
         let stderr = read_capped(child.stderr.take());
@@ -194,17 +198,17 @@ impl Renderer {
                     each(result);
                     rendered += 1;
                 }
-                Ok(other) => {
-                    let why = match other {
-                        Err(e) => format!("the template worker sent an unreadable answer: {e}"),
-                        Ok(_) => "the template worker answered out of order".to_string(),
-                    };
+                Ok(Err(unreadable)) => break died(compiled, rendered, unreadable),
+                Ok(Ok(_)) => {
+                    let why = RenderError::Worker("the template worker answered out of order".into());
                     break died(compiled, rendered, why);
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) if compiled => break Ended::TimedOut(rendered),
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     let limit = humantime::format_duration(COMPILE_TIMEOUT);
-                    break Ended::DiedCompiling(format!("the templates did not compile within {limit}"));
+                    break Ended::DiedCompiling(RenderError::Worker(format!(
+                        "the templates did not compile within {limit}"
+                    )));
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let status = child.wait();
@@ -248,7 +252,7 @@ impl Renderer {
 
 impl Renderer {
     /// Renders in this process (see `worker`).
-    fn render_here(&self, codes: &[String]) -> Vec<Result<Connector, String>> {
+    fn render_here(&self, codes: &[String]) -> Vec<Result<Connector, RenderError>> {
         let mut results = Vec::new();
         let rendered = template::render_each(&self.variables, codes, |event| {
             if let Event::Rendered(result) = event {
@@ -263,7 +267,7 @@ impl Renderer {
     }
 }
 
-fn died(compiled: bool, rendered: usize, why: String) -> Ended {
+fn died(compiled: bool, rendered: usize, why: RenderError) -> Ended {
     if compiled {
         Ended::Died(rendered, why)
     } else {
@@ -271,28 +275,31 @@ fn died(compiled: bool, rendered: usize, why: String) -> Ended {
     }
 }
 
-/// Why a child died, in words for the template's error.
-fn cause(status: Option<ExitStatus>, stderr: &str, memory: u64) -> String {
+/// Why a child died, for the template's error.
+fn cause(status: Option<ExitStatus>, stderr: &str, memory: u64) -> RenderError {
     use std::os::unix::process::ExitStatusExt;
     if stderr.contains("overflowed its stack") {
-        return "recursed too deeply (stack overflow): nested too deeply, or a definition that calls itself without end".into();
+        return RenderError::Worker(
+            "recursed too deeply (stack overflow): nested too deeply, or a definition that calls itself without end"
+                .into(),
+        );
     }
     if stderr.contains("memory allocation of") {
-        let limit = format_size(memory);
-        return format!("used more than the {limit} of memory a template batch may use (TEMPLATE_MEMORY_LIMIT)");
+        return RenderError::Memory(memory);
     }
-    match status {
+    RenderError::Worker(match status {
         Some(s) if s.signal().is_some() => {
             format!("the template worker was killed by signal {}", s.signal().unwrap_or_default())
         }
         Some(s) => format!("the template worker exited with {s}"),
         None => "the template worker ended unexpectedly".into(),
-    }
+    })
 }
 
 /// Lines from the child, parsed, on a channel (so the parent can wait with a
 /// deadline); each is read with a cap.
-fn read_lines(stdout: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Result<Line, String>> {
+fn read_lines(stdout: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Result<Line, RenderError>> {
+    let unreadable = |why: String| RenderError::Worker(format!("the template worker sent an unreadable answer: {why}"));
     let (tx, rx) = mpsc::channel();
     let Some(stdout) = stdout else { return rx };
     std::thread::spawn(move || {
@@ -302,11 +309,11 @@ fn read_lines(stdout: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Resu
             match reader.by_ref().take(MAX_LINE_BYTES).read_until(b'\n', &mut line) {
                 Ok(0) | Err(_) => return,
                 Ok(_) if line.last() != Some(&b'\n') => {
-                    let _ = tx.send(Err(format!("a line over {MAX_LINE_BYTES} bytes")));
+                    let _ = tx.send(Err(unreadable(format!("a line over {MAX_LINE_BYTES} bytes"))));
                     return;
                 }
                 Ok(_) => {
-                    let parsed = serde_json::from_slice::<Line>(&line).map_err(|e| e.to_string());
+                    let parsed = serde_json::from_slice::<Line>(&line).map_err(|e| unreadable(e.to_string()));
                     if tx.send(parsed).is_err() {
                         return;
                     }
@@ -337,7 +344,7 @@ mod tests {
 
     #[test]
     fn causes_of_death() {
-        assert!(cause(None, "thread 'main' has overflowed its stack", 0).contains("stack overflow"));
-        assert!(cause(None, "memory allocation of 1000000000 bytes failed", 64 << 20).contains("64 MiB"));
+        assert!(cause(None, "thread 'main' has overflowed its stack", 0).to_string().contains("stack overflow"));
+        assert!(cause(None, "memory allocation of 1000000000 bytes failed", 64 << 20).to_string().contains("64 MiB"));
     }
 }

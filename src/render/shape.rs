@@ -11,6 +11,7 @@ use jaq_json::Val;
 use jq16::dump::json;
 
 use crate::model::connector::{self, Connector, TargetState, REDACTED};
+use crate::render::error::RenderError;
 use crate::render::redact;
 use crate::render::variables::PUBLIC_VARIABLES;
 
@@ -18,9 +19,9 @@ use crate::render::variables::PUBLIC_VARIABLES;
 /// the name and config are checked.
 pub struct Rendered {
     /// With the real variables.
-    pub real: Result<Output, String>,
+    pub real: Result<Output, RenderError>,
     /// With every variable replaced by a marker.
-    pub marked: Result<Output, String>,
+    pub marked: Result<Output, RenderError>,
 }
 
 /// A template's value, once its shape is checked.
@@ -37,9 +38,12 @@ pub fn marker(i: usize) -> String {
 }
 
 /// Checks the shape `{"name": string, "config": {key: scalar}}`.
-pub fn to_output(value: &Val) -> Result<Output, String> {
+pub fn to_output(value: &Val) -> Result<Output, RenderError> {
     let Val::Obj(obj) = value else {
-        return Err(format!("the template must yield an object with `name` and `config`, not {}", kind(value)));
+        return Err(RenderError::Shape(format!(
+            "the template must yield an object with `name` and `config`, not {}",
+            kind(value)
+        )));
     };
     let mut name = None;
     let mut state = None;
@@ -47,24 +51,26 @@ pub fn to_output(value: &Val) -> Result<Output, String> {
     for (k, v) in obj.iter() {
         match (text(k).as_deref(), v) {
             (Some("name"), Val::TStr(b)) => name = Some(String::from_utf8_lossy(b).into_owned()),
-            (Some("name"), v) => return Err(format!("`name` must be a string, not {}", kind(v))),
+            (Some("name"), v) => return Err(RenderError::Shape(format!("`name` must be a string, not {}", kind(v)))),
             (Some("state"), Val::TStr(b)) => state = Some(String::from_utf8_lossy(b).into_owned()),
-            (Some("state"), v) => return Err(format!("`state` must be a string, not {}", kind(v))),
+            (Some("state"), v) => return Err(RenderError::Shape(format!("`state` must be a string, not {}", kind(v)))),
             (Some("config"), Val::Obj(c)) => config = Some(c),
-            (Some("config"), v) => return Err(format!("`config` must be an object, not {}", kind(v))),
-            (Some(other), _) => {
-                return Err(format!(
-                    "unexpected key `{other}`; a template yields `name`, `config` and optionally `state`"
-                ))
+            (Some("config"), v) => {
+                return Err(RenderError::Shape(format!("`config` must be an object, not {}", kind(v))))
             }
-            (None, _) => return Err("object keys must be strings".into()),
+            (Some(other), _) => {
+                return Err(RenderError::Shape(format!(
+                    "unexpected key `{other}`; a template yields `name`, `config` and optionally `state`"
+                )))
+            }
+            (None, _) => return Err(RenderError::Shape("object keys must be strings".into())),
         }
     }
-    let name = name.ok_or("the result has no `name`")?;
-    let config = config.ok_or("the result has no `config` object")?;
+    let name = name.ok_or_else(|| RenderError::Shape("the result has no `name`".into()))?;
+    let config = config.ok_or_else(|| RenderError::Shape("the result has no `config` object".into()))?;
     let mut out = BTreeMap::new();
     for (k, v) in config.iter() {
-        let key = text(k).ok_or("config keys must be strings")?;
+        let key = text(k).ok_or_else(|| RenderError::Shape("config keys must be strings".into()))?;
         let value = match v {
             Val::TStr(b) => String::from_utf8_lossy(b).into_owned(),
             // The JSON text jq 1.6 would have sent (`2`, not `2.0`; `1.5`,
@@ -72,9 +78,16 @@ pub fn to_output(value: &Val) -> Result<Output, String> {
             // comparison sees no change. NaN is what jq 1.6 writes as null.
             Val::Num(_) | Val::Bool(_) if json(v) != "null" => json(v),
             Val::Num(_) | Val::Null => {
-                return Err(format!("config key `{key}` is null {NULL_CAUSE}; Connect rejects null values"))
+                return Err(RenderError::Shape(format!(
+                    "config key `{key}` is null {NULL_CAUSE}; Connect rejects null values"
+                )))
             }
-            v => return Err(format!("config key `{key}` is {}; values must be strings, numbers or booleans", kind(v))),
+            v => {
+                return Err(RenderError::Shape(format!(
+                    "config key `{key}` is {}; values must be strings, numbers or booleans",
+                    kind(v)
+                )))
+            }
         };
         out.insert(key, value);
     }
@@ -107,14 +120,14 @@ const WITHHELD: &str = "the template failed on a value computed from a variable 
 /// stays out of every message: an error is the marker run's (markers said as
 /// `[redacted]`), and a name or config key computed from a secret is refused,
 /// since names and keys are printed in plans, logs and Events.
-pub fn into_connector(r: Rendered) -> Result<Connector, String> {
+pub fn into_connector(r: Rendered) -> Result<Connector, RenderError> {
     let real = match r.real {
         Ok(real) => real,
         Err(e) => {
             return Err(match r.marked {
                 Err(marked) if marked == e => marked,
-                Err(marked) => unmark(&marked),
-                Ok(_) => WITHHELD.into(),
+                Err(marked) => marked.map_message(unmark),
+                Ok(_) => e.map_message(|_| WITHHELD.into()),
             })
         }
     };
@@ -123,38 +136,42 @@ pub fn into_connector(r: Rendered) -> Result<Connector, String> {
     let marked = r.marked.ok();
     if let Some(m) = &marked {
         if m.name != name {
-            return Err(format!(
+            return Err(RenderError::Shape(format!(
                 "the connector name is computed from a variable (properties or environment); names are \
                  printed in plans, logs and Events, so it must be literal text or use only variables listed in \
                  {PUBLIC_VARIABLES}"
-            ));
+            )));
         }
         if let Some(key) = m.config.keys().find(|k| !config.contains_key(*k)) {
-            return Err(format!(
+            return Err(RenderError::Shape(format!(
                 "config key {} is computed from a variable (properties or environment); keys are \
                  printed in plans and logs, so they must be literal text or use only variables listed in {}",
                 unmark(&format!("{key:?}")),
                 PUBLIC_VARIABLES
-            ));
+            )));
         }
     }
-    connector::check_name(&name)?;
+    connector::check_name(&name).map_err(RenderError::Shape)?;
     let state_is_secret = marked.as_ref().is_some_and(|m| m.state != state);
     let state = match state.as_deref().map_or(Ok(TargetState::Running), TargetState::parse) {
         Err(_) if state_is_secret => {
-            return Err("`state` is computed from a variable and is not running, paused or stopped".into())
+            return Err(RenderError::Shape(
+                "`state` is computed from a variable and is not running, paused or stopped".into(),
+            ))
         }
-        other => other?,
+        other => other.map_err(RenderError::Shape)?,
     };
     // A setting about a secret (`...credentials.source`) is shown even when a variable gave it.
     let computed = |k: &String, v: &String| marked.as_ref().is_none_or(|m| m.config.get(k) != Some(v));
     let secret = |k: &String, v: &String| redact::is_secret_key(k) || (!redact::is_setting_key(k) && computed(k, v));
     match config.get("name") {
         Some(n) if *n != name && secret(&"name".to_string(), n) => {
-            return Err(format!("config.name differs from name {name:?}; Connect would reject it"))
+            return Err(RenderError::Shape(format!("config.name differs from name {name:?}; Connect would reject it")))
         }
         Some(n) if *n != name => {
-            return Err(format!("config.name {n:?} differs from name {name:?}; Connect would reject it"))
+            return Err(RenderError::Shape(format!(
+                "config.name {n:?} differs from name {name:?}; Connect would reject it"
+            )))
         }
         _ => {
             config.insert("name".into(), name.clone());

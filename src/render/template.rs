@@ -18,6 +18,7 @@ use jaq_core::{data::JustLut, Compiler, Ctx, Filter, Vars};
 use jaq_json::Val;
 
 use crate::model::connector::Connector;
+use crate::render::error::{Located, RenderError};
 use crate::render::jaq_errors::{line_col, load_errors, offset, undefined_message};
 use crate::render::shape::{into_connector, marker, to_output, Output, Rendered, NULL_CAUSE};
 use crate::render::variables::Variables;
@@ -25,7 +26,7 @@ use crate::render::variables::Variables;
 type Defs = Vec<parse::Def<&'static str>>;
 type Program = Rc<Filter<JustLut<Val>>>;
 /// A compiled template: the program that holds it and its index there.
-type Compiled = Result<(Program, usize), String>;
+type Compiled = Result<(Program, usize), RenderError>;
 
 /// A name a template uses that is not defined: the template's index, the
 /// byte offset there, and what to say.
@@ -40,7 +41,7 @@ pub enum Event {
     /// The batch compiled.
     Compiled,
     /// One template's result, in order.
-    Rendered(Result<Connector, String>),
+    Rendered(Result<Connector, RenderError>),
 }
 
 /// Compiles the templates as one program, then renders them one after the
@@ -101,13 +102,13 @@ impl Engine {
     /// is left out, and the rest are compiled again without it.
     fn compile_batch(&self, codes: &[String]) -> Vec<Compiled> {
         let names: Vec<String> = (0..codes.len()).map(|i| format!("__t{i}")).collect();
-        let mut results: Vec<Result<Def<&str>, String>> =
+        let mut results: Vec<Result<Def<&str>, RenderError>> =
             codes.iter().zip(&names).map(|(code, name)| self.parse(code, name)).collect();
         loop {
             let members: Vec<usize> = (results.iter().enumerate()).filter(|(_, r)| r.is_ok()).map(|(i, _)| i).collect();
             if members.is_empty() {
                 // Every template failed on its own: `results` holds only errors.
-                let reason = || "internal error: the template was left out".to_string();
+                let reason = || RenderError::Internal("internal error: the template was left out".into());
                 return results.into_iter().map(|r| r.and_then(|_| Err(reason()))).collect();
             }
             let mut main = String::new();
@@ -123,18 +124,20 @@ impl Engine {
                     for (i, at, message) in errors {
                         let (Some(code), Some(entry)) = (codes.get(i), results.get_mut(i)) else { continue };
                         let (line, col) = line_col(code, at);
-                        let line = format!("{line}:{col}: {message}");
-                        *entry = Err(match entry {
-                            Err(earlier) => format!("{earlier}\n{line}"),
-                            Ok(_) => line,
-                        });
+                        let located = Located::at(line, col, message);
+                        match entry {
+                            Err(RenderError::Parse(earlier)) => earlier.push(located),
+                            _ => *entry = Err(RenderError::Parse(vec![located])),
+                        }
                         attributed = true;
                     }
                     if !attributed {
                         // A bug in the combined program, not in a template: say so for each.
                         return results
                             .into_iter()
-                            .map(|r| r.and_then(|_| Err("internal error compiling templates".to_string())))
+                            .map(|r| {
+                                r.and_then(|_| Err(RenderError::Internal("internal error compiling templates".into())))
+                            })
                             .collect();
                     }
                 }
@@ -144,23 +147,25 @@ impl Engine {
 
     /// Parses one template alone into the definition `name`, or says why it
     /// does not parse, with positions inside it.
-    fn parse<'s>(&self, code: &'s str, name: &'s str) -> Result<Def<&'s str>, String> {
+    fn parse<'s>(&self, code: &'s str, name: &'s str) -> Result<Def<&'s str>, RenderError> {
         if let Some(body) = load::parse(code, |p| p.term()) {
             let refused = self.builtins.refused(&body).or_else(|| jq16::path_exprs::refused(&body));
             if let Some((found, why)) = refused {
                 let (line, col) = line_col(code, offset(code, found));
-                return Err(format!("{line}:{col}: {why}"));
+                return Err(RenderError::Refused(Located::at(line, col, why)));
             }
             return Ok(Def { name, args: Vec::new(), body: jq16::rewrite::term(body) });
         }
         if let Some(refused) = jq16::refuse::construct(code) {
-            return Err(refused);
+            return Err(RenderError::Refused(Located::nowhere(refused)));
         }
         // The loader says why, as jaq says it (`include` and `import` too).
         let arena = Arena::default();
         match Loader::new([]).load(&arena, File { code, path: () }) {
-            Err(errs) => Err(errs.into_iter().flat_map(|(_, e)| load_errors(code, e)).collect::<Vec<_>>().join("\n")),
-            Ok(_) => Err("a template is a jq program; `module` directives cannot be used in one".into()),
+            Err(errs) => Err(RenderError::Parse(errs.into_iter().flat_map(|(_, e)| load_errors(code, e)).collect())),
+            Ok(_) => Err(RenderError::Refused(Located::nowhere(
+                "a template is a jq program; `module` directives cannot be used in one",
+            ))),
         }
     }
 
@@ -203,8 +208,8 @@ impl Engine {
 
 /// A null config value said with the `env.NAME`s the template reads that
 /// are not set, when there are any (`env.ORDERS_BQ_SINK_KEYFILE is not set`).
-fn name_unset_env(error: String, code: &str, env: &BTreeMap<String, String>) -> String {
-    if !error.contains(NULL_CAUSE) {
+fn name_unset_env(error: RenderError, code: &str, env: &BTreeMap<String, String>) -> RenderError {
+    if !error.to_string().contains(NULL_CAUSE) {
         return error;
     }
     let unset: Vec<String> = jq16::refuse::env_names(code)
@@ -217,7 +222,7 @@ fn name_unset_env(error: String, code: &str, env: &BTreeMap<String, String>) -> 
         [one] => format!("({one} is not set)"),
         many => format!("(the template reads {}, which are not set)", many.join(", ")),
     };
-    error.replace(NULL_CAUSE, &cause)
+    error.map_message(|m| m.replace(NULL_CAUSE, &cause))
 }
 
 /// A binary search over template indexes, so picking one is O(log n);
@@ -258,22 +263,26 @@ fn object(pairs: impl Iterator<Item = (String, String)>) -> Val {
     Val::obj(pairs.map(|(k, v)| (Val::from(k), Val::from(v))).collect())
 }
 
-fn run_once(filter: &Filter<JustLut<Val>>, globals: &[Val], index: usize) -> Result<Output, String> {
+fn run_once(filter: &Filter<JustLut<Val>>, globals: &[Val], index: usize) -> Result<Output, RenderError> {
     let globals = globals.iter().cloned().chain([Val::from(index)]);
     let ctx = Ctx::<JustLut<Val>>::new(&filter.lut, Vars::new(globals));
     let mut outputs = filter.id.run((ctx, Val::Null));
     let first = match outputs.next() {
-        None => return Err("the template yielded no value; it must yield one {\"name\", \"config\"} object".into()),
+        None => {
+            return Err(RenderError::Shape(
+                "the template yielded no value; it must yield one {\"name\", \"config\"} object".into(),
+            ))
+        }
         Some(result) => result.map_err(runtime_error)?,
     };
     if outputs.next().is_some() {
-        return Err("the template yielded more than one value; it must yield exactly one".into());
+        return Err(RenderError::Shape("the template yielded more than one value; it must yield exactly one".into()));
     }
     to_output(&first)
 }
 
-fn runtime_error(exn: jaq_core::Exn<Val>) -> String {
-    match exn.get_err() {
+fn runtime_error(exn: jaq_core::Exn<Val>) -> RenderError {
+    RenderError::Runtime(match exn.get_err() {
         Ok(e) => match e.into_val() {
             Val::TStr(b) => {
                 let message = String::from_utf8_lossy(&b);
@@ -282,7 +291,7 @@ fn runtime_error(exn: jaq_core::Exn<Val>) -> String {
             v => format!("error: {}", jq16::dump::json(&v)),
         },
         Err(_) => "the template called halt".into(),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -303,14 +312,14 @@ mod tests {
 
     /// In this process, scrubbed as the sandbox scrubs: time and memory
     /// bounds are the sandbox's, tested through the binary.
-    fn render_all(codes: &[&str]) -> Vec<Result<Connector, String>> {
+    fn render_all(codes: &[&str]) -> Vec<Result<Connector, RenderError>> {
         let variables = variables();
         let scrubber = crate::render::redact::Scrubber::new(variables.secret_values());
         let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
         let mut results = Vec::new();
         render_each(&variables, &codes, |event| {
             if let Event::Rendered(result) = event {
-                results.push(result.map_err(|e| scrubber.scrub(&e)));
+                results.push(result.map_err(|e| e.map_message(|m| scrubber.scrub(m))));
             }
             Ok::<(), ()>(())
         })
@@ -318,7 +327,7 @@ mod tests {
         results
     }
 
-    fn render(code: &str) -> Result<Connector, String> {
+    fn render(code: &str) -> Result<Connector, RenderError> {
         render_all(&[code]).pop().unwrap()
     }
 
@@ -352,11 +361,11 @@ mod tests {
 
     #[test]
     fn null_array_and_object_values_name_the_key() {
-        let e = render(r#"{"name": "c", "config": {"a": env.NOPE}}"#).unwrap_err();
+        let e = render(r#"{"name": "c", "config": {"a": env.NOPE}}"#).unwrap_err().to_string();
         assert!(e.contains("`a` is null"), "{e}");
-        let e = render(r#"{"name": "c", "config": {"b": [1]}}"#).unwrap_err();
+        let e = render(r#"{"name": "c", "config": {"b": [1]}}"#).unwrap_err().to_string();
         assert!(e.contains("`b` is an array"), "{e}");
-        let e = render(r#"{"name": "c", "config": {"d": {}}}"#).unwrap_err();
+        let e = render(r#"{"name": "c", "config": {"d": {}}}"#).unwrap_err().to_string();
         assert!(e.contains("`d` is an object"), "{e}");
     }
 
@@ -374,14 +383,14 @@ mod tests {
             (r#"{"name": "a/b", "config": {}}"#, "`/`"),
             (r#"error("boom")"#, "error: boom"),
         ] {
-            let e = render(code).unwrap_err();
+            let e = render(code).unwrap_err().to_string();
             assert!(e.contains(want), "{code}: {e}");
         }
     }
 
     #[test]
     fn undefined_variable_lists_defined_names_not_values() {
-        let e = render("{\"name\": \"c\",\n  \"config\": {\"a\": $NOPE}}").unwrap_err();
+        let e = render("{\"name\": \"c\",\n  \"config\": {\"a\": $NOPE}}").unwrap_err().to_string();
         assert!(e.starts_with("2:19: undefined variable `$NOPE`"), "{e}");
         assert!(e.contains("$SCHEMA_REGISTRY_URL"), "{e}");
         assert!(!e.contains("http://sr"), "{e}");
@@ -390,11 +399,11 @@ mod tests {
 
     #[test]
     fn parse_errors_have_line_and_column() {
-        let e = render("{\"name\": \"c\",\n \"config\": {\"a\": [1 }}").unwrap_err();
+        let e = render("{\"name\": \"c\",\n \"config\": {\"a\": [1 }}").unwrap_err().to_string();
         assert!(e.starts_with("2:"), "{e}");
-        let e = render("{\"name\": \"c\", \"config\": nosuch(1)}").unwrap_err();
+        let e = render("{\"name\": \"c\", \"config\": nosuch(1)}").unwrap_err().to_string();
         assert_eq!(e, "1:25: undefined filter `nosuch/1`");
-        let e = render("if true then 1").unwrap_err();
+        let e = render("if true then 1").unwrap_err().to_string();
         assert!(e.contains("found end of input"), "{e}");
     }
 
@@ -408,28 +417,30 @@ mod tests {
             "{\"name\": \"e\", \"config\": {\"y\": nosuch}}",
             r#"{"name": "f", "config": {"v": $SCHEMA_REGISTRY_URL}}"#,
         ]);
-        let names: Vec<Result<&str, &str>> =
-            results.iter().map(|r| r.as_ref().map(|c| c.name.as_str()).map_err(String::as_str)).collect();
-        assert_eq!(names[0], Ok("a"));
-        assert!(names[1].unwrap_err().starts_with("2:18: undefined variable `$NOPE`"), "{names:?}");
-        assert!(names[2].unwrap_err().starts_with("1:"), "{names:?}");
-        assert_eq!(names[3], Ok("p-d"));
-        assert_eq!(names[4], Err("1:31: undefined filter `nosuch/0`"));
-        assert_eq!(names[5], Ok("f"));
+        let shown: Vec<String> = (results.iter())
+            .map(|r| r.as_ref().map_or_else(ToString::to_string, |c| format!("renders {}", c.name)))
+            .collect();
+        assert_eq!(shown[0], "renders a");
+        assert!(shown[1].starts_with("2:18: undefined variable `$NOPE`"), "{shown:?}");
+        assert!(shown[2].starts_with("1:"), "{shown:?}");
+        assert_eq!(shown[3], "renders p-d");
+        assert_eq!(shown[4], "1:31: undefined filter `nosuch/0`");
+        assert_eq!(shown[5], "renders f");
     }
 
     #[test]
     fn errors_never_quote_secret_values() {
-        let e = render(r#"{"name": "c", "config": {"x": (env.DB_PASSWORD | tonumber)}}"#).unwrap_err();
+        let e = render(r#"{"name": "c", "config": {"x": (env.DB_PASSWORD | tonumber)}}"#).unwrap_err().to_string();
         assert!(!e.contains("GoKafka"), "{e}");
         assert!(e.contains("[redacted]"), "{e}");
     }
 
     #[test]
     fn names_and_keys_computed_from_secrets_are_refused_and_errors_never_quote_them() {
-        let e = render(r#"{"name": "c-\(env.DB_PASSWORD)", "config": {}}"#).unwrap_err();
+        let e = render(r#"{"name": "c-\(env.DB_PASSWORD)", "config": {}}"#).unwrap_err().to_string();
         assert!(e.contains("the connector name is computed from a variable"), "{e}");
-        let e = render(r#"{"name": "c", "config": {(env.DB_PASSWORD | ascii_downcase): "x"}}"#).unwrap_err();
+        let e =
+            render(r#"{"name": "c", "config": {(env.DB_PASSWORD | ascii_downcase): "x"}}"#).unwrap_err().to_string();
         assert!(e.contains(r#"config key "[redacted]" is computed from a variable"#), "{e}");
         for code in [
             r#"{"name": "c", "config": {"x": (env.DB_PASSWORD | ascii_downcase | tonumber)}}"#,
@@ -437,7 +448,7 @@ mod tests {
             r#"{"name": "c", "state": (env.DB_PASSWORD | ascii_upcase), "config": {}}"#,
             r#"{"name": "c", "config": {"name": env.DB_PASSWORD}}"#,
         ] {
-            let e = render(code).unwrap_err();
+            let e = render(code).unwrap_err().to_string();
             for leak in ["GoKafka", "gokafka", "GOKAFKA", "R29LYWZrYQ=="] {
                 assert!(!e.contains(leak), "{code}: {e}");
             }
@@ -468,13 +479,13 @@ mod tests {
         assert_eq!(render(r#"{"name": "c", "config": {}}"#).unwrap().state, TargetState::Running);
         assert_eq!(render(r#"{"name": "c", "state": "paused", "config": {}}"#).unwrap().state, TargetState::Paused);
         assert_eq!(render(r#"{"name": "c", "state": "STOPPED", "config": {}}"#).unwrap().state, TargetState::Stopped);
-        let e = render(r#"{"name": "c", "state": "asleep", "config": {}}"#).unwrap_err();
+        let e = render(r#"{"name": "c", "state": "asleep", "config": {}}"#).unwrap_err().to_string();
         assert!(e.contains("\"asleep\""), "{e}");
     }
 
     #[test]
     fn only_jq_1_6_builtins_and_syntax() {
-        let e = render(r#"{"name": "c", "config": {"x": ([1] | pick(.[0]) | tojson)}}"#).unwrap_err();
+        let e = render(r#"{"name": "c", "config": {"x": ([1] | pick(.[0]) | tojson)}}"#).unwrap_err().to_string();
         assert_eq!(e, "1:38: `pick/1` is not supported in templates: it is not a jq 1.6 builtin (define it in the template if you need it)");
         let c = render(r#"def pick(f): "mine"; {"name": "c", "config": {"x": pick(.), "n": (builtins | length)}}"#)
             .unwrap();
@@ -483,15 +494,15 @@ mod tests {
             ("mine", "217"),
             "a template's own definition is its own"
         );
-        let e = render(r#"{"name": "c", "config": {"x": input}}"#).unwrap_err();
+        let e = render(r#"{"name": "c", "config": {"x": input}}"#).unwrap_err().to_string();
         assert!(e.contains("`input/0` is not supported in templates"), "{e}");
-        let e = render(r#". as [$a] ?// $a | {"name": "c", "config": {}}"#).unwrap_err();
+        let e = render(r#". as [$a] ?// $a | {"name": "c", "config": {}}"#).unwrap_err().to_string();
         assert!(e.contains("`?//` is not supported in templates"), "{e}");
     }
 
     #[test]
     fn includes_are_refused() {
-        let e = render(r#"include "x"; {"name": "c", "config": {}}"#).unwrap_err();
+        let e = render(r#"include "x"; {"name": "c", "config": {}}"#).unwrap_err().to_string();
         assert!(e.contains("cannot load"), "{e}");
     }
 }

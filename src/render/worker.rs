@@ -7,6 +7,7 @@ use std::io::Write;
 use serde::{Deserialize, Serialize};
 
 use crate::model::connector::Connector;
+use crate::render::error::RenderError;
 use crate::render::template::{self, Event};
 use crate::render::variables::Variables;
 use crate::text::format_size;
@@ -46,7 +47,7 @@ pub enum Line {
     /// The batch compiled; renderings follow.
     Compiled,
     /// One template's result, in order.
-    Rendered(Result<Connector, String>),
+    Rendered(Result<Connector, RenderError>),
 }
 
 /// The child: reads a request on stdin, caps its memory, renders, and writes
@@ -71,11 +72,13 @@ pub fn serve() -> anyhow::Result<()> {
 }
 
 /// Refuses a connector config larger than Connect stores.
-pub fn within_size(connector: Connector) -> Result<Connector, String> {
+pub fn within_size(connector: Connector) -> Result<Connector, RenderError> {
     let size: usize = connector.config.iter().map(|(k, v)| k.len() + v.len()).sum();
     if size > MAX_CONNECTOR_BYTES {
         let limit = format_size(MAX_CONNECTOR_BYTES as u64);
-        return Err(format!("the config is {size} bytes, over the {limit} a connector config may have"));
+        return Err(RenderError::Shape(format!(
+            "the config is {size} bytes, over the {limit} a connector config may have"
+        )));
     }
     Ok(connector)
 }
