@@ -13,6 +13,7 @@ use crate::model::requests::OffsetsRequest;
 use crate::model::status::{self, CmStatus, Declarations};
 use crate::render::error::{Located, RenderError};
 use crate::render::sandbox::Renderer;
+use crate::text::Invalid;
 
 /// Data key and what its template rendered to.
 pub type Templates = Vec<(String, Result<Connector, RenderError>)>;
@@ -56,7 +57,7 @@ pub struct Declared {
     /// The value of the restart-on-demand annotation, if set.
     pub restart_request: Option<String>,
     /// What the offsets annotation asks, if set (or why it cannot be done).
-    pub offsets_request: Option<Result<OffsetsRequest, String>>,
+    pub offsets_request: Option<Result<OffsetsRequest, Invalid>>,
 }
 
 /// What a run does with a ConfigMap.

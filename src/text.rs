@@ -22,20 +22,46 @@ pub fn format_size(bytes: u64) -> String {
     }
 }
 
+/// What is wrong with a value read from outside (a size, a connector name,
+/// a ConfigMap's field, an annotation, an answer of Connect), said for the
+/// person who can fix it. Nothing branches on what it says: one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub String);
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+impl From<String> for Invalid {
+    fn from(message: String) -> Invalid {
+        Invalid(message)
+    }
+}
+
+impl From<&str> for Invalid {
+    fn from(message: &str) -> Invalid {
+        Invalid(message.to_string())
+    }
+}
+
 /// `128Mi`, `128MiB`, `1Gi`, `65536`: sizes as Kubernetes and people write them.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, Invalid> {
     let text = text.trim();
     let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(digits);
-    let number: u64 = number.parse().map_err(|_| format!("{text:?} is not a size such as 128MiB"))?;
+    let number: u64 = number.parse().map_err(|_| Invalid(format!("{text:?} is not a size such as 128MiB")))?;
     let factor: u64 = match unit.trim() {
         "" | "B" => 1,
         "Ki" | "KiB" => 1 << 10,
         "Mi" | "MiB" => 1 << 20,
         "Gi" | "GiB" => 1 << 30,
-        other => return Err(format!("unknown unit {other:?} in {text:?}; use Ki, Mi or Gi (KiB, MiB, GiB)")),
+        other => return Err(Invalid(format!("unknown unit {other:?} in {text:?}; use Ki, Mi or Gi (KiB, MiB, GiB)"))),
     };
-    number.checked_mul(factor).ok_or_else(|| format!("{text:?} is too large"))
+    number.checked_mul(factor).ok_or_else(|| Invalid(format!("{text:?} is too large")))
 }
 
 /// Each text to `write`, its length first: what a digest of several texts

@@ -262,7 +262,7 @@ fn reports_follow_the_reference_shape() {
     for odd in
         [serde_json::json!([]), serde_json::json!({}), serde_json::json!("ok"), serde_json::json!({"configs": {}})]
     {
-        assert!(errors_of(&odd).unwrap_err().starts_with("unexpected validation report"), "{odd}");
+        assert!(errors_of(&odd).unwrap_err().to_string().starts_with("unexpected validation report"), "{odd}");
     }
 }
 

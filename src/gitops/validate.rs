@@ -21,7 +21,7 @@ use crate::model::connector::Connector;
 use crate::parallel;
 use crate::render::redact::Scrubber;
 use crate::settings::{ConnectArgs, Sources};
-use crate::text::truncate;
+use crate::text::{truncate, Invalid};
 
 const CONNECTOR_CLASS: &str = "connector.class";
 
@@ -154,12 +154,12 @@ fn check(client: &Client, target: &Target, plugin: &Plugin, scrubber: &Scrubber)
     };
     match errors_of(&report) {
         Ok(errors) => errors.iter().map(|(key, message)| finding(key.as_deref(), message)).collect(),
-        Err(message) => vec![finding(None, &message)],
+        Err(unexpected) => vec![finding(None, &unexpected.0)],
     }
 }
 
 /// The errors of a `ConfigInfos` report, one per error, with the key it is about.
-pub fn errors_of(report: &serde_json::Value) -> Result<Vec<(Option<String>, String)>, String> {
+pub fn errors_of(report: &serde_json::Value) -> Result<Vec<(Option<String>, String)>, Invalid> {
     #[derive(Deserialize)]
     struct ConfigInfos {
         #[serde(default)]
@@ -178,7 +178,7 @@ pub fn errors_of(report: &serde_json::Value) -> Result<Vec<(Option<String>, Stri
         errors: Option<Vec<String>>,
     }
     let unexpected = |why: &dyn std::fmt::Display, report: &serde_json::Value| {
-        format!("unexpected validation report from Connect ({why}): {}", short(&report.to_string()))
+        Invalid(format!("unexpected validation report from Connect ({why}): {}", short(&report.to_string())))
     };
     if !report.is_object() {
         return Err(unexpected(&"not an object", report));

@@ -9,6 +9,7 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess};
 use serde::Deserialize;
 
 use crate::model::lenient::{Keys, Shape, Shaped, Text, Texts};
+use crate::text::Invalid;
 
 /// The label that selects ConfigMaps.
 pub const SELECTOR_LABEL: &str = "destination";
@@ -110,7 +111,7 @@ enum NotAConfigMap {
     /// Its `kind` says what it is.
     Kind(String),
     /// The first field that is missing or holds the wrong shape.
-    Shape(String),
+    Shape(Invalid),
 }
 
 impl Object {
@@ -193,7 +194,7 @@ impl Shape for Metadata {
 
 impl Shape for Object {
     fn other(what: &'static str) -> Object {
-        Object(Err(NotAConfigMap::Shape(format!("the object is {what}"))))
+        Object(Err(NotAConfigMap::Shape(Invalid(format!("the object is {what}")))))
     }
     fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Object, A::Error> {
         let (mut kind, mut metadata, mut data, mut binary) = (None, None, None, None);
@@ -216,10 +217,10 @@ impl Shape for Object {
 }
 
 /// The ConfigMap the fields make, or the first thing wrong with them.
-fn configmap(metadata: Option<Metadata>, data: Option<Texts>, binary: Option<Keys>) -> Result<ConfigMap, String> {
+fn configmap(metadata: Option<Metadata>, data: Option<Texts>, binary: Option<Keys>) -> Result<ConfigMap, Invalid> {
     let metadata = metadata.ok_or("it has no metadata")?;
     if let Some(what) = metadata.not {
-        return Err(format!("metadata is {what}, not an object"));
+        return Err(Invalid(format!("metadata is {what}, not an object")));
     }
     let optional = |text: Option<Text>, field| text.map_or(Ok(None), |t| t.optional(field));
     let name = optional(metadata.name, "metadata.name")?.ok_or("it has no metadata.name")?;
@@ -233,7 +234,7 @@ fn configmap(metadata: Option<Metadata>, data: Option<Texts>, binary: Option<Key
         data: texts(data, "data")?,
         binary_keys: binary
             .map_or(Ok(Vec::new()), |k| k.0)
-            .map_err(|what| format!("binaryData is {what}, not an object"))?,
+            .map_err(|what| Invalid(format!("binaryData is {what}, not an object")))?,
     })
 }
 

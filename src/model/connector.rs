@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::live::ConnectorState;
+use crate::text::Invalid;
 
 /// What a secret value is printed as.
 pub const REDACTED: &str = "[redacted]";
@@ -22,12 +23,12 @@ pub enum TargetState {
 
 impl TargetState {
     /// The template's `state`, in any case.
-    pub fn parse(text: &str) -> Result<TargetState, String> {
+    pub fn parse(text: &str) -> Result<TargetState, Invalid> {
         match text.to_ascii_lowercase().as_str() {
             "running" => Ok(TargetState::Running),
             "paused" => Ok(TargetState::Paused),
             "stopped" => Ok(TargetState::Stopped),
-            other => Err(format!("`state` is {other:?}; it must be \"running\", \"paused\" or \"stopped\"")),
+            other => Err(Invalid(format!("`state` is {other:?}; it must be \"running\", \"paused\" or \"stopped\""))),
         }
     }
 
@@ -117,21 +118,23 @@ pub fn config_json(config: &BTreeMap<String, String>) -> serde_json::Value {
 /// Connect accepts almost any name, but names with `/` cannot be addressed
 /// on Kafka 4 (Jetty 12 rejects `%2F`), control characters fail validation,
 /// and `.` / `..` would change the URL path.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> Result<(), Invalid> {
     if name.trim().is_empty() {
-        return Err("the connector name is empty".into());
+        return Err(Invalid("the connector name is empty".into()));
     }
     if name.chars().any(char::is_control) {
-        return Err(format!("the connector name {name:?} contains control characters"));
+        return Err(Invalid(format!("the connector name {name:?} contains control characters")));
     }
     if name.contains('/') {
-        return Err(format!("the connector name {name:?} contains `/`, which Kafka Connect cannot address"));
+        return Err(Invalid(format!("the connector name {name:?} contains `/`, which Kafka Connect cannot address")));
     }
     if name == "." || name == ".." {
-        return Err(format!("the connector name {name:?} is not allowed"));
+        return Err(Invalid(format!("the connector name {name:?} is not allowed")));
     }
     if name != name.trim() {
-        return Err(format!("the connector name {name:?} has leading or trailing spaces, which Connect trims"));
+        return Err(Invalid(format!(
+            "the connector name {name:?} has leading or trailing spaces, which Connect trims"
+        )));
     }
     Ok(())
 }

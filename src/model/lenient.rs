@@ -10,6 +10,8 @@ use std::marker::PhantomData;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use crate::text::Invalid;
+
 /// What a JSON value may be read as here; any shape it is not becomes a
 /// value naming what it is instead, never an error of the whole text.
 pub trait Shape: Sized {
@@ -109,11 +111,11 @@ impl Shape for Text {
 
 impl Text {
     /// An optional field: null is absent.
-    pub fn optional(self, field: &str) -> Result<Option<String>, String> {
+    pub fn optional(self, field: &str) -> Result<Option<String>, Invalid> {
         match self {
             Text::Is(text) => Ok(Some(text)),
             Text::Null => Ok(None),
-            Text::Not(what) => Err(format!("{field} is {what}, not a string")),
+            Text::Not(what) => Err(Invalid(format!("{field} is {what}, not a string"))),
         }
     }
 }
@@ -153,10 +155,12 @@ impl Shape for Texts {
 
 impl Texts {
     /// The strings, or an error naming `field` and the entry that is not a string.
-    pub fn named(self, field: &str) -> Result<BTreeMap<String, String>, String> {
-        self.0.map_err(|wrong| match wrong {
-            Wrong::Whole(what) => format!("{field} is {what}, not an object of strings"),
-            Wrong::Entry(key, what) => format!("{field} key {key:?} is {what}, not a string"),
+    pub fn named(self, field: &str) -> Result<BTreeMap<String, String>, Invalid> {
+        self.0.map_err(|wrong| {
+            Invalid(match wrong {
+                Wrong::Whole(what) => format!("{field} is {what}, not an object of strings"),
+                Wrong::Entry(key, what) => format!("{field} key {key:?} is {what}, not a string"),
+            })
         })
     }
 }

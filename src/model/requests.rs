@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use crate::model::configmap::ConfigMap;
+use crate::text::Invalid;
 
 /// `reset`, `alter` or `list`; any text after the word makes a new request
 /// (`reset 2026-12-02`), as a new value of the restart annotation does.
@@ -41,17 +42,17 @@ pub struct OffsetsRequest {
 
 /// The offsets array of `{"offsets": [...]}` (as `GET` gives it) or of a
 /// bare array, each entry with a `partition`.
-pub fn offsets_list(value: Value) -> Result<Value, String> {
+pub fn offsets_list(value: Value) -> Result<Value, Invalid> {
     let offsets = match value {
         Value::Object(mut map) if map.contains_key("offsets") => map.remove("offsets").unwrap_or_default(),
         other => other,
     };
     match offsets.as_array() {
         Some(list) if !list.is_empty() && list.iter().all(|o| o.get("partition").is_some()) => Ok(offsets),
-        _ => {
-            Err(r#"it must hold {"offsets": [{"partition": {...}, "offset": {...}}]}, as `offsets get -o json` prints"#
-                .into())
-        }
+        _ => Err(Invalid(
+            r#"it must hold {"offsets": [{"partition": {...}, "offset": {...}}]}, as `offsets get -o json` prints"#
+                .into(),
+        )),
     }
 }
 
@@ -59,20 +60,24 @@ impl ConfigMap {
     /// The offsets request its annotations make, if any, or why it cannot be
     /// carried out.
     #[must_use]
-    pub fn offsets_request(&self) -> Option<Result<OffsetsRequest, String>> {
+    pub fn offsets_request(&self) -> Option<Result<OffsetsRequest, Invalid>> {
         let value = self.annotations.get(OFFSETS_ANNOTATION)?.trim().to_string();
         let word = value.split_whitespace().next().unwrap_or_default();
         let action = match word {
             "reset" => Ok(OffsetsAction::Change(OffsetsChange::Reset)),
             "list" => Ok(OffsetsAction::List),
             "alter" => match self.annotations.get(OFFSETS_ALTER_ANNOTATION) {
-                None => Err(format!("{OFFSETS_ANNOTATION}=alter needs the offsets in {OFFSETS_ALTER_ANNOTATION}")),
+                None => {
+                    Err(Invalid(format!("{OFFSETS_ANNOTATION}=alter needs the offsets in {OFFSETS_ALTER_ANNOTATION}")))
+                }
                 Some(text) => serde_json::from_str(text)
-                    .map_err(|e| format!("{OFFSETS_ALTER_ANNOTATION} is not JSON: {e}"))
-                    .and_then(|v| offsets_list(v).map_err(|e| format!("{OFFSETS_ALTER_ANNOTATION}: {e}")))
+                    .map_err(|e| Invalid(format!("{OFFSETS_ALTER_ANNOTATION} is not JSON: {e}")))
+                    .and_then(|v| offsets_list(v).map_err(|e| Invalid(format!("{OFFSETS_ALTER_ANNOTATION}: {e}"))))
                     .map(|offsets| OffsetsAction::Change(OffsetsChange::Alter(offsets))),
             },
-            other => Err(format!("{OFFSETS_ANNOTATION} is {other:?}; it must start with reset, alter or list")),
+            other => {
+                Err(Invalid(format!("{OFFSETS_ANNOTATION} is {other:?}; it must start with reset, alter or list")))
+            }
         };
         Some(action.map(|action| OffsetsRequest { value, action }))
     }
@@ -104,13 +109,13 @@ mod tests {
             OffsetsAction::Change(OffsetsChange::Alter(offsets))
         );
         let e = cm(json!({OFFSETS_ANNOTATION: "alter"})).offsets_request().unwrap().unwrap_err();
-        assert!(e.contains("needs the offsets in connect-operator.io/offsets-alter"), "{e}");
+        assert!(e.0.contains("needs the offsets in connect-operator.io/offsets-alter"), "{e}");
         let e = cm(json!({OFFSETS_ANNOTATION: "alter", OFFSETS_ALTER_ANNOTATION: "[{\"x\": 1}]"}))
             .offsets_request()
             .unwrap()
             .unwrap_err();
-        assert!(e.contains("must hold"), "{e}");
+        assert!(e.0.contains("must hold"), "{e}");
         let e = cm(json!({OFFSETS_ANNOTATION: "rest"})).offsets_request().unwrap().unwrap_err();
-        assert!(e.contains("must start with reset, alter or list"), "{e}");
+        assert!(e.0.contains("must start with reset, alter or list"), "{e}");
     }
 }

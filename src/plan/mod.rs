@@ -88,7 +88,7 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
         }
         if let Some(Err(message)) = &d.offsets_request {
             let here = origin(&d.id, Some(&OFFSETS_ANNOTATION.to_string()));
-            plan.problems.push(Problem { origin: here, connector: None, message: message.clone() });
+            plan.problems.push(Problem { origin: here, connector: None, message: message.to_string() });
         }
         for (key, rendered) in &d.templates {
             let here = origin(&d.id, Some(key));

@@ -151,7 +151,7 @@ pub fn into_connector(r: Rendered) -> Result<Connector, RenderError> {
             )));
         }
     }
-    connector::check_name(&name).map_err(RenderError::Shape)?;
+    connector::check_name(&name).map_err(|e| RenderError::Shape(e.0))?;
     let state_is_secret = marked.as_ref().is_some_and(|m| m.state != state);
     let state = match state.as_deref().map_or(Ok(TargetState::Running), TargetState::parse) {
         Err(_) if state_is_secret => {
@@ -159,7 +159,7 @@ pub fn into_connector(r: Rendered) -> Result<Connector, RenderError> {
                 "`state` is computed from a variable and is not running, paused or stopped".into(),
             ))
         }
-        other => other.map_err(RenderError::Shape)?,
+        other => other.map_err(|e| RenderError::Shape(e.0))?,
     };
     // A setting about a secret (`...credentials.source`) is shown even when a variable gave it.
     let computed = |k: &String, v: &String| marked.as_ref().is_none_or(|m| m.config.get(k) != Some(v));
