@@ -21,11 +21,72 @@ pub struct Plugin {
     /// The plugin's full class name.
     pub class: String,
     #[serde(rename = "type", default)]
-    /// `source`, `sink`, `converter`, `transformation`, ... (empty on old workers).
-    pub kind: String,
+    /// What it plugs into; unstated on old workers.
+    pub kind: PluginKind,
     #[serde(default)]
     /// The plugin's version, when it says.
     pub version: Option<String>,
+}
+
+/// A plugin's `type`, as Connect lists it (KIP-769).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub enum PluginKind {
+    /// `source`: a source connector.
+    Source,
+    /// `sink`: a sink connector.
+    Sink,
+    /// `converter`.
+    Converter,
+    /// `header_converter`.
+    HeaderConverter,
+    /// `transformation`.
+    Transformation,
+    /// `predicate`.
+    Predicate,
+    /// No `type`: a worker from before KIP-769, which lists connectors only.
+    #[default]
+    Unstated,
+    /// A type this version does not know, as Connect spells it.
+    Other(String),
+}
+
+impl PluginKind {
+    /// As Connect spells it; empty when unstated.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            PluginKind::Source => "source",
+            PluginKind::Sink => "sink",
+            PluginKind::Converter => "converter",
+            PluginKind::HeaderConverter => "header_converter",
+            PluginKind::Transformation => "transformation",
+            PluginKind::Predicate => "predicate",
+            PluginKind::Unstated => "",
+            PluginKind::Other(other) => other,
+        }
+    }
+
+    /// Whether it is a connector (or may be one, when unstated).
+    #[must_use]
+    pub fn is_connector(&self) -> bool {
+        matches!(self, PluginKind::Source | PluginKind::Sink | PluginKind::Unstated)
+    }
+}
+
+impl From<String> for PluginKind {
+    fn from(text: String) -> PluginKind {
+        match text.as_str() {
+            "source" => PluginKind::Source,
+            "sink" => PluginKind::Sink,
+            "converter" => PluginKind::Converter,
+            "header_converter" => PluginKind::HeaderConverter,
+            "transformation" => PluginKind::Transformation,
+            "predicate" => PluginKind::Predicate,
+            "" => PluginKind::Unstated,
+            _ => PluginKind::Other(text),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

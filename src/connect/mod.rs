@@ -15,6 +15,6 @@ pub mod listing;
 pub mod operations;
 pub mod tls;
 
-pub use api::{Applied, Plugin, Removed};
+pub use api::{Applied, Plugin, PluginKind, Removed};
 pub use client::{Auth, Caller, Client, Settings};
 pub use errors::{Failure, FailureKind};

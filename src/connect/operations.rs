@@ -203,7 +203,7 @@ impl Client {
         let all: Vec<Plugin> = serde_json::from_value(body).map_err(|e| {
             Failure::permanent(&format!("GET {}{path}", self.shown_base), format!("unexpected plugin list: {e}"))
         })?;
-        let complete = all.iter().any(|p| !matches!(p.kind.as_str(), "source" | "sink" | ""));
+        let complete = all.iter().any(|p| !p.kind.is_connector());
         Ok(Plugins { all, complete })
     }
 }

@@ -2,14 +2,14 @@
 //! converters, the header converter, each `transforms.X.type` and each
 //! `predicates.X.type`, checked against what the worker lists (KIP-769).
 
-use crate::connect::Plugin;
+use crate::connect::{Plugin, PluginKind};
 
 /// A class-valued key, the kind of plugin it names, and the class.
 pub struct Named<'c> {
     /// The config key, e.g. `transforms.route.type`.
     pub key: String,
     /// The plugin type Connect lists it under, e.g. `transformation`.
-    pub kind: &'static str,
+    pub kind: PluginKind,
     /// The class or alias the config gives.
     pub class: &'c str,
 }
@@ -18,19 +18,21 @@ pub struct Named<'c> {
 #[must_use]
 pub fn named(config: &std::collections::BTreeMap<String, String>) -> Vec<Named<'_>> {
     let mut named = Vec::new();
-    for (key, kind) in
-        [("key.converter", "converter"), ("value.converter", "converter"), ("header.converter", "header_converter")]
-    {
+    for (key, kind) in [
+        ("key.converter", PluginKind::Converter),
+        ("value.converter", PluginKind::Converter),
+        ("header.converter", PluginKind::HeaderConverter),
+    ] {
         if let Some(class) = config.get(key).filter(|c| !c.trim().is_empty()) {
             named.push(Named { key: key.to_string(), kind, class });
         }
     }
-    for (list, kind) in [("transforms", "transformation"), ("predicates", "predicate")] {
+    for (list, kind) in [("transforms", PluginKind::Transformation), ("predicates", PluginKind::Predicate)] {
         let aliases = config.get(list).map(String::as_str).unwrap_or_default();
         for alias in aliases.split(',').map(str::trim).filter(|a| !a.is_empty()) {
             let key = format!("{list}.{alias}.type");
             if let Some(class) = config.get(&key).filter(|c| !c.trim().is_empty()) {
-                named.push(Named { key, kind, class });
+                named.push(Named { key, kind: kind.clone(), class });
             }
         }
     }
@@ -46,7 +48,7 @@ pub fn missing(named: &Named, plugins: &[Plugin]) -> Option<String> {
     if of_kind.iter().any(|p| p.class == named.class || simple(&p.class) == named.class) {
         return None;
     }
-    let what = named.kind.replace('_', " ");
+    let what = named.kind.as_str().replace('_', " ");
     let wanted = simple(named.class).to_lowercase();
     let closest = of_kind
         .iter()
@@ -64,7 +66,7 @@ mod tests {
     use super::*;
 
     fn plugin(class: &str, kind: &str) -> Plugin {
-        Plugin { class: class.into(), kind: kind.into(), version: None }
+        Plugin { class: class.into(), kind: PluginKind::from(kind.to_string()), version: None }
     }
 
     #[test]

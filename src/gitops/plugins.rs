@@ -17,12 +17,12 @@ pub fn run(connect: &ConnectArgs, cluster: &str, format: Format) -> Result<Verdi
         .all_plugins()
         .map_err(|f| anyhow!("cannot list the plugins of cluster {cluster}: {}", f.scrubbed(&scrubber)))?;
     let mut all = plugins.all;
-    all.sort_by(|a, b| (&a.kind, &a.class).cmp(&(&b.kind, &b.class)));
+    all.sort_by(|a, b| (a.kind.as_str(), &a.class).cmp(&(b.kind.as_str(), &b.class)));
     match format {
         Format::Json => {
             let list: Vec<_> = all
                 .iter()
-                .map(|p| serde_json::json!({"class": p.class, "type": p.kind, "version": p.version}))
+                .map(|p| serde_json::json!({"class": p.class, "type": p.kind.as_str(), "version": p.version}))
                 .collect();
             println!(
                 "{}",
@@ -33,7 +33,7 @@ pub fn run(connect: &ConnectArgs, cluster: &str, format: Format) -> Result<Verdi
             let width = all.iter().map(|p| p.class.len()).max().unwrap_or(5).max(5);
             println!("{:<16}  {:<width$}  VERSION", "TYPE", "CLASS");
             for p in &all {
-                println!("{:<16}  {:<width$}  {}", p.kind, p.class, p.version.as_deref().unwrap_or("-"));
+                println!("{:<16}  {:<width$}  {}", p.kind.as_str(), p.class, p.version.as_deref().unwrap_or("-"));
             }
             if !plugins.complete {
                 println!(

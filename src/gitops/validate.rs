@@ -77,8 +77,7 @@ pub fn validate(client: &Client, targets: &[Target], scrubber: &Scrubber) -> Res
         return Ok(Validation { findings: Vec::new(), every_class: true });
     }
     let listed = client.all_plugins()?;
-    let plugins: Vec<Plugin> =
-        listed.all.iter().filter(|p| matches!(p.kind.as_str(), "source" | "sink" | "")).cloned().collect();
+    let plugins: Vec<Plugin> = listed.all.iter().filter(|p| p.kind.is_connector()).cloned().collect();
     let mut findings = Vec::new();
     let mut to_check: Vec<(&Target, &Plugin)> = Vec::new();
     for target in targets {
@@ -345,12 +344,13 @@ pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connect::PluginKind;
 
     const FILE_SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
     const FILE_SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 
     fn plugins(classes: &[&str]) -> Vec<Plugin> {
-        classes.iter().map(|c| Plugin { class: c.to_string(), kind: "sink".into(), version: None }).collect()
+        classes.iter().map(|c| Plugin { class: c.to_string(), kind: PluginKind::Sink, version: None }).collect()
     }
 
     #[test]

@@ -194,9 +194,10 @@ fn handle(work: &mut Work, i: usize, context: Context) {
     let Context { binding, kind, watch_event, object, objects, snapshots } = context;
     let binding = binding.as_deref().unwrap_or("?");
     let kind = kind.as_deref();
+    let context_kind = ContextKind::of(kind);
     // A Synchronization's objects are its binding's own snapshot, and win over it.
     let mut listed = BTreeSet::new();
-    if kind == Some("Synchronization") {
+    if context_kind == ContextKind::Synchronization {
         work.synchronization = true;
         for cm in selected(work, objects.unwrap_or_default(), &format!("context {i} ({binding})")) {
             listed.insert(cm.id.clone());
@@ -218,11 +219,59 @@ fn handle(work: &mut Work, i: usize, context: Context) {
             }
         }
     }
-    match kind {
-        Some("Synchronization") => {}
-        Some("Event") => event(work, &format!("context {i} ({binding})"), watch_event.as_deref(), object),
-        Some("Schedule" | "Group") => work.scope = Scope::Full,
-        _ => debug!("binding context {i} ({binding}, type {kind:?}): nothing to do"),
+    match context_kind {
+        ContextKind::Synchronization => {}
+        ContextKind::Event => event(work, &format!("context {i} ({binding})"), watch_event.as_deref(), object),
+        ContextKind::Schedule | ContextKind::Group => work.scope = Scope::Full,
+        ContextKind::Other => debug!("binding context {i} ({binding}, type {kind:?}): nothing to do"),
+    }
+}
+
+/// What a binding context is, by shell-operator's `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ContextKind {
+    /// The binding's objects as the hook starts: a full run.
+    Synchronization,
+    /// A watch event on one object.
+    Event,
+    /// A schedule fired: a full run.
+    Schedule,
+    /// Several bindings grouped: a full run.
+    Group,
+    /// Any other `type`, or none: nothing to do.
+    Other,
+}
+
+impl ContextKind {
+    fn of(kind: Option<&str>) -> ContextKind {
+        match kind {
+            Some("Synchronization") => ContextKind::Synchronization,
+            Some("Event") => ContextKind::Event,
+            Some("Schedule") => ContextKind::Schedule,
+            Some("Group") => ContextKind::Group,
+            _ => ContextKind::Other,
+        }
+    }
+}
+
+/// What happened to the object of an Event context (its `watchEvent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WatchEvent {
+    Added,
+    Modified,
+    Deleted,
+    /// Anything else: a problem, said with the text.
+    Unknown,
+}
+
+impl WatchEvent {
+    fn of(event: &str) -> WatchEvent {
+        match event {
+            "Added" => WatchEvent::Added,
+            "Modified" => WatchEvent::Modified,
+            "Deleted" => WatchEvent::Deleted,
+            _ => WatchEvent::Unknown,
+        }
     }
 }
 
@@ -232,23 +281,23 @@ fn event(work: &mut Work, place: &str, event: Option<&str>, object: Option<Objec
         work.problems.push(format!("{place}: {event} event without an object"));
         return;
     };
-    match (event, object.into_result()) {
+    match (WatchEvent::of(event), object.into_result()) {
         (_, Err(e)) => work.problems.push(format!("{place}: {event} event: {e:#}")),
-        ("Added" | "Modified", Ok(cm)) if !cm.is_selected() => {
+        (WatchEvent::Added | WatchEvent::Modified, Ok(cm)) if !cm.is_selected() => {
             debug!("{place}: {} is not labelled destination=connect; ignored", cm.id);
         }
-        ("Added" | "Modified", Ok(cm)) => {
+        (WatchEvent::Added | WatchEvent::Modified, Ok(cm)) => {
             work.evented.insert(cm.id.clone());
             work.touched.insert(cm.id.clone());
             work.seen.insert(cm.id.clone(), Seen::Present(cm));
         }
-        ("Deleted", Ok(cm)) => {
+        (WatchEvent::Deleted, Ok(cm)) => {
             work.evented.insert(cm.id.clone());
             work.touched.insert(cm.id.clone());
             work.seen.insert(cm.id.clone(), Seen::Deleted(cm));
         }
-        (other, Ok(cm)) => {
-            work.problems.push(format!("{place}: unknown watchEvent {other:?} for {}", cm.id));
+        (WatchEvent::Unknown, Ok(cm)) => {
+            work.problems.push(format!("{place}: unknown watchEvent {event:?} for {}", cm.id));
         }
     }
 }
