@@ -25,11 +25,13 @@ use crate::render::sandbox::Renderer;
 use crate::settings::Options;
 use crate::writeback::{self, ownership, Output};
 
-/// The whole hook run after the binding contexts are read. Each cluster is
-/// read, planned and written on its own thread, with its own concurrency:
-/// one that is down fails the run (so it is retried) without holding back
-/// the others. Called once per process, which ends after it: what the
-/// run declared is not freed.
+/// The whole hook run after the binding contexts are read, in phases: read
+/// the clusters (a full run), declare (with the render cache), group by
+/// cluster, reconcile, write back. Each cluster is read, planned and
+/// written on its own thread, with its own concurrency: one that is down
+/// fails the run (so it is retried) without holding back the others.
+/// Called once per process, which ends after it: what the run declared is
+/// not freed.
 #[must_use]
 pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Options) -> Report {
     let started = Instant::now();
@@ -37,77 +39,153 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
         error!("{problem}");
     }
     let scrubber = renderer.scrubber();
-    let (done, render_time): (Vec<Outcome>, _) = std::thread::scope(|scope| {
-        // A full run reads every cluster whatever is declared: the one
-        // request for each connector list is sent while the templates render.
-        let mut early: BTreeMap<&str, _> = BTreeMap::new();
-        if work.scope == Scope::Full {
-            for (name, cluster) in &clusters.all {
-                early.insert(name.as_str(), scope.spawn(move || connect_listing(cluster, scrubber)));
-            }
-        }
-        let sources = sources(work);
-        let cache = options.render_cache.as_deref().filter(|_| work.scope == Scope::Full);
-        let cache = cache.and_then(|path| Cache::open(path, renderer.variables()));
-        // Kept renders are checked against the connector lists: they are waited for.
-        let mut ready: BTreeMap<&str, Connected> = BTreeMap::new();
-        if cache.as_ref().is_some_and(|c| !c.is_empty()) {
-            for (name, cluster) in &clusters.all {
-                if let Some(handle) = early.remove(name.as_str()) {
-                    ready.insert(name.as_str(), joined(handle, cluster, scrubber));
-                }
-            }
-        }
-        let reuse = |cm: &ConfigMap, key: &str, source: &str| {
-            let listed = ready.get(clusters.of(cm).ok()?.name.as_str())?;
-            cache.as_ref()?.reuse(&cm.id, key, source, |name| listed_config(listed, name))
-        };
-        let declared = desired::declare_reusing(&sources, renderer, clusters, &reuse);
-        if let Some(mut cache) = cache {
-            keep(&mut cache, &sources, &declared);
-            cache.save();
-        }
+    let (outcomes, render_time) = std::thread::scope(|scope| {
+        let mut connections = read(scope, work, clusters, scrubber);
+        let declared = declare(work, renderer, clusters, options, &mut connections);
         let render_time = started.elapsed();
-        if !declared.iter().any(|d| d.role == Role::Acting) {
-            info!("nothing to reconcile in this run");
-        }
-        let mut by_cluster: BTreeMap<&str, (&Cluster, Vec<Declared>)> = BTreeMap::new();
-        if work.scope == Scope::Full {
-            // A full run looks at every cluster, for what to prune.
-            for (name, cluster) in &clusters.all {
-                by_cluster.insert(name, (cluster, Vec::new()));
-            }
-        }
-        for d in declared {
-            // Every ConfigMap names a configured cluster: an unknown one is kept on `default`.
-            let Some((name, cluster)) = clusters.all.get_key_value(&d.cluster) else { continue };
-            by_cluster.entry(name).or_insert_with(|| (cluster, Vec::new())).1.push(d);
-        }
-        let handles: Vec<_> = by_cluster
-            .into_iter()
-            .map(|(name, (cluster, declared))| {
-                let (early, ready) = (early.remove(name), ready.remove(name));
-                scope.spawn(move || {
-                    let connected = match (ready, early) {
-                        (Some(connected), _) => connected,
-                        (None, Some(early)) => joined(early, cluster, scrubber),
-                        (None, None) => connect(cluster, scrubber),
-                    };
-                    let done = run_cluster(work, &declared, cluster, connected, scrubber, options);
-                    // Left for the process's end, like the ConfigMaps they came from (see main).
-                    std::mem::forget(declared);
-                    done
-                })
-            })
-            .collect();
-        // A cluster whose thread panicked is left to the next run, like one that is down.
-        let failed = || Outcome { report: Report { unfinished: 1, ..Report::default() }, ..Outcome::default() };
-        (handles.into_iter().map(|h| h.join().unwrap_or_else(|_| failed())).collect(), render_time)
+        let by_cluster = group(work, clusters, declared);
+        (reconcile(scope, work, by_cluster, connections, scrubber, options), render_time)
     });
+    let (report, requests) = write_back(work, outcomes, options);
+    info!(
+        "run finished in {:?} (templates {:?}, {} Connect requests): {}",
+        started.elapsed(),
+        render_time,
+        requests,
+        report.summary()
+    );
+    report
+}
+
+/// A cluster's connection during a run: being made on its own thread while
+/// the templates render, or made.
+enum Pending<'scope> {
+    Connecting(ScopedJoinHandle<'scope, Connected>),
+    Ready(Box<Connected>),
+}
+
+/// The connections of a run so far, by cluster name.
+type Connections<'scope, 'env> = BTreeMap<&'env str, Pending<'scope>>;
+
+impl Pending<'_> {
+    /// The connection, once made; one whose thread panicked is made again
+    /// here, and fails here if it must.
+    fn wait(self, cluster: &Cluster, scrubber: &Scrubber) -> Connected {
+        match self {
+            Pending::Ready(connected) => *connected,
+            Pending::Connecting(handle) => handle.join().unwrap_or_else(|_| connect(cluster, scrubber)),
+        }
+    }
+}
+
+/// A full run reads every cluster whatever is declared: the one request for
+/// each connector list is sent while the templates render.
+fn read<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    work: &Work,
+    clusters: &'env Clusters,
+    scrubber: &'env Scrubber,
+) -> Connections<'scope, 'env> {
+    if work.scope != Scope::Full {
+        return Connections::new();
+    }
+    let connecting = |cluster| Pending::Connecting(scope.spawn(move || connect_listing(cluster, scrubber)));
+    clusters.all.iter().map(|(name, cluster)| (name.as_str(), connecting(cluster))).collect()
+}
+
+/// Renders what the run knows of, reusing what the render cache kept where
+/// the connector lists confirm it (kept renders are checked against them:
+/// they are waited for), and keeps this run's renders for the next.
+fn declare(
+    work: &Work,
+    renderer: &Renderer,
+    clusters: &Clusters,
+    options: &Options,
+    connections: &mut Connections<'_, '_>,
+) -> Vec<Declared> {
+    let sources = sources(work);
+    let cache = options.render_cache.as_deref().filter(|_| work.scope == Scope::Full);
+    let cache = cache.and_then(|path| Cache::open(path, renderer.variables()));
+    if cache.as_ref().is_some_and(|c| !c.is_empty()) {
+        for (name, pending) in std::mem::take(connections) {
+            let Some(cluster) = clusters.all.get(name) else { continue };
+            connections.insert(name, Pending::Ready(Box::new(pending.wait(cluster, renderer.scrubber()))));
+        }
+    }
+    let reuse = |cm: &ConfigMap, key: &str, source: &str| {
+        let Some(Pending::Ready(listed)) = connections.get(clusters.of(cm).ok()?.name.as_str()) else { return None };
+        cache.as_ref()?.reuse(&cm.id, key, source, |name| listed_config(listed, name))
+    };
+    let declared = desired::declare_reusing(&sources, renderer, clusters, &reuse);
+    if let Some(mut cache) = cache {
+        keep(&mut cache, &sources, &declared);
+        cache.save();
+    }
+    if !declared.iter().any(|d| d.role == Role::Acting) {
+        info!("nothing to reconcile in this run");
+    }
+    declared
+}
+
+/// The declared ConfigMaps by cluster; a full run looks at every cluster,
+/// for what to prune.
+fn group<'env>(
+    work: &Work,
+    clusters: &'env Clusters,
+    declared: Vec<Declared>,
+) -> BTreeMap<&'env str, (&'env Cluster, Vec<Declared>)> {
+    let mut by_cluster: BTreeMap<&str, (&Cluster, Vec<Declared>)> = BTreeMap::new();
+    if work.scope == Scope::Full {
+        for (name, cluster) in &clusters.all {
+            by_cluster.insert(name, (cluster, Vec::new()));
+        }
+    }
+    for d in declared {
+        // Every ConfigMap names a configured cluster: an unknown one is kept on `default`.
+        let Some((name, cluster)) = clusters.all.get_key_value(&d.cluster) else { continue };
+        by_cluster.entry(name).or_insert_with(|| (cluster, Vec::new())).1.push(d);
+    }
+    by_cluster
+}
+
+/// Reconciles each cluster on its own thread, on the connection the run
+/// made for it or a new one.
+fn reconcile<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    work: &'env Work,
+    by_cluster: BTreeMap<&'env str, (&'env Cluster, Vec<Declared>)>,
+    mut connections: Connections<'scope, 'env>,
+    scrubber: &'env Scrubber,
+    options: &'env Options,
+) -> Vec<Outcome> {
+    let handles: Vec<_> = by_cluster
+        .into_iter()
+        .map(|(name, (cluster, declared))| {
+            let pending = connections.remove(name);
+            scope.spawn(move || {
+                let connected = match pending {
+                    Some(pending) => pending.wait(cluster, scrubber),
+                    None => connect(cluster, scrubber),
+                };
+                let outcome = run_cluster(work, &declared, cluster, connected, scrubber, options);
+                // Left for the process's end, like the ConfigMaps they came from (see main).
+                std::mem::forget(declared);
+                outcome
+            })
+        })
+        .collect();
+    // A cluster whose thread panicked is left to the next run, like one that is down.
+    let failed = || Outcome { report: Report { unfinished: 1, ..Report::default() }, ..Outcome::default() };
+    handles.into_iter().map(|h| h.join().unwrap_or_else(|_| failed())).collect()
+}
+
+/// The clusters' outcomes as one report, and what shell-operator is to
+/// write back, handed to it when the run succeeded; with the requests sent.
+fn write_back(work: &Work, outcomes: Vec<Outcome>, options: &Options) -> (Report, usize) {
     let mut report = Report { failed: work.problems.len(), ..Report::default() };
     let mut output = Output::default();
     let mut requests = 0;
-    for outcome in done {
+    for outcome in outcomes {
         report.add(&outcome.report);
         output.patches.extend(outcome.output.patches);
         output.metrics.extend(outcome.output.metrics);
@@ -120,14 +198,7 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
             report.unfinished += 1;
         }
     }
-    info!(
-        "run finished in {:?} (templates {:?}, {} Connect requests): {}",
-        started.elapsed(),
-        render_time,
-        requests,
-        report.summary()
-    );
-    report
+    (report, requests)
 }
 
 /// An event run that acts on at most this many connectors reads each of
@@ -165,12 +236,6 @@ fn connect_listing(cluster: &Cluster, scrubber: &Scrubber) -> Connected {
     let connection = connect(cluster, scrubber)?;
     let listed = connection.client.read_listing(None);
     Ok(Connection { listed: Some(listed), ..connection })
-}
-
-/// The connection made while the templates rendered; one whose thread
-/// panicked is made again here, and fails here if it must.
-fn joined(early: ScopedJoinHandle<'_, Connected>, cluster: &Cluster, scrubber: &Scrubber) -> Connected {
-    early.join().unwrap_or_else(|_| connect(cluster, scrubber))
 }
 
 /// The config of connector `name` in a cluster's connector list, if read.

@@ -72,14 +72,7 @@ pub fn run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, scope: 
 /// What to do to each connector `declared` names, given what `live` runs.
 #[must_use]
 pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
-    // Who declares each name, among ConfigMaps that still exist; borrowed,
-    // as an event run counts every ConfigMap for the few it acts on.
-    let mut owners: BTreeMap<&str, Vec<(&CmId, &String)>> = BTreeMap::new();
-    for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
-        for (key, name) in d.declarations() {
-            owners.entry(name).or_default().push((&d.id, key));
-        }
-    }
+    let owners = owners(declared);
     let mut plan = Plan::default();
     for d in declared.iter().filter(|d| d.role == Role::Acting) {
         if let CmState::Invalid(message) = &d.state {
@@ -141,20 +134,41 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
             }
             plan.steps.push(Step { origin: here, connector: connector.name.clone(), action, after });
         }
-        for name in d.leftovers() {
-            // Declared elsewhere now: that ConfigMap owns it.
-            if owners.get(name.as_str()).is_some_and(|o| o.iter().any(|(id, _)| **id != d.id)) {
-                continue;
-            }
-            let reason = match d.state {
-                CmState::Deleted => "its ConfigMap was deleted",
-                _ => "its ConfigMap no longer declares it",
-            };
-            let action = remove(name, live, reason);
-            plan.steps.push(Step { origin: origin(&d.id, None), connector: name.clone(), action, after: Vec::new() });
-        }
+        remove_leftovers(d, &owners, live, &mut plan);
     }
     plan
+}
+
+/// Who declares each connector name: (ConfigMap, data key).
+type Owners<'a> = BTreeMap<&'a str, Vec<(&'a CmId, &'a String)>>;
+
+/// Who declares each name, among ConfigMaps that still exist; borrowed, as
+/// an event run counts every ConfigMap for the few it acts on.
+fn owners(declared: &[Declared]) -> Owners<'_> {
+    let mut owners: Owners = BTreeMap::new();
+    for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
+        for (key, name) in d.declarations() {
+            owners.entry(name).or_default().push((&d.id, key));
+        }
+    }
+    owners
+}
+
+/// Removes the connectors `d` recorded and no longer declares, unless
+/// another ConfigMap declares them now.
+fn remove_leftovers(d: &Declared, owners: &Owners, live: &Live, plan: &mut Plan) {
+    for name in d.leftovers() {
+        // Declared elsewhere now: that ConfigMap owns it.
+        if owners.get(name.as_str()).is_some_and(|o| o.iter().any(|(id, _)| **id != d.id)) {
+            continue;
+        }
+        let reason = match d.state {
+            CmState::Deleted => "its ConfigMap was deleted",
+            _ => "its ConfigMap no longer declares it",
+        };
+        let action = remove(name, live, reason);
+        plan.steps.push(Step { origin: origin(&d.id, None), connector: name.clone(), action, after: Vec::new() });
+    }
 }
 
 /// The offsets request of a ConfigMap not yet carried out.
