@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use log::{error, info};
 
+use crate::connect::api::READ_EACH_MAX;
 use crate::connect::clusters::{Cluster, Clusters};
 use crate::connect::listing::Listed;
 use crate::connect::{Caller, Client, Failure};
@@ -200,12 +201,6 @@ fn write_back(work: &Work, outcomes: Vec<Outcome>, options: &Options) -> (Report
     }
     (report, requests)
 }
-
-/// An event run that acts on at most this many connectors reads each of
-/// them (two requests apiece, in parallel) instead of listing the cluster:
-/// the list costs Connect and the hook in proportion to every connector on
-/// the cluster, these requests in proportion to the event.
-const READ_EACH_MAX: usize = 8;
 
 /// A cluster's client, and its connector list when a full run read it
 /// early (configs of every connector: the names wanted are not known yet).

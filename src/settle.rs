@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use crate::connect::api::READ_EACH_MAX;
 use crate::connect::{Caller, Client};
 use crate::deadline::from_now;
 use crate::execute::StepResult;
@@ -87,9 +88,6 @@ fn standing(status: Option<&Status>, want: TargetState, before: Option<&Standing
         _ => Standing::Arrived,
     }
 }
-
-/// Connectors followed one request each, rather than with the whole list.
-const READ_EACH_MAX: usize = 8;
 
 /// What following found: a line per connector that did not get there, and
 /// the last state read of those followed.

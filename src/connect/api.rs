@@ -15,6 +15,12 @@ use crate::connect::listing::{Listed, Listing};
 use crate::model::connector::{config_json, Connector, TargetState};
 use crate::model::live::Live;
 
+/// Up to this many connectors are read one at a time ([`Client::read_each`],
+/// two requests apiece, in parallel) rather than with the list of the whole
+/// cluster: the list costs Connect and the hook in proportion to every
+/// connector on the cluster, these requests in proportion to those wanted.
+pub const READ_EACH_MAX: usize = 8;
+
 /// An installed plugin, from `GET /connector-plugins`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Plugin {
