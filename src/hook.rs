@@ -61,8 +61,8 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
 /// A cluster's connection during a run: being made on its own thread while
 /// the templates render, or made.
 enum Pending<'scope> {
-    Connecting(ScopedJoinHandle<'scope, Connected>),
-    Ready(Box<Connected>),
+    Connecting(ScopedJoinHandle<'scope, ConnectResult>),
+    Ready(Box<ConnectResult>),
 }
 
 /// The connections of a run so far, by cluster name.
@@ -71,7 +71,7 @@ type Connections<'scope, 'env> = BTreeMap<&'env str, Pending<'scope>>;
 impl Pending<'_> {
     /// The connection, once made; one whose thread panicked is made again
     /// here, and fails here if it must.
-    fn wait(self, cluster: &Cluster, scrubber: &Scrubber) -> Connected {
+    fn wait(self, cluster: &Cluster, scrubber: &Scrubber) -> ConnectResult {
         match self {
             Pending::Ready(connected) => *connected,
             Pending::Connecting(handle) => handle.join().unwrap_or_else(|_| connect(cluster, scrubber)),
@@ -210,7 +210,7 @@ struct Connection {
 }
 
 /// A cluster's connection, or why there is none.
-type Connected = anyhow::Result<Connection>;
+type ConnectResult = anyhow::Result<Connection>;
 
 /// One cluster's part of a run: its report, what to write back, and the
 /// requests it sent.
@@ -221,20 +221,20 @@ struct Outcome {
     requests: usize,
 }
 
-fn connect(cluster: &Cluster, scrubber: &Scrubber) -> Connected {
+fn connect(cluster: &Cluster, scrubber: &Scrubber) -> ConnectResult {
     let client = Client::new(&cluster.settings, scrubber).with_context(|| format!("cluster {}", cluster.name))?;
     Ok(Connection { client, listed: None })
 }
 
 /// A connection whose connector list is read at once.
-fn connect_listing(cluster: &Cluster, scrubber: &Scrubber) -> Connected {
+fn connect_listing(cluster: &Cluster, scrubber: &Scrubber) -> ConnectResult {
     let connection = connect(cluster, scrubber)?;
     let listed = connection.client.read_listing(None);
     Ok(Connection { listed: Some(listed), ..connection })
 }
 
 /// The config of connector `name` in a cluster's connector list, if read.
-fn listed_config<'a>(connected: &'a Connected, name: &str) -> Option<&'a BTreeMap<String, String>> {
+fn listed_config<'a>(connected: &'a ConnectResult, name: &str) -> Option<&'a BTreeMap<String, String>> {
     connected.as_ref().ok()?.listed.as_ref()?.as_ref().ok()?.config(name)
 }
 
@@ -324,7 +324,7 @@ fn run_cluster(
     work: &Work,
     declared: &[Declared],
     cluster: &Cluster,
-    connected: Connected,
+    connected: ConnectResult,
     scrubber: &Scrubber,
     options: &Options,
 ) -> Outcome {

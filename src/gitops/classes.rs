@@ -5,7 +5,7 @@
 use crate::connect::{Plugin, PluginKind};
 
 /// A class-valued key, the kind of plugin it names, and the class.
-pub struct Named<'c> {
+pub struct NamedClass<'c> {
     /// The config key, e.g. `transforms.route.type`.
     pub key: String,
     /// The plugin type Connect lists it under, e.g. `transformation`.
@@ -16,7 +16,7 @@ pub struct Named<'c> {
 
 /// The classes a config names, in key order.
 #[must_use]
-pub fn named(config: &std::collections::BTreeMap<String, String>) -> Vec<Named<'_>> {
+pub fn named(config: &std::collections::BTreeMap<String, String>) -> Vec<NamedClass<'_>> {
     let mut named = Vec::new();
     for (key, kind) in [
         ("key.converter", PluginKind::Converter),
@@ -24,7 +24,7 @@ pub fn named(config: &std::collections::BTreeMap<String, String>) -> Vec<Named<'
         ("header.converter", PluginKind::HeaderConverter),
     ] {
         if let Some(class) = config.get(key).filter(|c| !c.trim().is_empty()) {
-            named.push(Named { key: key.to_string(), kind, class });
+            named.push(NamedClass { key: key.to_string(), kind, class });
         }
     }
     for (list, kind) in [("transforms", PluginKind::Transformation), ("predicates", PluginKind::Predicate)] {
@@ -32,7 +32,7 @@ pub fn named(config: &std::collections::BTreeMap<String, String>) -> Vec<Named<'
         for alias in aliases.split(',').map(str::trim).filter(|a| !a.is_empty()) {
             let key = format!("{list}.{alias}.type");
             if let Some(class) = config.get(&key).filter(|c| !c.trim().is_empty()) {
-                named.push(Named { key, kind: kind.clone(), class });
+                named.push(NamedClass { key, kind: kind.clone(), class });
             }
         }
     }
@@ -42,7 +42,7 @@ pub fn named(config: &std::collections::BTreeMap<String, String>) -> Vec<Named<'
 /// Why `named` is not installed, with the closest installed class of its
 /// kind; `None` when it is (by full class name or simple name).
 #[must_use]
-pub fn missing(named: &Named, plugins: &[Plugin]) -> Option<String> {
+pub fn missing(named: &NamedClass, plugins: &[Plugin]) -> Option<String> {
     let of_kind: Vec<&Plugin> = plugins.iter().filter(|p| p.kind == named.kind).collect();
     let simple = |class: &str| class.rsplit('.').next().unwrap_or(class).to_string();
     if of_kind.iter().any(|p| p.class == named.class || simple(&p.class) == named.class) {

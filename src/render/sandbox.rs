@@ -27,7 +27,7 @@ use crate::render::error::RenderError;
 use crate::render::redact::Scrubber;
 use crate::render::template::{self, Event};
 use crate::render::variables::Variables;
-use crate::render::worker::{within_size, Line, Request, MAX_LINE_BYTES, WORKER_COMMAND};
+use crate::render::worker::{within_size, Line, WorkerRequest, MAX_LINE_BYTES, WORKER_COMMAND};
 
 /// Below this many templates per core, one compile beats splitting the work.
 const MIN_CHUNK: usize = 100;
@@ -239,7 +239,7 @@ impl Renderer {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
-        let request = Request { variables: &self.variables, memory: self.limits.memory, templates: codes };
+        let request = WorkerRequest { variables: &self.variables, memory: self.limits.memory, templates: codes };
         let request = serde_json::to_vec(&request)?;
         let mut stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin"))?;
         // Written from a thread: a child that dies early must not block the parent on a full pipe.

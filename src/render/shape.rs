@@ -19,13 +19,13 @@ use crate::render::variables::PUBLIC_VARIABLES;
 /// the name and config are checked.
 pub struct Rendered {
     /// With the real variables.
-    pub real: Result<Output, RenderError>,
+    pub real: Result<Yielded, RenderError>,
     /// With every variable replaced by a marker.
-    pub marked: Result<Output, RenderError>,
+    pub marked: Result<Yielded, RenderError>,
 }
 
 /// A template's value, once its shape is checked.
-pub struct Output {
+pub struct Yielded {
     name: String,
     state: Option<String>,
     config: BTreeMap<String, String>,
@@ -38,7 +38,7 @@ pub fn marker(i: usize) -> String {
 }
 
 /// Checks the shape `{"name": string, "config": {key: scalar}}`.
-pub fn to_output(value: &Val) -> Result<Output, RenderError> {
+pub fn to_output(value: &Val) -> Result<Yielded, RenderError> {
     let Val::Obj(obj) = value else {
         return Err(RenderError::Shape(format!(
             "the template must yield an object with `name` and `config`, not {}",
@@ -91,7 +91,7 @@ pub fn to_output(value: &Val) -> Result<Output, RenderError> {
         };
         out.insert(key, value);
     }
-    Ok(Output { name, state, config: out })
+    Ok(Yielded { name, state, config: out })
 }
 
 fn text(v: &Val) -> Option<String> {
@@ -131,7 +131,7 @@ pub fn into_connector(r: Rendered) -> Result<Connector, RenderError> {
             })
         }
     };
-    let Output { name, state, mut config } = real;
+    let Yielded { name, state, mut config } = real;
     // `None` when the marker run failed: then every value counts as secret.
     let marked = r.marked.ok();
     if let Some(m) = &marked {

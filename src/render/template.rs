@@ -20,7 +20,7 @@ use jaq_json::Val;
 use crate::model::connector::Connector;
 use crate::render::error::{Located, RenderError};
 use crate::render::jaq_errors::{line_col, load_errors, offset, undefined_message};
-use crate::render::shape::{into_connector, marker, to_output, Output, Rendered, NULL_CAUSE};
+use crate::render::shape::{into_connector, marker, to_output, Rendered, Yielded, NULL_CAUSE};
 use crate::render::variables::Variables;
 
 type Defs = Vec<parse::Def<&'static str>>;
@@ -263,7 +263,7 @@ fn object(pairs: impl Iterator<Item = (String, String)>) -> Val {
     Val::obj(pairs.map(|(k, v)| (Val::from(k), Val::from(v))).collect())
 }
 
-fn run_once(filter: &Filter<JustLut<Val>>, globals: &[Val], index: usize) -> Result<Output, RenderError> {
+fn run_once(filter: &Filter<JustLut<Val>>, globals: &[Val], index: usize) -> Result<Yielded, RenderError> {
     let globals = globals.iter().cloned().chain([Val::from(index)]);
     let ctx = Ctx::<JustLut<Val>>::new(&filter.lut, Vars::new(globals));
     let mut outputs = filter.id.run((ctx, Val::Null));

@@ -24,7 +24,7 @@ pub const MAX_LINE_BYTES: u64 = 4 * MAX_CONNECTOR_BYTES as u64;
 
 /// What a child is sent.
 #[derive(Serialize)]
-pub struct Request<'a> {
+pub struct WorkerRequest<'a> {
     /// What the templates can read.
     pub variables: &'a Variables,
     /// `RLIMIT_DATA` for the child; 0 for none.
