@@ -84,7 +84,7 @@ struct Item {
 
 #[derive(Deserialize)]
 #[serde(field_identifier, rename_all = "camelCase")]
-enum Field {
+enum ContextField {
     Binding,
     #[serde(rename = "type")]
     Kind,
@@ -113,14 +113,14 @@ impl<'de> Visitor<'de> for ContextVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Context, A::Error> {
         let mut context = Context::default();
-        while let Some(field) = map.next_key::<Field>()? {
+        while let Some(field) = map.next_key::<ContextField>()? {
             match field {
-                Field::Binding => context.binding = map.next_value()?,
-                Field::Kind => context.kind = map.next_value()?,
-                Field::WatchEvent => context.watch_event = map.next_value()?,
-                Field::Object => context.object = map.next_value()?,
-                Field::Objects => context.objects = map.next_value()?,
-                Field::Snapshots => {
+                ContextField::Binding => context.binding = map.next_value()?,
+                ContextField::Kind => context.kind = map.next_value()?,
+                ContextField::WatchEvent => context.watch_event = map.next_value()?,
+                ContextField::Object => context.object = map.next_value()?,
+                ContextField::Objects => context.objects = map.next_value()?,
+                ContextField::Snapshots => {
                     // shell-operator writes the keys sorted: a Synchronization's
                     // binding and `objects` come before its snapshots, and the
                     // snapshot of its own binding repeats `objects`. In another
@@ -128,7 +128,7 @@ impl<'de> Visitor<'de> for ContextVisitor {
                     let repeated = context.binding.as_deref().filter(|_| context.objects.is_some());
                     context.snapshots = map.next_value_seed(SnapshotsBut(repeated))?;
                 }
-                Field::Other => {
+                ContextField::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }

@@ -132,7 +132,7 @@ impl<'de> Deserialize<'de> for Object {
 
 #[derive(Deserialize)]
 #[serde(field_identifier, rename_all = "camelCase")]
-enum Field {
+enum ConfigMapField {
     Kind,
     Metadata,
     Data,
@@ -198,13 +198,13 @@ impl Shape for Object {
     }
     fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Object, A::Error> {
         let (mut kind, mut metadata, mut data, mut binary) = (None, None, None, None);
-        while let Some(field) = map.next_key::<Field>()? {
+        while let Some(field) = map.next_key::<ConfigMapField>()? {
             match field {
-                Field::Kind => kind = Some(map.next_value::<Shaped<Text>>()?.0),
-                Field::Metadata => metadata = Some(map.next_value::<Shaped<Metadata>>()?.0),
-                Field::Data => data = Some(map.next_value::<Shaped<Texts>>()?.0),
-                Field::BinaryData => binary = Some(map.next_value::<Shaped<Keys>>()?.0),
-                Field::Other => {
+                ConfigMapField::Kind => kind = Some(map.next_value::<Shaped<Text>>()?.0),
+                ConfigMapField::Metadata => metadata = Some(map.next_value::<Shaped<Metadata>>()?.0),
+                ConfigMapField::Data => data = Some(map.next_value::<Shaped<Texts>>()?.0),
+                ConfigMapField::BinaryData => binary = Some(map.next_value::<Shaped<Keys>>()?.0),
+                ConfigMapField::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
