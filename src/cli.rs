@@ -17,8 +17,8 @@ use crate::settings::{ClustersArg, Concurrency, ConnectArgs, HookArgs, Sources};
 /// Run by shell-operator: with --config it prints its bindings; with no
 /// arguments it reads the binding contexts in $BINDING_CONTEXT_PATH and
 /// reconciles. Exit status: 0 when every connector is as declared or has a
-/// reported permanent error, 1 when something is left to retry, 2 on usage
-/// errors.
+/// reported permanent error, 1 when something is left to retry or the
+/// command line is wrong.
 #[derive(Parser, Debug)]
 #[command(
     name = "connect-operator",
@@ -269,6 +269,30 @@ impl PlanArgs {
     }
 }
 
+/// The binary's name, as completions know it.
+const NAME: &str = "connect-operator";
+
+/// The completion script for `shell`.
+#[must_use]
+pub fn completions(shell: clap_complete::Shell) -> String {
+    // Into a buffer: clap_complete panics when it cannot write, as into a closed pipe.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), NAME, &mut script);
+    let script = String::from_utf8_lossy(&script).into_owned();
+    match shell {
+        // clap_complete's bash script matches `cmd=connect__operator__subcmd__diff`
+        // against arms named `connect__subcmd__operator__subcmd__diff` when the
+        // binary's name has a hyphen, so no subcommand's flags complete: the
+        // arms get the name the variable holds.
+        // See: https://github.com/clap-rs/clap/issues/6421
+        clap_complete::Shell::Bash => {
+            let mangled = NAME.replace('-', "__subcmd__");
+            script.replace(&format!("{mangled}__subcmd__"), &format!("{}__subcmd__", NAME.replace('-', "__")))
+        }
+        _ => script,
+    }
+}
+
 impl Cli {
     /// Parses the command line. A subcommand reads only its own environment
     /// variables: the top-level ones are the hook's, and its settings must
@@ -287,18 +311,30 @@ impl Cli {
         let matches = command.clone().try_get_matches().unwrap_or_else(|e| {
             if let Some(said) = from_environment(&e, &command) {
                 eprintln!("error: {said}");
-                std::process::exit(2);
+                std::process::exit(USAGE_ERROR);
             }
-            e.exit()
+            exit(&e)
         });
-        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| exit(&e))
     }
+}
+
+/// The exit status of a command line clap refuses: an error like any other
+/// (clap's own 2 is `diff`'s "something would change").
+const USAGE_ERROR: i32 = 1;
+
+/// Prints clap's message and exits: 0 for `--help` and `--version`, else
+/// [`USAGE_ERROR`].
+fn exit(e: &clap::Error) -> ! {
+    // A closed stdout (`--help | head`) must not turn help into an error.
+    let _ = e.print();
+    std::process::exit(if e.use_stderr() { USAGE_ERROR } else { 0 })
 }
 
 /// A bad value that came from an environment variable, said as that
 /// variable (`PRUNE=yes: ...`) rather than as a flag nobody typed.
 fn from_environment(e: &clap::Error, command: &clap::Command) -> Option<String> {
-    use clap::error::{ContextKind, ErrorKind};
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
     if !matches!(e.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) {
         return None;
     }
@@ -306,19 +342,24 @@ fn from_environment(e: &clap::Error, command: &clap::Command) -> Option<String> 
     let flag = e.get(ContextKind::InvalidArg)?.to_string();
     let long = flag.split_whitespace().next()?.strip_prefix("--")?.to_string();
     let typed = std::env::args().any(|a| a == format!("--{long}") || a.starts_with(&format!("--{long}=")));
-    let env =
-        arguments(command).find(|a| a.get_long() == Some(long.as_str()))?.get_env()?.to_string_lossy().into_owned();
+    // The hook's copy of a flag a subcommand shares has no variable here: the subcommand's has.
+    let env = arguments(command)
+        .filter(|a| a.get_long() == Some(long.as_str()))
+        .find_map(clap::Arg::get_env)?
+        .to_string_lossy()
+        .into_owned();
     if typed || std::env::var(&env).ok()? != value {
         return None;
     }
     // clap says "invalid value 'V' for '--flag <X>': CAUSE"; the cause is kept.
     let text = e.to_string();
     let cause = text.lines().next()?.split_once(&format!("'{flag}'"))?.1.trim_start_matches(':').trim();
-    Some(if cause.is_empty() {
-        format!("{env}={value} is not a valid value")
-    } else {
-        format!("{env}={value}: {cause}")
-    })
+    let cause = match (cause, e.get(ContextKind::ValidValue)) {
+        ("", Some(ContextValue::Strings(valid))) => format!("not one of {}", valid.join(", ")),
+        ("", _) => "not a valid value".to_string(),
+        (cause, _) => cause.to_string(),
+    };
+    Some(format!("{env}={value}: {cause}"))
 }
 
 /// Every argument of the command and its subcommands.

@@ -13,7 +13,7 @@ use log::warn;
 
 use crate::connect::clusters::{self, Clusters, Resolve};
 use crate::connect::{client, Auth, Settings};
-use crate::input::files;
+use crate::input::{files, hook_config};
 use crate::plan::{Policy, Prune, Restarts};
 use crate::render::sandbox::{Limits, Renderer};
 use crate::render::variables::{self, Variables};
@@ -53,7 +53,7 @@ pub struct HookArgs {
     pub watch_namespaces: Option<String>,
 
     /// Crontab of the periodic full resync (for --config), or `off`
-    #[arg(long, env = "RESYNC_SCHEDULE", default_value = "*/5 * * * *", value_name = "CRONTAB")]
+    #[arg(long, env = "RESYNC_SCHEDULE", default_value = "*/5 * * * *", value_name = "CRONTAB", value_parser = hook_config::check_crontab)]
     pub resync_schedule: String,
 
     /// Time a run follows the connectors it changed to their declared state,
@@ -89,7 +89,7 @@ pub struct TemplateArgs {
     pub config_dir: PathBuf,
 
     /// Time a template may run before it counts as failed
-    #[arg(long, env = "TEMPLATE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "TEMPLATE_TIMEOUT", default_value = "2s", value_parser = positive_duration)]
     pub template_timeout: Duration,
 
     /// Memory a batch of templates may use (in its own process), e.g. 128Mi; 0 for no cap
@@ -146,7 +146,7 @@ pub const DEFAULT_CONCURRENCY: u16 = 4;
 #[command(next_help_heading = "Connect")]
 pub struct ConnectArgs {
     /// Kafka Connect REST URL (BASE_URL is read too, as streaming-ops named it) [default: http://connect:8083]
-    #[arg(long, env = "CONNECT_URL", value_name = "URL")]
+    #[arg(long, env = "CONNECT_URL", value_name = "URL", value_parser = http_url)]
     pub connect_url: Option<String>,
 
     /// Basic auth user (also read from CONNECT_REST_KEY)
@@ -184,6 +184,47 @@ pub struct ConnectArgs {
     /// Time a run may spend retrying transient Connect errors [default: 60s in the hook, 5s on the command line]
     #[arg(long, env = "RETRY_BUDGET", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub retry_budget: Option<Duration>,
+}
+
+/// Why clap refuses a setting's value; it names the flag or the variable
+/// that gave it.
+#[derive(Debug)]
+pub enum BadValue {
+    /// A URL Connect cannot be reached at.
+    NotHttp,
+    /// Not a duration such as `2s`.
+    Duration(humantime::DurationError),
+    /// A time limit of zero, in which nothing could finish.
+    Zero,
+}
+
+impl std::fmt::Display for BadValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadValue::NotHttp => f.write_str("must start with http:// or https://"),
+            BadValue::Duration(e) => write!(f, "{e}"),
+            BadValue::Zero => f.write_str("must be longer than 0s"),
+        }
+    }
+}
+
+impl std::error::Error for BadValue {}
+
+/// A Connect URL: HTTP or HTTPS.
+fn http_url(text: &str) -> Result<String, BadValue> {
+    if text.starts_with("http://") || text.starts_with("https://") {
+        Ok(text.to_string())
+    } else {
+        Err(BadValue::NotHttp)
+    }
+}
+
+/// A time limit: a duration longer than zero.
+fn positive_duration(text: &str) -> Result<Duration, BadValue> {
+    match humantime::parse_duration(text).map_err(BadValue::Duration)? {
+        Duration::ZERO => Err(BadValue::Zero),
+        limit => Ok(limit),
+    }
 }
 
 /// How a hook run behaves.
@@ -286,13 +327,14 @@ impl ConnectArgs {
     fn default_cluster(&self, claimed: &BTreeSet<&str>, command_line: bool) -> Result<Settings> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let fallback = |name: &str| if claimed.contains(name) { None } else { env(name) };
-        let url = self.connect_url.clone().or_else(|| env("BASE_URL")).unwrap_or_else(|| DEFAULT_CONNECT_URL.into());
+        let url = match (&self.connect_url, env("BASE_URL")) {
+            (Some(url), _) => url.clone(),
+            (None, Some(url)) => http_url(&url).map_err(|e| anyhow::anyhow!("BASE_URL={url}: {e}"))?,
+            (None, None) => DEFAULT_CONNECT_URL.into(),
+        };
         let username = self.connect_username.clone().or_else(|| fallback("CONNECT_REST_KEY"));
         let password = self.connect_password.clone().or_else(|| fallback("CONNECT_REST_SECRET"));
         let auth = auth(username, password, self.token()?)?;
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            bail!("CONNECT_URL {url:?} must start with http:// or https://");
-        }
         if url.starts_with("http://") && !matches!(auth, Auth::None) {
             warn!("credentials are sent to {url} without TLS");
         }
@@ -321,7 +363,7 @@ impl ConnectArgs {
             (Some(_), Some(_)) => bail!("set either CONNECT_TOKEN or CONNECT_TOKEN_FILE, not both"),
             (Some(token), None) => Some(token.clone()).filter(|t| !t.is_empty()),
             (None, Some(file)) => {
-                let token = files::read_capped(file, files::SMALL_MAX, "CONNECT_TOKEN_FILE")?;
+                let token = files::read_capped(file, files::SMALL_MAX, "the token file")?;
                 Some(token.trim().to_string()).filter(|t| !t.is_empty())
             }
             (None, None) => None,

@@ -32,14 +32,13 @@ pub mod validate;
 pub enum Verdict {
     /// 0: all is as declared, or all was done.
     Done,
-    /// 1: something failed or is wrong in the manifests.
+    /// 1: something failed, is wrong in the manifests, or the command line
+    /// is wrong: no error shares a code with a result (as `terraform plan`).
     Failed,
     /// 2: `diff` (and `apply --dry-run`) would change something.
     Changes,
     /// 3: `status` found connectors not as declared.
     NotAsDeclared,
-    /// 2: the command line says too little (the hook without its binding contexts).
-    Usage,
 }
 
 /// Everything read from the manifests: declared connectors, rendered, and
@@ -77,8 +76,35 @@ pub fn source(sources: &Sources, clusters: &Clusters, need_manifests: bool) -> R
         check_not_empty(&read, sources)?;
     }
     let declared = desired::declare(&sources_of(&read.manifests), &renderer, clusters);
-    let files = read.manifests.into_iter().map(|m| m.file).collect();
+    let files: Vec<PathBuf> = read.manifests.into_iter().map(|m| m.file).collect();
+    check_declared_once(&declared, &files)?;
     Ok(Sourced { scrubber: renderer.scrubber().clone(), declared, files })
+}
+
+/// Refuses a connector name declared in more than one place on one cluster,
+/// naming each place: the hook would apply none of them, so no command may
+/// pass them.
+fn check_declared_once(declared: &[Declared], files: &[PathBuf]) -> Result<()> {
+    let mut places: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    for (d, file) in declared.iter().zip(files) {
+        for (key, name) in d.declarations() {
+            let place = format!("ConfigMap {} key {key} ({})", d.id, file.display());
+            places.entry((d.cluster.as_str(), name.as_str())).or_default().push(place);
+        }
+    }
+    let twice: Vec<_> = places.into_iter().filter(|(_, places)| places.len() > 1).collect();
+    for ((cluster, name), places) in &twice {
+        error!(
+            "connector {name} is declared {} times for cluster {cluster}: {}; the hook applies none of them until only one remains",
+            places.len(),
+            places.join(", ")
+        );
+    }
+    match twice.len() {
+        0 => Ok(()),
+        1 => bail!("1 connector name is declared more than once (said above); nothing was done"),
+        n => bail!("{n} connector names are declared more than once (said above); nothing was done"),
+    }
 }
 
 /// The manifests as the run treats them: all acted on; restart and offsets
