@@ -9,7 +9,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::gitops::apply::Request;
 use crate::gitops::output::{Format, RenderFormat};
-use crate::settings::{ClustersArg, Concurrency, ConnectArgs, HookArgs, Sources};
+use crate::settings::{ClustersArg, Concurrency, ConnectArgs, HookArgs, Manifests, Sources};
 
 /// Manages Kafka Connect connectors declared in ConfigMaps labelled
 /// destination=connect, as a shell-operator hook.
@@ -105,7 +105,7 @@ pub struct OneArgs {
 
     /// Where the manifests are, to find the ConfigMap that declares it.
     #[command(flatten)]
-    pub sources: Sources,
+    pub sources: Manifests,
 
     /// Where the clusters are.
     #[command(flatten)]

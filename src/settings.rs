@@ -100,22 +100,30 @@ pub struct TemplateArgs {
 /// Where the ConfigMaps of the repository commands come from.
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Manifests")]
-pub struct Sources {
-    /// ConfigMap manifests: files or directories (YAML, multi-document, JSON, Lists)
-    #[arg(default_value = ".")]
+pub struct Manifests {
+    /// ConfigMap manifests: files or directories (YAML, multi-document, JSON, Lists) [default: the current
+    /// directory, for the commands that act on every connector; none, for the one-connector commands]
     pub paths: Vec<PathBuf>,
 
     /// Extra environment for the templates, as KEY=VALUE lines (properties syntax); repeatable
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
 
-    /// Succeed when the paths hold no ConfigMap labelled destination=connect
-    #[arg(long)]
-    pub allow_empty: bool,
-
     #[command(flatten)]
     /// How templates are rendered.
     pub templates: TemplateArgs,
+}
+
+/// The manifests of a command that acts on every connector they declare.
+#[derive(Args, Debug)]
+pub struct Sources {
+    #[command(flatten)]
+    /// Where they are.
+    pub manifests: Manifests,
+
+    /// Succeed when the paths hold no ConfigMap labelled destination=connect
+    #[arg(long, help_heading = "Manifests")]
+    pub allow_empty: bool,
 }
 
 /// The clusters file.
@@ -274,7 +282,7 @@ impl TemplateArgs {
     }
 }
 
-impl Sources {
+impl Manifests {
     /// The renderer of the repository commands: the process environment and
     /// the `--env-file`s.
     pub fn renderer(&self) -> Result<Renderer> {

@@ -14,7 +14,7 @@ use crate::input::manifests::{self, Manifest, Read};
 use crate::model::live::Live;
 use crate::plan::{self, Plan, Prune, Restarts};
 use crate::render::redact::Scrubber;
-use crate::settings::{self, ConnectArgs, Sources};
+use crate::settings::{self, ConnectArgs, Manifests, Sources};
 
 pub mod apply;
 pub mod classes;
@@ -52,13 +52,38 @@ pub struct Sourced {
     pub files: Vec<PathBuf>,
 }
 
-/// Reads the manifests and renders them as the hook does. With
-/// `need_manifests`, refuses input that holds no selected ConfigMap unless
-/// `--allow-empty`; either way, says which documents were probably meant to
-/// be selected.
-pub fn source(sources: &Sources, clusters: &Clusters, need_manifests: bool) -> Result<Sourced> {
+/// How a command reads the manifests.
+#[derive(Debug, Clone, Copy)]
+pub enum Reading {
+    /// To act on every connector they declare: the current directory when no
+    /// path is named, and an error when they declare nothing, unless allowed.
+    Every {
+        /// `--allow-empty`.
+        allow_empty: bool,
+    },
+    /// To look one connector up: only the paths named, which may be none.
+    Lookup,
+}
+
+impl Sources {
+    /// How the commands that act on every connector read them.
+    #[must_use]
+    pub fn reading(&self) -> Reading {
+        Reading::Every { allow_empty: self.allow_empty }
+    }
+}
+
+/// Reads the manifests and renders them as the hook does, says which
+/// documents were probably meant to be selected, and refuses what
+/// `reading` does not allow.
+pub fn source(sources: &Manifests, clusters: &Clusters, reading: Reading) -> Result<Sourced> {
     let renderer = sources.renderer()?;
-    let read = manifests::read_manifests(&sources.paths);
+    let current = [PathBuf::from(".")];
+    let paths = match reading {
+        Reading::Every { .. } if sources.paths.is_empty() => &current[..],
+        _ => &sources.paths[..],
+    };
+    let read = manifests::read_manifests(paths);
     for miss in &read.near_misses {
         warn!("{miss}");
     }
@@ -72,8 +97,8 @@ pub fn source(sources: &Sources, clusters: &Clusters, need_manifests: bool) -> R
             if n == 1 { "file" } else { "files" }
         );
     }
-    if need_manifests {
-        check_not_empty(&read, sources)?;
+    if let Reading::Every { allow_empty: false } = reading {
+        check_not_empty(&read, paths)?;
     }
     let declared = desired::declare(&sources_of(&read.manifests), &renderer, clusters);
     let files: Vec<PathBuf> = read.manifests.into_iter().map(|m| m.file).collect();
@@ -117,11 +142,11 @@ pub fn sources_of(manifests: &[Manifest]) -> Vec<Source<'_>> {
         .collect()
 }
 
-fn check_not_empty(read: &Read, sources: &Sources) -> Result<()> {
-    if !read.manifests.is_empty() || sources.allow_empty {
+fn check_not_empty(read: &Read, paths: &[PathBuf]) -> Result<()> {
+    if !read.manifests.is_empty() {
         return Ok(());
     }
-    let paths: Vec<String> = sources.paths.iter().map(|p| p.display().to_string()).collect();
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let hint = if read.near_misses.is_empty() { "" } else { " (see the warnings above)" };
     bail!(
         "no ConfigMap labelled destination=connect in {} ({} read){hint}; pass --allow-empty if that is intended",
@@ -175,7 +200,7 @@ pub fn planned(
     concurrency: usize,
 ) -> Result<(Scrubber, Vec<Planned>)> {
     let clusters = connect_args.writing_clusters(concurrency)?;
-    let Sourced { scrubber, declared, .. } = source(sources, &clusters, true)?;
+    let Sourced { scrubber, declared, .. } = source(&sources.manifests, &clusters, sources.reading())?;
     let mut by_cluster = by_cluster(declared);
     if prune {
         for name in clusters.all.keys() {

@@ -13,7 +13,7 @@ use crate::settings::{ClustersArg, Sources};
 /// `show_secrets`; every template error goes to stderr.
 pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool, format: RenderFormat) -> Result<Verdict> {
     let clusters = clusters.names()?;
-    let Sourced { scrubber, declared, files } = source(sources, &clusters, true)?;
+    let Sourced { scrubber, declared, files } = source(&sources.manifests, &clusters, sources.reading())?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (d, file) in declared.iter().zip(&files) {

@@ -19,7 +19,7 @@ use crate::settings::{ConnectArgs, Sources};
 /// no manifest declares.
 pub fn run(sources: &Sources, connect_args: &ConnectArgs, format: Format) -> Result<Verdict> {
     let clusters = connect_args.clusters()?;
-    let Sourced { scrubber, declared, .. } = source(sources, &clusters, true)?;
+    let Sourced { scrubber, declared, .. } = source(&sources.manifests, &clusters, sources.reading())?;
     let (invalid, valid): (Vec<Declared>, Vec<Declared>) =
         declared.into_iter().partition(|d| matches!(d.state, CmState::Invalid(_)));
     let mut rows = invalid_rows(&invalid);

@@ -279,7 +279,7 @@ fn short(text: &str) -> String {
 /// every finding.
 pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<Verdict> {
     let clusters = connect.clusters()?;
-    let Sourced { scrubber, declared, .. } = source(sources, &clusters, true)?;
+    let Sourced { scrubber, declared, .. } = source(&sources.manifests, &clusters, sources.reading())?;
     let mut findings = Vec::new();
     let mut checked = 0;
     let mut unchecked = Vec::new();
