@@ -22,6 +22,12 @@ pub fn format_size(bytes: u64) -> String {
     }
 }
 
+/// `1 error`, `2 errors`: a count and its noun, in the plural when not one.
+#[must_use]
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `128Mi`, `128MiB`, `1Gi`, `65536`: sizes as Kubernetes and people write them.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();

@@ -191,7 +191,7 @@ fn validate_reports_errors_by_connector_and_key() {
     );
     let out = repo.cli(&fake, &["validate", "."]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
-    assert!(stdout(&out).contains("1 connectors checked, 0 errors"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 connector checked, 0 errors"), "{}", stdout(&out));
 
     repo.write(
         "bad.yaml",

@@ -235,10 +235,10 @@ pub fn status_table(rows: &[Row], color: bool) -> String {
     }
     let count = |h: Health| rows.iter().filter(|r| r.health == h).count();
     out.push_str(&format!(
-        "{} as declared, {} not as declared, {} errors, {} not declared by any manifest\n",
+        "{} as declared, {} not as declared, {}, {} not declared by any manifest\n",
         count(Health::Healthy),
         count(Health::Unhealthy),
-        count(Health::Error),
+        crate::text::count(count(Health::Error), "error"),
         count(Health::Undeclared)
     ));
     out
