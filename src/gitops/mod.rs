@@ -2,7 +2,7 @@
 //! manifests in a repository, for CI pipelines and people at a terminal.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use log::{error, warn};
@@ -100,10 +100,26 @@ pub fn source(sources: &Manifests, clusters: &Clusters, reading: Reading) -> Res
     if let Reading::Every { allow_empty: false } = reading {
         check_not_empty(&read, paths)?;
     }
-    let declared = desired::declare(&sources_of(&read.manifests), &renderer, clusters);
+    let mut declared = desired::declare(&sources_of(&read.manifests), &renderer, clusters);
+    if !sources.templates.config_dir.is_dir() {
+        hint_config_dir(&mut declared, &sources.templates.config_dir);
+    }
     let files: Vec<PathBuf> = read.manifests.into_iter().map(|m| m.file).collect();
     check_declared_once(&declared, &files)?;
     Ok(Sourced { scrubber: renderer.scrubber().clone(), declared, files })
+}
+
+/// Adds to each error about an undefined `$VARIABLE` that there is no
+/// properties directory, and how to name one: at a terminal, the usual cause.
+fn hint_config_dir(declared: &mut [Declared], dir: &Path) {
+    let errors = declared.iter_mut().flat_map(|d| d.templates.iter_mut()).filter_map(|(_, r)| r.as_mut().err());
+    for error in errors.filter(|e| e.contains("undefined variable `$")) {
+        error.push_str(&format!(
+            "\nno properties directory at {}, so no `$VARIABLES` are defined: name the folder of the *.properties \
+             files with --config-dir",
+            dir.display()
+        ));
+    }
 }
 
 /// Refuses a connector name declared in more than one place on one cluster,

@@ -43,7 +43,8 @@ pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool, format
                     connector.insert("source".into(), source);
                     out.push(serde_json::Value::Object(connector));
                 }
-                Err(e) => errors.push(format!("{place} key {key}: {}", scrubber.scrub(e))),
+                // One line per error: each says where, and none reads as a line of another.
+                Err(e) => errors.extend(scrubber.scrub(e).lines().map(|line| format!("{place} key {key}: {line}"))),
             }
         }
     }
