@@ -112,13 +112,11 @@ pub struct OneArgs {
     pub connect: ConnectArgs,
 }
 
-/// `restart`.
+/// `restart`. In every command the flags that say what it does come first:
+/// clap puts a flag declared after a flattened group under that group's
+/// heading ("Connect:"), where nobody looks for `--failed-only`.
 #[derive(Args, Debug)]
 pub struct RestartArgs {
-    /// Which connector.
-    #[command(flatten)]
-    pub one: OneArgs,
-
     /// Restart only this task
     #[arg(long, value_name = "N", conflicts_with = "failed_only")]
     pub task: Option<u32>,
@@ -126,6 +124,10 @@ pub struct RestartArgs {
     /// Restart only the connector and tasks that FAILED
     #[arg(long)]
     pub failed_only: bool,
+
+    /// Which connector.
+    #[command(flatten)]
+    pub one: OneArgs,
 }
 
 /// `offsets`.
@@ -142,13 +144,13 @@ pub enum OffsetsCommand {
 /// `offsets alter`.
 #[derive(Args, Debug)]
 pub struct AlterArgs {
-    /// Which connector.
-    #[command(flatten)]
-    pub one: OneArgs,
-
     /// The offsets, as `offsets get -o json` prints them
     #[arg(long, value_name = "OFFSETS.json")]
     pub file: PathBuf,
+
+    /// Which connector.
+    #[command(flatten)]
+    pub one: OneArgs,
 }
 
 /// `plugins`.
@@ -170,14 +172,6 @@ pub struct PluginsArgs {
 /// `diff`, and the part of `apply` it shares.
 #[derive(Args, Debug)]
 pub struct PlanArgs {
-    #[command(flatten)]
-    /// Where the manifests are.
-    pub sources: Sources,
-
-    #[command(flatten)]
-    /// Where the clusters are.
-    pub connect: ConnectArgs,
-
     /// Also delete connectors no manifest declares (refused when none declares anything)
     #[arg(long)]
     pub prune: bool,
@@ -185,15 +179,19 @@ pub struct PlanArgs {
     #[arg(long, short, value_enum, default_value = "table")]
     /// Output format.
     pub output: Format,
+
+    #[command(flatten)]
+    /// Where the manifests are.
+    pub sources: Sources,
+
+    #[command(flatten)]
+    /// Where the clusters are.
+    pub connect: ConnectArgs,
 }
 
 /// `apply`.
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
-    #[command(flatten)]
-    /// What `diff` takes too.
-    pub plan: PlanArgs,
-
     /// Print the plan, change nothing (exit as `diff` does)
     #[arg(long, env = "DRY_RUN")]
     pub dry_run: bool,
@@ -208,6 +206,10 @@ pub struct ApplyArgs {
     pub wait: Option<Duration>,
 
     #[command(flatten)]
+    /// What `diff` takes too.
+    pub plan: PlanArgs,
+
+    #[command(flatten)]
     /// How many writes at once.
     pub concurrency: Concurrency,
 }
@@ -215,6 +217,10 @@ pub struct ApplyArgs {
 /// `status` and `validate`.
 #[derive(Args, Debug)]
 pub struct StatusArgs {
+    #[arg(long, short, value_enum, default_value = "table")]
+    /// Output format.
+    pub output: Format,
+
     #[command(flatten)]
     /// Where the manifests are.
     pub sources: Sources,
@@ -222,10 +228,6 @@ pub struct StatusArgs {
     #[command(flatten)]
     /// Where the clusters are.
     pub connect: ConnectArgs,
-
-    #[arg(long, short, value_enum, default_value = "table")]
-    /// Output format.
-    pub output: Format,
 }
 
 /// `serve-metrics`.
@@ -243,14 +245,6 @@ pub struct ServeMetricsArgs {
 /// `render`.
 #[derive(Args, Debug)]
 pub struct RenderArgs {
-    #[command(flatten)]
-    /// Where the manifests are.
-    pub sources: Sources,
-
-    #[command(flatten)]
-    /// The clusters file, for the cluster each connector is shown with.
-    pub clusters: ClustersArg,
-
     /// Print secret values instead of [redacted]
     #[arg(long)]
     pub show_secrets: bool,
@@ -258,6 +252,14 @@ pub struct RenderArgs {
     /// Output format
     #[arg(long, short, value_enum, default_value = "json")]
     pub output: RenderFormat,
+
+    #[command(flatten)]
+    /// Where the manifests are.
+    pub sources: Sources,
+
+    #[command(flatten)]
+    /// The clusters file, for the cluster each connector is shown with.
+    pub clusters: ClustersArg,
 }
 
 impl PlanArgs {

@@ -217,6 +217,11 @@ pub fn planned(
 ) -> Result<(Scrubber, Vec<Planned>)> {
     let clusters = connect_args.writing_clusters(concurrency)?;
     let Sourced { scrubber, declared, .. } = source(&sources.manifests, &clusters, sources.reading())?;
+    if prune && declared.iter().all(|d| d.declarations().next().is_none()) {
+        bail!(
+            "--prune refused: the manifests declare no connector, so it would delete every connector of every cluster"
+        );
+    }
     let mut by_cluster = by_cluster(declared);
     if prune {
         for name in clusters.all.keys() {
