@@ -341,13 +341,13 @@ clusters:
             ("clusters: [{name: a, flavour: confluent-cloud}]", "needs `url`, or both `environment` and `cluster`"),
             ("clusters: [{name: a, url: ftp://x}]", "must start with http"),
             ("clusters: [{name: a, url: 'http://x'}, {name: a, url: 'http://y'}]", "defined twice"),
-            ("clusters: [{name: a, url: 'http://x', flavour: kafka}]", "not a valid clusters file"),
+            ("clusters: [{name: a, url: 'http://x', flavour: kafka}]", "is not valid:"),
             (
                 "clusters: [{name: a, url: 'http://x', auth: {bearer: {env: NO_SUCH_VAR_FOR_TEST}}}]",
                 "$NO_SUCH_VAR_FOR_TEST, which is not set",
             ),
             ("clusters: [{name: a, url: 'http://x', tls: {certFile: /c}}]", "needs both `certFile` and `keyFile`"),
-            ("clusters: [{name: a, url: 'http://x', colour: blue}]", "not a valid clusters file"),
+            ("clusters: [{name: a, url: 'http://x', colour: blue}]", "is not valid:"),
             ("clusters: [{name: 'my cluster', url: 'http://x'}]", "must be 1 to 200 letters"),
         ] {
             let e = format!("{:#}", load(text).unwrap_err());
