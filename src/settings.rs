@@ -89,7 +89,7 @@ pub struct TemplateArgs {
     pub config_dir: PathBuf,
 
     /// Time a template may run before it counts as failed
-    #[arg(long, env = "TEMPLATE_TIMEOUT", default_value = "2s", value_parser = positive_duration)]
+    #[arg(long, env = "TEMPLATE_TIMEOUT", default_value = "2s", value_parser = crate::text::positive_duration)]
     pub template_timeout: Duration,
 
     /// Memory a batch of templates may use (in its own process), e.g. 128Mi; 0 for no cap
@@ -154,7 +154,7 @@ pub const DEFAULT_CONCURRENCY: u16 = 4;
 #[command(next_help_heading = "Connect")]
 pub struct ConnectArgs {
     /// Kafka Connect REST URL (BASE_URL is read too, as streaming-ops named it) [default: http://connect:8083]
-    #[arg(long, env = "CONNECT_URL", value_name = "URL", value_parser = http_url)]
+    #[arg(long, env = "CONNECT_URL", value_name = "URL", value_parser = crate::text::http_url)]
     pub connect_url: Option<String>,
 
     /// Basic auth user (also read from CONNECT_REST_KEY)
@@ -192,47 +192,6 @@ pub struct ConnectArgs {
     /// Time a run may spend retrying transient Connect errors [default: 60s in the hook, 5s on the command line]
     #[arg(long, env = "RETRY_BUDGET", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub retry_budget: Option<Duration>,
-}
-
-/// Why clap refuses a setting's value; it names the flag or the variable
-/// that gave it.
-#[derive(Debug)]
-pub enum BadValue {
-    /// A URL Connect cannot be reached at.
-    NotHttp,
-    /// Not a duration such as `2s`.
-    Duration(humantime::DurationError),
-    /// A time limit of zero, in which nothing could finish.
-    Zero,
-}
-
-impl std::fmt::Display for BadValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BadValue::NotHttp => f.write_str("must start with http:// or https://"),
-            BadValue::Duration(e) => write!(f, "{e}"),
-            BadValue::Zero => f.write_str("must be longer than 0s"),
-        }
-    }
-}
-
-impl std::error::Error for BadValue {}
-
-/// A Connect URL: HTTP or HTTPS.
-fn http_url(text: &str) -> Result<String, BadValue> {
-    if text.starts_with("http://") || text.starts_with("https://") {
-        Ok(text.to_string())
-    } else {
-        Err(BadValue::NotHttp)
-    }
-}
-
-/// A time limit: a duration longer than zero.
-fn positive_duration(text: &str) -> Result<Duration, BadValue> {
-    match humantime::parse_duration(text).map_err(BadValue::Duration)? {
-        Duration::ZERO => Err(BadValue::Zero),
-        limit => Ok(limit),
-    }
 }
 
 /// How a hook run behaves.
@@ -337,7 +296,7 @@ impl ConnectArgs {
         let fallback = |name: &str| if claimed.contains(name) { None } else { env(name) };
         let url = match (&self.connect_url, env("BASE_URL")) {
             (Some(url), _) => url.clone(),
-            (None, Some(url)) => http_url(&url).map_err(|e| anyhow::anyhow!("BASE_URL={url}: {e}"))?,
+            (None, Some(url)) => crate::text::http_url(&url).map_err(|e| anyhow::anyhow!("BASE_URL={url}: {e}"))?,
             (None, None) => DEFAULT_CONNECT_URL.into(),
         };
         let username = self.connect_username.clone().or_else(|| fallback("CONNECT_REST_KEY"));
