@@ -56,6 +56,8 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
                 }
             }
         }
+        // From here: the connector lists waited for above are Connect's time, not the templates'.
+        let rendering = Instant::now();
         let reuse = |cm: &ConfigMap, key: &str, source: &str| {
             let listed = ready.get(clusters.of(cm).ok()?.name.as_str())?;
             cache.as_ref()?.reuse(&cm.id, key, source, |name| listed_config(listed, name))
@@ -65,7 +67,7 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
             keep(&mut cache, &sources, &declared);
             cache.save();
         }
-        let render_time = started.elapsed();
+        let render_time = rendering.elapsed();
         if !declared.iter().any(|d| d.act) {
             info!("nothing to reconcile in this run");
         }
