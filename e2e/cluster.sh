@@ -242,6 +242,14 @@ failSwapOn: false
 failCgroupV1: false
 enforceNodeAllocatable: []
 podLogsDir: "$NODE_DIR/pod-logs"
+# A node's disk thresholds are percentages of the disk it has to itself;
+# this machine's disk holds everything else too, and at 85% used kubelet's
+# image GC removes the imported images (nothing can pull them back) and at
+# 85-90% its eviction marks the node DiskPressure, so no Pod starts. The
+# thresholds here are amounts, and image GC is off.
+evictionHard: {"nodefs.available": "1Gi", "imagefs.available": "1Gi", "memory.available": "100Mi"}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
 clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
 EOF

@@ -9,7 +9,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::gitops::apply::Request;
 use crate::gitops::output::{Format, RenderFormat};
-use crate::settings::{ClustersArg, Concurrency, ConnectArgs, HookArgs, Sources};
+use crate::settings::{ClustersArg, Concurrency, ConnectArgs, HookArgs, Manifests, Sources};
 
 /// Manages Kafka Connect connectors declared in ConfigMaps labelled
 /// destination=connect, as a shell-operator hook.
@@ -17,8 +17,8 @@ use crate::settings::{ClustersArg, Concurrency, ConnectArgs, HookArgs, Sources};
 /// Run by shell-operator: with --config it prints its bindings; with no
 /// arguments it reads the binding contexts in $BINDING_CONTEXT_PATH and
 /// reconciles. Exit status: 0 when every connector is as declared or has a
-/// reported permanent error, 1 when something is left to retry, 2 on usage
-/// errors.
+/// reported permanent error, 1 when something is left to retry or the
+/// command line is wrong.
 #[derive(Parser, Debug)]
 #[command(
     name = "connect-operator",
@@ -105,20 +105,18 @@ pub struct OneArgs {
 
     /// Where the manifests are, to find the ConfigMap that declares it.
     #[command(flatten)]
-    pub sources: Sources,
+    pub sources: Manifests,
 
     /// Where the clusters are.
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
 
-/// `restart`.
+/// `restart`. In every command the flags that say what it does come first:
+/// clap puts a flag declared after a flattened group under that group's
+/// heading ("Connect:"), where nobody looks for `--failed-only`.
 #[derive(Args, Debug)]
 pub struct RestartArgs {
-    /// Which connector.
-    #[command(flatten)]
-    pub one: OneArgs,
-
     /// Restart only this task
     #[arg(long, value_name = "N", conflicts_with = "failed_only")]
     pub task: Option<u32>,
@@ -126,6 +124,10 @@ pub struct RestartArgs {
     /// Restart only the connector and tasks that FAILED
     #[arg(long)]
     pub failed_only: bool,
+
+    /// Which connector.
+    #[command(flatten)]
+    pub one: OneArgs,
 }
 
 /// `offsets`.
@@ -142,13 +144,13 @@ pub enum OffsetsCommand {
 /// `offsets alter`.
 #[derive(Args, Debug)]
 pub struct AlterArgs {
-    /// Which connector.
-    #[command(flatten)]
-    pub one: OneArgs,
-
     /// The offsets, as `offsets get -o json` prints them
     #[arg(long, value_name = "OFFSETS.json")]
     pub file: PathBuf,
+
+    /// Which connector.
+    #[command(flatten)]
+    pub one: OneArgs,
 }
 
 /// `plugins`.
@@ -170,14 +172,6 @@ pub struct PluginsArgs {
 /// `diff`, and the part of `apply` it shares.
 #[derive(Args, Debug)]
 pub struct PlanArgs {
-    #[command(flatten)]
-    /// Where the manifests are.
-    pub sources: Sources,
-
-    #[command(flatten)]
-    /// Where the clusters are.
-    pub connect: ConnectArgs,
-
     /// Also delete connectors no manifest declares (refused when none declares anything)
     #[arg(long)]
     pub prune: bool,
@@ -185,15 +179,19 @@ pub struct PlanArgs {
     #[arg(long, short, value_enum, default_value = "table")]
     /// Output format.
     pub output: Format,
+
+    #[command(flatten)]
+    /// Where the manifests are.
+    pub sources: Sources,
+
+    #[command(flatten)]
+    /// Where the clusters are.
+    pub connect: ConnectArgs,
 }
 
 /// `apply`.
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
-    #[command(flatten)]
-    /// What `diff` takes too.
-    pub plan: PlanArgs,
-
     /// Print the plan, change nothing (exit as `diff` does)
     #[arg(long, env = "DRY_RUN")]
     pub dry_run: bool,
@@ -208,6 +206,10 @@ pub struct ApplyArgs {
     pub wait: Option<Duration>,
 
     #[command(flatten)]
+    /// What `diff` takes too.
+    pub plan: PlanArgs,
+
+    #[command(flatten)]
     /// How many writes at once.
     pub concurrency: Concurrency,
 }
@@ -215,6 +217,10 @@ pub struct ApplyArgs {
 /// `status` and `validate`.
 #[derive(Args, Debug)]
 pub struct StatusArgs {
+    #[arg(long, short, value_enum, default_value = "table")]
+    /// Output format.
+    pub output: Format,
+
     #[command(flatten)]
     /// Where the manifests are.
     pub sources: Sources,
@@ -222,10 +228,6 @@ pub struct StatusArgs {
     #[command(flatten)]
     /// Where the clusters are.
     pub connect: ConnectArgs,
-
-    #[arg(long, short, value_enum, default_value = "table")]
-    /// Output format.
-    pub output: Format,
 }
 
 /// `serve-metrics`.
@@ -243,14 +245,6 @@ pub struct ServeMetricsArgs {
 /// `render`.
 #[derive(Args, Debug)]
 pub struct RenderArgs {
-    #[command(flatten)]
-    /// Where the manifests are.
-    pub sources: Sources,
-
-    #[command(flatten)]
-    /// The clusters file, for the cluster each connector is shown with.
-    pub clusters: ClustersArg,
-
     /// Print secret values instead of [redacted]
     #[arg(long)]
     pub show_secrets: bool,
@@ -258,6 +252,14 @@ pub struct RenderArgs {
     /// Output format
     #[arg(long, short, value_enum, default_value = "json")]
     pub output: RenderFormat,
+
+    #[command(flatten)]
+    /// Where the manifests are.
+    pub sources: Sources,
+
+    #[command(flatten)]
+    /// The clusters file, for the cluster each connector is shown with.
+    pub clusters: ClustersArg,
 }
 
 impl PlanArgs {
@@ -266,6 +268,30 @@ impl PlanArgs {
     pub fn request(&self) -> Request<'_> {
         let concurrency = crate::settings::DEFAULT_CONCURRENCY.into();
         Request { sources: &self.sources, connect: &self.connect, prune: self.prune, format: self.output, concurrency }
+    }
+}
+
+/// The binary's name, as completions know it.
+const NAME: &str = "connect-operator";
+
+/// The completion script for `shell`.
+#[must_use]
+pub fn completions(shell: clap_complete::Shell) -> String {
+    // Into a buffer: clap_complete panics when it cannot write, as into a closed pipe.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), NAME, &mut script);
+    let script = String::from_utf8_lossy(&script).into_owned();
+    match shell {
+        // clap_complete's bash script matches `cmd=connect__operator__subcmd__diff`
+        // against arms named `connect__subcmd__operator__subcmd__diff` when the
+        // binary's name has a hyphen, so no subcommand's flags complete: the
+        // arms get the name the variable holds.
+        // See: https://github.com/clap-rs/clap/issues/6421
+        clap_complete::Shell::Bash => {
+            let mangled = NAME.replace('-', "__subcmd__");
+            script.replace(&format!("{mangled}__subcmd__"), &format!("{}__subcmd__", NAME.replace('-', "__")))
+        }
+        _ => script,
     }
 }
 
@@ -287,18 +313,30 @@ impl Cli {
         let matches = command.clone().try_get_matches().unwrap_or_else(|e| {
             if let Some(said) = from_environment(&e, &command) {
                 eprintln!("error: {said}");
-                std::process::exit(2);
+                std::process::exit(USAGE_ERROR);
             }
-            e.exit()
+            exit(&e)
         });
-        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| exit(&e))
     }
+}
+
+/// The exit status of a command line clap refuses: an error like any other
+/// (clap's own 2 is `diff`'s "something would change").
+const USAGE_ERROR: i32 = 1;
+
+/// Prints clap's message and exits: 0 for `--help` and `--version`, else
+/// [`USAGE_ERROR`].
+fn exit(e: &clap::Error) -> ! {
+    // A closed stdout (`--help | head`) must not turn help into an error.
+    let _ = e.print();
+    std::process::exit(if e.use_stderr() { USAGE_ERROR } else { 0 })
 }
 
 /// A bad value that came from an environment variable, said as that
 /// variable (`PRUNE=yes: ...`) rather than as a flag nobody typed.
 fn from_environment(e: &clap::Error, command: &clap::Command) -> Option<String> {
-    use clap::error::{ContextKind, ErrorKind};
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
     if !matches!(e.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) {
         return None;
     }
@@ -306,19 +344,24 @@ fn from_environment(e: &clap::Error, command: &clap::Command) -> Option<String> 
     let flag = e.get(ContextKind::InvalidArg)?.to_string();
     let long = flag.split_whitespace().next()?.strip_prefix("--")?.to_string();
     let typed = std::env::args().any(|a| a == format!("--{long}") || a.starts_with(&format!("--{long}=")));
-    let env =
-        arguments(command).find(|a| a.get_long() == Some(long.as_str()))?.get_env()?.to_string_lossy().into_owned();
+    // The hook's copy of a flag a subcommand shares has no variable here: the subcommand's has.
+    let env = arguments(command)
+        .filter(|a| a.get_long() == Some(long.as_str()))
+        .find_map(clap::Arg::get_env)?
+        .to_string_lossy()
+        .into_owned();
     if typed || std::env::var(&env).ok()? != value {
         return None;
     }
     // clap says "invalid value 'V' for '--flag <X>': CAUSE"; the cause is kept.
     let text = e.to_string();
     let cause = text.lines().next()?.split_once(&format!("'{flag}'"))?.1.trim_start_matches(':').trim();
-    Some(if cause.is_empty() {
-        format!("{env}={value} is not a valid value")
-    } else {
-        format!("{env}={value}: {cause}")
-    })
+    let cause = match (cause, e.get(ContextKind::ValidValue)) {
+        ("", Some(ContextValue::Strings(valid))) => format!("not one of {}", valid.join(", ")),
+        ("", _) => "not a valid value".to_string(),
+        (cause, _) => cause.to_string(),
+    };
+    Some(format!("{env}={value}: {cause}"))
 }
 
 /// Every argument of the command and its subcommands.

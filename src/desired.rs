@@ -320,7 +320,7 @@ fn names_of_disabled(sources: &[(&Source, &str)], templates: &mut [Templates], r
         };
         if let (Ok(connector), Err(error)) = (named, &slot.1) {
             warn!(
-                "ConfigMap {} key {}: disabled, so its connector {} is deleted by name although its template failed: {error}",
+                "ConfigMap {} key {}: disabled, so the hook deletes its connector {} by name although its template failed: {error}",
                 source.configmap.id, slot.0, connector.name
             );
             slot.1 = Ok(connector);

@@ -42,8 +42,7 @@ pub fn run(work: &Work, renderer: &Renderer, clusters: &Clusters, options: &Opti
     let scrubber = renderer.scrubber();
     let (outcomes, render_time) = std::thread::scope(|scope| {
         let mut connections = read(scope, work, clusters, scrubber);
-        let declared = declare(work, renderer, clusters, options, &mut connections);
-        let render_time = started.elapsed();
+        let (declared, render_time) = declare(work, renderer, clusters, options, &mut connections);
         let by_cluster = group(work, clusters, declared);
         (reconcile(scope, work, by_cluster, connections, scrubber, options), render_time)
     });
@@ -96,14 +95,15 @@ fn read<'scope, 'env>(
 
 /// Renders what the run knows of, reusing what the render cache kept where
 /// the connector lists confirm it (kept renders are checked against them:
-/// they are waited for), and keeps this run's renders for the next.
+/// they are waited for), and keeps this run's renders for the next; with
+/// the time the templates took, the wait for those lists left out.
 fn declare(
     work: &Work,
     renderer: &Renderer,
     clusters: &Clusters,
     options: &Options,
     connections: &mut Connections<'_, '_>,
-) -> Vec<Declared> {
+) -> (Vec<Declared>, Duration) {
     let sources = sources(work);
     let cache = options.render_cache.as_deref().filter(|_| work.scope == Scope::Full);
     let cache = cache.and_then(|path| Cache::open(path, renderer.variables()));
@@ -113,6 +113,7 @@ fn declare(
             connections.insert(name, Pending::Ready(Box::new(pending.wait(cluster, renderer.scrubber()))));
         }
     }
+    let rendering = Instant::now();
     let reuse = |cm: &ConfigMap, key: &str, source: &str| {
         let Some(Pending::Ready(listed)) = connections.get(clusters.of(cm).ok()?.name.as_str()) else { return None };
         cache.as_ref()?.reuse(&cm.id, key, source, |name| listed_config(listed, name))
@@ -122,10 +123,11 @@ fn declare(
         keep(&mut cache, &sources, &declared);
         cache.save();
     }
+    let render_time = rendering.elapsed();
     if !declared.iter().any(|d| d.role == Role::Acting) {
         info!("nothing to reconcile in this run");
     }
-    declared
+    (declared, render_time)
 }
 
 /// The declared ConfigMaps by cluster; a full run looks at every cluster,

@@ -9,10 +9,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::CommandFactory;
 use log::{error, info};
 
-use connect_operator::cli::{Cli, Command, OffsetsCommand, OneArgs};
+use connect_operator::cli::{self, Cli, Command, OffsetsCommand, OneArgs};
 use connect_operator::gitops::apply;
 use connect_operator::gitops::offsets;
 use connect_operator::gitops::one::{self, Named};
@@ -41,7 +40,7 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(Verdict::Done) => ExitCode::SUCCESS,
         Ok(Verdict::Failed) => ExitCode::FAILURE,
-        Ok(Verdict::Changes | Verdict::Usage) => ExitCode::from(2),
+        Ok(Verdict::Changes) => ExitCode::from(2),
         Ok(Verdict::NotAsDeclared) => ExitCode::from(3),
         Err(e) => {
             error!("{e:#}");
@@ -53,15 +52,7 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<Verdict> {
     if cli.config {
         let (hook, namespace) = (&cli.hook, settings::namespace());
-        // A bad setting here is wrong usage, as PRUNE=yes is (the README's exit-status table).
-        let config =
-            match input::hook_config::config(hook.watch_namespaces.as_deref(), &hook.resync_schedule, &namespace) {
-                Ok(config) => config,
-                Err(e) => {
-                    error!("{e:#}");
-                    return Ok(Verdict::Usage);
-                }
-            };
+        let config = input::hook_config::config(hook.watch_namespaces.as_deref(), &hook.resync_schedule, &namespace);
         print!("{}", serde_yaml_ng::to_string(&config)?);
         return Ok(Verdict::Done);
     }
@@ -95,20 +86,16 @@ fn run(cli: &Cli) -> Result<Verdict> {
             metrics_port::serve(&args.listen, &args.shell_operator_url).map(|()| Verdict::Done)
         }
         (Some(Command::Completions { shell }), _) => {
-            // Into a buffer: clap_complete panics when it cannot write, as into a closed pipe.
-            let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut Cli::command(), "connect-operator", &mut script);
-            match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+            match std::io::Write::write_all(&mut std::io::stdout(), cli::completions(*shell).as_bytes()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
                 _ => Ok(Verdict::Done),
             }
         }
         (None, Some(path)) => run_hook(path, &cli.hook),
-        (None, None) => {
-            eprintln!("error: BINDING_CONTEXT_PATH is not set: connect-operator runs as a shell-operator hook, or with a command\n");
-            Cli::command().write_help(&mut std::io::stderr())?;
-            Ok(Verdict::Usage)
-        }
+        (None, None) => anyhow::bail!(
+            "BINDING_CONTEXT_PATH is not set: connect-operator runs as a shell-operator hook, or with a command \
+             (connect-operator --help lists them)"
+        ),
     }
 }
 

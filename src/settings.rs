@@ -13,7 +13,7 @@ use log::warn;
 
 use crate::connect::clusters::{self, Clusters, Resolve};
 use crate::connect::{client, Auth, Caller, Settings};
-use crate::input::files;
+use crate::input::{files, hook_config};
 use crate::plan::{Policy, Prune, Restarts};
 use crate::render::sandbox::{Limits, Renderer};
 use crate::render::variables::{self, Variables};
@@ -53,7 +53,7 @@ pub struct HookArgs {
     pub watch_namespaces: Option<String>,
 
     /// Crontab of the periodic full resync (for --config), or `off`
-    #[arg(long, env = "RESYNC_SCHEDULE", default_value = "*/5 * * * *", value_name = "CRONTAB")]
+    #[arg(long, env = "RESYNC_SCHEDULE", default_value = "*/5 * * * *", value_name = "CRONTAB", value_parser = hook_config::check_crontab)]
     pub resync_schedule: String,
 
     /// Time a run follows the connectors it changed to their declared state,
@@ -89,7 +89,7 @@ pub struct TemplateArgs {
     pub config_dir: PathBuf,
 
     /// Time a template may run before it counts as failed
-    #[arg(long, env = "TEMPLATE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "TEMPLATE_TIMEOUT", default_value = "2s", value_parser = crate::text::positive_duration)]
     pub template_timeout: Duration,
 
     /// Memory a batch of templates may use (in its own process), e.g. 128Mi; 0 for no cap
@@ -100,22 +100,30 @@ pub struct TemplateArgs {
 /// Where the ConfigMaps of the repository commands come from.
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Manifests")]
-pub struct Sources {
-    /// ConfigMap manifests: files or directories (YAML, multi-document, JSON, Lists)
-    #[arg(default_value = ".")]
+pub struct Manifests {
+    /// ConfigMap manifests: files or directories (YAML, multi-document, JSON, Lists) [default: the current
+    /// directory, for the commands that act on every connector; none, for the one-connector commands]
     pub paths: Vec<PathBuf>,
 
     /// Extra environment for the templates, as KEY=VALUE lines (properties syntax); repeatable
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
 
-    /// Succeed when the paths hold no ConfigMap labelled destination=connect
-    #[arg(long)]
-    pub allow_empty: bool,
-
     #[command(flatten)]
     /// How templates are rendered.
     pub templates: TemplateArgs,
+}
+
+/// The manifests of a command that acts on every connector they declare.
+#[derive(Args, Debug)]
+pub struct Sources {
+    #[command(flatten)]
+    /// Where they are.
+    pub manifests: Manifests,
+
+    /// Succeed when the paths hold no ConfigMap labelled destination=connect
+    #[arg(long, help_heading = "Manifests")]
+    pub allow_empty: bool,
 }
 
 /// The clusters file.
@@ -146,7 +154,7 @@ pub const DEFAULT_CONCURRENCY: u16 = 4;
 #[command(next_help_heading = "Connect")]
 pub struct ConnectArgs {
     /// Kafka Connect REST URL (BASE_URL is read too, as streaming-ops named it) [default: http://connect:8083]
-    #[arg(long, env = "CONNECT_URL", value_name = "URL")]
+    #[arg(long, env = "CONNECT_URL", value_name = "URL", value_parser = crate::text::http_url)]
     pub connect_url: Option<String>,
 
     /// Basic auth user (also read from CONNECT_REST_KEY)
@@ -233,7 +241,7 @@ impl TemplateArgs {
     }
 }
 
-impl Sources {
+impl Manifests {
     /// The renderer of the repository commands: the process environment and
     /// the `--env-file`s.
     pub fn renderer(&self) -> Result<Renderer> {
@@ -286,13 +294,14 @@ impl ConnectArgs {
     fn default_cluster(&self, claimed: &BTreeSet<&str>, caller: Caller) -> Result<Settings> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let fallback = |name: &str| if claimed.contains(name) { None } else { env(name) };
-        let url = self.connect_url.clone().or_else(|| env("BASE_URL")).unwrap_or_else(|| DEFAULT_CONNECT_URL.into());
+        let url = match (&self.connect_url, env("BASE_URL")) {
+            (Some(url), _) => url.clone(),
+            (None, Some(url)) => crate::text::http_url(&url).map_err(|e| anyhow::anyhow!("BASE_URL={url}: {e}"))?,
+            (None, None) => DEFAULT_CONNECT_URL.into(),
+        };
         let username = self.connect_username.clone().or_else(|| fallback("CONNECT_REST_KEY"));
         let password = self.connect_password.clone().or_else(|| fallback("CONNECT_REST_SECRET"));
         let auth = auth(username, password, self.token()?)?;
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            bail!("CONNECT_URL {url:?} must start with http:// or https://");
-        }
         if url.starts_with("http://") && !matches!(auth, Auth::None) {
             warn!("credentials are sent to {url} without TLS");
         }
@@ -324,7 +333,7 @@ impl ConnectArgs {
             (Some(_), Some(_)) => bail!("set either CONNECT_TOKEN or CONNECT_TOKEN_FILE, not both"),
             (Some(token), None) => Some(token.clone()).filter(|t| !t.is_empty()),
             (None, Some(file)) => {
-                let token = files::read_capped(file, files::SMALL_MAX, "CONNECT_TOKEN_FILE")?;
+                let token = files::read_capped(file, files::SMALL_MAX, "the token file")?;
                 Some(token.trim().to_string()).filter(|t| !t.is_empty())
             }
             (None, None) => None,

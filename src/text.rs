@@ -1,5 +1,7 @@
-//! How things are said: long texts cut short, sizes as people write them,
-//! digests in hexadecimal.
+//! How things are said: long texts cut short, sizes, time limits and URLs
+//! as people write them, digests in hexadecimal.
+
+use std::time::Duration;
 
 /// The first `chars` characters of `text`, and `…` when there was more.
 /// Every message that quotes something unbounded (a Connect answer, an
@@ -46,6 +48,53 @@ impl From<&str> for Invalid {
     fn from(message: &str) -> Invalid {
         Invalid(message.to_string())
     }
+}
+
+/// Why clap refuses a setting's value; it names the flag or the variable
+/// that gave it.
+#[derive(Debug)]
+pub enum BadValue {
+    /// A URL Connect cannot be reached at.
+    NotHttp,
+    /// Not a duration such as `2s`.
+    Duration(humantime::DurationError),
+    /// A time limit of zero, in which nothing could finish.
+    Zero,
+}
+
+impl std::fmt::Display for BadValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadValue::NotHttp => f.write_str("must start with http:// or https://"),
+            BadValue::Duration(e) => write!(f, "{e}"),
+            BadValue::Zero => f.write_str("must be longer than 0s"),
+        }
+    }
+}
+
+impl std::error::Error for BadValue {}
+
+/// A Connect URL: HTTP or HTTPS.
+pub fn http_url(text: &str) -> Result<String, BadValue> {
+    if text.starts_with("http://") || text.starts_with("https://") {
+        Ok(text.to_string())
+    } else {
+        Err(BadValue::NotHttp)
+    }
+}
+
+/// A time limit: a duration longer than zero.
+pub fn positive_duration(text: &str) -> Result<Duration, BadValue> {
+    match humantime::parse_duration(text).map_err(BadValue::Duration)? {
+        Duration::ZERO => Err(BadValue::Zero),
+        limit => Ok(limit),
+    }
+}
+
+/// `1 error`, `2 errors`: a count and its noun, in the plural when not one.
+#[must_use]
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `128Mi`, `128MiB`, `1Gi`, `65536`: sizes as Kubernetes and people write them.

@@ -38,3 +38,26 @@ fn argo_cd_health_follows_the_ready_annotations() {
     let other = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}});
     assert_eq!(health(&other).0, "Healthy", "any other ConfigMap is left as Argo CD sees it");
 }
+
+/// The README section health.lua cites exists, and its `argocd-cm` command,
+/// run up to the patch, installs health.lua unchanged under the key Argo CD
+/// reads.
+#[test]
+fn the_readme_gives_the_argocd_cm_patch_that_installs_health_lua() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let lua = std::fs::read_to_string(root.join("contrib/argocd/health.lua")).unwrap();
+    let cited = lua.split("see the README, \"").nth(1).and_then(|s| s.split('"').next()).unwrap();
+    assert!(
+        readme.contains(&format!("\n### {cited}\n")),
+        "health.lua cites a README section that does not exist: {cited}"
+    );
+
+    let line =
+        readme.lines().map(str::trim).find(|l| l.starts_with("kubectl -n argocd patch configmap argocd-cm")).unwrap();
+    let jq = line.split("-p \"$(").nth(1).and_then(|s| s.strip_suffix(")\"")).unwrap();
+    let out = std::process::Command::new("sh").arg("-c").arg(jq).current_dir(root).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let patch: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(patch, json!({"data": {"resource.customizations.health.ConfigMap": lua}}));
+}

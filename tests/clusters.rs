@@ -89,6 +89,7 @@ fn a_bad_clusters_file_stops_the_run_with_the_cause() {
         "{}",
         log(&out)
     );
+    assert!(!log(&out).contains("environment variable not found"), "said twice: {}", log(&out));
     assert!(default.requests().is_empty());
 }
 

@@ -92,10 +92,10 @@ fn bindings_follow_the_environment() {
 #[test]
 fn a_bad_crontab_is_refused_with_the_variable_named() {
     let out = config(&[("RESYNC_SCHEDULE", "5 minutes")]);
-    // Wrong usage, as the README's exit-status table says of a hook setting with a bad value (was 1).
-    assert_eq!(out.status.code(), Some(2));
+    // An error, as the README's exit-status table says of a hook setting with a bad value.
+    assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("RESYNC_SCHEDULE \"5 minutes\" is not a crontab"));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: RESYNC_SCHEDULE=5 minutes: not a crontab"));
 }
 
 /// Runs the binding's jqFilter with jq, standing in for shell-operator's gojq.

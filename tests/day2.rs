@@ -47,7 +47,7 @@ fn a_reset_stops_waits_resets_and_brings_the_connector_back_saying_each_step() {
     let (fake, repo) = setup("running");
     fake.set_offsets("a", offsets());
     fake.clear_requests();
-    let out = repo.cli(&fake, &["offsets", "reset", "a"]);
+    let out = repo.cli(&fake, &["offsets", "reset", "a", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let said = stdout(&out);
     for step in [
@@ -107,7 +107,7 @@ fn describe_shows_where_it_is_declared_its_tasks_and_offsets_and_no_secret() {
     let (fake, repo) = setup("running");
     fake.set_offsets("a", offsets());
     fake.set_task_state("a", 0, "FAILED");
-    let out = repo.cli(&fake, &["describe", "a"]);
+    let out = repo.cli(&fake, &["describe", "a", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     for part in [
@@ -123,7 +123,7 @@ fn describe_shows_where_it_is_declared_its_tasks_and_offsets_and_no_secret() {
         assert!(text.contains(part), "{part:?} not in:\n{text}");
     }
     assert!(!text.contains("hunter2"), "{text}");
-    let json: Value = serde_json::from_str(&stdout(&repo.cli(&fake, &["describe", "a", "-o", "json"]))).unwrap();
+    let json: Value = serde_json::from_str(&stdout(&repo.cli(&fake, &["describe", "a", ".", "-o", "json"]))).unwrap();
     assert_eq!(json["tasks"][0]["state"], "FAILED");
     assert_eq!(json["config"]["db.password"], "[redacted]");
 }
@@ -131,7 +131,7 @@ fn describe_shows_where_it_is_declared_its_tasks_and_offsets_and_no_secret() {
 #[test]
 fn pausing_against_the_declared_state_says_the_hook_will_put_it_back() {
     let (fake, repo) = setup("running");
-    let out = repo.cli(&fake, &["pause", "a"]);
+    let out = repo.cli(&fake, &["pause", "a", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(fake.connector_state("a").as_deref(), Some("PAUSED"));
     assert!(
@@ -140,7 +140,7 @@ fn pausing_against_the_declared_state_says_the_hook_will_put_it_back() {
         "{}",
         stdout(&out)
     );
-    let out = repo.cli(&fake, &["resume", "a"]);
+    let out = repo.cli(&fake, &["resume", "a", "."]);
     assert!(!stdout(&out).contains("note:"), "resuming agrees with the declaration: {}", stdout(&out));
     let out = repo.cli(&fake, &["stop", "nobody", "--cluster", "default"]);
     assert_eq!(out.status.code(), Some(1));
@@ -240,4 +240,38 @@ fn the_kubectl_plugin_prints_a_line_per_connector_from_the_status_annotation() {
     );
     assert_eq!(rows[2], ["team", "orders", "-", "ERROR", "-", "-", "b.json: 1:3: expected value"]);
     assert_eq!(rows[3], ["team", "fresh", "-", "NOT YET RECONCILED", "-", "-", "-"]);
+}
+
+#[test]
+fn pause_says_when_the_manifests_cannot_tell_whether_the_hook_will_move_it_back() {
+    let (fake, repo) = setup("running");
+    // A template that needs a variable this run lacks: whether it declares `a` is unknown.
+    repo.write("b.yaml", &manifest("b", "", &[("b.json", r#"{"name": env.NAME, "config": {}}"#)]));
+    repo.write("a.yaml", &manifest("a", "", &[("a.json", &SOURCE.replace(r#""a""#, "env.NAME"))]));
+    let out = repo.cli(&fake, &["pause", "a", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("connector a is now paused"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("warning: ConfigMap team/a key a.json did not render"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("note: 2 templates did not render (said above)"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("the hook will put back its declared state at its next run"), "{}", stdout(&out));
+    assert!(!stderr(&out).contains("pw=") && !stdout(&out).contains("hunter2"));
+}
+
+#[test]
+fn without_a_path_the_one_connector_commands_read_no_manifests_and_say_so() {
+    let (fake, repo) = setup("running");
+    // Files that are no manifests of this deployment, as a clone holds (fuzz seeds, fixtures).
+    std::fs::create_dir_all(repo.file("fuzz/seeds")).unwrap();
+    repo.write(
+        "fuzz/seeds/x.yaml",
+        &manifest("x", ", enabled: 'false'", &[("x.json", r#"{"name": env.X, "config": {}}"#)]),
+    );
+    repo.write("fuzz/seeds/y.yaml", &manifest("a", "", &[("a.json", SOURCE)]));
+    for command in ["describe", "resume"] {
+        let out = repo.cli(&fake, &[command, "a"]);
+        assert_eq!(out.status.code(), Some(0), "{command}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("warning") && !stderr(&out).contains("error"), "{command}: {}", stderr(&out));
+    }
+    let out = repo.cli(&fake, &["pause", "a"]);
+    assert!(stdout(&out).contains("note: no manifests were named"), "{}", stdout(&out));
 }

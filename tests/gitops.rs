@@ -191,7 +191,7 @@ fn validate_reports_errors_by_connector_and_key() {
     );
     let out = repo.cli(&fake, &["validate", "."]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
-    assert!(stdout(&out).contains("1 connectors checked, 0 errors"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 connector checked, 0 errors"), "{}", stdout(&out));
 
     repo.write(
         "bad.yaml",
@@ -226,4 +226,32 @@ fn validate_reports_errors_by_connector_and_key() {
     let findings: Vec<Value> =
         serde_json::from_slice(&repo.cli(&fake, &["validate", ".", "-o", "json"]).stdout).unwrap();
     assert!(findings.iter().any(|f| f["connector"] == "tasks" && f["key"] == "tasks.max"), "{findings:?}");
+}
+
+#[test]
+fn a_connector_declared_twice_fails_every_command_that_reads_manifests() {
+    let fake = FakeConnect::start();
+    let repo = Repo::new();
+    repo.write("a.yaml", &manifest("a", "", &[("one.json", ORDERS), ("two.json", ORDERS)]));
+    repo.write("b.yaml", &manifest("b", "", &[("three.json", ORDERS)]));
+    for args in [
+        &["render", "."][..],
+        &["validate", "."],
+        &["status", "."],
+        &["diff", "."],
+        &["apply", "."],
+        &["describe", "orders", "."],
+        &["pause", "orders", "."],
+    ] {
+        let out = repo.cli_env(&fake, args, &[("DB_PASSWORD", "x")]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}{err}", stdout(&out));
+        for place in
+            ["ConfigMap team/a key one.json", "ConfigMap team/a key two.json", "ConfigMap team/b key three.json"]
+        {
+            assert!(err.contains(place), "{args:?} names {place}: {err}");
+        }
+        assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
+    }
+    assert!(fake.writes().is_empty());
 }

@@ -556,10 +556,13 @@ fn writes_are_parallel_and_bounded() {
 }
 
 #[test]
-fn without_binding_context_it_prints_usage_and_exits_2() {
+fn without_binding_context_it_says_so_in_one_line_and_exits_1() {
     let out = Command::new(BIN).env_clear().output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage:"));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: BINDING_CONTEXT_PATH is not set"), "{stderr}");
+    assert!(stderr.contains("--help") && !stderr.contains("Usage:"), "a pointer to the help, not all of it: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
 #[test]

@@ -149,7 +149,7 @@ fn a_disabled_configmap_needs_only_its_names_and_a_null_names_its_variable() {
     assert_eq!(sink["source"]["enabled"], false);
     assert!(
         stderr.contains(
-            "disabled, so its connector orders-bq-sink is deleted by name although its template failed: \
+            "disabled, so the hook deletes its connector orders-bq-sink by name although its template failed: \
              config key `keyfile` is null (env.ORDERS_BQ_SINK_KEYFILE is not set)"
         ),
         "{stderr}"

@@ -1,6 +1,7 @@
 -- Argo CD health of a connect-operator ConfigMap, from the annotations the
--- hook writes (see the README, "Health in Argo CD and Flux"). Install it in
--- argocd-cm as resource.customizations.health.ConfigMap. Lua 5.1, as Argo
+-- hook writes (see the README, "Health: kubectl wait, Argo CD, Flux"), which
+-- gives the command that installs it in argocd-cm as
+-- resource.customizations.health.ConfigMap. Lua 5.1, as Argo
 -- CD's gopher-lua runs it; tests/argocd.rs runs it in PUC Lua 5.1.
 local hs = {}
 local labels = obj.metadata.labels or {}

@@ -134,6 +134,7 @@ impl Source {
         let value = match (&self.value, &self.env, &self.file) {
             (Some(v), None, None) => v.clone(),
             (None, Some(var), None) => std::env::var(var)
+                .ok()
                 .with_context(|| format!("cluster {cluster}: {what} comes from ${var}, which is not set"))?,
             (None, None, Some(path)) => {
                 crate::input::files::read_capped(path, crate::input::files::SMALL_MAX, "the file")
@@ -153,15 +154,15 @@ impl Source {
 impl File {
     /// Reads and checks the shape of a clusters file; credentials are read later.
     pub fn read(path: &Path) -> Result<File> {
-        let text = crate::input::files::read_capped(path, crate::input::files::SMALL_MAX, "CONNECT_CLUSTERS_FILE")?;
+        let text = crate::input::files::read_capped(path, crate::input::files::SMALL_MAX, "the clusters file")?;
         File::parse(&text, path)
     }
 
     /// A clusters file's text, as read from `path`.
     pub fn parse(text: &str, path: &Path) -> Result<File> {
-        crate::input::files::check_nesting(text, &format!("CONNECT_CLUSTERS_FILE {}", path.display()))?;
+        crate::input::files::check_nesting(text, &format!("the clusters file {}", path.display()))?;
         let mut file: File = serde_yaml_ng::from_str(text)
-            .with_context(|| format!("CONNECT_CLUSTERS_FILE {} is not a valid clusters file", path.display()))?;
+            .with_context(|| format!("the clusters file {} is not valid", path.display()))?;
         file.path = path.to_path_buf();
         Ok(file)
     }
@@ -188,10 +189,9 @@ impl Clusters {
         let Some(file) = file else { return Ok(Clusters { all }) };
         let path = file.path.display().to_string();
         for entry in file.clusters {
-            let cluster =
-                entry.into_cluster(default, resolve).with_context(|| format!("CONNECT_CLUSTERS_FILE {path}"))?;
+            let cluster = entry.into_cluster(default, resolve).with_context(|| format!("the clusters file {path}"))?;
             if all.insert(cluster.name.clone(), cluster.clone()).is_some() && cluster.name != DEFAULT {
-                bail!("CONNECT_CLUSTERS_FILE {path}: cluster {} is defined twice", cluster.name);
+                bail!("the clusters file {path}: cluster {} is defined twice", cluster.name);
             }
         }
         Ok(Clusters { all })
@@ -216,7 +216,10 @@ impl Clusters {
         };
         let Some(cluster) = self.all.get(name) else {
             let known: Vec<&str> = self.all.keys().map(String::as_str).collect();
-            bail!("cluster {name:?} is not configured (known: {}; see CONNECT_CLUSTERS_FILE)", known.join(", "));
+            bail!(
+                "cluster {name:?} is not configured (known: {}; see --clusters-file or CONNECT_CLUSTERS_FILE)",
+                known.join(", ")
+            );
         };
         if labelled.is_some() && cluster.flavour != Flavour::ConfluentCloud {
             bail!("label {CLOUD_LABEL} names cluster {name}, which is not a confluent-cloud cluster");
@@ -338,13 +341,13 @@ clusters:
             ("clusters: [{name: a, flavour: confluent-cloud}]", "needs `url`, or both `environment` and `cluster`"),
             ("clusters: [{name: a, url: ftp://x}]", "must start with http"),
             ("clusters: [{name: a, url: 'http://x'}, {name: a, url: 'http://y'}]", "defined twice"),
-            ("clusters: [{name: a, url: 'http://x', flavour: kafka}]", "not a valid clusters file"),
+            ("clusters: [{name: a, url: 'http://x', flavour: kafka}]", "is not valid:"),
             (
                 "clusters: [{name: a, url: 'http://x', auth: {bearer: {env: NO_SUCH_VAR_FOR_TEST}}}]",
                 "$NO_SUCH_VAR_FOR_TEST, which is not set",
             ),
             ("clusters: [{name: a, url: 'http://x', tls: {certFile: /c}}]", "needs both `certFile` and `keyFile`"),
-            ("clusters: [{name: a, url: 'http://x', colour: blue}]", "not a valid clusters file"),
+            ("clusters: [{name: a, url: 'http://x', colour: blue}]", "is not valid:"),
             ("clusters: [{name: 'my cluster', url: 'http://x'}]", "must be 1 to 200 letters"),
         ] {
             let e = format!("{:#}", load(text).unwrap_err());

@@ -82,10 +82,11 @@ pub fn apply(request: &Request, dry_run: bool, restart_failed: bool, wait: Optio
         Format::Json => print_plans(&planned, Some(&all_results), Format::Json)?,
         Format::Table => {
             for (p, results) in planned.iter().zip(&all_results) {
-                if planned.len() > 1 {
+                let table = results_table(&p.plan, results, &p.connected.cluster, colors());
+                if planned.len() > 1 && !table.is_empty() {
                     println!("cluster {}:", p.connected.cluster);
                 }
-                print!("{}", results_table(&p.plan, results, &p.connected.cluster, colors()));
+                print!("{table}");
             }
             println!("{}", total.summary());
         }

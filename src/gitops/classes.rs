@@ -52,13 +52,23 @@ pub fn missing(named: &NamedClass, plugins: &[Plugin]) -> Option<String> {
     let wanted = simple(named.class).to_lowercase();
     let closest = of_kind
         .iter()
-        .map(|p| (strsim::levenshtein(&wanted, &simple(&p.class).to_lowercase()), p.class.as_str()))
-        .filter(|(distance, _)| *distance <= wanted.chars().count() / 2)
+        .filter_map(|p| Some((typo_distance(&wanted, &simple(&p.class).to_lowercase())?, p.class.as_str())))
         .min();
     Some(match closest {
         Some((_, class)) => format!("`{}` is not an installed {what}; did you mean `{class}`?", named.class),
         None => format!("`{}` is not an installed {what}", named.class),
     })
+}
+
+/// How many edits make `wanted` into `installed`, when that many could be a
+/// typo: the ending they share (`converter`) is left out first, so that
+/// `avroconverter` is not taken for a typo of `longconverter`.
+fn typo_distance(wanted: &str, installed: &str) -> Option<usize> {
+    let shared = wanted.chars().rev().zip(installed.chars().rev()).take_while(|(a, b)| a == b).count();
+    let head = |s: &str| s.chars().take(s.chars().count() - shared).collect::<String>();
+    let (wanted, installed) = (head(wanted), head(installed));
+    let distance = strsim::levenshtein(&wanted, &installed);
+    (distance <= (wanted.chars().count() / 3).max(1)).then_some(distance)
 }
 
 #[cfg(test)]
@@ -97,6 +107,27 @@ mod tests {
                 ("transforms.route.type".into(), Some("`org.apache.kafka.connect.transforms.RegexRoutr` is not an installed transformation; did you mean `org.apache.kafka.connect.transforms.RegexRouter`?".into())),
                 ("transforms.insert.type".into(), None),
                 ("predicates.p.type".into(), Some("`org.example.Nope` is not an installed predicate".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn another_format_is_not_offered_as_a_typo_of_the_one_asked_for() {
+        let plugins = [
+            plugin("org.apache.kafka.connect.converters.LongConverter", "converter"),
+            plugin("org.apache.kafka.connect.json.JsonConverter", "converter"),
+        ];
+        let config =
+            [("value.converter", "io.confluent.connect.avro.AvroConverter"), ("key.converter", "JsonConvertr")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        let found: Vec<Option<String>> = named(&config).iter().map(|n| missing(n, &plugins)).collect();
+        assert_eq!(
+            found,
+            [
+                Some("`JsonConvertr` is not an installed converter; did you mean `org.apache.kafka.connect.json.JsonConverter`?".into()),
+                Some("`io.confluent.connect.avro.AvroConverter` is not an installed converter".into()),
             ]
         );
     }

@@ -2,7 +2,7 @@
 //! manifests in a repository, for CI pipelines and people at a terminal.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use log::{error, warn};
@@ -14,8 +14,9 @@ use crate::input::manifests::{self, Manifest, Read};
 use crate::model::live::Live;
 use crate::model::scope::Scope;
 use crate::plan::{self, Plan, Prune, Restarts};
+use crate::render::error::RenderError;
 use crate::render::redact::Scrubber;
-use crate::settings::{self, ConnectArgs, Sources};
+use crate::settings::{self, ConnectArgs, Manifests, Sources};
 
 pub mod apply;
 pub mod classes;
@@ -33,14 +34,13 @@ pub mod validate;
 pub enum Verdict {
     /// 0: all is as declared, or all was done.
     Done,
-    /// 1: something failed or is wrong in the manifests.
+    /// 1: something failed, is wrong in the manifests, or the command line
+    /// is wrong: no error shares a code with a result (as `terraform plan`).
     Failed,
     /// 2: `diff` (and `apply --dry-run`) would change something.
     Changes,
     /// 3: `status` found connectors not as declared.
     NotAsDeclared,
-    /// 2: the command line says too little (the hook without its binding contexts).
-    Usage,
 }
 
 /// Everything read from the manifests: declared connectors, rendered, and
@@ -54,13 +54,38 @@ pub struct Sourced {
     pub files: Vec<PathBuf>,
 }
 
-/// Reads the manifests and renders them as the hook does. With
-/// `need_manifests`, refuses input that holds no selected ConfigMap unless
-/// `--allow-empty`; either way, says which documents were probably meant to
-/// be selected.
-pub fn source(sources: &Sources, clusters: &Clusters, need_manifests: bool) -> Result<Sourced> {
+/// How a command reads the manifests.
+#[derive(Debug, Clone, Copy)]
+pub enum Reading {
+    /// To act on every connector they declare: the current directory when no
+    /// path is named, and an error when they declare nothing, unless allowed.
+    Every {
+        /// `--allow-empty`.
+        allow_empty: bool,
+    },
+    /// To look one connector up: only the paths named, which may be none.
+    Lookup,
+}
+
+impl Sources {
+    /// How the commands that act on every connector read them.
+    #[must_use]
+    pub fn reading(&self) -> Reading {
+        Reading::Every { allow_empty: self.allow_empty }
+    }
+}
+
+/// Reads the manifests and renders them as the hook does, says which
+/// documents were probably meant to be selected, and refuses what
+/// `reading` does not allow.
+pub fn source(sources: &Manifests, clusters: &Clusters, reading: Reading) -> Result<Sourced> {
     let renderer = sources.renderer()?;
-    let read = manifests::read_manifests(&sources.paths);
+    let current = [PathBuf::from(".")];
+    let paths = match reading {
+        Reading::Every { .. } if sources.paths.is_empty() => &current[..],
+        _ => &sources.paths[..],
+    };
+    let read = manifests::read_manifests(paths);
     for miss in &read.near_misses {
         warn!("{miss}");
     }
@@ -74,12 +99,66 @@ pub fn source(sources: &Sources, clusters: &Clusters, need_manifests: bool) -> R
             if n == 1 { "file" } else { "files" }
         );
     }
-    if need_manifests {
-        check_not_empty(&read, sources)?;
+    if let Reading::Every { allow_empty: false } = reading {
+        check_not_empty(&read, paths)?;
     }
-    let declared = desired::declare(&sources_of(&read.manifests), &renderer, clusters);
-    let files = read.manifests.into_iter().map(|m| m.file).collect();
+    let mut declared = desired::declare(&sources_of(&read.manifests), &renderer, clusters);
+    if !sources.templates.config_dir.is_dir() {
+        hint_config_dir(&mut declared, &sources.templates.config_dir);
+    }
+    let files: Vec<PathBuf> = read.manifests.into_iter().map(|m| m.file).collect();
+    check_declared_once(&declared, &files)?;
     Ok(Sourced { scrubber: renderer.scrubber().clone(), declared, files })
+}
+
+/// How jaq names a `$VARIABLE` no properties file defines.
+const UNDEFINED_VARIABLE: &str = "undefined variable `$";
+
+/// Adds to each error about an undefined `$VARIABLE` that there is no
+/// properties directory, and how to name one: at a terminal, the usual cause.
+fn hint_config_dir(declared: &mut [Declared], dir: &Path) {
+    let errors = declared.iter_mut().flat_map(|d| d.templates.iter_mut()).filter_map(|(_, r)| r.as_mut().err());
+    let hint = format!(
+        "no properties directory at {}, so no `$VARIABLES` are defined: name the folder of the *.properties \
+         files with --config-dir",
+        dir.display()
+    );
+    for error in errors {
+        let taken = std::mem::replace(error, RenderError::Internal(String::new()));
+        *error = taken.map_message(|m| {
+            if m.contains(UNDEFINED_VARIABLE) {
+                format!("{m}\n{hint}")
+            } else {
+                m.to_string()
+            }
+        });
+    }
+}
+
+/// Refuses a connector name declared in more than one place on one cluster,
+/// naming each place: the hook would apply none of them, so no command may
+/// pass them.
+fn check_declared_once(declared: &[Declared], files: &[PathBuf]) -> Result<()> {
+    let mut places: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    for (d, file) in declared.iter().zip(files) {
+        for (key, name) in d.declarations() {
+            let place = format!("ConfigMap {} key {key} ({})", d.id, file.display());
+            places.entry((d.cluster.as_str(), name.as_str())).or_default().push(place);
+        }
+    }
+    let twice: Vec<_> = places.into_iter().filter(|(_, places)| places.len() > 1).collect();
+    for ((cluster, name), places) in &twice {
+        error!(
+            "connector {name} is declared {} times for cluster {cluster}: {}; the hook applies none of them until only one remains",
+            places.len(),
+            places.join(", ")
+        );
+    }
+    match twice.len() {
+        0 => Ok(()),
+        1 => bail!("1 connector name is declared more than once (said above); nothing was done"),
+        n => bail!("{n} connector names are declared more than once (said above); nothing was done"),
+    }
 }
 
 /// The manifests as the run treats them: all acted on; restart and offsets
@@ -98,11 +177,11 @@ pub fn sources_of(manifests: &[Manifest]) -> Vec<Source<'_>> {
         .collect()
 }
 
-fn check_not_empty(read: &Read, sources: &Sources) -> Result<()> {
-    if !read.manifests.is_empty() || sources.allow_empty {
+fn check_not_empty(read: &Read, paths: &[PathBuf]) -> Result<()> {
+    if !read.manifests.is_empty() {
         return Ok(());
     }
-    let paths: Vec<String> = sources.paths.iter().map(|p| p.display().to_string()).collect();
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let hint = if read.near_misses.is_empty() { "" } else { " (see the warnings above)" };
     bail!(
         "no ConfigMap labelled destination=connect in {} ({} read){hint}; pass --allow-empty if that is intended",
@@ -156,7 +235,12 @@ pub fn planned(
     concurrency: usize,
 ) -> Result<(Scrubber, Vec<Planned>)> {
     let clusters = connect_args.writing_clusters(concurrency)?;
-    let Sourced { scrubber, declared, .. } = source(sources, &clusters, true)?;
+    let Sourced { scrubber, declared, .. } = source(&sources.manifests, &clusters, sources.reading())?;
+    if prune && declared.iter().all(|d| d.declarations().next().is_none()) {
+        bail!(
+            "--prune refused: the manifests declare no connector, so it would delete every connector of every cluster"
+        );
+    }
     let mut by_cluster = by_cluster(declared);
     if prune {
         for name in clusters.all.keys() {

@@ -24,6 +24,7 @@ pub fn get(named: &Named, format: Format) -> Result<Verdict> {
             let list = offsets.as_array().cloned().unwrap_or_default();
             if list.is_empty() {
                 println!("connector {} has no committed offsets", named.name);
+                return Ok(Verdict::Done);
             }
             println!("{:<50}  OFFSET", "PARTITION");
             for o in list {

@@ -10,11 +10,11 @@ use crate::connect::clusters::DEFAULT;
 use crate::connect::{Client, Failure};
 use crate::desired::CmState;
 use crate::gitops::output::{colors, paint, Format};
-use crate::gitops::{source, Sourced, Verdict};
+use crate::gitops::{source, Reading, Sourced, Verdict};
 use crate::model::connector::{Connector, TargetState};
 use crate::model::live::{ConnectorState, Status, Unit};
 use crate::render::redact::{is_secret_key, Scrubber, REDACTED};
-use crate::settings::{ConnectArgs, Sources};
+use crate::settings::{ConnectArgs, Manifests};
 
 /// A connector named on the command line, and where to reach it.
 pub struct Named {
@@ -28,6 +28,16 @@ pub struct Named {
     pub scrubber: Scrubber,
     /// The manifest that declares it, if one does.
     pub declared: Option<Declaration>,
+    /// Why the manifests cannot say whether one declares it, if they cannot.
+    pub unknown: Option<Unknown>,
+}
+
+/// Why the manifests cannot say whether one declares a connector.
+pub enum Unknown {
+    /// None was named.
+    NoManifests,
+    /// This many templates did not render (each said as a warning).
+    Unrendered(usize),
 }
 
 /// Where a connector is declared, and what it declares.
@@ -43,9 +53,16 @@ pub struct Declaration {
 impl Named {
     /// Finds `name` in the manifests and connects to its cluster: `cluster`
     /// when given, else the one its ConfigMap names, else `default`.
-    pub fn find(name: &str, sources: &Sources, connect: &ConnectArgs, cluster: Option<&str>) -> Result<Named> {
+    pub fn find(name: &str, sources: &Manifests, connect: &ConnectArgs, cluster: Option<&str>) -> Result<Named> {
         let clusters = connect.clusters()?;
-        let Sourced { scrubber, declared, .. } = source(sources, &clusters, false)?;
+        let Sourced { scrubber, declared, .. } = source(sources, &clusters, Reading::Lookup)?;
+        let mut unrendered = 0;
+        for d in &declared {
+            for (key, e) in d.templates.iter().filter_map(|(key, r)| Some((key, r.as_ref().err()?))) {
+                log::warn!("ConfigMap {} key {key} did not render: {}", d.id, scrubber.scrub(&e.to_string()));
+                unrendered += 1;
+            }
+        }
         let mut found = declared.iter().flat_map(|d| {
             d.templates.iter().filter_map(move |(key, r)| {
                 let c = r.as_ref().ok().filter(|c| c.name == name)?;
@@ -57,6 +74,11 @@ impl Named {
             })
         });
         let (declared_on, declaration) = found.next().unzip();
+        let unknown = match (&declaration, sources.paths.is_empty(), unrendered) {
+            (None, true, _) => Some(Unknown::NoManifests),
+            (None, false, n) if n > 0 => Some(Unknown::Unrendered(n)),
+            _ => None,
+        };
         let cluster = match (cluster, declared_on) {
             (Some(asked), Some(on)) if asked != on => {
                 bail!(
@@ -68,7 +90,7 @@ impl Named {
             (None, None) => DEFAULT.to_string(),
         };
         let client = Client::new(&clusters.get(&cluster)?.settings, &scrubber)?;
-        Ok(Named { name: name.to_string(), cluster, client, scrubber, declared: declaration })
+        Ok(Named { name: name.to_string(), cluster, client, scrubber, declared: declaration, unknown })
     }
 
     /// A failure of a request about this connector, as an error that reads well.
@@ -100,6 +122,18 @@ impl Named {
 pub fn set_state(named: &Named, state: TargetState) -> Result<Verdict> {
     named.client.set_state(&named.name, state).map_err(|f| named.failed(state.verb(), &f))?;
     println!("connector {} is now {state} (cluster {})", named.name, named.cluster);
+    let back = "the hook will put back its declared state at its next run";
+    match named.unknown {
+        Some(Unknown::NoManifests) => println!(
+            "note: no manifests were named, so whether one declares it is not known; if one does, {back} \
+             (name them after the connector to find out)"
+        ),
+        Some(Unknown::Unrendered(n)) => println!(
+            "note: {n} {} did not render (said above), so whether one declares it is not known; if one does, {back}",
+            if n == 1 { "template" } else { "templates" }
+        ),
+        None => {}
+    }
     if let Some(declaration) = named.declared.as_ref() {
         let back = match declaration.connector.state {
             _ if declaration.disabled => "delete it, as it is disabled",

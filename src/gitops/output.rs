@@ -164,14 +164,14 @@ pub fn plan_table(plan: &Plan, live: &Live, color: bool) -> String {
     }
     let count = |f: fn(&Step) -> bool| plan.steps.iter().filter(|s| f(s)).count();
     out.push_str(&format!(
-        "{} to create, {} to update, {} to delete, {} with state or restart changes, {} unchanged, {} errors\n",
+        "{} to create, {} to update, {} to delete, {} with state or restart changes, {} unchanged, {}\n",
         count(|s| matches!(s.action, Action::Create(_))),
         count(|s| matches!(s.action, Action::Update { .. })),
         count(|s| matches!(s.action, Action::Delete { .. })),
         count(|s| !matches!(s.action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. })
             && !s.after.is_empty()),
         count(|s| matches!(s.action, Action::Unchanged) && s.after.is_empty()),
-        plan.problems.len(),
+        crate::text::count(plan.problems.len(), "error"),
     ));
     out
 }

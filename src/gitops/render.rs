@@ -13,7 +13,7 @@ use crate::settings::{ClustersArg, Sources};
 /// `show_secrets`; every template error goes to stderr.
 pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool, format: RenderFormat) -> Result<Verdict> {
     let clusters = clusters.names()?;
-    let Sourced { scrubber, declared, files } = source(sources, &clusters, true)?;
+    let Sourced { scrubber, declared, files } = source(&sources.manifests, &clusters, sources.reading())?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (d, file) in declared.iter().zip(&files) {
@@ -43,7 +43,8 @@ pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool, format
                     connector.insert("source".into(), source);
                     out.push(serde_json::Value::Object(connector));
                 }
-                Err(e) => errors.push(format!("{place} key {key}: {}", scrubber.scrub(&e.to_string()))),
+                // One line per error: each says where, and none reads as a line of another.
+                Err(e) => errors.extend(scrubber.scrub(&e.to_string()).lines().map(|line| format!("{place} key {key}: {line}"))),
             }
         }
     }

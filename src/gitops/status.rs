@@ -19,7 +19,7 @@ use crate::settings::{ConnectArgs, Sources};
 /// no manifest declares.
 pub fn run(sources: &Sources, connect_args: &ConnectArgs, format: Format) -> Result<Verdict> {
     let clusters = connect_args.clusters()?;
-    let Sourced { scrubber, declared, .. } = source(sources, &clusters, true)?;
+    let Sourced { scrubber, declared, .. } = source(&sources.manifests, &clusters, sources.reading())?;
     let (invalid, valid): (Vec<Declared>, Vec<Declared>) =
         declared.into_iter().partition(|d| matches!(d.state, CmState::Invalid(_)));
     let mut rows = invalid_rows(&invalid);
@@ -235,10 +235,10 @@ pub fn status_table(rows: &[Row], color: bool) -> String {
     }
     let count = |h: Health| rows.iter().filter(|r| r.health == h).count();
     out.push_str(&format!(
-        "{} as declared, {} not as declared, {} errors, {} not declared by any manifest\n",
+        "{} as declared, {} not as declared, {}, {} not declared by any manifest\n",
         count(Health::Healthy),
         count(Health::Unhealthy),
-        count(Health::Error),
+        crate::text::count(count(Health::Error), "error"),
         count(Health::Undeclared)
     ));
     out

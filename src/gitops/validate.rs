@@ -21,7 +21,7 @@ use crate::model::connector::Connector;
 use crate::parallel;
 use crate::render::redact::Scrubber;
 use crate::settings::{ConnectArgs, Sources};
-use crate::text::{truncate, Invalid};
+use crate::text::{self, truncate, Invalid};
 
 const CONNECTOR_CLASS: &str = "connector.class";
 
@@ -278,10 +278,11 @@ fn short(text: &str) -> String {
 /// every finding.
 pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<Verdict> {
     let clusters = connect.clusters()?;
-    let Sourced { scrubber, declared, .. } = source(sources, &clusters, true)?;
+    let Sourced { scrubber, declared, .. } = source(&sources.manifests, &clusters, sources.reading())?;
     let mut findings = Vec::new();
     let mut checked = 0;
     let mut unchecked = Vec::new();
+    let mut disabled = 0;
     for (name, declared) in &by_cluster(declared) {
         let mut targets = Vec::new();
         for d in declared {
@@ -297,6 +298,8 @@ pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<V
             for (key, rendered) in &d.templates {
                 let origin = format!("ConfigMap {} key {key}", d.id);
                 match rendered {
+                    // Disabled: never created, so what it names need not be installed.
+                    Ok(_) if d.state == CmState::Remove => disabled += 1,
                     Ok(connector) => targets.push(Target { origin, connector }),
                     Err(message) => {
                         findings.push(Finding {
@@ -330,7 +333,11 @@ pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<V
                     if f.connector.is_empty() { String::new() } else { format!("connector {} ", f.connector) };
                 println!("{connector}({}){key} {}", f.origin, f.message);
             }
-            println!("{checked} connectors checked, {} errors", findings.len());
+            println!(
+                "{} checked, {}, {disabled} disabled (not checked: they are never created)",
+                text::count(checked, "connector"),
+                text::count(findings.len(), "error")
+            );
             for cluster in &unchecked {
                 println!(
                     "note: cluster {cluster} lists connectors only (Kafka before 3.2): converters, transformations and predicates were not checked"

@@ -1,6 +1,5 @@
 //! `connect-operator --config`: the shell-operator binding configuration.
 
-use anyhow::{bail, Result};
 use serde_json::{json, Value};
 
 use crate::input::{KUBERNETES_BINDING, SCHEDULE_BINDING, STATE_BINDING};
@@ -16,10 +15,11 @@ fn jq_filter() -> String {
     )
 }
 
-/// `namespaces`: comma-separated, empty for all. `schedule`: a crontab, or
-/// `off` for no periodic resync. `own_namespace`: where the operator's state
-/// ConfigMap lives.
-pub fn config(namespaces: Option<&str>, schedule: &str, own_namespace: &str) -> Result<Value> {
+/// `namespaces`: comma-separated, empty for all. `schedule`: a crontab
+/// [`check_crontab`] accepted, or `off` for no periodic resync.
+/// `own_namespace`: where the operator's state ConfigMap lives.
+#[must_use]
+pub fn config(namespaces: Option<&str>, schedule: &str, own_namespace: &str) -> Value {
     let mut binding = json!({
         "name": KUBERNETES_BINDING,
         "apiVersion": "v1",
@@ -48,7 +48,6 @@ pub fn config(namespaces: Option<&str>, schedule: &str, own_namespace: &str) -> 
     config.insert("kubernetes".into(), json!([binding, state]));
     let schedule = schedule.trim();
     if !schedule.eq_ignore_ascii_case("off") {
-        check_crontab(schedule)?;
         let resync = json!({
             "name": SCHEDULE_BINDING,
             "crontab": schedule,
@@ -56,22 +55,37 @@ pub fn config(namespaces: Option<&str>, schedule: &str, own_namespace: &str) -> 
         });
         config.insert("schedule".into(), json!([resync]));
     }
-    Ok(Value::Object(config))
+    Value::Object(config)
 }
 
+/// A resync schedule shell-operator would refuse to start on.
+#[derive(Debug)]
+pub struct NotCrontab;
+
+impl std::fmt::Display for NotCrontab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            "not a crontab: it needs 5 or 6 fields (e.g. \"*/5 * * * *\"), a descriptor like \"@every 10m\", or \"off\"",
+        )
+    }
+}
+
+impl std::error::Error for NotCrontab {}
+
 /// shell-operator refuses to start on a bad crontab; say why here instead,
-/// where the variable is named. Accepts what robfig/cron v2 parses: 5 or 6
-/// fields, `@every 1h`-style descriptors, an optional `TZ=` prefix.
-fn check_crontab(schedule: &str) -> Result<()> {
+/// where the setting is named. Accepts what robfig/cron v2 parses: 5 or 6
+/// fields, `@every 1h`-style descriptors, an optional `TZ=` prefix, and `off`.
+pub fn check_crontab(schedule: &str) -> Result<String, NotCrontab> {
+    let schedule = schedule.trim();
     let spec = match schedule.strip_prefix("TZ=").or_else(|| schedule.strip_prefix("CRON_TZ=")) {
         Some(rest) => rest.split_once(' ').map_or("", |(_, s)| s.trim()),
         None => schedule,
     };
     let fields = spec.split_whitespace().count();
-    if spec.starts_with('@') || fields == 5 || fields == 6 {
-        return Ok(());
+    if schedule.eq_ignore_ascii_case("off") || spec.starts_with('@') || fields == 5 || fields == 6 {
+        return Ok(schedule.to_string());
     }
-    bail!("RESYNC_SCHEDULE {schedule:?} is not a crontab: it needs 5 or 6 fields (e.g. \"*/5 * * * *\"), a descriptor like \"@every 10m\", or \"off\"")
+    Err(NotCrontab)
 }
 
 #[cfg(test)]
@@ -80,14 +94,15 @@ mod tests {
 
     #[test]
     fn namespaces_and_schedule() {
-        let c = config(Some(" a, b ,"), "*/10 * * * *", "ops").unwrap();
+        let c = config(Some(" a, b ,"), "*/10 * * * *", "ops");
         assert_eq!(c["kubernetes"][0]["namespace"], json!({"nameSelector": {"matchNames": ["a", "b"]}}));
         assert_eq!(c["schedule"][0]["crontab"], "*/10 * * * *");
-        let c = config(Some(""), "off", "ops").unwrap();
+        let c = config(Some(""), "off", "ops");
         assert!(c.get("schedule").is_none());
         assert!(c["kubernetes"][0].get("namespace").is_none());
-        assert!(config(None, "@every 1h", "ops").is_ok());
-        assert!(config(None, "TZ=Europe/Paris 0 * * * *", "ops").is_ok());
-        assert!(config(None, "every five minutes please", "ops").is_err());
+        assert!(check_crontab("@every 1h").is_ok());
+        assert!(check_crontab("TZ=Europe/Paris 0 * * * *").is_ok());
+        assert!(check_crontab(" off").is_ok());
+        assert!(check_crontab("every five minutes please").is_err());
     }
 }

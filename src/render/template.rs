@@ -222,7 +222,15 @@ fn name_unset_env(error: RenderError, code: &str, env: &BTreeMap<String, String>
         [one] => format!("({one} is not set)"),
         many => format!("(the template reads {}, which are not set)", many.join(", ")),
     };
-    error.map_message(|m| m.replace(NULL_CAUSE, &cause))
+    // streaming-ops' hook set these from a properties file, not from its Pod's environment.
+    let derived = unset.iter().any(|n| n == "env.KAFKA_API_KEY" || n == "env.KAFKA_API_SECRET");
+    let hint = if derived {
+        "; env.KAFKA_API_KEY and env.KAFKA_API_SECRET come from the username and password of a \
+         `sasl.jaas.config` property in the properties directory, as in streaming-ops"
+    } else {
+        ""
+    };
+    error.map_message(|m| m.replace(NULL_CAUSE, &format!("{cause}{hint}")))
 }
 
 /// A binary search over template indexes, so picking one is O(log n);
