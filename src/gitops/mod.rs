@@ -125,13 +125,8 @@ fn hint_config_dir(declared: &mut [Declared], dir: &Path) {
     );
     for error in errors {
         let taken = std::mem::replace(error, RenderError::Internal(String::new()));
-        *error = taken.map_message(|m| {
-            if m.contains(UNDEFINED_VARIABLE) {
-                format!("{m}\n{hint}")
-            } else {
-                m.to_string()
-            }
-        });
+        *error =
+            taken.map_message(|m| if m.contains(UNDEFINED_VARIABLE) { format!("{m}\n{hint}") } else { m.to_string() });
     }
 }
 

@@ -44,7 +44,8 @@ pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool, format
                     out.push(serde_json::Value::Object(connector));
                 }
                 // One line per error: each says where, and none reads as a line of another.
-                Err(e) => errors.extend(scrubber.scrub(&e.to_string()).lines().map(|line| format!("{place} key {key}: {line}"))),
+                Err(e) => errors
+                    .extend(scrubber.scrub(&e.to_string()).lines().map(|line| format!("{place} key {key}: {line}"))),
             }
         }
     }
