@@ -23,10 +23,8 @@ pub type Templates = Vec<(String, Result<Connector, RenderError>)>;
 pub struct Declared {
     /// Its namespace and name.
     pub id: CmId,
-    /// Set by the API server; Events refer to it.
-    pub uid: Option<String>,
-    /// The version the run saw (see [`crate::model::status::OBSERVED`]).
-    pub resource_version: Option<String>,
+    /// Which version of which object the run saw.
+    pub object: ObjectRef,
     /// The Connect cluster its connectors live on.
     pub cluster: String,
     /// What it asks for.
@@ -36,6 +34,26 @@ pub struct Declared {
     pub role: Role,
     /// Whether an Added, Modified or Deleted event named it (not only a resync).
     pub evented: bool,
+    /// The connectors it declares.
+    pub rendered: Rendered,
+    /// What earlier runs wrote on it.
+    pub recorded: Recorded,
+    /// What its annotations ask of this run.
+    pub requests: Requests,
+}
+
+/// The object the API server holds, as the run saw it.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectRef {
+    /// Set by the API server; Events refer to it.
+    pub uid: Option<String>,
+    /// The version the run saw (see [`crate::model::status::OBSERVED`]).
+    pub resource_version: Option<String>,
+}
+
+/// The connectors a ConfigMap declares: rendered, or as recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
     /// Data key and what its template rendered to.
     pub templates: Templates,
     /// (data key, connector name) as an earlier run recorded them, for a
@@ -44,20 +62,30 @@ pub struct Declared {
     pub unrendered: Declarations,
     /// The digest of what its names are rendered from ([`status::source_digest`]).
     pub source: String,
-    /// Connector names an earlier run recorded on the ConfigMap.
-    pub recorded: BTreeSet<String>,
-    /// The status an earlier run recorded (restart attempts, handled
-    /// requests); this and the three below only of a ConfigMap the run acts on.
-    pub previous: CmStatus,
+}
+
+/// What earlier runs recorded on a ConfigMap; all but the names only of a
+/// ConfigMap the run acts on.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// Connector names an earlier run recorded.
+    pub names: BTreeSet<String>,
+    /// The status an earlier run recorded (restart attempts, handled requests).
+    pub status: CmStatus,
     /// The status annotations it carries now, so that only a change is written.
-    pub written: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
     /// Whether it carries [`crate::model::status::UNREACHABLE_SINCE`], which
     /// the next run that reaches Connect removes.
     pub flagged_unreachable: bool,
+}
+
+/// What a ConfigMap's annotations ask of the run that acts on it.
+#[derive(Debug, Clone, Default)]
+pub struct Requests {
     /// The value of the restart-on-demand annotation, if set.
-    pub restart_request: Option<String>,
+    pub restart: Option<String>,
     /// What the offsets annotation asks, if set (or why it cannot be done).
-    pub offsets_request: Option<Result<OffsetsRequest, Invalid>>,
+    pub offsets: Option<Result<OffsetsRequest, Invalid>>,
 }
 
 /// What a run does with a ConfigMap.
@@ -111,13 +139,13 @@ impl Declared {
     /// (data key, connector name) of every connector it declares, rendered
     /// or recorded.
     pub fn declarations(&self) -> impl Iterator<Item = (&String, &String)> {
-        let rendered = self.templates.iter().filter_map(|(k, r)| Some((k, &r.as_ref().ok()?.name)));
-        rendered.chain(self.unrendered.iter().map(|(k, n)| (k, n)))
+        let rendered = self.rendered.templates.iter().filter_map(|(k, r)| Some((k, &r.as_ref().ok()?.name)));
+        rendered.chain(self.rendered.unrendered.iter().map(|(k, n)| (k, n)))
     }
 
     /// The connectors its templates rendered.
     pub fn connectors(&self) -> impl Iterator<Item = &Connector> {
-        self.templates.iter().filter_map(|(_, r)| r.as_ref().ok())
+        self.rendered.templates.iter().filter_map(|(_, r)| r.as_ref().ok())
     }
 
     /// Recorded names it no longer declares, so their connectors must go: a
@@ -126,14 +154,14 @@ impl Declared {
     /// except for a deleted ConfigMap, where they are all it has.
     #[must_use]
     pub fn leftovers(&self) -> Vec<&String> {
-        let all_rendered = self.templates.iter().all(|(_, r)| r.is_ok());
+        let all_rendered = self.rendered.templates.iter().all(|(_, r)| r.is_ok());
         let names = self.names();
         match self.state {
             CmState::Apply | CmState::Remove if all_rendered => {}
             CmState::Deleted => {}
             _ => return Vec::new(),
         }
-        self.recorded.iter().filter(|n| !names.contains(*n)).collect()
+        self.recorded.names.iter().filter(|n| !names.contains(*n)).collect()
     }
 }
 
@@ -214,21 +242,22 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
             };
             Declared {
                 id: cm.id.clone(),
-                uid: cm.uid.clone(),
-                resource_version: cm.resource_version.clone(),
+                object: ObjectRef { uid: cm.uid.clone(), resource_version: cm.resource_version.clone() },
                 cluster,
                 state,
                 role: source.role,
                 evented: source.evented,
-                templates,
-                unrendered: unrendered.unwrap_or_default(),
-                source: source_digest,
-                recorded,
-                previous: if acting { CmStatus::recorded(&cm.annotations) } else { CmStatus::default() },
-                flagged_unreachable: acting && cm.annotations.contains_key(status::UNREACHABLE_SINCE),
-                written: written.map(|(k, v)| (k.clone(), v.clone())).collect(),
-                restart_request: cm.annotations.get(RESTART_ANNOTATION).filter(|_| requests).cloned(),
-                offsets_request: if requests { cm.offsets_request() } else { None },
+                rendered: Rendered { templates, unrendered: unrendered.unwrap_or_default(), source: source_digest },
+                recorded: Recorded {
+                    names: recorded,
+                    status: if acting { CmStatus::recorded(&cm.annotations) } else { CmStatus::default() },
+                    annotations: written.map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    flagged_unreachable: acting && cm.annotations.contains_key(status::UNREACHABLE_SINCE),
+                },
+                requests: Requests {
+                    restart: cm.annotations.get(RESTART_ANNOTATION).filter(|_| requests).cloned(),
+                    offsets: if requests { cm.offsets_request() } else { None },
+                },
             }
         })
         .collect()

@@ -243,9 +243,9 @@ fn listed_config<'a>(connected: &'a ConnectResult, name: &str) -> Option<&'a BTr
 /// Keeps what each template of the run rendered, for the next resync.
 fn keep(cache: &mut Cache, sources: &[Source], declared: &[Declared]) {
     for (source, d) in sources.iter().zip(declared) {
-        for (key, result) in &d.templates {
+        for (key, result) in &d.rendered.templates {
             if let (Ok(connector), Some(code)) = (result, source.configmap.data.get(key)) {
-                cache.keep(&d.id, key, code, &d.source, connector);
+                cache.keep(&d.id, key, code, &d.rendered.source, connector);
             }
         }
     }

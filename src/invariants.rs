@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::connect::clusters::{self, Clusters, Resolve};
 use crate::connect::Settings;
-use crate::desired::{self, CmState, Declared, Role};
+use crate::desired::{self, CmState, Declared, Recorded, Rendered, Role};
 use crate::input::manifests::Manifest;
 use crate::model::configmap::{CmId, ConfigMap};
 use crate::model::connector::{Connector, TargetState};
@@ -63,8 +63,11 @@ fn declared() -> impl Strategy<Value = Vec<Declared>> {
                 cluster: clusters::DEFAULT.into(),
                 state,
                 role: Role::Acting,
-                templates: templates.into_iter().enumerate().map(|(k, t)| (format!("k{k}"), t)).collect(),
-                recorded,
+                rendered: Rendered {
+                    templates: templates.into_iter().enumerate().map(|(k, t)| (format!("k{k}"), t)).collect(),
+                    ..Rendered::default()
+                },
+                recorded: Recorded { names: recorded, ..Recorded::default() },
                 ..Declared::default()
             })
             .collect()

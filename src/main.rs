@@ -52,7 +52,11 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<Verdict> {
     if cli.config {
         let (hook, namespace) = (&cli.hook, settings::namespace());
-        let config = input::hook_config::config(hook.watch_namespaces.as_deref(), &hook.resync_schedule, &namespace);
+        let config = input::hook_config::config(
+            hook.config.watch_namespaces.as_deref(),
+            &hook.config.resync_schedule,
+            &namespace,
+        );
         print!("{}", serde_yaml_ng::to_string(&config)?);
         return Ok(Verdict::Done);
     }

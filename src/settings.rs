@@ -28,6 +28,18 @@ const HOOK_BUDGET: Duration = Duration::from_secs(60);
 /// How long a command at a terminal or in CI retries.
 const COMMAND_LINE_BUDGET: Duration = Duration::from_secs(5);
 
+/// The hook's settings that shell-operator's configuration (`--config`) says.
+#[derive(Args, Debug)]
+pub struct ConfigArgs {
+    /// Namespaces to watch, comma-separated (for --config; empty = all)
+    #[arg(long, env = "WATCH_NAMESPACES", value_name = "NS,...")]
+    pub watch_namespaces: Option<String>,
+
+    /// Crontab of the periodic full resync (for --config), or `off`
+    #[arg(long, env = "RESYNC_SCHEDULE", default_value = "*/5 * * * *", value_name = "CRONTAB", value_parser = hook_config::check_crontab)]
+    pub resync_schedule: String,
+}
+
 /// The hook's settings. Read only when the hook runs.
 #[derive(Args, Debug)]
 pub struct HookArgs {
@@ -48,13 +60,9 @@ pub struct HookArgs {
     #[arg(long, env = "PRUNE", default_value = "off", value_parser = Prune::parse)]
     pub prune: Prune,
 
-    /// Namespaces to watch, comma-separated (for --config; empty = all)
-    #[arg(long, env = "WATCH_NAMESPACES", value_name = "NS,...")]
-    pub watch_namespaces: Option<String>,
-
-    /// Crontab of the periodic full resync (for --config), or `off`
-    #[arg(long, env = "RESYNC_SCHEDULE", default_value = "*/5 * * * *", value_name = "CRONTAB", value_parser = hook_config::check_crontab)]
-    pub resync_schedule: String,
+    #[command(flatten)]
+    /// What shell-operator's configuration (`--config`) says.
+    pub config: ConfigArgs,
 
     /// Time a run follows the connectors it changed to their declared state,
     /// so the status it writes is current (RUNNING, not PENDING); 0s does not wait

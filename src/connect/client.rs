@@ -118,9 +118,7 @@ pub struct Client {
     /// `base` without user info, for messages.
     pub(super) shown_base: String,
     authorization: Option<String>,
-    /// The end of the retry budget, which starts with the first request.
-    deadline: OnceLock<Instant>,
-    budget: Duration,
+    budget: RetryBudget,
     pub(super) concurrency: usize,
     /// Requests sent, for the run summary.
     sent: AtomicUsize,
@@ -130,6 +128,20 @@ pub struct Client {
     scrubber: Scrubber,
     /// See [`Settings::caller`].
     caller: Caller,
+}
+
+/// The time a run retries a Connect that does not answer.
+struct RetryBudget {
+    length: Duration,
+    /// Set by the first request: the budget starts when the run first needs Connect.
+    end: OnceLock<Instant>,
+}
+
+impl RetryBudget {
+    /// When the budget is spent; starts it if it has not started.
+    fn end(&self) -> Instant {
+        *self.end.get_or_init(|| later(Instant::now(), self.length))
+    }
 }
 
 /// The HTTP methods the Connect REST API is spoken with.
@@ -187,8 +199,7 @@ impl Client {
             base: settings.url.trim_end_matches('/').to_string(),
             shown_base: without_userinfo(settings.url.trim_end_matches('/')),
             authorization,
-            deadline: OnceLock::new(),
-            budget: settings.retry_budget,
+            budget: RetryBudget { length: settings.retry_budget, end: OnceLock::new() },
             concurrency: settings.concurrency.max(1),
             sent: AtomicUsize::new(0),
             expand: if settings.comma_expand { "expand=info,status" } else { "expand=info&expand=status" },
@@ -226,8 +237,8 @@ impl Client {
             let backoff = Duration::from_millis(200u64.saturating_mul(1 << n.min(6))).min(Duration::from_secs(10));
             let jittered = backoff.mul_f64(0.5 + fastrand::f64() / 2.0);
             // Retry-After comes from the server: never wait past the budget for it.
-            let wait = retry_after.unwrap_or(jittered).min(self.budget);
-            let deadline = *self.deadline.get_or_init(|| later(Instant::now(), self.budget));
+            let wait = retry_after.unwrap_or(jittered).min(self.budget.length);
+            let deadline = self.budget.end();
             let now = Instant::now();
             if later(now, wait) > deadline {
                 let attempts = n.saturating_add(1);
@@ -235,7 +246,7 @@ impl Client {
                     "{} (gave up after {attempts} attempt{} within the {} retry budget)",
                     failure.detail,
                     if attempts == 1 { "" } else { "s" },
-                    humantime::format_duration(self.budget)
+                    humantime::format_duration(self.budget.length)
                 );
                 return Err(Failure { detail, ..failure });
             }
@@ -252,7 +263,7 @@ impl Client {
                 failure.scrubbed(&self.scrubber),
                 wait.as_secs_f64(),
                 left.as_secs_f64(),
-                humantime::format_duration(self.budget)
+                humantime::format_duration(self.budget.length)
             );
             std::thread::sleep(wait);
             n = n.saturating_add(1);
@@ -267,7 +278,7 @@ impl Client {
     ) -> Result<Reply, Failure> {
         let url = format!("{}{path}", self.base);
         let shown = format!("{method} {}{path}", self.shown_base);
-        self.deadline.get_or_init(|| later(Instant::now(), self.budget));
+        self.budget.end();
         self.sent.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let result = match (method, body) {

@@ -117,7 +117,8 @@ const UNDEFINED_VARIABLE: &str = "undefined variable `$";
 /// Adds to each error about an undefined `$VARIABLE` that there is no
 /// properties directory, and how to name one: at a terminal, the usual cause.
 fn hint_config_dir(declared: &mut [Declared], dir: &Path) {
-    let errors = declared.iter_mut().flat_map(|d| d.templates.iter_mut()).filter_map(|(_, r)| r.as_mut().err());
+    let errors =
+        declared.iter_mut().flat_map(|d| d.rendered.templates.iter_mut()).filter_map(|(_, r)| r.as_mut().err());
     let hint = format!(
         "no properties directory at {}, so no `$VARIABLES` are defined: name the folder of the *.properties \
          files with --config-dir",

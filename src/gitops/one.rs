@@ -58,13 +58,13 @@ impl Named {
         let Sourced { scrubber, declared, .. } = source(sources, &clusters, Reading::Lookup)?;
         let mut unrendered = 0;
         for d in &declared {
-            for (key, e) in d.templates.iter().filter_map(|(key, r)| Some((key, r.as_ref().err()?))) {
+            for (key, e) in d.rendered.templates.iter().filter_map(|(key, r)| Some((key, r.as_ref().err()?))) {
                 log::warn!("ConfigMap {} key {key} did not render: {}", d.id, scrubber.scrub(&e.to_string()));
                 unrendered += 1;
             }
         }
         let mut found = declared.iter().flat_map(|d| {
-            d.templates.iter().filter_map(move |(key, r)| {
+            d.rendered.templates.iter().filter_map(move |(key, r)| {
                 let c = r.as_ref().ok().filter(|c| c.name == name)?;
                 let by = format!("ConfigMap {} key {key}", d.id);
                 Some((

@@ -22,7 +22,7 @@ pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool, format
             errors.push(format!("{place}: {message}"));
             continue;
         }
-        for (key, result) in &d.templates {
+        for (key, result) in &d.rendered.templates {
             match result {
                 Ok(c) => {
                     let config = if show_secrets {

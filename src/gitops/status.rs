@@ -108,7 +108,7 @@ pub fn status_rows(cluster: &str, declared: &[Declared], live: &Live, scrubber: 
     let mut rows = Vec::new();
     let mut seen = BTreeSet::new();
     for d in declared {
-        for (key, rendered) in &d.templates {
+        for (key, rendered) in &d.rendered.templates {
             let by = vec![format!("{} key {key}", d.id)];
             let row = match rendered {
                 Ok(c) => {

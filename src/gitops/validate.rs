@@ -295,7 +295,7 @@ pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<V
                 });
                 continue;
             }
-            for (key, rendered) in &d.templates {
+            for (key, rendered) in &d.rendered.templates {
                 let origin = format!("ConfigMap {} key {key}", d.id);
                 match rendered {
                     // Disabled: never created, so what it names need not be installed.

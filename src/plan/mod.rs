@@ -79,11 +79,11 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
             plan.problems.push(Problem { origin: origin(&d.id, None), connector: None, message: message.clone() });
             continue;
         }
-        if let Some(Err(message)) = &d.offsets_request {
+        if let Some(Err(message)) = &d.requests.offsets {
             let here = origin(&d.id, Some(&OFFSETS_ANNOTATION.to_string()));
             plan.problems.push(Problem { origin: here, connector: None, message: message.to_string() });
         }
-        for (key, rendered) in &d.templates {
+        for (key, rendered) in &d.rendered.templates {
             let here = origin(&d.id, Some(key));
             let connector = match rendered {
                 Ok(c) => c,
@@ -112,7 +112,7 @@ pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
                     continue;
                 }
                 (CmState::Apply, None) => {
-                    let recorded = d.previous.connectors.get(&connector.name).and_then(|r| r.digest.as_deref());
+                    let recorded = d.recorded.status.connectors.get(&connector.name).and_then(|r| r.digest.as_deref());
                     let (action, unverified) = compare::apply(connector, live, recorded, policy.digest_key.as_deref());
                     if unverified {
                         plan.masked_unverified.push(connector.name.clone());
@@ -173,8 +173,8 @@ fn remove_leftovers(d: &Declared, owners: &Owners, live: &Live, plan: &mut Plan)
 
 /// The offsets request of a ConfigMap not yet carried out.
 fn offsets_request(d: &Declared, declared: TargetState) -> Option<After> {
-    let request = d.offsets_request.as_ref()?.as_ref().ok()?;
-    (d.previous.offsets_handled.as_ref() != Some(&request.value))
+    let request = d.requests.offsets.as_ref()?.as_ref().ok()?;
+    (d.recorded.status.offsets_handled.as_ref() != Some(&request.value))
         .then(|| After::Offsets(request.action.clone(), declared))
 }
 
@@ -197,7 +197,7 @@ mod tests {
     use super::compare::{compare, digest, is_masked};
     use super::restarts::restart_backoff;
     use super::*;
-    use crate::desired::wanted;
+    use crate::desired::{wanted, Rendered};
     use crate::model::connector::{Connector, TargetState};
     use crate::model::live::{ConnectorState, Status, Unit};
     use crate::render::error::{Located, RenderError};
@@ -220,7 +220,10 @@ mod tests {
             cluster: crate::connect::clusters::DEFAULT.into(),
             state,
             role,
-            templates: connectors.into_iter().enumerate().map(|(i, c)| (format!("k{i}"), Ok(c))).collect(),
+            rendered: Rendered {
+                templates: connectors.into_iter().enumerate().map(|(i, c)| (format!("k{i}"), Ok(c))).collect(),
+                ..Rendered::default()
+            },
             ..Declared::default()
         }
     }
@@ -315,7 +318,7 @@ mod tests {
     #[test]
     fn errors_and_invalid_labels_are_problems() {
         let mut broken = declared("broken", CmState::Apply, Acting, vec![connector("ok", &[])]);
-        broken.templates.push(("bad".into(), Err(RenderError::Parse(vec![Located::at(1, 1, "boom")]))));
+        broken.rendered.templates.push(("bad".into(), Err(RenderError::Parse(vec![Located::at(1, 1, "boom")]))));
         let invalid =
             declared("typo", CmState::Invalid("label enabled is \"yes\"".into()), Acting, vec![connector("x", &[])]);
         let plan = plan(&[broken, invalid], &Live::default());
@@ -333,7 +336,7 @@ mod tests {
     fn recorded_names_that_are_no_longer_declared_are_deleted() {
         let (old, new, moved) = (connector("old", &[]), connector("new", &[]), connector("moved", &[]));
         let mut renamed = declared("cm", CmState::Apply, Acting, vec![new.clone()]);
-        renamed.recorded = BTreeSet::from(["old".into(), "new".into(), "moved".into()]);
+        renamed.recorded.names = BTreeSet::from(["old".into(), "new".into(), "moved".into()]);
         let elsewhere = declared("other", CmState::Apply, NamesOnly, vec![moved.clone()]);
         let planned = plan(&[renamed.clone(), elsewhere], &live(&[old.clone(), new.clone(), moved.clone()]));
         assert_eq!(
@@ -345,14 +348,16 @@ mod tests {
         );
 
         // A template that fails may still declare an old name: nothing is deleted.
-        renamed.templates.push(("broken".into(), Err(RenderError::Runtime("boom".into()))));
+        renamed.rendered.templates.push(("broken".into(), Err(RenderError::Runtime("boom".into()))));
         let planned = plan(&[renamed], &live(&[old.clone(), new]));
         assert!(planned.steps.iter().all(|s| !matches!(s.action, Action::Delete { .. })), "{:?}", summary(&planned));
 
         // A deleted ConfigMap whose template no longer renders uses the names it recorded.
         let mut gone = declared("gone", CmState::Deleted, Acting, vec![]);
-        gone.templates.push(("k".into(), Err(RenderError::Parse(vec![Located::nowhere("undefined variable")]))));
-        gone.recorded = BTreeSet::from(["old".into()]);
+        gone.rendered
+            .templates
+            .push(("k".into(), Err(RenderError::Parse(vec![Located::nowhere("undefined variable")]))));
+        gone.recorded.names = BTreeSet::from(["old".into()]);
         assert!(wanted(std::slice::from_ref(&gone)).contains("old"));
         let plan = plan(&[gone], &live(&[old]));
         assert_eq!(
@@ -396,10 +401,10 @@ mod tests {
         let policy = Policy { restarts: Restarts::Automatic(10), ..Policy::default() };
         let a = connector("a", &[]);
         let mut d = declared("cm", CmState::Apply, Acting, vec![a.clone()]);
-        d.restart_request = Some("2026-11-22".into());
+        d.requests.restart = Some("2026-11-22".into());
         let running = with_status(live(&[a]), "a", ConnectorState::Running, &[ConnectorState::Running]);
         assert_eq!(afters(&d, &running, &policy), [After::Restart(Why::Requested("2026-11-22".into()))]);
-        d.previous.restart_handled = Some("2026-11-22".into());
+        d.recorded.status.restart_handled = Some("2026-11-22".into());
         assert!(afters(&d, &running, &policy).is_empty());
     }
 
@@ -420,15 +425,15 @@ mod tests {
             ..Default::default()
         };
         // After one attempt the next waits two minutes.
-        d.previous.connectors.insert("a".into(), record(1, Duration::from_secs(60)));
+        d.recorded.status.connectors.insert("a".into(), record(1, Duration::from_secs(60)));
         assert!(afters(&d, &failed, &policy).is_empty());
-        d.previous.connectors.insert("a".into(), record(1, Duration::from_secs(121)));
+        d.recorded.status.connectors.insert("a".into(), record(1, Duration::from_secs(121)));
         assert_eq!(afters(&d, &failed, &policy), [After::Restart(Why::Failed(2))]);
         // At the limit: no more.
-        d.previous.connectors.insert("a".into(), record(3, Duration::from_secs(86400)));
+        d.recorded.status.connectors.insert("a".into(), record(3, Duration::from_secs(86400)));
         assert!(afters(&d, &failed, &policy).is_empty());
         // Off.
-        d.previous.connectors.clear();
+        d.recorded.status.connectors.clear();
         assert!(afters(&d, &failed, &Policy { now, restarts: Restarts::Automatic(0), ..Policy::default() }).is_empty());
         assert_eq!(restart_backoff(0), Duration::ZERO);
         assert_eq!(restart_backoff(3), Duration::from_secs(12 * 60));
@@ -469,10 +474,10 @@ mod tests {
         assert!(matches!(run(&d, &policy(Some(key.clone()))).steps[0].action, Action::Update { .. }));
         // The recorded digest matches: unchanged; the secret rotated: updated.
         let record = |digest: String| crate::model::status::Record { digest: Some(digest), ..Default::default() };
-        d.previous.connectors.insert("a".into(), record(digest(&key, &a.config)));
+        d.recorded.status.connectors.insert("a".into(), record(digest(&key, &a.config)));
         assert!(matches!(run(&d, &policy(Some(key.clone()))).steps[0].action, Action::Unchanged));
         let rotated = connector("a", &[("password", "n3w")]);
-        d.templates = vec![("k0".into(), Ok(rotated))];
+        d.rendered.templates = vec![("k0".into(), Ok(rotated))];
         match &run(&d, &policy(Some(key.clone()))).steps[0].action {
             Action::Update { changed, .. } => assert_eq!(changed, &["password"]),
             other => panic!("{other:?}"),

@@ -50,7 +50,7 @@ pub fn undeclared(declared: &[Declared], live: &Live) -> BTreeSet<String> {
     let mut names: HashSet<&str> = HashSet::new();
     for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
         names.extend(d.declarations().map(|(_, name)| name.as_str()));
-        names.extend(d.recorded.iter().map(String::as_str));
+        names.extend(d.recorded.names.iter().map(String::as_str));
     }
     live.names.iter().filter(|n| !names.contains(n.as_str())).cloned().collect()
 }
@@ -117,7 +117,7 @@ pub fn add(
     let anything_declared = declared
         .iter()
         .filter(|d| d.state != CmState::Deleted)
-        .any(|d| !d.names().is_empty() || !d.recorded.is_empty());
+        .any(|d| !d.names().is_empty() || !d.recorded.names.is_empty());
     let origin = origin(namespace);
     match steps(mode, &undeclared, owned, anything_declared, &origin) {
         Ok(steps) => plan.steps.extend(steps),

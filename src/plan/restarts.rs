@@ -50,7 +50,7 @@ pub fn after(
     if TargetState::of_live(status.connector.state) != connector.state {
         after.push(After::SetState(connector.state));
     }
-    let requested = d.restart_request.as_ref().filter(|r| d.previous.restart_handled.as_ref() != Some(*r));
+    let requested = d.requests.restart.as_ref().filter(|r| d.recorded.status.restart_handled.as_ref() != Some(*r));
     if let Some(request) = requested {
         after.push(After::Restart(Why::Requested(request.clone())));
     } else if connector.state == TargetState::Running && status.has_failed() {
@@ -58,7 +58,7 @@ pub fn after(
             after.push(After::Restart(Why::Asked));
             return after;
         }
-        let record = d.previous.connectors.get(&connector.name);
+        let record = d.recorded.status.connectors.get(&connector.name);
         let attempts = record.map_or(0, |r| r.restarts);
         let last = record.and_then(|r| r.last_restart_at.as_deref()).and_then(|t| humantime::parse_rfc3339(t).ok());
         // `last` comes from an annotation anyone may edit: no overflow on a date far off.

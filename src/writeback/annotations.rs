@@ -24,18 +24,18 @@ pub fn status(
     steps: &[(&Step, &StepResult)],
     problems: &[&Problem],
 ) -> (CmStatus, BTreeSet<String>) {
-    let previous = &d.previous;
+    let previous = &d.recorded.status;
     // A request is handled by the run that sees it: its restarts were sent
     // (a transient failure fails the run, and nothing is recorded).
-    let restart_handled = d.restart_request.clone().or_else(|| previous.restart_handled.clone());
+    let restart_handled = d.requests.restart.clone().or_else(|| previous.restart_handled.clone());
     // Likewise an offsets request: done once, whether it worked or failed for good.
-    let offsets = d.offsets_request.as_ref().and_then(|r| r.as_ref().ok()).map(|r| r.value.clone());
+    let offsets = d.requests.offsets.as_ref().and_then(|r| r.as_ref().ok()).map(|r| r.value.clone());
     let offsets_handled = offsets.or_else(|| previous.offsets_handled.clone());
     let mut status = CmStatus { restart_handled, offsets_handled, ..CmStatus::default() };
     let mut names = d.names();
-    if d.templates.iter().any(|(_, r)| r.is_err()) {
+    if d.rendered.templates.iter().any(|(_, r)| r.is_err()) {
         // A failing template may still declare a recorded name: keep them all.
-        names.extend(d.recorded.iter().cloned());
+        names.extend(d.recorded.names.iter().cloned());
     }
     for &(step, result) in steps {
         let Some(key) = &step.origin.key else {
@@ -80,12 +80,12 @@ fn finish(run: &Run, d: &Declared, status: &mut CmStatus) {
     }
     status.counts = counts;
     let (readiness, reason, message) = readiness(d, status);
-    status.ready = Some(condition(&run.now, &d.previous, readiness, reason, message));
+    status.ready = Some(condition(&run.now, &d.recorded.status, readiness, reason, message));
     // Only an edit of the data or labels changes what the status describes;
     // taking every version would rewrite it after each of the hook's own patches.
-    let same_source = d.written.get(status::SOURCE) == Some(&d.source);
-    let previous = d.previous.observed_resource_version.clone().filter(|_| same_source);
-    status.observed_resource_version = previous.or_else(|| d.resource_version.clone());
+    let same_source = d.recorded.annotations.get(status::SOURCE) == Some(&d.rendered.source);
+    let previous = d.recorded.status.observed_resource_version.clone().filter(|_| same_source);
+    status.observed_resource_version = previous.or_else(|| d.object.resource_version.clone());
 }
 
 /// `Ready`, keeping the previous transition time while nothing changed.
@@ -195,6 +195,7 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
     record.digest = match (run.policy.digest_key.as_deref(), &step.action) {
         (Some(key), Action::Create(c) | Action::Update { connector: c, .. }) if applied => Some(digest(key, &c.config)),
         (Some(key), Action::Unchanged) => d
+            .rendered
             .templates
             .iter()
             .find(|(k, _)| k == key_of(step))
@@ -217,20 +218,20 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
 /// next one, finding the status said, fails and is retried.)
 #[must_use]
 pub fn unreachable(declared: &[Declared], cluster: &str, message: &str, now: &str) -> Vec<Value> {
-    let said = |d: &&Declared| d.previous.ready.as_ref().is_some_and(|c| c.reason == Reason::ConnectUnreachable);
+    let said = |d: &&Declared| d.recorded.status.ready.as_ref().is_some_and(|c| c.reason == Reason::ConnectUnreachable);
     let stale =
         declared.iter().filter(|d| d.role == Role::Acting && d.cluster == cluster && d.state != CmState::Deleted);
     stale
         .filter(|d| !said(d))
         .map(|d| {
-            let mut status = d.previous.clone();
+            let mut status = d.recorded.status.clone();
             let ready =
-                condition(now, &d.previous, Readiness::Unknown, Reason::ConnectUnreachable, message.to_string());
+                condition(now, &d.recorded.status, Readiness::Unknown, Reason::ConnectUnreachable, message.to_string());
             status.ready = Some(ready);
             // Names, source and version stay as written: this run rendered nothing into Connect.
             let kept = [status::STATUS, status::SUMMARY, status::READY, status::REASON];
             let annotations =
-                status.annotations(&d.recorded, "").into_iter().filter(|(k, _)| kept.contains(&k.as_str()));
+                status.annotations(&d.recorded.names, "").into_iter().filter(|(k, _)| kept.contains(&k.as_str()));
             let mut values: serde_json::Map<String, Value> = annotations.map(|(k, v)| (k, Value::from(v))).collect();
             values.insert(status::UNREACHABLE_SINCE.into(), Value::from(now));
             merge_values(&d.id, values)

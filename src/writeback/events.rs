@@ -30,7 +30,7 @@ pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &
     let max = run.policy.restarts.max();
     for &(step, result) in steps {
         let name = &step.connector;
-        let before = d.previous.connectors.get(name);
+        let before = d.recorded.status.connectors.get(name);
         for done in result.done() {
             let reason = match (done, &step.action) {
                 (Done::Applied(Applied::Created), _) => "ConnectorCreated",
@@ -90,7 +90,7 @@ fn event(d: &Declared, kind: &str, reason: &str, message: &str, now: &str, repea
     for (key, value) in [("apiVersion", "v1"), ("kind", "ConfigMap"), ("name", &d.id.name), ("namespace", &namespace)] {
         involved.insert(key.into(), json!(value));
     }
-    if let Some(uid) = &d.uid {
+    if let Some(uid) = &d.object.uid {
         involved.insert("uid".into(), json!(uid));
     }
     json!({

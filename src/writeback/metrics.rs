@@ -96,7 +96,7 @@ pub fn gauges(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<MetricOp> {
     set("connect_operator_run_state_changes", done(|d| matches!(d, Done::Moved(_))));
     let failed = run.results.iter().filter(|r| matches!(r, StepResult::Failed { .. })).count();
     set("connect_operator_run_failed", failed + run.plan.problems.len());
-    let template_errors = run.declared.iter().flat_map(|d| &d.templates).filter(|(_, r)| r.is_err()).count();
+    let template_errors = run.declared.iter().flat_map(|d| &d.rendered.templates).filter(|(_, r)| r.is_err()).count();
     set("connect_operator_template_errors", template_errors);
     set("connect_operator_drift_repaired", drift_repaired(run));
     metrics.extend(per_connector(run, changed));
@@ -124,7 +124,7 @@ fn per_connector(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<MetricOp> {
             let state = match (&d.state, status) {
                 (CmState::Remove, None) => ConnectorState::Disabled,
                 (_, Some(s)) => s.connector.state,
-                (_, None) if d.templates.iter().any(|(_, r)| r.is_err()) => ConnectorState::Error,
+                (_, None) if d.rendered.templates.iter().any(|(_, r)| r.is_err()) => ConnectorState::Error,
                 (_, None) => ConnectorState::Absent,
             };
             let failed_tasks =
@@ -181,7 +181,8 @@ fn drift_repaired(run: &Run) -> usize {
             matches!(step.action, Action::Create(_) | Action::Update { .. })
                 && matches!(result, StepResult::Done(_))
                 && d.is_some_and(|d| {
-                    !d.evented && d.previous.connectors.get(&step.connector).is_some_and(|r| r.applied_at.is_some())
+                    !d.evented
+                        && d.recorded.status.connectors.get(&step.connector).is_some_and(|r| r.applied_at.is_some())
                 })
         })
         .count()

@@ -93,13 +93,13 @@ pub fn output(run: &Run) -> Output {
         events::said(run, d, &its.steps, &its.problems, &mut out.patches);
         if d.state != crate::desired::CmState::Deleted {
             let (status, names) = annotations::status(run, d, &its.steps, &its.problems);
-            let wanted = status.annotations(&names, &d.source);
-            if !status::up_to_date(&d.written, &wanted) {
+            let wanted = status.annotations(&names, &d.rendered.source);
+            if !status::up_to_date(&d.recorded.annotations, &wanted) {
                 out.patches.push(annotations::merge(&d.id, &wanted));
                 changed.insert(&d.id);
             }
         }
-        if d.flagged_unreachable {
+        if d.recorded.flagged_unreachable {
             out.patches.push(annotations::reachable(&d.id));
         }
     }
