@@ -245,8 +245,17 @@ impl TemplateArgs {
 
     /// The variables of the properties files, with `env` as the environment.
     pub fn variables(&self, env: impl IntoIterator<Item = (String, String)>) -> Variables {
-        Variables::load(&self.config_dir, env)
+        Variables { settings: public_settings(), ..Variables::load(&self.config_dir, env) }
     }
+}
+
+/// The environment variables of the settings whose values may be shown:
+/// every one the command line reads but those whose values it hides (the
+/// credentials, and the per-run path of the binding contexts).
+fn public_settings() -> BTreeSet<String> {
+    let command = HookArgs::augment_args(clap::Command::new("settings"));
+    let public = command.get_arguments().filter(|arg| !arg.is_hide_env_values_set());
+    public.filter_map(|arg| arg.get_env()).map(|name| name.to_string_lossy().into_owned()).collect()
 }
 
 impl Manifests {
@@ -376,4 +385,22 @@ pub fn namespace() -> String {
         .filter(|n| !n.is_empty())
         .or_else(|| std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace").ok())
         .map_or_else(|| "default".into(), |n| n.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_settings;
+
+    /// The list follows the command line: a new setting is shown without
+    /// being added anywhere, and a credential never is.
+    #[test]
+    fn the_public_settings_are_the_command_lines_but_its_hidden_ones() {
+        let public = public_settings();
+        for shown in ["CONNECT_URL", "READY_WAIT", "TEMPLATE_MEMORY_LIMIT", "PRUNE", "CONNECT_OPERATOR_CONFIG_DIR"] {
+            assert!(public.contains(shown), "{shown}: {public:?}");
+        }
+        for hidden in ["CONNECT_PASSWORD", "CONNECT_TOKEN", "CONNECT_USERNAME", "BINDING_CONTEXT_PATH"] {
+            assert!(!public.contains(hidden), "{hidden}: {public:?}");
+        }
+    }
 }

@@ -66,33 +66,18 @@ pub fn is_secret_key(key: &str) -> bool {
         || lower.contains("private.key")
 }
 
-/// Environment variables that are never secret: this hook's own settings
-/// (its credentials excepted), what shell-operator and Kubernetes set, and
-/// the usual process variables. Their values are not scrubbed from
-/// messages, so an error can still name the Connect URL.
+/// Environment variables that are never secret besides this program's own
+/// settings (which [`crate::render::variables::Variables`] takes from the
+/// command line's definitions): what the operator reads outside its command
+/// line, what shell-operator and Kubernetes set, and the usual process
+/// variables. Their values are not scrubbed from messages.
 #[must_use]
 pub fn is_public_env(name: &str) -> bool {
     const PUBLIC: &[&str] = &[
-        "CONNECT_URL",
-        "BASE_URL",
-        "CONNECT_CA_FILE",
-        "CONNECT_CLUSTERS_FILE",
-        "CONNECT_TOKEN_FILE",
-        "CONNECT_CLIENT_CERT_FILE",
-        "CONNECT_CLIENT_KEY_FILE",
         "CONNECT_OPERATOR_PUBLIC_VARIABLES",
         "OPERATOR_NAMESPACE",
-        "AUTO_RESTART_MAX",
-        "PRUNE",
+        "BASE_URL",
         "NO_COLOR",
-        "CONNECT_CONCURRENCY",
-        "RETRY_BUDGET",
-        "TEMPLATE_TIMEOUT",
-        "RENDER_CACHE",
-        "CONNECT_OPERATOR_CONFIG_DIR",
-        "WATCH_NAMESPACES",
-        "RESYNC_SCHEDULE",
-        "DRY_RUN",
         "LOG_TYPE",
         "RUST_LOG",
         "DEBUG",

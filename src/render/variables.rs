@@ -19,6 +19,10 @@ pub struct Variables {
     /// Names whose values are not secret (`CONNECT_OPERATOR_PUBLIC_VARIABLES`),
     /// as variables and in the environment.
     pub public: BTreeSet<String>,
+    /// The environment variables of this program's own settings whose values
+    /// are not secret, as its command line defines them.
+    #[serde(default)]
+    pub settings: BTreeSet<String>,
 }
 
 /// Comma-separated names of variables whose values may be shown.
@@ -88,7 +92,7 @@ impl Variables {
         for name in public.iter().filter(|n| !vars.contains_key(*n) && !env.contains_key(*n)) {
             warn!("{PUBLIC_VARIABLES} names {name}, which no properties file or environment variable defines");
         }
-        Variables { vars, env, public }
+        Variables { vars, env, public, settings: BTreeSet::new() }
     }
 
     /// Whether `$name` may be shown.
@@ -101,7 +105,7 @@ impl Variables {
     /// its surroundings, and the names listed as public.
     #[must_use]
     pub fn is_public_env(&self, name: &str) -> bool {
-        crate::render::redact::is_public_env(name) || self.public.contains(name)
+        self.settings.contains(name) || crate::render::redact::is_public_env(name) || self.public.contains(name)
     }
 
     /// The public variables from properties files, by name: what a
