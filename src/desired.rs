@@ -35,7 +35,7 @@ pub struct Declared {
     /// Whether an Added, Modified or Deleted event named it (not only a resync).
     pub evented: bool,
     /// The connectors it declares.
-    pub rendered: Rendered,
+    pub rendered: DeclaredConnectors,
     /// What earlier runs wrote on it.
     pub recorded: Recorded,
     /// What its annotations ask of this run.
@@ -53,7 +53,7 @@ pub struct ObjectRef {
 
 /// The connectors a ConfigMap declares: rendered, or as recorded.
 #[derive(Debug, Clone, Default)]
-pub struct Rendered {
+pub struct DeclaredConnectors {
     /// Data key and what its template rendered to.
     pub templates: Templates,
     /// (data key, connector name) as an earlier run recorded them, for a
@@ -247,7 +247,11 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
                 state,
                 role: source.role,
                 evented: source.evented,
-                rendered: Rendered { templates, unrendered: unrendered.unwrap_or_default(), source: source_digest },
+                rendered: DeclaredConnectors {
+                    templates,
+                    unrendered: unrendered.unwrap_or_default(),
+                    source: source_digest,
+                },
                 recorded: Recorded {
                     names: recorded,
                     status: if acting { CmStatus::recorded(&cm.annotations) } else { CmStatus::default() },

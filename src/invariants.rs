@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::connect::clusters::{self, Clusters, Resolve};
 use crate::connect::Settings;
-use crate::desired::{self, CmState, Declared, Recorded, Rendered, Role};
+use crate::desired::{self, CmState, Declared, DeclaredConnectors, Recorded, Role};
 use crate::input::manifests::Manifest;
 use crate::model::configmap::{CmId, ConfigMap};
 use crate::model::connector::{Connector, TargetState};
@@ -63,9 +63,9 @@ fn declared() -> impl Strategy<Value = Vec<Declared>> {
                 cluster: clusters::DEFAULT.into(),
                 state,
                 role: Role::Acting,
-                rendered: Rendered {
+                rendered: DeclaredConnectors {
                     templates: templates.into_iter().enumerate().map(|(k, t)| (format!("k{k}"), t)).collect(),
-                    ..Rendered::default()
+                    ..DeclaredConnectors::default()
                 },
                 recorded: Recorded { names: recorded, ..Recorded::default() },
                 ..Declared::default()

@@ -55,7 +55,7 @@ pub struct Clusters {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct File {
-    clusters: Vec<Entry>,
+    clusters: Vec<ClusterEntry>,
     #[serde(skip)]
     path: PathBuf,
 }
@@ -70,8 +70,8 @@ pub enum Resolve {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct Entry {
+#[serde(deny_unknown_fields, rename_all = "camelCase", rename = "Entry")]
+struct ClusterEntry {
     name: String,
     #[serde(default)]
     flavour: Flavour,
@@ -91,28 +91,28 @@ struct Entry {
 #[serde(deny_unknown_fields)]
 struct EntryAuth {
     basic: Option<Basic>,
-    bearer: Option<Source>,
+    bearer: Option<ValueSource>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Basic {
-    username: Source,
-    password: Source,
+    username: ValueSource,
+    password: ValueSource,
 }
 
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Url {
     Literal(String),
-    From(Source),
+    From(ValueSource),
 }
 
 /// A credential: literal (only sensible for user names), from an
 /// environment variable, or from a file (re-read every run).
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Source {
+#[serde(deny_unknown_fields, rename = "Source")]
+struct ValueSource {
     value: Option<String>,
     env: Option<String>,
     file: Option<PathBuf>,
@@ -128,7 +128,7 @@ struct EntryTls {
     insecure_skip_verify: bool,
 }
 
-impl Source {
+impl ValueSource {
     /// The credential; errors name where it should be, never its value.
     fn read(&self, cluster: &str, what: &str) -> Result<String> {
         let value = match (&self.value, &self.env, &self.file) {
@@ -228,7 +228,7 @@ impl Clusters {
     }
 }
 
-impl Entry {
+impl ClusterEntry {
     fn into_cluster(self, default: &Settings, resolve: Resolve) -> Result<Cluster> {
         let name = self.name;
         // It becomes a data key of the state ConfigMap (`owned.<name>`).

@@ -51,7 +51,7 @@ impl Listing {
 
 /// One entry of the expanded list.
 #[derive(Deserialize)]
-struct Entry<'a> {
+struct ListedEntry<'a> {
     #[serde(default, borrow)]
     info: Option<&'a RawValue>,
     #[serde(default, borrow)]
@@ -109,7 +109,8 @@ fn expanded(map: BTreeMap<String, Box<RawValue>>, wanted: Option<&BTreeSet<Strin
     let mut live = Live::default();
     for (name, entry) in map {
         // An entry that is not an object still names a connector.
-        let Entry { info, status } = serde_json::from_str(entry.get()).unwrap_or(Entry { info: None, status: None });
+        let ListedEntry { info, status } =
+            serde_json::from_str(entry.get()).unwrap_or(ListedEntry { info: None, status: None });
         let status = status.and_then(|s| serde_json::from_str::<Status>(s.get()).ok());
         add(&mut live, name, info, status, wanted);
     }

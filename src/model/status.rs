@@ -244,7 +244,7 @@ pub fn source_digest(cm: &ConfigMap, public: &BTreeMap<&str, &str>) -> String {
 /// connector, and whether any template failed. Borrowed: an event run reads
 /// it for every ConfigMap it does not act on.
 #[derive(Deserialize)]
-struct Keys<'a> {
+struct RecordedKeys<'a> {
     #[serde(default, borrow)]
     connectors: BTreeMap<Cow<'a, str>, Key<'a>>,
     #[serde(default, borrow)]
@@ -269,7 +269,7 @@ pub fn recorded_declarations(annotations: &BTreeMap<String, String>, digest: &st
     if annotations.get(SOURCE).map(String::as_str) != Some(digest) {
         return None;
     }
-    let status: Keys = serde_json::from_str(annotations.get(STATUS)?).ok()?;
+    let status: RecordedKeys = serde_json::from_str(annotations.get(STATUS)?).ok()?;
     let names: BTreeSet<String> = serde_json::from_str(annotations.get(CONNECTORS)?).ok()?;
     if !status.errors.is_empty() {
         return None;

@@ -197,7 +197,7 @@ mod tests {
     use super::compare::{compare, digest, is_masked};
     use super::restarts::restart_backoff;
     use super::*;
-    use crate::desired::{wanted, Rendered};
+    use crate::desired::{wanted, DeclaredConnectors};
     use crate::model::connector::{Connector, TargetState};
     use crate::model::live::{ConnectorState, Status, Unit};
     use crate::render::error::{Located, RenderError};
@@ -220,9 +220,9 @@ mod tests {
             cluster: crate::connect::clusters::DEFAULT.into(),
             state,
             role,
-            rendered: Rendered {
+            rendered: DeclaredConnectors {
                 templates: connectors.into_iter().enumerate().map(|(i, c)| (format!("k{i}"), Ok(c))).collect(),
-                ..Rendered::default()
+                ..DeclaredConnectors::default()
             },
             ..Declared::default()
         }

@@ -43,12 +43,12 @@ struct Stored {
     format: String,
     /// The HMAC key of the digests, hex: made with the file, never logged.
     key: String,
-    entries: Vec<Entry>,
+    entries: Vec<CachedRender>,
 }
 
 /// What one template rendered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Entry {
+struct CachedRender {
     /// Its ConfigMap, `namespace/name`.
     configmap: String,
     /// Its data key.
@@ -73,8 +73,8 @@ pub struct Cache {
     variables: Vec<u8>,
     /// By ConfigMap and data key. Flat: a map per ConfigMap would hold a
     /// whole B-tree node (1.4 kB) for its one template, 14 MB at 10,000.
-    kept: HashMap<(String, String), Entry>,
-    next: Vec<Entry>,
+    kept: HashMap<(String, String), CachedRender>,
+    next: Vec<CachedRender>,
     /// Whether `next` holds an entry `kept` did not (what is left in
     /// `kept` after the run is gone from the file as well).
     changed: bool,
@@ -165,7 +165,7 @@ impl Cache {
             None => {
                 self.changed = true;
                 let (configmap, key) = slot;
-                Entry {
+                CachedRender {
                     configmap,
                     key,
                     input,
