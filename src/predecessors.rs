@@ -357,11 +357,7 @@ impl Watch {
 
     fn clear(&mut self) {
         self.gone(&[]);
-        if self.failure.is_none() && self.started.elapsed() < Duration::from_secs(1) {
-            info!("no earlier Pod runs: shell-operator starts");
-        } else {
-            info!("no earlier Pod runs, after {:.1?}: shell-operator starts", self.started.elapsed());
-        }
+        info!("no earlier Pod runs: shell-operator starts (waited {:.1?})", self.started.elapsed());
     }
 
     fn failed(&mut self, e: &ApiError) {
