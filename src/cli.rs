@@ -9,6 +9,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::gitops::apply::Request;
 use crate::gitops::output::{Format, RenderFormat};
+use crate::predecessors;
 use crate::settings::{ClustersArg, Concurrency, ConnectArgs, HookArgs, Manifests, Sources};
 
 /// Manages Kafka Connect connectors declared in ConfigMaps labelled
@@ -81,6 +82,10 @@ pub enum Command {
     /// Pod's metrics port, and nothing else (not its /debug): the Deployment's
     /// second container
     ServeMetrics(ServeMetricsArgs),
+    /// Wait until the Deployment's Pods before this one have stopped (at most
+    /// --timeout), so that two hooks never run at once: the Deployment's init
+    /// container
+    WaitForPredecessors(predecessors::Request),
     /// Print a completion script for a shell: `source <(connect-operator completions bash)`
     Completions {
         /// The shell
@@ -301,7 +306,7 @@ impl Cli {
     /// not be parsed (nor fail) when the hook does not run.
     #[must_use]
     pub fn parse_args() -> Cli {
-        let mut command = Cli::command();
+        let mut command = in_the_pod(Cli::command());
         let first = std::env::args_os().nth(1);
         let subcommand = first.as_ref().and_then(|a| a.to_str()).filter(|a| !a.starts_with('-'));
         if subcommand.is_some() {
@@ -319,6 +324,25 @@ impl Cli {
         });
         Cli::from_arg_matches(&matches).unwrap_or_else(|e| exit(&e))
     }
+}
+
+/// The commands the Deployment's containers run, which nobody types.
+const IN_THE_POD: [&str; 2] = ["serve-metrics", "wait-for-predecessors"];
+
+/// The help lists the Pod's commands apart, under their own heading: clap
+/// gives every subcommand the one heading, `Commands:`.
+fn in_the_pod(command: clap::Command) -> clap::Command {
+    let width = IN_THE_POD.iter().map(|name| name.len()).max().unwrap_or(0);
+    let heading = command.get_styles().get_header();
+    let mut section = format!("{heading}In the Pod:{heading:#}\n");
+    for name in IN_THE_POD {
+        let about = command.find_subcommand(name).and_then(clap::Command::get_about).map(ToString::to_string);
+        section.push_str(&format!("  {name:width$}  {}\n", about.unwrap_or_default()));
+    }
+    IN_THE_POD
+        .iter()
+        .fold(command, |command, name| command.mut_subcommand(name, |pod| pod.hide(true)))
+        .after_help(section)
 }
 
 /// The exit status of a command line clap refuses: an error like any other

@@ -11,6 +11,7 @@
 //! - `input`: binding contexts, manifests on disk, `--config`.
 //! - `render`: variables, templates in a sandbox, redaction.
 //! - `connect`: the Connect REST client and the clusters file.
+//! - `predecessors`: the Pod's init container, waiting for the Pods before it to stop.
 //! - `desired`: ConfigMaps -> desired connectors, for every command.
 //! - `plan`: desired + live -> what to do, with no I/O.
 //! - `settings`: flags and environment -> validated settings.
@@ -61,6 +62,7 @@ pub mod metrics_port;
 pub mod model;
 pub mod parallel;
 pub mod plan;
+pub mod predecessors;
 pub mod render;
 pub mod settings;
 pub mod settle;

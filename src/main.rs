@@ -19,7 +19,7 @@ use connect_operator::gitops::{self, Verdict};
 use connect_operator::model::connector::TargetState;
 use connect_operator::model::requests::OffsetsChange;
 use connect_operator::settings::HookArgs;
-use connect_operator::{hook, input, logging, metrics_port, render, settings};
+use connect_operator::{hook, input, logging, metrics_port, predecessors, render, settings};
 
 fn main() -> ExitCode {
     let json_logs = std::env::var("LOG_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("json"));
@@ -89,6 +89,7 @@ fn run(cli: &Cli) -> Result<Verdict> {
         (Some(Command::ServeMetrics(args)), _) => {
             metrics_port::serve(&args.listen, &args.shell_operator_url).map(|()| Verdict::Done)
         }
+        (Some(Command::WaitForPredecessors(request)), _) => predecessors::wait(request).map(|()| Verdict::Done),
         (Some(Command::Completions { shell }), _) => {
             match std::io::Write::write_all(&mut std::io::stdout(), cli::completions(*shell).as_bytes()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),

@@ -97,4 +97,40 @@ fn the_metrics_service_reaches_shell_operator_only_through_the_metrics_port() {
     assert!(read("README.md").contains(
         "set image deployment/connect-operator connect-operator=registry.example.com/platform/connect-operator:0.1.0 metrics="
     ));
+    assert!(read("README.md").contains(" wait-for-predecessors=registry.example.com/platform/connect-operator:0.1.0`"));
+}
+
+/// A deleted Pod's replacement ran its first hook while the old Pod still
+/// stopped: the init container holds shell-operator back until the Pods
+/// its defaults select, those of this Deployment, have stopped, and gives up
+/// only after the old Pod's grace period.
+#[test]
+fn the_init_container_waits_for_the_deployments_own_pods() {
+    let deployment: serde_json::Value = serde_yaml_ng::from_str(&read("manifests/base/deployment.yaml")).unwrap();
+    let pod = &deployment["spec"]["template"];
+    let init = &pod["spec"]["initContainers"][0];
+    assert_eq!(init["command"], serde_json::json!(["/usr/local/bin/connect-operator", "wait-for-predecessors"]));
+    assert_eq!(init["image"], pod["spec"]["containers"][0]["image"]);
+    let env = init["env"].as_array().unwrap();
+    assert!(env.iter().any(|e| e["name"] == "POD_NAME" && e["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"));
+
+    let help = Command::new(BIN).args(["wait-for-predecessors", "--help"]).env_clear().output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    let default = |flag: &str| {
+        let line = help.lines().find(|l| l.trim_start().starts_with(flag)).unwrap_or_else(|| panic!("{flag}: {help}"));
+        line.split("[default: ").nth(1).and_then(|d| d.split(']').next()).unwrap().to_string()
+    };
+    let (label, value) = default("--selector").split_once('=').map(|(l, v)| (l.to_string(), v.to_string())).unwrap();
+    assert_eq!(
+        pod["metadata"]["labels"][&label],
+        value.as_str(),
+        "the default --selector selects this Deployment's Pods"
+    );
+    let timeout = humantime::parse_duration(&default("--timeout")).unwrap();
+    let grace = pod["spec"]["terminationGracePeriodSeconds"].as_u64().unwrap();
+    assert!(timeout.as_secs() > grace, "--timeout {timeout:?} within the grace period of {grace} s");
+    let role = read("manifests/base/role.yaml");
+    assert!(
+        role.contains("name: connect-operator-pods") && role.contains("resources: [\"pods\"]\n    verbs: [\"list\"]")
+    );
 }

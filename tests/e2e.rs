@@ -1094,7 +1094,9 @@ fn pod_log(env: &Env, pod: &str) -> Vec<(String, Value)> {
 /// work: every connector once, nothing deleted.
 ///
 /// Recreate keeps two Pods from running at once only during a rollout: a
-/// deleted (or evicted) Pod is replaced at once, while it still stops.
+/// deleted (or evicted) Pod is replaced at once, while it still stops, and
+/// the new Pod's init container (`wait-for-predecessors`) holds its
+/// shell-operator back until the old Pod has stopped.
 #[test]
 #[ignore = "needs e2e/up; run by e2e/test"]
 fn a_deleted_pod_hands_over_to_the_next_cleanly() {
@@ -1137,8 +1139,9 @@ fn a_deleted_pod_hands_over_to_the_next_cleanly() {
 }
 
 /// manifests/cluster-wide, deployed as its kustomization says (the
-/// namespaced Role and RoleBinding deleted by hand): the same operator, with
-/// a ClusterRole, watches a second namespace.
+/// namespaced Role and RoleBinding connect-operator deleted by hand; the init
+/// container's connect-operator-pods stays): the same operator, with a
+/// ClusterRole, watches a second namespace.
 #[test]
 #[ignore = "needs e2e/up; run by e2e/test"]
 fn the_cluster_wide_variant_watches_a_second_namespace() {

@@ -1,5 +1,6 @@
 //! TLS for Connect: a private CA, a client certificate, and verification
-//! turned off only where a clusters file spells it out.
+//! turned off only where a clusters file spells it out. The private-CA part
+//! also serves the Kubernetes API server (`wait-for-predecessors`).
 
 use anyhow::{Context, Result};
 
@@ -13,7 +14,7 @@ pub fn tls(
 ) -> Result<ureq::tls::TlsConfig> {
     let mut builder = ureq::tls::TlsConfig::builder().disable_verification(insecure_skip_verify);
     if let Some(ca) = ca {
-        builder = builder.root_certs(ureq::tls::RootCerts::new_with_certs(&certificates(ca, "CONNECT_CA_FILE")?));
+        builder = builder.root_certs(roots(ca, "CONNECT_CA_FILE")?);
     }
     if let Some((cert, key)) = client {
         let chain = certificates(cert, "CONNECT_CLIENT_CERT_FILE")?;
@@ -24,6 +25,12 @@ pub fn tls(
         builder = builder.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&chain, key)));
     }
     Ok(builder.build())
+}
+
+/// The CA certificates of a PEM file, the only roots trusted; `what` names
+/// the file in errors (the variable or setting that gave it).
+pub fn roots(path: &std::path::Path, what: &str) -> Result<ureq::tls::RootCerts> {
+    Ok(ureq::tls::RootCerts::new_with_certs(&certificates(path, what)?))
 }
 
 /// The certificates of a PEM file, named after the variable that gave it.

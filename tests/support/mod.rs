@@ -2,6 +2,7 @@
 pub mod argocd;
 pub mod build;
 pub mod cluster;
+pub mod fake_api;
 pub mod fake_connect;
 pub mod latency;
 pub mod real;

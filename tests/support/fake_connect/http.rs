@@ -51,13 +51,98 @@ impl Incoming {
     }
 }
 
+/// What a listener answers a request with (given its port); `None` drops the connection.
+pub(crate) type Answer = dyn Fn(u16, Incoming) -> Option<Reply> + Send + Sync;
+
+/// A server on 127.0.0.1, plain or TLS, with one thread per connection and
+/// HTTP/1.1 keep-alive; it stops accepting when dropped.
+pub(crate) struct Listener {
+    pub(crate) port: u16,
+    stop: Arc<AtomicBool>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl Listener {
+    pub(crate) fn start(
+        tls: Option<Arc<rustls::ServerConfig>>,
+        answer: impl Fn(u16, Incoming) -> Option<Reply> + Send + Sync + 'static,
+    ) -> Listener {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a fake server");
+        let port = listener.local_addr().expect("bound address").port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let answer: Arc<Answer> = Arc::new(answer);
+        let acceptor = {
+            let stop = stop.clone();
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let (answer, tls) = (answer.clone(), tls.clone());
+                    thread::spawn(move || match tls {
+                        None => serve_connection(&*answer, port, stream),
+                        Some(config) => {
+                            let Ok(connection) = rustls::ServerConnection::new(config) else { return };
+                            serve_connection(&*answer, port, rustls::StreamOwned::new(connection, stream));
+                        }
+                    });
+                }
+            })
+        };
+        Listener { port, stop, acceptor: Some(acceptor) }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the acceptor blocked in accept(); open client connections end when their clients close them.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
+        }
+    }
+}
+
+/// A server's TLS with this certificate chain and key (PEM); with
+/// `client_ca_pem`, a client certificate signed by it is required.
+pub(crate) fn tls_config(
+    cert_chain_pem: &str,
+    key_pem: &str,
+    client_ca_pem: Option<&str>,
+) -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions");
+    let builder = match client_ca_pem {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(ca.as_bytes()) {
+                roots.add(cert.expect("client CA PEM")).expect("client CA");
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .expect("client verifier");
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let chain = CertificateDer::pem_slice_iter(cert_chain_pem.as_bytes()).collect::<Result<Vec<_>, _>>().unwrap();
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("server key PEM");
+    Arc::new(builder.with_single_cert(chain, key).expect("server certificate"))
+}
+
 /// Serves requests on one connection until the client closes it or asks to.
-pub(crate) fn serve_connection(state: &Mutex<State>, port: u16, stream: impl Conn) {
+pub(crate) fn serve_connection(answer: &Answer, port: u16, stream: impl Conn) {
     let mut reader = BufReader::new(stream);
     while let Some(incoming) = read_request(&mut reader) {
         let close = incoming.header("Connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
         let head = incoming.method == "HEAD";
-        let Some(reply) = serve(state, port, incoming) else {
+        let Some(reply) = answer(port, incoming) else {
             // Fault::Drop: close without a byte of answer.
             reader.get_mut().close();
             return;
@@ -134,7 +219,6 @@ pub(crate) fn read_chunked(reader: &mut BufReader<impl Read>) -> Option<Vec<u8>>
 
 pub(crate) fn write_reply(writer: &mut impl Write, reply: Reply, head: bool) -> std::io::Result<()> {
     let mut out = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
-    out.push_str("Server: Jetty(12.0.36)\r\n");
     let headers = reply.content_type.map(|ct| ("Content-Type", ct.to_string())).into_iter().chain(reply.headers);
     for (name, value) in headers {
         out.push_str(&format!("{name}: {value}\r\n"));
@@ -188,7 +272,7 @@ pub(crate) fn serve(state: &Mutex<State>, port: u16, incoming: Incoming) -> Opti
     thread::sleep(latency);
     let host = host.unwrap_or_else(|| format!("127.0.0.1:{port}"));
     let run = || handle(state, &request, content_type.as_deref(), &host);
-    Some(match fault {
+    let reply = match fault {
         None => run(),
         Some(Fault::Drop) => return None,
         Some(fault @ Fault::TimedOut500 { apply }) => {
@@ -198,7 +282,8 @@ pub(crate) fn serve(state: &Mutex<State>, port: u16, incoming: Incoming) -> Opti
             fault.reply(&request.method, &host, &request.path)
         }
         Some(fault) => fault.reply(&request.method, &host, &request.path),
-    })
+    };
+    Some(reply.header("Server", "Jetty(12.0.36)".into()))
 }
 
 impl State {

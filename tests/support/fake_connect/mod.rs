@@ -12,7 +12,7 @@
 mod bodies;
 mod configs;
 mod handlers;
-mod http;
+pub(crate) mod http;
 mod routes;
 mod state;
 
@@ -180,9 +180,7 @@ pub enum Fault {
 
 pub struct FakeConnect {
     state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
-    acceptor: Option<JoinHandle<()>>,
-    port: u16,
+    listener: Listener,
     tls: bool,
 }
 
@@ -196,64 +194,22 @@ impl FakeConnect {
     /// HTTPS with this certificate chain and key (PEM); with `client_ca`, a
     /// client certificate signed by it is required (mutual TLS).
     pub fn start_tls(cert_chain_pem: &str, key_pem: &str, client_ca_pem: Option<&str>) -> FakeConnect {
-        use rustls::pki_types::pem::PemObject;
-        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions");
-        let builder = match client_ca_pem {
-            None => builder.with_no_client_auth(),
-            Some(ca) => {
-                let mut roots = rustls::RootCertStore::empty();
-                for cert in CertificateDer::pem_slice_iter(ca.as_bytes()) {
-                    roots.add(cert.expect("client CA PEM")).expect("client CA");
-                }
-                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                    .build()
-                    .expect("client verifier");
-                builder.with_client_cert_verifier(verifier)
-            }
-        };
-        let chain = CertificateDer::pem_slice_iter(cert_chain_pem.as_bytes()).collect::<Result<Vec<_>, _>>().unwrap();
-        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("server key PEM");
-        let config = builder.with_single_cert(chain, key).expect("server certificate");
-        FakeConnect::listen(Some(Arc::new(config)))
+        FakeConnect::listen(Some(tls_config(cert_chain_pem, key_pem, client_ca_pem)))
     }
 
     fn listen(tls: Option<Arc<rustls::ServerConfig>>) -> FakeConnect {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake Connect server");
-        let port = listener.local_addr().expect("bound address").port();
         let state = Arc::new(Mutex::new(State::default()));
-        let stop = Arc::new(AtomicBool::new(false));
         let tls_on = tls.is_some();
-        let acceptor = {
-            let (state, stop) = (state.clone(), stop.clone());
-            thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let (state, tls) = (state.clone(), tls.clone());
-                    thread::spawn(move || match tls {
-                        None => serve_connection(&state, port, stream),
-                        Some(config) => {
-                            let Ok(connection) = rustls::ServerConnection::new(config) else { return };
-                            serve_connection(&state, port, rustls::StreamOwned::new(connection, stream));
-                        }
-                    });
-                }
-            })
-        };
-        FakeConnect { state, stop, acceptor: Some(acceptor), port, tls: tls_on }
+        let served = state.clone();
+        let listener = Listener::start(tls, move |port, incoming| serve(&served, port, incoming));
+        FakeConnect { state, listener, tls: tls_on }
     }
 
     /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` with TLS (the name the test certificates carry).
     pub fn url(&self) -> String {
         match self.tls {
-            false => format!("http://127.0.0.1:{}", self.port),
-            true => format!("https://localhost:{}", self.port),
+            false => format!("http://127.0.0.1:{}", self.listener.port),
+            true => format!("https://localhost:{}", self.listener.port),
         }
     }
 
@@ -375,16 +331,5 @@ impl FakeConnect {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
-    }
-}
-
-impl Drop for FakeConnect {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the acceptor blocked in accept(); open client connections end when their clients close them.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(acceptor) = self.acceptor.take() {
-            let _ = acceptor.join();
-        }
     }
 }
