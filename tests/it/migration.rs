@@ -2,13 +2,12 @@
 //! (tests/fixtures/streaming-ops, as its users have them), rendered as the
 //! README's upgrade guide says, and the errors of a first try without it.
 
-mod support;
 
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::repo::{stderr, stdout, BIN};
+use crate::support::repo::{stderr, stdout, BIN};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,12 +1,11 @@
 //! The fake cluster of `tests/support/cluster.rs`: it must do what shell-operator and the API server do, or the
 //! end-to-end tests built on it prove nothing.
 
-mod support;
 
 use std::process::Command;
 
 use serde_json::{json, Value};
-use support::cluster::Cluster;
+use crate::support::cluster::Cluster;
 
 /// The hook's bindings, as shell-operator reads them with `--config`.
 fn config(env: &[(&str, &str)]) -> Value {

@@ -2,11 +2,10 @@
 //! time, every plugin, and `apply --wait`. The end-to-end suite runs the
 //! same against the real Kafka Connect.
 
-mod support;
 
 use serde_json::{json, Value};
-use support::fake_connect::FakeConnect;
-use support::repo::{manifest, stderr, stdout, Repo};
+use crate::support::fake_connect::FakeConnect;
+use crate::support::repo::{manifest, stderr, stdout, Repo};
 
 const SOURCE: &str = r#"{"name": "a", "config": {"connector.class": "FileStreamSource", "file": "/tmp/in", "topic": "t", "db.password": $PW}}"#;
 

@@ -4,11 +4,11 @@
 //! sent to the wrong cluster, silent retries, over-eager redaction, examples
 //! that failed out of the box), run on the built binary.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
-use support::fake_connect::{FakeConnect, Fault, Match};
-use support::repo::{manifest, stderr, stdout, Repo};
+use crate::support::fake_connect::{FakeConnect, Fault, Match};
+use crate::support::repo::{manifest, stderr, stdout, Repo};
 
 const ORDERS: &str = r#"{"name": "orders", "config": {"connector.class": "FileStreamSource", "topic": "orders", "tasks.max": 1, "connection.password": $DB_PASSWORD}}"#;
 

@@ -1,17 +1,17 @@
 //! The built binary run as shell-operator runs it: binding-context files in,
 //! a fake Kafka Connect on the other side.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::build::{configmap, event, schedule, sync, template};
-use support::fake_connect::{FakeConnect, Fault, Match};
+use crate::support::build::{configmap, event, schedule, sync, template};
+use crate::support::fake_connect::{FakeConnect, Fault, Match};
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use crate::support::repo::BIN;
 
 /// A hook run: its environment starts empty, as a pod's would, plus what
 /// shell-operator and the Deployment set.

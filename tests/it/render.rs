@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use crate::support::repo::BIN;
 
 fn render(args: &[&str], dir: &Path) -> Output {
     Command::new(BIN).arg("render").args(args).current_dir(dir).env_clear().output().unwrap()

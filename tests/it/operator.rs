@@ -2,16 +2,16 @@
 //! files each run writes, as shell-operator does, and builds the next run's
 //! binding contexts from what it holds; a fake Kafka Connect plays Connect.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 
 use serde_json::{json, Value};
-use support::build::template;
-use support::cluster::Cluster;
-use support::fake_connect::{FakeConnect, Fault, Match};
+use crate::support::build::template;
+use crate::support::cluster::Cluster;
+use crate::support::fake_connect::{FakeConnect, Fault, Match};
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use crate::support::repo::BIN;
 const NS: &str = "streaming";
 
 struct Operator {
