@@ -5,8 +5,8 @@
 
 use crate::support;
 
-use serde_json::{json, Value};
 use crate::support::argocd::health;
+use serde_json::{json, Value};
 
 fn configmap(annotations: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap",

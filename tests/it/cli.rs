@@ -6,9 +6,9 @@
 
 use crate::support;
 
-use serde_json::Value;
 use crate::support::fake_connect::{FakeConnect, Fault, Match};
 use crate::support::repo::{manifest, stderr, stdout, Repo};
+use serde_json::Value;
 
 const ORDERS: &str = r#"{"name": "orders", "config": {"connector.class": "FileStreamSource", "topic": "orders", "tasks.max": 1, "connection.password": $DB_PASSWORD}}"#;
 

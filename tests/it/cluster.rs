@@ -1,11 +1,10 @@
 //! The fake cluster of `tests/support/cluster.rs`: it must do what shell-operator and the API server do, or the
 //! end-to-end tests built on it prove nothing.
 
-
 use std::process::Command;
 
-use serde_json::{json, Value};
 use crate::support::cluster::Cluster;
+use serde_json::{json, Value};
 
 /// The hook's bindings, as shell-operator reads them with `--config`.
 fn config(env: &[(&str, &str)]) -> Value {

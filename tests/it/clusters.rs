@@ -5,9 +5,9 @@ use crate::support;
 use std::path::Path;
 use std::process::Output;
 
-use serde_json::{json, Value};
 use crate::support::build::{self, log};
 use crate::support::fake_connect::FakeConnect;
+use serde_json::{json, Value};
 
 fn configmap(name: &str, labels: Value, annotations: Value, connector: &str) -> Value {
     let template = format!(r#"{{"name": "{connector}", "config": {{"connector.class": "FileStreamSource"}}}}"#);

@@ -2,10 +2,9 @@
 //! time, every plugin, and `apply --wait`. The end-to-end suite runs the
 //! same against the real Kafka Connect.
 
-
-use serde_json::{json, Value};
 use crate::support::fake_connect::FakeConnect;
 use crate::support::repo::{manifest, stderr, stdout, Repo};
+use serde_json::{json, Value};
 
 const SOURCE: &str = r#"{"name": "a", "config": {"connector.class": "FileStreamSource", "file": "/tmp/in", "topic": "t", "db.password": $PW}}"#;
 

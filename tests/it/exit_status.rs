@@ -3,7 +3,6 @@
 //! something, 3 `status` found connectors not as declared. A CI step that
 //! reads 2 as "changes" must never see it for a typo.
 
-
 use crate::support::fake_connect::FakeConnect;
 use crate::support::repo::{manifest, stderr, Repo, BIN};
 

@@ -7,10 +7,10 @@ use crate::support;
 
 use std::process::Command;
 
-use serde_json::json;
 use crate::support::build::{configmap, schedule, sync, template};
 use crate::support::fake_connect::FakeConnect;
 use crate::support::repo::{manifest, stderr, stdout, Repo, BIN};
+use serde_json::json;
 
 fn help(args: &[&str]) -> String {
     let out = Command::new(BIN).args(args).arg("--help").env_clear().output().unwrap();

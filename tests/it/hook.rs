@@ -7,9 +7,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
 use crate::support::build::{configmap, event, schedule, sync, template};
 use crate::support::fake_connect::{FakeConnect, Fault, Match};
+use serde_json::{json, Value};
 
 use crate::support::repo::BIN;
 

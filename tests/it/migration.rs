@@ -2,12 +2,11 @@
 //! (tests/fixtures/streaming-ops, as its users have them), rendered as the
 //! README's upgrade guide says, and the errors of a first try without it.
 
-
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
 use crate::support::repo::{stderr, stdout, BIN};
+use serde_json::Value;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

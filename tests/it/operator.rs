@@ -6,10 +6,10 @@ use crate::support;
 
 use std::process::Command;
 
-use serde_json::{json, Value};
 use crate::support::build::template;
 use crate::support::cluster::Cluster;
 use crate::support::fake_connect::{FakeConnect, Fault, Match};
+use serde_json::{json, Value};
 
 use crate::support::repo::BIN;
 const NS: &str = "streaming";

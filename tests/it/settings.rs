@@ -3,7 +3,6 @@
 //! environment, the flag from the command line), a file's bad content by
 //! the file's path, and the run exits 1.
 
-
 use crate::support::repo::{stderr, Repo};
 
 /// Each setting that takes a value: its variable, its flag, a bad value, and

@@ -7,10 +7,10 @@ use crate::support;
 use std::path::Path;
 use std::process::Output;
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use serde_json::json;
 use crate::support::build::{self, log};
 use crate::support::fake_connect::FakeConnect;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use serde_json::json;
 
 struct Pki {
     ca: CertifiedIssuer<'static, KeyPair>,
