@@ -1,4 +1,4 @@
-//! The fake cluster of `tests/support/cluster.rs`: it must do what shell-operator and the API server do, or the
+//! The fake cluster of `tests/support/cluster/`: it must do what shell-operator and the API server do, or the
 //! end-to-end tests built on it prove nothing.
 
 use std::process::Command;

@@ -1,4 +1,4 @@
-//! The fake Connect server against the reference (`/work/shared/reference/kafka-connect-rest.md`), over real
+//! The fake Connect server against Kafka Connect's REST API as Apache Kafka 4.1 documents and behaves, over real
 //! HTTP with ureq. Every assertion pins an exact status and body, so a drift from the reference fails here.
 
 use std::time::{Duration, Instant};
