@@ -3,8 +3,6 @@
 //! each readiness the hook writes. `tests/it/operator.rs` runs it on
 //! ConfigMaps as the hook left them.
 
-use crate::support;
-
 use crate::support::argocd::health;
 use serde_json::{json, Value};
 
