@@ -22,7 +22,7 @@ use support::latency::{self, Watch};
 use support::real::{configmap, wait_until, Env};
 use support::shell_operator::{Deployment, ShellOperator, HOOK};
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use support::repo::BIN;
 
 /// A resync every 3 seconds, for the tests that wait for one.
 const OFTEN: (&str, &str) = ("RESYNC_SCHEDULE", "*/3 * * * * *");

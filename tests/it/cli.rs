@@ -479,7 +479,7 @@ fn the_bundled_examples_work_as_the_readme_says() {
 fn the_command_line_surface() {
     let repo = Repo::new();
     let bin = |args: &[&str], env: &[(&str, &str)]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_connect-operator"))
+        std::process::Command::new(support::repo::BIN)
             .args(args)
             .current_dir(repo.path())
             .env_clear()

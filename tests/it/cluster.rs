@@ -4,16 +4,12 @@
 use std::process::Command;
 
 use crate::support::cluster::Cluster;
+use crate::support::repo::BIN;
 use serde_json::{json, Value};
 
 /// The hook's bindings, as shell-operator reads them with `--config`.
 fn config(env: &[(&str, &str)]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_connect-operator"))
-        .arg("--config")
-        .env_clear()
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).arg("--config").env_clear().envs(env.iter().copied()).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_yaml_ng::from_slice(&out.stdout).unwrap()
 }

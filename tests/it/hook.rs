@@ -1,6 +1,7 @@
 //! The built binary run as shell-operator runs it: binding-context files in,
 //! a fake Kafka Connect on the other side.
 
+use crate::methods;
 use crate::support;
 
 use std::path::Path;
@@ -87,10 +88,6 @@ fn assert_a_second_run_writes_nothing(hook: &Hook, fake: &FakeConnect, cm: Value
     fake.clear_requests();
     hook.run(sync(&[cm])).ok();
     assert!(fake.writes().is_empty(), "{:?}", methods(fake));
-}
-
-fn methods(fake: &FakeConnect) -> Vec<String> {
-    fake.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect()
 }
 
 #[test]

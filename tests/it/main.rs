@@ -25,3 +25,17 @@ mod render;
 mod settings;
 mod tls;
 mod validate;
+
+use std::path::Path;
+
+use support::fake_connect::FakeConnect;
+
+/// The repository's root, where the README, the examples and the fixtures are.
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Each request the fake Connect received, as `METHOD path`.
+fn methods(fake: &FakeConnect) -> Vec<String> {
+    fake.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect()
+}

@@ -5,12 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::root;
 use crate::support::repo::{stderr, stdout, BIN};
 use serde_json::Value;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn fixtures() -> std::path::PathBuf {
     root().join("tests/fixtures/streaming-ops")

@@ -6,14 +6,11 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use crate::root;
 use crate::support::repo::BIN;
 
 fn render(args: &[&str], dir: &Path) -> Output {
     Command::new(BIN).arg("render").args(args).current_dir(dir).env_clear().output().unwrap()
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 const EXAMPLES: &[&str] = &[
