@@ -1,4 +1,4 @@
-//! The table of issue 13: per case, instructions (callgrind, which does not
+//! The benchmark table: per case, instructions (callgrind, which does not
 //! depend on the machine's load), wall time (median) and peak RSS, with every
 //! ConfigMap already carrying the status annotations a first run wrote, so a
 //! run writes nothing; resyncs with the render cache earlier runs filled, and

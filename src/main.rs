@@ -23,7 +23,7 @@ use connect_operator::{hook, input, logging, metrics_port, predecessors, render,
 
 fn main() -> ExitCode {
     let json_logs = std::env::var("LOG_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("json"));
-    // streaming-ops' DEBUG=true, minus the secrets it used to print.
+    // streaming-ops' DEBUG=true, the same switch; unlike its debug output, no secret is printed.
     let debug = std::env::var("DEBUG").is_ok_and(|d| d == "true");
     logging::init(json_logs, debug);
     // The renderer's child is no command of the command line: never listed, suggested or completed.

@@ -22,7 +22,7 @@ use support::latency::{self, Watch};
 use support::real::{configmap, wait_until, Env};
 use support::shell_operator::{Deployment, ShellOperator, HOOK};
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use support::repo::BIN;
 
 /// A resync every 3 seconds, for the tests that wait for one.
 const OFTEN: (&str, &str) = ("RESYNC_SCHEDULE", "*/3 * * * * *");
@@ -79,8 +79,8 @@ fn shell_operator_takes_the_hook_and_shows_it_on_the_debug_socket() {
     so.restart();
     // From its start to the end of the first Synchronization: no warning and
     // no error, and the hook's config was taken. Not the lines of the
-    // process the restart stopped: CI saw it log "Hook failed ... signal:
-    // terminated" for a run the stop ended.
+    // process the restart stopped: a run the stop ends logs "Hook failed ...
+    // signal: terminated", which is the stop's doing, not a fault.
     let amiss: Vec<String> = so
         .log_since_start()
         .iter()
@@ -384,7 +384,7 @@ fn the_command_line_against_the_real_connect() {
     let out = cli(&["apply"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    // Each write named, with where it is declared (issue 21, point 7).
+    // Each write named, with where it is declared, so a reviewer can find it.
     assert!(text.contains("+ created connector e2e-cli-src (ConfigMap e2e-cli key a.json)"), "{text}");
     assert_eq!(cli(&["diff"]).status.code(), Some(0));
     assert!(wait_until(Duration::from_secs(60), || running(&env, "e2e-cli-src")));
@@ -393,7 +393,7 @@ fn the_command_line_against_the_real_connect() {
     env.delete_connectors("e2e-cli");
 }
 
-/// Issue 12, against the real Kafka Connect 4.1: offsets (KIP-875) read,
+/// Against the real Kafka Connect 4.1: offsets (KIP-875) read,
 /// altered and reset around a stop; describe; pause against the declared
 /// state; a task restart; every plugin (KIP-769); validate naming a
 /// transformation that is not installed; apply --wait.

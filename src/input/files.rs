@@ -7,8 +7,10 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-/// shell-operator's binding contexts: about 1.2 KB per ConfigMap, so a
-/// snapshot of 10,000 is 12 MB.
+/// shell-operator's binding contexts: each snapshot holds every watched
+/// ConfigMap whole (data, labels and the status annotations the hook writes),
+/// so the size grows with their number and size; the cap bounds a reading,
+/// far above what a cluster's snapshot needs.
 pub const BINDING_CONTEXT_MAX: u64 = 256 << 20;
 /// A manifest file of the repository commands.
 pub const MANIFEST_MAX: u64 = 64 << 20;

@@ -227,7 +227,7 @@ mod tests {
         );
     }
 
-    /// Short and constant-like values garbled names, keys and paths (issue 21):
+    /// Short and constant-like values would garble names, keys and paths:
     /// `$SCHEMA_REGISTRY_BASIC_AUTH_[redacted]`, `file:/[redacted]/.cache`.
     #[test]
     fn leaves_short_and_constant_values_in_text() {

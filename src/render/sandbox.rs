@@ -33,10 +33,11 @@ use crate::render::worker::{within_size, Line, WorkerRequest, MAX_LINE_BYTES, WO
 const MIN_CHUNK: usize = 100;
 
 /// Above this many templates per child, a batch costs more than another
-/// child does: compiling grows faster than the batch (measured with
-/// callgrind, 38 k instructions per template in a batch of 500, 104 k in one
-/// of 5,000), while a child costs about 5 M to start. Such chunks run
-/// a core at a time.
+/// child does: compiling costs more per template as the batch grows, while a
+/// child's start costs the same whatever its batch. Where the two cross
+/// depends on jaq's compiler and on the templates; `cargo bench --bench
+/// table` counts the instructions under callgrind. Such chunks run a core at
+/// a time.
 const MAX_CHUNK: usize = 500;
 
 /// Time a batch may take to compile (jaq's standard library included),

@@ -10,7 +10,7 @@ use serde_json::Value;
 pub fn hook(dir: &Path, contexts: &Value, env: &[(&str, &str)]) -> Output {
     let path = dir.join("binding-context.json");
     std::fs::write(&path, contexts.to_string()).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_connect-operator"))
+    Command::new(super::repo::BIN)
         .env_clear()
         .env("BINDING_CONTEXT_PATH", &path)
         .env("RENDER_CACHE", dir.join("render-cache.json"))

@@ -2,7 +2,7 @@
 //!
 //! It stores ConfigMaps and core/v1 Events as the API server does, writes the binding contexts shell-operator
 //! would write for them, and applies a run's `KUBERNETES_PATCH_PATH` and `METRICS_PATH` files as shell-operator
-//! v1.20.3 does after the hook exits 0 (`/work/shared/reference/shell-operator.md`, sections 5 to 7). Whatever
+//! v1.20.3 does after the hook exits 0 (its documentation of hooks, binding contexts and metrics). Whatever
 //! shell-operator or the API server would refuse fails here too, with the reason, so that a hook bug fails a
 //! test instead of making shell-operator retry the run forever.
 //!

@@ -1,6 +1,6 @@
 //! A fake Kafka Connect REST server for tests and benchmarks.
 //!
-//! It follows `/work/shared/reference/kafka-connect-rest.md` (Apache Kafka 4.1 behaviour): the same status
+//! It follows Kafka Connect's REST API (Apache Kafka 4.1 behaviour): the same status
 //! codes, error bodies (`{"error_code":N,"message":"..."}`) and message texts, the same order of checks, and
 //! the same config round-trip (values stored as the text that was sent, `name` added). Anything the tests need
 //! to provoke that a healthy worker would not do on its own (409 during rebalances, timeouts, proxies, dropped

@@ -1,13 +1,11 @@
 //! `diff`, `apply` and `status` from manifests in a repository, against the
 //! fake Kafka Connect; and the same plan as the hook for the same input.
 
-mod support;
-
 use std::process::Command;
 
+use crate::support::fake_connect::FakeConnect;
+use crate::support::repo::{manifest, stdout, Repo, BIN};
 use serde_json::{json, Value};
-use support::fake_connect::FakeConnect;
-use support::repo::{manifest, stdout, Repo, BIN};
 
 const ORDERS: &str = r#"{"name": "orders", "config": {"connector.class": "FileStreamSource", "topic": "orders", "tasks.max": 1, "connection.password": $DB_PASSWORD}}"#;
 

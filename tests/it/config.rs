@@ -4,7 +4,7 @@ use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use crate::support::repo::BIN;
 
 fn config(env: &[(&str, &str)]) -> Output {
     Command::new(BIN)

@@ -1,10 +1,10 @@
 //! What the deploy manifests and their README tell an operator, checked
-//! against what the binary does (issue 21, point 8).
+//! against what the binary does.
 
 use std::path::Path;
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use crate::support::repo::BIN;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
@@ -64,10 +64,10 @@ fn setting_the_image_needs_kubectl_alone() {
         .contains("kubectl -n connect-operator set image deployment/connect-operator connect-operator="));
 }
 
-/// shell-operator's HTTP server, the metrics Service's port before, also
-/// serves Go's profiler under `/debug/pprof/`. Now it listens on 127.0.0.1,
-/// and the Service's port is the `metrics` container's, which passes on
-/// shell-operator's metrics only (tests/metrics_port.rs; the end-to-end suite
+/// shell-operator's HTTP server also serves Go's profiler under
+/// `/debug/pprof/`, so it listens on 127.0.0.1 and the metrics Service's
+/// port is the `metrics` container's, which passes on
+/// shell-operator's metrics only (tests/it/metrics_port.rs; the end-to-end suite
 /// against the real shell-operator).
 #[test]
 fn the_metrics_service_reaches_shell_operator_only_through_the_metrics_port() {

@@ -1,12 +1,10 @@
-//! The fake Connect server against the reference (`/work/shared/reference/kafka-connect-rest.md`), over real
+//! The fake Connect server against Kafka Connect's REST API as Apache Kafka 4.1 documents and behaves, over real
 //! HTTP with ureq. Every assertion pins an exact status and body, so a drift from the reference fails here.
-
-mod support;
 
 use std::time::{Duration, Instant};
 
+use crate::support::fake_connect::{FakeConnect, Fault, Match};
 use serde_json::{json, Value};
-use support::fake_connect::{FakeConnect, Fault, Match};
 
 const FILE_SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 const FILE_SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";

@@ -17,7 +17,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use crate::support::repo::BIN;
 const SUITES: &[&str] = &["jq.test", "onig.test", "optional.test", "base64.test", "extra.test"];
 
 /// What `render` says when a template uses a construct it cannot give as

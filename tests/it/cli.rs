@@ -4,11 +4,11 @@
 //! sent to the wrong cluster, silent retries, over-eager redaction, examples
 //! that failed out of the box), run on the built binary.
 
-mod support;
+use crate::support;
 
+use crate::support::fake_connect::{FakeConnect, Fault, Match};
+use crate::support::repo::{manifest, stderr, stdout, Repo};
 use serde_json::Value;
-use support::fake_connect::{FakeConnect, Fault, Match};
-use support::repo::{manifest, stderr, stdout, Repo};
 
 const ORDERS: &str = r#"{"name": "orders", "config": {"connector.class": "FileStreamSource", "topic": "orders", "tasks.max": 1, "connection.password": $DB_PASSWORD}}"#;
 
@@ -24,7 +24,7 @@ fn sink(name: &str) -> String {
     format!(r#"{{"name": "{name}", "config": {{"connector.class": "FileStreamSink", "topics": "t"}}}}"#)
 }
 
-/// Point 1: `DRY_RUN=true apply` wrote to Connect, `--dry-run apply` was accepted and ignored.
+/// `DRY_RUN=true apply` writes nothing to Connect, and `--dry-run apply`, a flag that would mean nothing, is refused.
 #[test]
 fn a_dry_run_never_writes_and_flags_that_mean_nothing_are_refused() {
     let fake = FakeConnect::start();
@@ -64,7 +64,7 @@ fn a_dry_run_never_writes_and_flags_that_mean_nothing_are_refused() {
     assert_eq!(fake.names(), ["orders"]);
 }
 
-/// Point 2: `apply` said "3 failed" and exited 0.
+/// `apply` that fails exits 1, naming each failure; its dry run exits as `diff` does.
 #[test]
 fn apply_exits_1_naming_each_failure_and_its_dry_run_exits_as_diff() {
     let fake = FakeConnect::start();
@@ -104,7 +104,7 @@ fn apply_exits_1_naming_each_failure_and_its_dry_run_exits_as_diff() {
     assert_eq!(repo.cli(&fake, &["apply", "."]).status.code(), Some(1), "a template error fails apply");
 }
 
-/// Point 3: an empty folder, `destnation: connect` and `kind: Configmap` all passed silently.
+/// An empty folder, `destnation: connect` and `kind: Configmap` are errors that name the near misses.
 #[test]
 fn input_without_a_selected_configmap_is_an_error_naming_near_misses() {
     let fake = FakeConnect::start();
@@ -149,9 +149,9 @@ fn input_without_a_selected_configmap_is_an_error_naming_near_misses() {
     assert_eq!((out.status.code(), stdout(&out).trim()), (Some(0), "[]"));
 }
 
-/// Point 4: disabled connectors and unknown clusters showed as ABSENT on
-/// `default`, a connector whose only task FAILED was green, no reason was
-/// shown, and the exit status was 0.
+/// `status` shows disabled connectors and unknown clusters as such (not
+/// ABSENT on `default`), a connector whose only task FAILED as failed, with
+/// the reason, and exits by health.
 #[test]
 fn status_tells_the_truth_and_exits_by_health() {
     let fake = FakeConnect::start();
@@ -198,8 +198,8 @@ fn status_tells_the_truth_and_exits_by_health() {
     assert!(broken["problems"][0].as_str().unwrap().starts_with("1:"), "{broken}");
 }
 
-/// Point 5: apply restarted FAILED connectors as "automatic attempt 1", and
-/// diff counted that restart as a change.
+/// `apply` restarts no FAILED connector unless asked, and `diff` counts no
+/// restart as a change.
 #[test]
 fn the_command_line_restarts_nothing_unless_asked() {
     let fake = FakeConnect::start();
@@ -227,8 +227,8 @@ fn the_command_line_restarts_nothing_unless_asked() {
     assert!(!stderr(&out).contains("automatic"), "{}", stderr(&out));
 }
 
-/// Point 6: with CONNECT_REST_KEY / CONNECT_REST_SECRET set for a
-/// confluent-cloud entry, the default cluster got them too, over plain HTTP.
+/// CONNECT_REST_KEY / CONNECT_REST_SECRET set for a confluent-cloud entry
+/// go to that cluster only, never to the default one over plain HTTP.
 #[test]
 fn each_credential_goes_only_to_its_own_cluster() {
     let (default, cloud) = (FakeConnect::start(), FakeConnect::start());
@@ -273,8 +273,9 @@ fn base64_of(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
-/// Point 7: an unreachable Connect was 54 s of silence; errors named no
-/// request; an HTML server's page was printed as if Connect had said it.
+/// Retries against an unreachable Connect are said as they happen; errors
+/// name the request; an HTML server's page is not printed as if Connect had
+/// said it.
 #[test]
 fn retries_are_said_and_errors_name_the_request() {
     let repo = Repo::new();
@@ -308,11 +309,10 @@ fn retries_are_said_and_errors_name_the_request() {
     assert!(!err.contains("<html>"), "{err}");
 }
 
-/// Issue 21, point 2: with a Connect URL where nothing answers, `diff`,
-/// `status`, `validate` and `apply` took 53-59 s and printed 13-14 `WARN
-/// cannot list connectors` lines; an unknown host was retried as if
-/// temporary. At the command line a refused connection or an unknown host
-/// on the first attempt is final, said once with what to check.
+/// With a Connect URL where nothing answers, `diff`, `status`, `validate`
+/// and `apply` fail at once: at the command line a refused connection or an
+/// unknown host on the first attempt is final (an unknown host is not
+/// temporary), said once with what to check.
 #[test]
 fn a_url_where_nothing_answers_fails_at_once_at_the_command_line() {
     let repo = Repo::new();
@@ -351,8 +351,8 @@ fn a_url_where_nothing_answers_fails_at_once_at_the_command_line() {
     }
 }
 
-/// Point 8: the operator's namespace and non-secret settings were printed
-/// as `[redacted]`, so a reviewer could not see a URL change.
+/// The operator's namespace and non-secret settings are shown, not
+/// `[redacted]`, so a reviewer can see a URL change; secrets stay hidden.
 #[test]
 fn what_is_not_secret_is_shown_and_what_is_stays_hidden() {
     let fake = FakeConnect::start();
@@ -426,8 +426,8 @@ fn what_is_not_secret_is_shown_and_what_is_stays_hidden() {
     assert!(err.contains("ConfigMap connect-operator/broken key b.json: 1:"), "{err}");
 }
 
-/// Point 9: `diff manifests/examples` exited 1 on two ConfigMaps naming a
-/// `destination.cc` cluster that nothing configured.
+/// `diff manifests/examples` works as the README says, including the two
+/// ConfigMaps naming the `destination.cc` cluster.
 #[test]
 fn the_bundled_examples_work_as_the_readme_says() {
     let fake = FakeConnect::start();
@@ -470,17 +470,16 @@ fn the_bundled_examples_work_as_the_readme_says() {
     assert!(!stdout(&out).contains("GoKafka") && !stderr(&out).contains("GoKafka"));
 }
 
-/// Issue 21, point 7 (part of it): the command line's surface. Completions
-/// did not exist; a typo was answered with the hidden renderer child
-/// (`tip: ... '__render-worker'`); `PRUNE=yes` was reported as a flag nobody
-/// typed (`--prune <PRUNE>`); `render` printed `[]` when every template
-/// failed, and only JSON; every command printed an INFO line about the
-/// absent /etc/config/connect-operator.
+/// The command line's surface: completions exist; a typo is never answered
+/// with the hidden renderer child (`tip: ... '__render-worker'`); `PRUNE=yes`
+/// is reported as the variable, not a flag nobody typed (`--prune <PRUNE>`);
+/// `render` fails when every template failed, and writes YAML too; it says
+/// nothing of an absent properties directory (/etc/config/connect-operator).
 #[test]
 fn the_command_line_surface() {
     let repo = Repo::new();
     let bin = |args: &[&str], env: &[(&str, &str)]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_connect-operator"))
+        std::process::Command::new(support::repo::BIN)
             .args(args)
             .current_dir(repo.path())
             .env_clear()
@@ -617,14 +616,13 @@ fn every_error_has_one_format() {
     }
 }
 
-/// The real Connect (4.1.2, in the end-to-end suite) answered 404 to every
-/// path for a moment after a restart, before its REST resources were
+/// The real Connect (4.1.2, in the end-to-end suite) answers 404 to every
+/// path for a moment after a restart, before its REST resources are
 /// registered: Jetty's own JSON error for GET (no `error_code`), no body at
-/// all for PUT. The hook
-/// took the PUT's 404 for a permanent failure, and the connector waited for
-/// the next resync; a DELETE's would have read as "already gone". The fake
-/// knew only Connect's own 404s, with its JSON error. A 404 without that
-/// error is now retried, and never read as "no such connector".
+/// all for PUT. Read as a permanent failure, the PUT's 404 would leave the
+/// connector waiting for the next resync, and a DELETE's would read as
+/// "already gone". So a 404 without Connect's own JSON error is retried,
+/// and never read as "no such connector".
 #[test]
 fn a_worker_that_is_starting_is_waited_for() {
     let fake = FakeConnect::start();

@@ -3,10 +3,8 @@
 //! something, 3 `status` found connectors not as declared. A CI step that
 //! reads 2 as "changes" must never see it for a typo.
 
-mod support;
-
-use support::fake_connect::FakeConnect;
-use support::repo::{manifest, stderr, Repo, BIN};
+use crate::support::fake_connect::FakeConnect;
+use crate::support::repo::{manifest, stderr, Repo, BIN};
 
 const ORDERS: &str = r#"{"name": "orders", "config": {"connector.class": "FileStreamSource", "topic": "orders"}}"#;
 

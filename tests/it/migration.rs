@@ -2,17 +2,12 @@
 //! (tests/fixtures/streaming-ops, as its users have them), rendered as the
 //! README's upgrade guide says, and the errors of a first try without it.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::root;
+use crate::support::repo::{stderr, stdout, BIN};
 use serde_json::Value;
-use support::repo::{stderr, stdout, BIN};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn fixtures() -> std::path::PathBuf {
     root().join("tests/fixtures/streaming-ops")

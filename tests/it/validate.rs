@@ -1,16 +1,14 @@
 //! `validate` against the fake Connect: what is asked, and what each answer
 //! becomes.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::support::fake_connect::{self, FakeConnect, Fault, Match};
 use connect_operator::connect::{Client, Settings};
 use connect_operator::gitops::validate::{errors_of, validate, Finding, Target, NOT_CHECKED};
 use connect_operator::model::connector::{Connector, TargetState};
 use connect_operator::render::redact::Scrubber;
-use support::fake_connect::{self, FakeConnect, Fault, Match};
 
 const FILE_SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 const FILE_SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";

@@ -2,11 +2,10 @@
 //! time, every plugin, and `apply --wait`. The end-to-end suite runs the
 //! same against the real Kafka Connect.
 
-mod support;
-
+use crate::methods;
+use crate::support::fake_connect::FakeConnect;
+use crate::support::repo::{manifest, stderr, stdout, Repo, BIN};
 use serde_json::{json, Value};
-use support::fake_connect::FakeConnect;
-use support::repo::{manifest, stderr, stdout, Repo};
 
 const SOURCE: &str = r#"{"name": "a", "config": {"connector.class": "FileStreamSource", "file": "/tmp/in", "topic": "t", "db.password": $PW}}"#;
 
@@ -24,10 +23,6 @@ fn setup(state: &str) -> (FakeConnect, Repo) {
 
 fn offsets() -> Value {
     json!([{"partition": {"filename": "/tmp/in"}, "offset": {"position": 42}}])
-}
-
-fn methods(fake: &FakeConnect) -> Vec<String> {
-    fake.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect()
 }
 
 #[test]
@@ -161,12 +156,7 @@ fn restarts_of_one_task_or_of_the_failed_ones() {
 }
 
 fn plugins(fake: &FakeConnect) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_connect-operator"))
-        .args(["plugins"])
-        .env_clear()
-        .env("CONNECT_URL", fake.url())
-        .output()
-        .unwrap()
+    std::process::Command::new(BIN).args(["plugins"]).env_clear().env("CONNECT_URL", fake.url()).output().unwrap()
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `connect-operator serve-metrics`, the Pod's metrics port, between a
 //! client and a stand-in for shell-operator's HTTP server that, like the real
-//! one, also serves Go's profiler under `/debug/pprof/` (issue 21, point 8).
+//! one, also serves Go's profiler under `/debug/pprof/`.
 //! The end-to-end suite checks the same against the real shell-operator.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use crate::support::repo::BIN;
 
 /// shell-operator's HTTP server as far as the metrics port sees it; the
 /// paths it was asked for are kept.
@@ -148,9 +148,9 @@ fn a_silent_shell_operator_fails_the_probes() {
 }
 
 /// In the Pod this process is its container's PID 1, which the kernel gives
-/// no default action for SIGTERM: it ignored kubelet's stop, and every Pod
-/// deletion and rollout waited out the 30 s grace period before SIGKILL (a
-/// real kubelet showed it). It exits 0 on SIGTERM, at once.
+/// no default action for SIGTERM: unless it handles the signal, kubelet's
+/// stop is ignored and every Pod deletion and rollout waits out the 30 s
+/// grace period before SIGKILL. It exits 0 on SIGTERM, at once.
 #[test]
 fn sigterm_stops_it_at_once() {
     let upstream = Upstream::start();

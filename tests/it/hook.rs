@@ -1,17 +1,18 @@
 //! The built binary run as shell-operator runs it: binding-context files in,
 //! a fake Kafka Connect on the other side.
 
-mod support;
+use crate::methods;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use crate::support::build::{configmap, event, schedule, sync, template};
+use crate::support::fake_connect::{FakeConnect, Fault, Match};
 use serde_json::{json, Value};
-use support::build::{configmap, event, schedule, sync, template};
-use support::fake_connect::{FakeConnect, Fault, Match};
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use crate::support::repo::BIN;
 
 /// A hook run: its environment starts empty, as a pod's would, plus what
 /// shell-operator and the Deployment set.
@@ -87,10 +88,6 @@ fn assert_a_second_run_writes_nothing(hook: &Hook, fake: &FakeConnect, cm: Value
     fake.clear_requests();
     hook.run(sync(&[cm])).ok();
     assert!(fake.writes().is_empty(), "{:?}", methods(fake));
-}
-
-fn methods(fake: &FakeConnect) -> Vec<String> {
-    fake.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect()
 }
 
 #[test]
@@ -184,10 +181,10 @@ fn disabled_and_deleted_configmaps_delete_their_connectors() {
     assert!(run.log().contains("connector never-created is already absent"), "{}", run.log());
 }
 
-/// Issue 21, point 4: a disabled ConfigMap needs only its connector names.
-/// Its template failing on an `env.NAME` that is no longer set (the
-/// streaming-ops BigQuery sink's keyfile) kept its connector alive; the
-/// error now names the variable, and the connector is deleted by name.
+/// A disabled ConfigMap needs only its connector names: its template failing
+/// on an `env.NAME` that is not set (the streaming-ops BigQuery sink's
+/// keyfile) does not keep its connector alive; the error names the variable,
+/// and the connector is deleted by name.
 #[test]
 fn a_disabled_configmap_whose_template_fails_still_deletes_its_connector() {
     let fake = FakeConnect::start();
@@ -667,9 +664,9 @@ fn a_429_is_retried_after_the_time_connect_asks_for() {
 /// child process; the hook finishes the run and applies the others.
 ///
 /// Each limit is met on its own: the memory-hungry templates get a time limit
-/// they never reach, even in a debug build on a loaded machine (with 1 s, a
-/// slow `[range(1e9)]` was sometimes stopped by the clock before the memory
-/// limit), and the endless loop is met by the time limit of its own run.
+/// they never reach, even in a debug build on a loaded machine (a short one
+/// would let the clock stop a slow `[range(1e9)]` before the memory
+/// limit does), and the endless loop is met by the time limit of its own run.
 #[test]
 fn hostile_templates_fail_alone_and_the_run_goes_on() {
     hostile_templates_fail_alone(

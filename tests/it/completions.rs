@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use crate::support::repo::BIN;
 
 fn installed(shell: &str) -> bool {
     let found = Command::new("sh").arg("-c").arg(format!("command -v {shell}")).output().unwrap().status.success();

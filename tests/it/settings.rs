@@ -3,9 +3,7 @@
 //! environment, the flag from the command line), a file's bad content by
 //! the file's path, and the run exits 1.
 
-mod support;
-
-use support::repo::{stderr, Repo};
+use crate::support::repo::{stderr, Repo};
 
 /// Each setting that takes a value: its variable, its flag, a bad value, and
 /// the command line that reads it (empty: the hook).

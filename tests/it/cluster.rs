@@ -1,21 +1,15 @@
-//! The fake cluster of `tests/support/cluster.rs`: it must do what shell-operator and the API server do, or the
+//! The fake cluster of `tests/support/cluster/`: it must do what shell-operator and the API server do, or the
 //! end-to-end tests built on it prove nothing.
-
-mod support;
 
 use std::process::Command;
 
+use crate::support::cluster::Cluster;
+use crate::support::repo::BIN;
 use serde_json::{json, Value};
-use support::cluster::Cluster;
 
 /// The hook's bindings, as shell-operator reads them with `--config`.
 fn config(env: &[(&str, &str)]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_connect-operator"))
-        .arg("--config")
-        .env_clear()
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).arg("--config").env_clear().envs(env.iter().copied()).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_yaml_ng::from_slice(&out.stdout).unwrap()
 }

@@ -3,14 +3,14 @@
 //! nothing is printed that says nothing (an empty heading, an empty table,
 //! a count in the wrong number, a place that is not the cause).
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 
+use crate::support::build::{configmap, schedule, sync, template};
+use crate::support::fake_connect::FakeConnect;
+use crate::support::repo::{manifest, stderr, stdout, Repo, BIN};
 use serde_json::json;
-use support::build::{configmap, schedule, sync, template};
-use support::fake_connect::FakeConnect;
-use support::repo::{manifest, stderr, stdout, Repo, BIN};
 
 fn help(args: &[&str]) -> String {
     let out = Command::new(BIN).args(args).arg("--help").env_clear().output().unwrap();

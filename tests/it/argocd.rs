@@ -1,12 +1,10 @@
 //! contrib/argocd/health.lua, the Argo CD health check of a connect-operator
 //! ConfigMap, in a real Lua 5.1 interpreter (see `support::argocd`), on
-//! each readiness the hook writes. `tests/operator.rs` runs it on
+//! each readiness the hook writes. `tests/it/operator.rs` runs it on
 //! ConfigMaps as the hook left them.
 
-mod support;
-
+use crate::support::argocd::health;
 use serde_json::{json, Value};
-use support::argocd::health;
 
 fn configmap(annotations: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap",

@@ -1,13 +1,13 @@
 //! Several Connect clusters from a clusters file, each a fake Connect.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Output;
 
+use crate::support::build::{self, log};
+use crate::support::fake_connect::FakeConnect;
 use serde_json::{json, Value};
-use support::build::{self, log};
-use support::fake_connect::FakeConnect;
 
 fn configmap(name: &str, labels: Value, annotations: Value, connector: &str) -> Value {
     let template = format!(r#"{{"name": "{connector}", "config": {{"connector.class": "FileStreamSource"}}}}"#);

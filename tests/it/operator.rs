@@ -2,16 +2,16 @@
 //! files each run writes, as shell-operator does, and builds the next run's
 //! binding contexts from what it holds; a fake Kafka Connect plays Connect.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 
+use crate::support::build::template;
+use crate::support::cluster::Cluster;
+use crate::support::fake_connect::{FakeConnect, Fault, Match};
 use serde_json::{json, Value};
-use support::build::template;
-use support::cluster::Cluster;
-use support::fake_connect::{FakeConnect, Fault, Match};
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use crate::support::repo::BIN;
 const NS: &str = "streaming";
 
 struct Operator {
@@ -400,7 +400,7 @@ fn without_a_digest_key_masked_values_are_left_alone_and_said() {
     );
 }
 
-/// Issue 12: `connect-operator.io/offsets` resets, alters or lists the
+/// `connect-operator.io/offsets` resets, alters or lists the
 /// offsets of a ConfigMap's connectors once per value, recorded in the
 /// status and announced by an Event that never holds the offsets; a listing
 /// goes into `<configmap>-offsets`; a failure leaves the connector in its
@@ -578,11 +578,10 @@ fn a_resync_renders_only_what_may_have_changed() {
     assert!(!run.log.contains("render what they rendered before"), "{}", run.log);
 }
 
-/// Issue 21, point 5: Argo CD, Flux and `kubectl wait` could not tell
-/// whether the latest edit was applied and running, and a Connect that did
-/// not answer left a stale RUNNING. The status now counts, says `Ready`
-/// with a reason, names the ConfigMap version it describes, and says when
-/// Connect is unreachable.
+/// Argo CD, Flux and `kubectl wait` can tell whether the latest edit is
+/// applied and running, and a Connect that does not answer leaves no stale
+/// RUNNING: the status counts, says `Ready` with a reason, names the
+/// ConfigMap version it describes, and says when Connect is unreachable.
 #[test]
 fn the_status_says_ready_counts_and_which_version_it_describes() {
     // Not followed after the create, to see the status between.
@@ -650,10 +649,9 @@ fn the_status_says_ready_counts_and_which_version_it_describes() {
     assert!(annotation(&op, "connect-operator.io/connect-unreachable-since").is_null());
 }
 
-/// Issue 21, point 6: the gauges counted connectors per cluster, so an
-/// alert could not say which connector failed. One series per declared
-/// connector now names it, its ConfigMap and cluster, with its state and
-/// its failed tasks; a deleted ConfigMap's series go.
+/// An alert can say which connector failed: one series per declared
+/// connector names it, its ConfigMap and cluster, with its state and its
+/// failed tasks; a deleted ConfigMap's series go.
 #[test]
 fn each_declared_connector_has_its_series_and_only_those() {
     let mut op = Operator::new(&[("AUTO_RESTART_MAX", "0")]);

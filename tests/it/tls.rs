@@ -2,15 +2,15 @@
 //! in the test: the private CA is trusted, host names are verified, client
 //! certificates work, and a bearer token can come from a file.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Output;
 
+use crate::support::build::{self, log};
+use crate::support::fake_connect::FakeConnect;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use serde_json::json;
-use support::build::{self, log};
-use support::fake_connect::FakeConnect;
 
 struct Pki {
     ca: CertifiedIssuer<'static, KeyPair>,

@@ -6,14 +6,11 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use crate::root;
+use crate::support::repo::BIN;
 
 fn render(args: &[&str], dir: &Path) -> Output {
     Command::new(BIN).arg("render").args(args).current_dir(dir).env_clear().output().unwrap()
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 const EXAMPLES: &[&str] = &[
@@ -39,8 +36,8 @@ fn the_bundled_examples_render_with_secrets_redacted() {
     assert_eq!(jdbc["tasks.max"], "1");
     assert_eq!(jdbc["connection.password"], "[redacted]");
     assert_eq!(jdbc["value.converter.schema.registry.url"], "[redacted]", "properties values are secrets");
-    // A setting about a secret is shown even though a properties file gave it, as the README says
-    // (it was "[redacted]" before issue 21).
+    // A setting about a secret is shown even though a properties file gave it, as the README says:
+    // its value names a mechanism, not a secret.
     assert_eq!(jdbc["value.converter.basic.auth.credentials.source"], "USER_INFO");
     assert_eq!(jdbc["value.converter.schema.registry.basic.auth.user.info"], "[redacted]");
     assert_eq!(rendered[0]["source"]["key"], "customers-jdbc-source-connector.json");
@@ -103,7 +100,7 @@ data: {k: 'not even jq'}
 }
 
 /// A short or constant-like secret value (`USER_INFO`, `root`) is not
-/// scrubbed out of names, keys and paths: before issue 21 the hint below read
+/// scrubbed out of names, keys and paths: the hint below must not read
 /// `$SCHEMA_REGISTRY_BASIC_AUTH_[redacted]`.
 #[test]
 fn redaction_leaves_names_keys_and_paths_whole() {
@@ -127,10 +124,10 @@ fn redaction_leaves_names_keys_and_paths_whole() {
     assert!(!stderr.contains("SR_SECRET"), "{stderr}");
 }
 
-/// Issue 21, point 4: rendering the streaming-ops ConfigMaps without the
-/// BigQuery keyfile failed on `config key 'keyfile' is null (an undefined
-/// 'env.NAME' or a missing field?)`. The sink's ConfigMap is disabled: its
-/// name is all it needs, and the message names the variable.
+/// The streaming-ops ConfigMaps render without the BigQuery keyfile: the
+/// sink's ConfigMap is disabled, so its name is all it needs, and a null
+/// `env.NAME` is named in the message rather than as `config key 'keyfile'
+/// is null (an undefined 'env.NAME' or a missing field?)`.
 #[test]
 fn a_disabled_configmap_needs_only_its_names_and_a_null_names_its_variable() {
     let dir = tempfile::tempdir().unwrap();
