@@ -21,6 +21,7 @@ mod jq16;
 mod metrics_port;
 mod migration;
 mod operator;
+mod predecessors;
 mod render;
 mod settings;
 mod tls;

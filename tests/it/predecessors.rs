@@ -2,15 +2,11 @@
 //! against a fake API server over TLS: it holds shell-operator back while a
 //! Pod before its own still runs, and never for good.
 
-mod support;
-
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use support::fake_api::{pod, FakeApi, NAMESPACE};
-use support::repo::stderr;
-
-const BIN: &str = env!("CARGO_BIN_EXE_connect-operator");
+use crate::support::fake_api::{pod, FakeApi, NAMESPACE};
+use crate::support::repo::{stderr, BIN};
 
 /// This Pod, and one created before it.
 const ME: &str = "connect-operator-5d8f-new";
