@@ -31,7 +31,10 @@ fn the_default_connect_url_is_the_deployments() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("GET {url}/connectors?")), "not {url}: {stderr}");
-    assert!(read("docs/operate.md").contains(&format!("| `CONNECT_URL` | `{url}`")), "docs/operate.md's table says {url}");
+    assert!(
+        read("docs/operate.md").contains(&format!("| `CONNECT_URL` | `{url}`")),
+        "docs/operate.md's table says {url}"
+    );
 }
 
 /// The cluster-wide variant did not say what it grants in every namespace.
