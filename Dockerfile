@@ -3,7 +3,7 @@
 # the pinned shell-operator image. Build: docker build -t IMAGE .
 #
 # The two images it starts from are build arguments, so that a machine with
-# no registry can name local stand-ins (e2e/images does; the README's
+# no registry can name local stand-ins (e2e/images does; docs/operate.md's
 # "Deploy" section lists how they differ from these defaults):
 #   BUILD_IMAGE: any image with cargo, the x86_64-unknown-linux-musl target
 #                and a C compiler for it (ring's C code); on Alpine, whose

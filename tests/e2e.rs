@@ -606,7 +606,7 @@ fn shell_operator_killed_mid_apply_loses_and_duplicates_nothing() {
 
 /// The status columns people read with kubectl, from the status annotation
 /// shell-operator wrote, on the real API server: the `-o custom-columns`
-/// recipe of the README and `contrib/kubectl-connectors`.
+/// recipe of docs/operate.md and `contrib/kubectl-connectors`.
 #[test]
 #[ignore = "needs e2e/up; run by e2e/test"]
 fn the_status_columns_read_the_annotation_on_the_real_api_server() {
@@ -686,7 +686,7 @@ fn the_offsets_annotation_against_the_real_programs() {
 }
 
 /// The hook's metrics on shell-operator's `/metrics/hooks`, with the names
-/// and labels the README documents (shell-operator adds `hook`), changing
+/// and labels docs/operate.md documents (shell-operator adds `hook`), changing
 /// when connectors change, read through the metrics port as Prometheus reads
 /// them; the profiler shell-operator serves beside them does not pass.
 #[test]
@@ -837,7 +837,7 @@ fn drift_is_repaired_by_the_resync_schedule() {
 /// unchanged but for the classes this Connect does not have, with their
 /// properties files mounted one by one as streaming-ops mounted them
 /// (subPath) and their Secret's variables in the environment: the values
-/// reach Connect as the README's upgrade section promises.
+/// reach Connect as docs/upgrading.md promises.
 ///
 /// What is put in: the FileStream source for the JDBC source, with the
 /// `topic` it requires, and the JSON converter for Avro's. Connect 4.1 does
@@ -850,7 +850,7 @@ fn the_streaming_ops_configmaps_work_unchanged() {
     let env = Env::get();
     env.reset();
     // streaming-ops mounted each properties file from a Secret of its own;
-    // here one Secret holds the five files, mounted as the README says to
+    // here one Secret holds the five files, mounted as docs/upgrading.md says to
     // add a Secret: a directory of its own under /etc/config/connect-operator.
     let mut secret = vec!["create", "secret", "generic", "e2e-streaming-ops-properties"];
     let files: Vec<String> = [

@@ -1,5 +1,5 @@
 -- Argo CD health of a connect-operator ConfigMap, from the annotations the
--- hook writes (see the README, "Health: kubectl wait, Argo CD, Flux"), which
+-- hook writes (see docs/operate.md, "Health: kubectl wait, Argo CD, Flux"), which
 -- gives the command that installs it in argocd-cm as
 -- resource.customizations.health.ConfigMap. Lua 5.1, as Argo
 -- CD's gopher-lua runs it; tests/argocd.rs runs it in PUC Lua 5.1.

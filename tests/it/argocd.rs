@@ -37,22 +37,24 @@ fn argo_cd_health_follows_the_ready_annotations() {
     assert_eq!(health(&other).0, "Healthy", "any other ConfigMap is left as Argo CD sees it");
 }
 
-/// The README section health.lua cites exists, and its `argocd-cm` command,
-/// run up to the patch, installs health.lua unchanged under the key Argo CD
-/// reads.
+/// The page and section health.lua cites exist, and the section's
+/// `argocd-cm` command, run up to the patch, installs health.lua unchanged
+/// under the key Argo CD reads.
 #[test]
-fn the_readme_gives_the_argocd_cm_patch_that_installs_health_lua() {
+fn the_docs_give_the_argocd_cm_patch_that_installs_health_lua() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let lua = std::fs::read_to_string(root.join("contrib/argocd/health.lua")).unwrap();
-    let cited = lua.split("see the README, \"").nth(1).and_then(|s| s.split('"').next()).unwrap();
-    assert!(
-        readme.contains(&format!("\n### {cited}\n")),
-        "health.lua cites a README section that does not exist: {cited}"
-    );
+    let (page, rest) = lua.split_once("(see ").and_then(|(_, s)| s.split_once(", \"")).unwrap();
+    let cited = rest.split('"').next().unwrap();
+    let text = std::fs::read_to_string(root.join(page)).unwrap_or_else(|e| panic!("health.lua cites {page}: {e}"));
+    let section = text
+        .split(&format!("\n### {cited}\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("health.lua cites a section of {page} that does not exist: {cited}"));
+    let section = section.split("\n#").next().unwrap();
 
     let line =
-        readme.lines().map(str::trim).find(|l| l.starts_with("kubectl -n argocd patch configmap argocd-cm")).unwrap();
+        section.lines().map(str::trim).find(|l| l.starts_with("kubectl -n argocd patch configmap argocd-cm")).unwrap();
     let jq = line.split("-p \"$(").nth(1).and_then(|s| s.strip_suffix(")\"")).unwrap();
     let out = std::process::Command::new("sh").arg("-c").arg(jq).current_dir(root).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

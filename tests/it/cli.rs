@@ -501,7 +501,7 @@ fn the_command_line_surface() {
     assert!(!stderr(&out).contains("__render-worker"), "{}", stderr(&out));
 
     let out = bin(&[], &[("PRUNE", "yes"), ("BINDING_CONTEXT_PATH", "/nonexistent")]);
-    assert_eq!(out.status.code(), Some(1), "the README's exit-status table: {}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "the exit-status table of docs/cli.md: {}", stderr(&out));
     assert!(stderr(&out).starts_with("error: PRUNE=yes: "), "{}", stderr(&out));
     assert!(!stderr(&out).contains("--prune"), "{}", stderr(&out));
 
@@ -523,7 +523,7 @@ fn the_command_line_surface() {
         assert_eq!(help.contains("--connect-concurrency"), has, "{command}: {help}");
         assert!(help.contains("Connect:") && help.contains("Templates:"), "{command} groups its flags: {help}");
     }
-    // A bad hook setting with --config is an error, as the README's exit-status table says.
+    // A bad hook setting with --config is an error, as the exit-status table of docs/cli.md says.
     let out = bin(&["--config"], &[("RESYNC_SCHEDULE", "every 5m")]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }

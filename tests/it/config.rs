@@ -92,7 +92,7 @@ fn bindings_follow_the_environment() {
 #[test]
 fn a_bad_crontab_is_refused_with_the_variable_named() {
     let out = config(&[("RESYNC_SCHEDULE", "5 minutes")]);
-    // An error, as the README's exit-status table says of a hook setting with a bad value.
+    // An error, as the exit-status table of docs/cli.md says of a hook setting with a bad value.
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: RESYNC_SCHEDULE=5 minutes: not a crontab"));

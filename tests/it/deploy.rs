@@ -1,5 +1,5 @@
-//! What the deploy manifests and their README tell an operator, checked
-//! against what the binary does.
+//! What the deploy manifests and their documentation tell an operator,
+//! checked against what the binary does.
 
 use std::path::Path;
 use std::process::Command;
@@ -31,7 +31,10 @@ fn the_default_connect_url_is_the_deployments() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("GET {url}/connectors?")), "not {url}: {stderr}");
-    assert!(read("README.md").contains(&format!("| `CONNECT_URL` | `{url}`")), "the README's table says {url}");
+    assert!(
+        read("docs/operate.md").contains(&format!("| `CONNECT_URL` | `{url}`")),
+        "docs/operate.md's table says {url}"
+    );
 }
 
 /// The cluster-wide variant did not say what it grants in every namespace.
@@ -46,7 +49,22 @@ fn the_cluster_wide_variant_warns_what_it_grants() {
         assert!(role.contains(&format!("\"{verb}\"")), "{verb} is granted");
         assert!(warning.contains(verb), "the warning names {verb}: {warning}");
     }
-    assert!(read("README.md").contains("It\n     grants the operator's ServiceAccount, in every namespace"));
+    // The deploy page's bullet on the variant names every resource the
+    // ClusterRole grants something on.
+    let page = read("docs/operate.md");
+    let bullet = page
+        .split("- `manifests/cluster-wide` is the variant")
+        .nth(1)
+        .and_then(|s| s.split("\n   - ").next())
+        .expect("docs/operate.md has a bullet on manifests/cluster-wide")
+        .to_lowercase();
+    let role: serde_json::Value = serde_yaml_ng::from_str(&role).unwrap();
+    for rule in role["rules"].as_array().unwrap() {
+        for resource in rule["resources"].as_array().unwrap() {
+            let singular = resource.as_str().unwrap().trim_end_matches('s');
+            assert!(bullet.contains(singular), "the cluster-wide bullet does not name {singular}: {bullet}");
+        }
+    }
 }
 
 /// Setting the image needed `kustomize edit set image`, a tool kubectl does not include.
@@ -54,13 +72,14 @@ fn the_cluster_wide_variant_warns_what_it_grants() {
 fn setting_the_image_needs_kubectl_alone() {
     for file in [
         "README.md",
+        "docs/operate.md",
         "manifests/README.md",
         "manifests/kustomization.yaml",
         "manifests/cluster-wide/kustomization.yaml",
     ] {
         assert!(!read(file).contains("kustomize edit"), "{file} asks for the kustomize binary");
     }
-    assert!(read("README.md")
+    assert!(read("docs/operate.md")
         .contains("kubectl -n connect-operator set image deployment/connect-operator connect-operator="));
 }
 
@@ -94,10 +113,10 @@ fn the_metrics_service_reaches_shell_operator_only_through_the_metrics_port() {
 
     let service: serde_json::Value = serde_yaml_ng::from_str(&read("manifests/base/service.yaml")).unwrap();
     assert_eq!(service["spec"]["ports"][0]["targetPort"], "http-metrics");
-    assert!(read("README.md").contains(
+    assert!(read("docs/operate.md").contains(
         "set image deployment/connect-operator connect-operator=registry.example.com/platform/connect-operator:0.1.0 metrics="
     ));
-    assert!(read("README.md").contains(" wait-for-predecessors=registry.example.com/platform/connect-operator:0.1.0`"));
+    assert!(read("docs/operate.md").contains(" wait-for-predecessors=registry.example.com/platform/connect-operator:0.1.0`"));
 }
 
 /// A deleted Pod's replacement ran its first hook while the old Pod still

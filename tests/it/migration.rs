@@ -1,6 +1,6 @@
 //! Moving from streaming-ops' connect-operator: its ConfigMaps and Pod
 //! (tests/fixtures/streaming-ops, as its users have them), rendered as the
-//! README's upgrade guide says, and the errors of a first try without it.
+//! upgrade guide (docs/upgrading.md) says, and the errors of a first try without it.
 
 use std::path::Path;
 use std::process::Command;
@@ -28,13 +28,12 @@ fn a_first_render_without_the_properties_says_what_is_missing_and_how_to_fix_it(
     }
 }
 
-/// The README's local render recipe, its `render` line run verbatim in a
+/// The upgrade guide's local render recipe, its `render` line run verbatim in a
 /// folder laid out as it says: the properties files of the old Pod's mounts
 /// in `props/`, its environment in `secrets.env`, a clusters file.
 #[test]
 fn the_upgrade_guides_render_recipe_renders_every_streaming_ops_connector() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let guide = readme.split("## Upgrading from streaming-ops connect-operator").nth(1).unwrap();
+    let guide = std::fs::read_to_string(root().join("docs/upgrading.md")).unwrap();
     let line = guide.lines().find(|l| l.starts_with("connect-operator render ")).unwrap();
 
     let dir = tempfile::tempdir().unwrap();

@@ -673,17 +673,17 @@ fn each_declared_connector_has_its_series_and_only_those() {
     assert!(op.cluster.series("connect_operator_connector_state").is_empty(), "expired with its ConfigMap");
 }
 
-/// The README's metrics table lists exactly the series the hook writes.
+/// The metrics table of docs/operate.md lists exactly the series the hook writes.
 #[test]
-fn the_readme_lists_every_metric_the_hook_writes() {
+fn the_docs_list_every_metric_the_hook_writes() {
     let mut op = Operator::new(&[]);
     op.apply("orders", json!({}), json!({}), &[("a.json", template("a", ""))]);
     op.sync();
     op.resync();
     let written: std::collections::BTreeSet<String> =
         op.cluster.metric_names().into_iter().filter(|n| n.starts_with("connect_operator_")).collect();
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let listed: std::collections::BTreeSet<String> = readme
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operate.md")).unwrap();
+    let listed: std::collections::BTreeSet<String> = page
         .lines()
         .filter_map(|l| l.strip_prefix("| `connect_operator_"))
         .filter_map(|l| l.split('`').next())

@@ -36,7 +36,7 @@ fn the_bundled_examples_render_with_secrets_redacted() {
     assert_eq!(jdbc["tasks.max"], "1");
     assert_eq!(jdbc["connection.password"], "[redacted]");
     assert_eq!(jdbc["value.converter.schema.registry.url"], "[redacted]", "properties values are secrets");
-    // A setting about a secret is shown even though a properties file gave it, as the README says:
+    // A setting about a secret is shown even though a properties file gave it, as docs/templates.md says:
     // its value names a mechanism, not a secret.
     assert_eq!(jdbc["value.converter.basic.auth.credentials.source"], "USER_INFO");
     assert_eq!(jdbc["value.converter.schema.registry.basic.auth.user.info"], "[redacted]");

@@ -1,4 +1,4 @@
-//! One rule for every setting, as the README's Environment section says: a
+//! One rule for every setting, as docs/operate.md's Environment section says: a
 //! bad value is reported as it was given (`NAME=value: why` from the
 //! environment, the flag from the command line), a file's bad content by
 //! the file's path, and the run exits 1.
