@@ -116,7 +116,8 @@ fn the_metrics_service_reaches_shell_operator_only_through_the_metrics_port() {
     assert!(read("docs/operate.md").contains(
         "set image deployment/connect-operator connect-operator=registry.example.com/platform/connect-operator:0.1.0 metrics="
     ));
-    assert!(read("docs/operate.md").contains(" wait-for-predecessors=registry.example.com/platform/connect-operator:0.1.0`"));
+    assert!(read("docs/operate.md")
+        .contains(" wait-for-predecessors=registry.example.com/platform/connect-operator:0.1.0`"));
 }
 
 /// A deleted Pod's replacement ran its first hook while the old Pod still
