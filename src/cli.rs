@@ -57,10 +57,10 @@ pub enum Command {
     Apply(ApplyArgs),
     /// The declared connectors' state, tasks and failures; exit 0 when all
     /// are as declared, 3 when some are not, 1 on errors
-    Status(StatusArgs),
+    Status(ReadArgs),
     /// Check that each connector's plugin is installed and ask Connect to
     /// validate its config; exit 1 on any error
-    Validate(StatusArgs),
+    Validate(ReadArgs),
     /// One connector: its config (secrets redacted), where it is declared,
     /// its state, tasks with workers and traces, and its offsets
     Describe(OneArgs),
@@ -181,17 +181,9 @@ pub struct PlanArgs {
     #[arg(long)]
     pub prune: bool,
 
-    #[arg(long, short, value_enum, default_value = "table")]
-    /// Output format.
-    pub output: Format,
-
     #[command(flatten)]
-    /// Where the manifests are.
-    pub sources: Sources,
-
-    #[command(flatten)]
-    /// Where the clusters are.
-    pub connect: ConnectArgs,
+    /// The manifests, the clusters and the output format.
+    pub read: ReadArgs,
 }
 
 /// `apply`.
@@ -219,9 +211,9 @@ pub struct ApplyArgs {
     pub concurrency: Concurrency,
 }
 
-/// `status` and `validate`.
+/// What `status`, `validate` and `diff` read, and how they print it.
 #[derive(Args, Debug)]
-pub struct StatusArgs {
+pub struct ReadArgs {
     #[arg(long, short, value_enum, default_value = "table")]
     /// Output format.
     pub output: Format,
@@ -272,7 +264,13 @@ impl PlanArgs {
     #[must_use]
     pub fn request(&self) -> Request<'_> {
         let concurrency = crate::settings::DEFAULT_CONCURRENCY.into();
-        Request { sources: &self.sources, connect: &self.connect, prune: self.prune, format: self.output, concurrency }
+        Request {
+            sources: &self.read.sources,
+            connect: &self.read.connect,
+            prune: self.prune,
+            format: self.read.output,
+            concurrency,
+        }
     }
 }
 

@@ -163,19 +163,7 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, how: &How<'_>)
         outcome
     });
     for (&(i, step), (done, failure)) in sends.iter().zip(outcomes) {
-        for d in &done {
-            match d {
-                Done::Applied(Applied::Created) => report.created += 1,
-                Done::Applied(_) => report.updated += 1,
-                Done::Removed(_) => report.deleted += 1,
-                Done::Moved(_) | Done::Restarted(_) | Done::Offsets(_) => report.changed += 1,
-            }
-        }
-        if matches!(step.action, Action::Unchanged)
-            && done.iter().all(|d| matches!(d, Done::Moved(_) | Done::Restarted(_) | Done::Offsets(_)))
-        {
-            report.unchanged += 1;
-        }
+        count(&mut report, step, &done);
         let result = match failure {
             None => StepResult::Done(done),
             Some(failure) => {
@@ -201,6 +189,24 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, how: &How<'_>)
         }
     }
     (report, results)
+}
+
+/// Counts what a sent step did; a step that only moved, restarted or reset
+/// the offsets of a connector whose config is unchanged counts as unchanged too.
+fn count(report: &mut Report, step: &Step, done: &[Done]) {
+    for d in done {
+        match d {
+            Done::Applied(Applied::Created) => report.created += 1,
+            Done::Applied(_) => report.updated += 1,
+            Done::Removed(_) => report.deleted += 1,
+            Done::Moved(_) | Done::Restarted(_) | Done::Offsets(_) => report.changed += 1,
+        }
+    }
+    if matches!(step.action, Action::Unchanged)
+        && done.iter().all(|d| matches!(d, Done::Moved(_) | Done::Restarted(_) | Done::Offsets(_)))
+    {
+        report.unchanged += 1;
+    }
 }
 
 /// Sends a step's action and then its follow-ups, stopping at the first failure.

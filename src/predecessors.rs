@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use crate::connect::tls;
 use crate::deadline;
+use crate::text::Invalid;
 
 /// `wait-for-predecessors`: what to wait for, and how long.
 #[derive(clap::Args, Debug)]
@@ -197,8 +198,8 @@ impl Api {
                 .items
                 .into_iter()
                 .map(Pod::try_from)
-                .collect::<Result<_, _>>()
-                .map_err(ApiError::NotPodList),
+                .collect::<Result<_, Invalid>>()
+                .map_err(|e| ApiError::NotPodList(e.to_string())),
             403 => Err(ApiError::Forbidden { namespace: self.namespace.clone(), message: message(&body) }),
             401 => Err(ApiError::Unauthorized(message(&body))),
             _ => Err(ApiError::Status(status, message(&body))),
@@ -280,12 +281,12 @@ struct Pod {
 }
 
 impl TryFrom<PodItem> for Pod {
-    type Error = String;
+    type Error = Invalid;
 
-    fn try_from(item: PodItem) -> Result<Pod, String> {
+    fn try_from(item: PodItem) -> Result<Pod, Invalid> {
         let Metadata { name, creation_timestamp, deletion_timestamp } = item.metadata;
         let created = humantime::parse_rfc3339(&creation_timestamp)
-            .map_err(|e| format!("Pod {name}: creationTimestamp {creation_timestamp:?}: {e}"))?;
+            .map_err(|e| Invalid(format!("Pod {name}: creationTimestamp {creation_timestamp:?}: {e}")))?;
         let leaving = if deletion_timestamp.is_some() { Leaving::Deleting } else { Leaving::Staying };
         Ok(Pod { name, created, leaving, phase: item.status.phase })
     }

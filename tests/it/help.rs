@@ -54,14 +54,7 @@ fn apply_prints_no_heading_for_a_cluster_where_nothing_happened() {
     let default = FakeConnect::start();
     let other = FakeConnect::start();
     let repo = Repo::new();
-    repo.write(
-        "a.yaml",
-        &manifest(
-            "a",
-            "",
-            &[("a.json", r#"{"name": "a", "config": {"connector.class": "FileStreamSink", "topics": "t"}}"#)],
-        ),
-    );
+    declare_sink_a(&repo);
     repo.write("clusters.yaml", &format!("clusters:\n- name: other\n  url: {}\n", other.url()));
     let out = repo.cli(&default, &["apply", ".", "--prune", "--clusters-file", "clusters.yaml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -73,14 +66,7 @@ fn apply_prints_no_heading_for_a_cluster_where_nothing_happened() {
 fn offsets_get_without_offsets_says_so_and_prints_no_table() {
     let fake = FakeConnect::start();
     let repo = Repo::new();
-    repo.write(
-        "a.yaml",
-        &manifest(
-            "a",
-            "",
-            &[("a.json", r#"{"name": "a", "config": {"connector.class": "FileStreamSink", "topics": "t"}}"#)],
-        ),
-    );
+    declare_sink_a(&repo);
     assert_eq!(repo.cli(&fake, &["apply", "."]).status.code(), Some(0));
     let out = repo.cli(&fake, &["offsets", "get", "a"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -121,4 +107,16 @@ fn the_hook_counts_time_waiting_for_connect_apart_from_the_templates() {
     let line = log.lines().find(|l| l.contains("run finished in")).unwrap();
     let templates = line.split("(templates ").nth(1).and_then(|t| t.split(',').next()).unwrap();
     assert!(templates.ends_with("ms") || templates.ends_with("µs") || templates.ends_with("ns"), "{line}");
+}
+
+/// ConfigMap `a` declaring the FileStreamSink connector `a`.
+fn declare_sink_a(repo: &Repo) {
+    repo.write(
+        "a.yaml",
+        &manifest(
+            "a",
+            "",
+            &[("a.json", r#"{"name": "a", "config": {"connector.class": "FileStreamSink", "topics": "t"}}"#)],
+        ),
+    );
 }
