@@ -85,7 +85,7 @@ pub enum Command {
     /// Wait until the Deployment's Pods before this one have stopped (at most
     /// --timeout), so that two hooks never run at once: the Deployment's init
     /// container
-    WaitForPredecessors(predecessors::Request),
+    WaitForPredecessors(predecessors::WaitArgs),
     /// Print a completion script for a shell: `source <(connect-operator completions bash)`
     Completions {
         /// The shell

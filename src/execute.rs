@@ -10,7 +10,7 @@ use crate::model::connector::TargetState;
 use crate::model::requests::{OffsetsAction, OffsetsChange};
 use crate::parallel;
 use crate::plan::{Action, After, Origin, Plan, Step, Why};
-use crate::render::redact::Scrubber;
+use crate::redact::Scrubber;
 
 /// Counts for the closing log line and the exit status.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

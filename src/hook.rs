@@ -20,8 +20,8 @@ use crate::model::configmap::ConfigMap;
 use crate::model::live::Live;
 use crate::model::scope::Scope;
 use crate::plan::{self, Plan};
+use crate::redact::Scrubber;
 use crate::render::cache::Cache;
-use crate::render::redact::Scrubber;
 use crate::render::sandbox::Renderer;
 use crate::settings::Options;
 use crate::writeback::{self, ownership, Output};
@@ -349,7 +349,7 @@ fn run_cluster(
         }
     };
     let owned = ownership::owned(work.state.as_ref(), &cluster.name);
-    let plan = plan::run(declared, &live, &owned, work.scope, &options.policy);
+    let plan = plan::build(declared, &live, &owned, work.scope, &options.policy);
     let how = How { dry_run: options.dry_run, max_restarts: options.policy.restarts.max(), progress: None };
     let (report, results) = execute::execute(&plan, &client, scrubber, &how);
     let mut output = Output::default();

@@ -166,9 +166,9 @@ proptest! {
     ) {
         let restarts = if restart_now { Restarts::Now } else { Restarts::Automatic(10) };
         let options = options(prune, restarts);
-        let plan = crate::plan::run(&declared, &live, &owned, Scope::Full, &options);
+        let plan = crate::plan::build(&declared, &live, &owned, Scope::Full, &options);
         apply(&plan, &mut live);
-        let again = crate::plan::run(&declared, &live, &owned, Scope::Full, &options);
+        let again = crate::plan::build(&declared, &live, &owned, Scope::Full, &options);
         let writes: Vec<String> = again.steps.iter().filter(|s| s.sends()).map(|s| s.to_string()).collect();
         prop_assert!(writes.is_empty(), "first plan {:?}\nsecond plan writes {:?}", plan.steps, writes);
     }
@@ -180,7 +180,7 @@ proptest! {
         prune in prune(),
         owned in prop::collection::btree_set(name(), 0..3),
     ) {
-        let plan = crate::plan::run(&declared, &live, &owned, Scope::Full, &options(prune, Restarts::Automatic(10)));
+        let plan = crate::plan::build(&declared, &live, &owned, Scope::Full, &options(prune, Restarts::Automatic(10)));
         let protected = applied_names(&declared);
         let pruner = crate::plan::prune::origin("ops").configmap;
         for step in plan.steps.iter().filter(|s| matches!(s.action, Action::Delete { .. })) {
@@ -255,8 +255,8 @@ proptest! {
             .collect();
         let by_apply = desired::declare(&crate::gitops::sources_of(&manifests), &renderer, &clusters);
         let none = BTreeSet::new();
-        let hook = crate::plan::run(&by_hook, &live, &none, Scope::Full, &options(Prune::Off, Restarts::Automatic(10)));
-        let apply = crate::plan::run(&by_apply, &live, &none, Scope::Full, &options(Prune::Off, Restarts::Automatic(0)));
+        let hook = crate::plan::build(&by_hook, &live, &none, Scope::Full, &options(Prune::Off, Restarts::Automatic(10)));
+        let apply = crate::plan::build(&by_apply, &live, &none, Scope::Full, &options(Prune::Off, Restarts::Automatic(0)));
         prop_assert_eq!(shape(&hook), shape(&apply));
     }
 }

@@ -49,9 +49,11 @@
 
 pub mod cli;
 pub mod connect;
+pub mod day2;
 pub mod deadline;
 pub mod desired;
 pub mod execute;
+pub mod files;
 pub mod gitops;
 pub mod hook;
 pub mod input;
@@ -63,6 +65,7 @@ pub mod model;
 pub mod parallel;
 pub mod plan;
 pub mod predecessors;
+pub mod redact;
 pub mod render;
 pub mod settings;
 pub mod settle;

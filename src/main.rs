@@ -12,14 +12,14 @@ use anyhow::Result;
 use log::{error, info};
 
 use connect_operator::cli::{self, Cli, Command, OffsetsCommand, OneArgs};
+use connect_operator::day2::offsets;
+use connect_operator::day2::one::{self, Named};
 use connect_operator::gitops::apply;
-use connect_operator::gitops::offsets;
-use connect_operator::gitops::one::{self, Named};
 use connect_operator::gitops::{self, Verdict};
 use connect_operator::model::connector::TargetState;
 use connect_operator::model::requests::OffsetsChange;
 use connect_operator::settings::HookArgs;
-use connect_operator::{hook, input, logging, metrics_port, predecessors, render, settings};
+use connect_operator::{day2, hook, input, logging, metrics_port, predecessors, render, settings};
 
 fn main() -> ExitCode {
     let json_logs = std::env::var("LOG_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("json"));
@@ -83,7 +83,7 @@ fn run(cli: &Cli) -> Result<Verdict> {
             let wanted = offsets::read_file(&args.file)?;
             offsets::change(&named(&args.one)?, &OffsetsChange::Alter(wanted))
         }
-        (Some(Command::Plugins(args)), _) => gitops::plugins::run(&args.connect, &args.cluster, args.output),
+        (Some(Command::Plugins(args)), _) => day2::plugins::run(&args.connect, &args.cluster, args.output),
         (Some(Command::Status(args)), _) => gitops::status::run(&args.sources, &args.connect, args.output),
         (Some(Command::Validate(args)), _) => gitops::validate::run(&args.sources, &args.connect, args.output),
         (Some(Command::ServeMetrics(args)), _) => {

@@ -23,7 +23,7 @@ use crate::text::Invalid;
 
 /// `wait-for-predecessors`: what to wait for, and how long.
 #[derive(clap::Args, Debug)]
-pub struct Request {
+pub struct WaitArgs {
     /// This Pod's name (the Deployment sets it from metadata.name)
     #[arg(long = "pod-name", env = "POD_NAME", value_name = "NAME")]
     pub pod: Option<String>,
@@ -63,7 +63,7 @@ const MAX_BODY: u64 = 16 << 20;
 /// Waits until no Pod before this one runs, or gives up; says what it did.
 /// Only a missing Pod name fails: past that, nothing fails the container,
 /// since a failed init container would keep the operator from starting at all.
-pub fn wait(request: &Request) -> Result<()> {
+pub fn wait(request: &WaitArgs) -> Result<()> {
     let me = request.pod.as_deref().filter(|name| !name.is_empty()).ok_or_else(|| {
         anyhow::anyhow!(
             "POD_NAME is not set: the Deployment sets it from the Pod's metadata.name (the downward API); \
@@ -78,7 +78,7 @@ pub fn wait(request: &Request) -> Result<()> {
 }
 
 /// Lists the Pods until none before `me` runs, or the timeout.
-fn poll(api: &Api, request: &Request, me: &str) {
+fn poll(api: &Api, request: &WaitArgs, me: &str) {
     let mut watch = Watch::new(request.timeout);
     loop {
         match api.pods() {
@@ -210,10 +210,10 @@ impl Api {
 /// The `message` of a Kubernetes Status, else the body, cut short.
 fn message(body: &str) -> String {
     #[derive(Deserialize)]
-    struct Status {
+    struct ApiStatus {
         message: String,
     }
-    let said = serde_json::from_str::<Status>(body).map_or_else(|_| body.trim().to_string(), |s| s.message);
+    let said = serde_json::from_str::<ApiStatus>(body).map_or_else(|_| body.trim().to_string(), |s| s.message);
     crate::text::truncate(&said, 300)
 }
 
@@ -224,21 +224,21 @@ struct PodList {
 
 #[derive(Deserialize)]
 struct PodItem {
-    metadata: Metadata,
+    metadata: PodMetadata,
     #[serde(default)]
-    status: Status,
+    status: PodStatus,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Metadata {
+struct PodMetadata {
     name: String,
     creation_timestamp: String,
     deletion_timestamp: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
-struct Status {
+struct PodStatus {
     #[serde(default)]
     phase: Phase,
 }
@@ -284,7 +284,7 @@ impl TryFrom<PodItem> for Pod {
     type Error = Invalid;
 
     fn try_from(item: PodItem) -> Result<Pod, Invalid> {
-        let Metadata { name, creation_timestamp, deletion_timestamp } = item.metadata;
+        let PodMetadata { name, creation_timestamp, deletion_timestamp } = item.metadata;
         let created = humantime::parse_rfc3339(&creation_timestamp)
             .map_err(|e| Invalid(format!("Pod {name}: creationTimestamp {creation_timestamp:?}: {e}")))?;
         let leaving = if deletion_timestamp.is_some() { Leaving::Deleting } else { Leaving::Staying };

@@ -12,8 +12,9 @@ use clap::Args;
 use log::warn;
 
 use crate::connect::clusters::{self, Clusters, Resolve};
-use crate::connect::{client, Auth, Caller, Settings};
-use crate::input::{files, hook_config};
+use crate::connect::{client, Auth, Caller, ClientCert, Endpoint, RequestLimits, Settings};
+use crate::files;
+use crate::input::hook_config;
 use crate::plan::{Policy, Prune, Restarts};
 use crate::render::sandbox::{Limits, Renderer};
 use crate::render::variables::{self, Variables};
@@ -300,15 +301,15 @@ impl ConnectArgs {
     fn clusters_for(&self, caller: Caller, concurrency: usize) -> Result<Clusters> {
         let file = self.clusters.clusters_file.as_deref().map(clusters::File::read).transpose()?;
         let claimed = file.as_ref().map(clusters::File::env_names).unwrap_or_default();
-        let default = Settings { concurrency, caller, ..self.default_cluster(&claimed, caller)? };
+        let default = Settings { endpoint: self.default_endpoint(&claimed)?, limits: self.limits(caller, concurrency) };
         Clusters::new(file, &default, Resolve::All)
     }
 
-    /// The default cluster's settings. streaming-ops' CONNECT_REST_KEY /
+    /// The default cluster's endpoint. streaming-ops' CONNECT_REST_KEY /
     /// CONNECT_REST_SECRET stand in for CONNECT_USERNAME / CONNECT_PASSWORD
     /// only when no cluster of the clusters file `claimed` them: a Confluent
     /// Cloud key must never be sent to another cluster.
-    fn default_cluster(&self, claimed: &BTreeSet<&str>, caller: Caller) -> Result<Settings> {
+    fn default_endpoint(&self, claimed: &BTreeSet<&str>) -> Result<Endpoint> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let fallback = |name: &str| if claimed.contains(name) { None } else { env(name) };
         let url = match (&self.connect_url, env("BASE_URL")) {
@@ -323,25 +324,26 @@ impl ConnectArgs {
             warn!("credentials are sent to {url} without TLS");
         }
         let client_cert = match (&self.connect_client_cert, &self.connect_client_key) {
-            (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+            (Some(cert), Some(key)) => Some(ClientCert { cert: cert.clone(), key: key.clone() }),
             (None, None) => None,
             _ => bail!("mutual TLS needs both CONNECT_CLIENT_CERT_FILE and CONNECT_CLIENT_KEY_FILE"),
         };
-        Ok(Settings {
-            url,
-            auth,
-            ca_file: self.connect_ca_file.clone(),
-            client_cert,
-            insecure_skip_verify: false,
-            comma_expand: false,
-            concurrency: DEFAULT_CONCURRENCY.into(),
-            retry_budget: self.retry_budget.unwrap_or(match caller {
-                Caller::Terminal => COMMAND_LINE_BUDGET,
-                Caller::Hook => HOOK_BUDGET,
-            }),
+        Ok(Endpoint { url, auth, ca_file: self.connect_ca_file.clone(), client_cert, ..Endpoint::default() })
+    }
+
+    /// How hard every cluster of the run is tried: `caller` decides the
+    /// retry budget unless CONNECT_RETRY_BUDGET says it.
+    fn limits(&self, caller: Caller, concurrency: usize) -> RequestLimits {
+        let default_budget = match caller {
+            Caller::Terminal => COMMAND_LINE_BUDGET,
+            Caller::Hook => HOOK_BUDGET,
+        };
+        RequestLimits {
+            concurrency,
+            retry_budget: self.retry_budget.unwrap_or(default_budget),
             read_timeout: client::READ_TIMEOUT,
             caller,
-        })
+        }
     }
 
     /// The bearer token, from the flag or the environment, or from its file.

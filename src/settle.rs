@@ -14,7 +14,7 @@ use crate::execute::StepResult;
 use crate::model::connector::TargetState;
 use crate::model::live::{ConnectorState, Live, Status};
 use crate::plan::{Action, After, Plan};
-use crate::render::redact::Scrubber;
+use crate::redact::Scrubber;
 
 /// Between two reads of the cluster's state, when a person waits on a
 /// terminal (`apply --wait`), which reads the whole cluster.

@@ -1,6 +1,7 @@
 //! The HTTP side of the Connect client: settings, one request, retries
 //! with backoff within the run's budget, and the counters a run reports.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -11,9 +12,9 @@ use log::debug;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::connect::errors::{is_html, retry_after_of, transport_failure, Attempt, Failure, FailureKind, Reply};
-use crate::connect::tls::tls;
+use crate::connect::tls::{tls, ClientCert};
 use crate::deadline::later;
-use crate::render::redact::Scrubber;
+use crate::redact::Scrubber;
 use crate::text::format_size;
 
 /// Everything but the unreserved characters of RFC 3986 is encoded, so a
@@ -27,19 +28,36 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(100);
 /// 5 MB; a runaway body is cut off here.
 const MAX_ANSWER_BYTES: u64 = 64 << 20;
 
-#[derive(Debug, Clone)]
 /// How to reach one Connect cluster, and how hard to try.
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
+    /// Where the cluster is and who we are to it: each cluster its own.
+    pub endpoint: Endpoint,
+    /// How hard a run tries: the run's, but for a cluster's own concurrency.
+    pub limits: RequestLimits,
+}
+
+/// Where one Connect cluster is and who we are to it.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
     /// The REST listener, e.g. `http://connect:8083`.
     pub url: String,
     /// The credentials sent with every request.
     pub auth: Auth,
     /// PEM file of the CA that signed Connect's certificate.
-    pub ca_file: Option<std::path::PathBuf>,
-    /// PEM certificate chain and private key for mutual TLS.
-    pub client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    pub ca_file: Option<PathBuf>,
+    /// The certificate for mutual TLS.
+    pub client_cert: Option<ClientCert>,
     /// Only when a clusters file spells it out for one cluster.
     pub insecure_skip_verify: bool,
+    /// Confluent Cloud documents `?expand=info,status`; Apache only matches
+    /// the repeated form.
+    pub comma_expand: bool,
+}
+
+/// How hard a run tries with a cluster.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
     /// Writes sent at once.
     pub concurrency: usize,
     /// Time a run may spend retrying transient errors.
@@ -47,9 +65,6 @@ pub struct Settings {
     /// Time to wait for an answer, and again for all of its body: a server
     /// that sends a byte a second is cut off.
     pub read_timeout: Duration,
-    /// Confluent Cloud documents `?expand=info,status`; Apache only matches
-    /// the repeated form.
-    pub comma_expand: bool,
     /// Who waits for the answers.
     pub caller: Caller,
 }
@@ -82,19 +97,27 @@ pub enum Auth {
     Bearer(String),
 }
 
-impl Default for Settings {
-    /// A cluster at http://connect:8083 with the default limits.
-    fn default() -> Settings {
-        Settings {
+impl Default for Endpoint {
+    /// Connect's REST listener as the streaming-ops hook found it.
+    fn default() -> Endpoint {
+        Endpoint {
             url: "http://connect:8083".into(),
             auth: Auth::None,
             ca_file: None,
             client_cert: None,
             insecure_skip_verify: false,
+            comma_expand: false,
+        }
+    }
+}
+
+impl Default for RequestLimits {
+    /// The hook's limits.
+    fn default() -> RequestLimits {
+        RequestLimits {
             concurrency: 4,
             retry_budget: Duration::from_secs(60),
             read_timeout: READ_TIMEOUT,
-            comma_expand: false,
             caller: Caller::Hook,
         }
     }
@@ -175,18 +198,19 @@ impl Client {
     /// A client of the cluster `settings` describe, whose retry messages are
     /// scrubbed of what `scrubber` knows.
     pub fn new(settings: &Settings, scrubber: &Scrubber) -> Result<Client> {
+        let Settings { endpoint, limits } = settings;
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_recv_response(Some(settings.read_timeout))
-            .timeout_recv_body(Some(settings.read_timeout))
-            .max_idle_connections_per_host(settings.concurrency.max(1) + 1)
+            .timeout_recv_response(Some(limits.read_timeout))
+            .timeout_recv_body(Some(limits.read_timeout))
+            .max_idle_connections_per_host(limits.concurrency.max(1) + 1)
             .user_agent(concat!("connect-operator/", env!("CARGO_PKG_VERSION")));
-        if settings.ca_file.is_some() || settings.client_cert.is_some() || settings.insecure_skip_verify {
-            let tls = tls(settings.ca_file.as_deref(), settings.client_cert.as_ref(), settings.insecure_skip_verify)?;
+        if endpoint.ca_file.is_some() || endpoint.client_cert.is_some() || endpoint.insecure_skip_verify {
+            let tls = tls(endpoint.ca_file.as_deref(), endpoint.client_cert.as_ref(), endpoint.insecure_skip_verify)?;
             config = config.tls_config(tls);
         }
-        let authorization = match &settings.auth {
+        let authorization = match &endpoint.auth {
             Auth::None => None,
             Auth::Basic { username, password } => Some(format!(
                 "Basic {}",
@@ -196,15 +220,15 @@ impl Client {
         };
         Ok(Client {
             agent: config.build().into(),
-            base: settings.url.trim_end_matches('/').to_string(),
-            shown_base: without_userinfo(settings.url.trim_end_matches('/')),
+            base: endpoint.url.trim_end_matches('/').to_string(),
+            shown_base: without_userinfo(endpoint.url.trim_end_matches('/')),
             authorization,
-            budget: RetryBudget { length: settings.retry_budget, end: OnceLock::new() },
-            concurrency: settings.concurrency.max(1),
+            budget: RetryBudget { length: limits.retry_budget, end: OnceLock::new() },
+            concurrency: limits.concurrency.max(1),
             sent: AtomicUsize::new(0),
-            expand: if settings.comma_expand { "expand=info,status" } else { "expand=info&expand=status" },
+            expand: if endpoint.comma_expand { "expand=info,status" } else { "expand=info&expand=status" },
             scrubber: scrubber.clone(),
-            caller: settings.caller,
+            caller: limits.caller,
         })
     }
 
@@ -368,7 +392,10 @@ mod tests {
 
     /// A client that never retries and waits `read_timeout` for each read.
     fn no_retries(url: String, read_timeout: Duration) -> Client {
-        let settings = Settings { url, retry_budget: Duration::ZERO, read_timeout, ..Settings::default() };
+        let settings = Settings {
+            endpoint: Endpoint { url, ..Endpoint::default() },
+            limits: RequestLimits { retry_budget: Duration::ZERO, read_timeout, ..RequestLimits::default() },
+        };
         Client::new(&settings, &Scrubber::default()).unwrap()
     }
 

@@ -9,7 +9,8 @@ use anyhow::{bail, Context, Result};
 use log::warn;
 use serde::Deserialize;
 
-use crate::connect::client::{Auth, Settings};
+use crate::connect::client::{Auth, Endpoint, RequestLimits, Settings};
+use crate::connect::tls::ClientCert;
 use crate::model::configmap::ConfigMap;
 
 /// The name of the cluster `CONNECT_URL` configures.
@@ -136,12 +137,10 @@ impl ValueSource {
             (None, Some(var), None) => std::env::var(var)
                 .ok()
                 .with_context(|| format!("cluster {cluster}: {what} comes from ${var}, which is not set"))?,
-            (None, None, Some(path)) => {
-                crate::input::files::read_capped(path, crate::input::files::SMALL_MAX, "the file")
-                    .with_context(|| format!("cluster {cluster}: cannot read {what}"))?
-                    .trim()
-                    .to_string()
-            }
+            (None, None, Some(path)) => crate::files::read_capped(path, crate::files::SMALL_MAX, "the file")
+                .with_context(|| format!("cluster {cluster}: cannot read {what}"))?
+                .trim()
+                .to_string(),
             _ => bail!("cluster {cluster}: {what} needs exactly one of `value`, `env` or `file`"),
         };
         if value.is_empty() {
@@ -154,13 +153,13 @@ impl ValueSource {
 impl File {
     /// Reads and checks the shape of a clusters file; credentials are read later.
     pub fn read(path: &Path) -> Result<File> {
-        let text = crate::input::files::read_capped(path, crate::input::files::SMALL_MAX, "the clusters file")?;
+        let text = crate::files::read_capped(path, crate::files::SMALL_MAX, "the clusters file")?;
         File::parse(&text, path)
     }
 
     /// A clusters file's text, as read from `path`.
     pub fn parse(text: &str, path: &Path) -> Result<File> {
-        crate::input::files::check_nesting(text, &format!("the clusters file {}", path.display()))?;
+        crate::files::check_nesting(text, &format!("the clusters file {}", path.display()))?;
         let mut file: File = serde_yaml_ng::from_str(text)
             .with_context(|| format!("the clusters file {} is not valid", path.display()))?;
         file.path = path.to_path_buf();
@@ -263,25 +262,23 @@ impl ClusterEntry {
             (Some(_), Some(_)) => bail!("cluster {name}: give basic or bearer auth, not both"),
         };
         let client_cert = match (self.tls.cert_file, self.tls.key_file) {
-            (Some(cert), Some(key)) => Some((cert, key)),
+            (Some(cert), Some(key)) => Some(ClientCert { cert, key }),
             (None, None) => None,
             _ => bail!("cluster {name}: mutual TLS needs both `certFile` and `keyFile`"),
         };
         if self.tls.insecure_skip_verify {
             warn!("cluster {name}: TLS certificates are NOT verified (insecureSkipVerify); anyone on the path can read its credentials");
         }
-        let settings = Settings {
+        let endpoint = Endpoint {
             url,
             auth,
             ca_file: self.tls.ca_file,
             client_cert,
             insecure_skip_verify: self.tls.insecure_skip_verify,
-            concurrency: self.concurrency.unwrap_or(default.concurrency).clamp(1, 64),
-            retry_budget: default.retry_budget,
-            read_timeout: default.read_timeout,
             comma_expand: self.flavour == Flavour::ConfluentCloud,
-            caller: default.caller,
         };
+        let concurrency = self.concurrency.unwrap_or(default.limits.concurrency).clamp(1, 64);
+        let settings = Settings { endpoint, limits: RequestLimits { concurrency, ..default.limits } };
         Ok(Cluster { name, flavour: self.flavour, settings })
     }
 }
@@ -292,7 +289,10 @@ mod tests {
     use std::time::Duration;
 
     fn default() -> Settings {
-        Settings { retry_budget: Duration::from_secs(60), ..Settings::default() }
+        Settings {
+            limits: RequestLimits { retry_budget: Duration::from_secs(60), ..RequestLimits::default() },
+            ..Settings::default()
+        }
     }
 
     fn load(text: &str) -> Result<Clusters> {
@@ -326,12 +326,15 @@ clusters:
         .unwrap();
         assert_eq!(clusters.all.len(), 3);
         let analytics = &clusters.all["analytics"].settings;
-        assert_eq!(analytics.concurrency, 2);
-        assert!(matches!(&analytics.auth, Auth::Bearer(t) if t == "t0ken"));
+        assert_eq!(analytics.limits.concurrency, 2);
+        assert!(matches!(&analytics.endpoint.auth, Auth::Bearer(t) if t == "t0ken"));
         let cloud = &clusters.all["cloud"];
-        assert_eq!(cloud.settings.url, "https://api.confluent.cloud/connect/v1/environments/env-1/clusters/lkc-2");
-        assert!(cloud.settings.comma_expand);
-        assert_eq!(clusters.all[DEFAULT].settings.url, "http://connect:8083");
+        assert_eq!(
+            cloud.settings.endpoint.url,
+            "https://api.confluent.cloud/connect/v1/environments/env-1/clusters/lkc-2"
+        );
+        assert!(cloud.settings.endpoint.comma_expand);
+        assert_eq!(clusters.all[DEFAULT].settings.endpoint.url, "http://connect:8083");
     }
 
     #[test]
@@ -390,7 +393,7 @@ clusters:
     fn urls_from_the_environment_and_names_without_credentials() {
         std::env::set_var("CLUSTERS_TEST_URL", "http://from-env:8083");
         let clusters = load("clusters: [{name: a, url: {env: CLUSTERS_TEST_URL}}]").unwrap();
-        assert_eq!(clusters.all["a"].settings.url, "http://from-env:8083");
+        assert_eq!(clusters.all["a"].settings.endpoint.url, "http://from-env:8083");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("clusters.yaml");
         let text = "clusters: [{name: a, url: {env: CLUSTERS_TEST_UNSET}, auth: {bearer: {env: CLUSTERS_TEST_UNSET}}}]";

@@ -6,7 +6,7 @@ use std::time::Duration;
 use log::warn;
 use serde::Deserialize;
 
-use crate::render::redact::Scrubber;
+use crate::redact::Scrubber;
 use crate::text::truncate;
 
 /// An answer, with the request it answers (for messages).

@@ -16,5 +16,6 @@ pub mod operations;
 pub mod tls;
 
 pub use api::{Applied, Plugin, PluginKind, Removed};
-pub use client::{Auth, Caller, Client, Settings};
+pub use client::{Auth, Caller, Client, Endpoint, RequestLimits, Settings};
 pub use errors::{Failure, FailureKind};
+pub use tls::ClientCert;

@@ -2,21 +2,32 @@
 //! turned off only where a clusters file spells it out. The private-CA part
 //! also serves the Kubernetes API server (`wait-for-predecessors`).
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result};
+
+/// A PEM certificate chain and its private key, for mutual TLS.
+#[derive(Debug, Clone)]
+pub struct ClientCert {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
+}
 
 /// TLS with a private CA and/or a client certificate. Certificates and host
 /// names are verified unless a clusters file says `insecureSkipVerify` for
 /// that one cluster (with a warning).
 pub fn tls(
     ca: Option<&std::path::Path>,
-    client: Option<&(std::path::PathBuf, std::path::PathBuf)>,
+    client: Option<&ClientCert>,
     insecure_skip_verify: bool,
 ) -> Result<ureq::tls::TlsConfig> {
     let mut builder = ureq::tls::TlsConfig::builder().disable_verification(insecure_skip_verify);
     if let Some(ca) = ca {
         builder = builder.root_certs(roots(ca, "CONNECT_CA_FILE")?);
     }
-    if let Some((cert, key)) = client {
+    if let Some(ClientCert { cert, key }) = client {
         let chain = certificates(cert, "CONNECT_CLIENT_CERT_FILE")?;
         let pem =
             std::fs::read(key).with_context(|| format!("cannot read CONNECT_CLIENT_KEY_FILE {}", key.display()))?;
@@ -64,8 +75,9 @@ mod tests {
         assert!(format!("{:#}", tls(Some(&key_only), None, false).unwrap_err()).contains("holds no certificate"));
         let missing = format!("{:#}", tls(Some(&dir.path().join("nope.pem")), None, false).unwrap_err());
         assert!(missing.contains("cannot read CONNECT_CA_FILE"), "{missing}");
-        assert!(tls(None, Some(&(good.clone(), key_only.clone())), false).is_ok());
-        let no_key = format!("{:#}", tls(None, Some(&(good.clone(), good.clone())), false).unwrap_err());
+        assert!(tls(None, Some(&ClientCert { cert: good.clone(), key: key_only.clone() }), false).is_ok());
+        let no_key =
+            format!("{:#}", tls(None, Some(&ClientCert { cert: good.clone(), key: good.clone() }), false).unwrap_err());
         assert!(no_key.contains("CONNECT_CLIENT_KEY_FILE"), "{no_key}");
     }
 }

@@ -14,16 +14,13 @@ use crate::input::manifests::{self, Manifest, Read};
 use crate::model::live::Live;
 use crate::model::scope::Scope;
 use crate::plan::{self, Plan, Prune, Restarts};
+use crate::redact::Scrubber;
 use crate::render::error::RenderError;
-use crate::render::redact::Scrubber;
 use crate::settings::{self, ConnectArgs, Manifests, Sources};
 
 pub mod apply;
 pub mod classes;
-pub mod offsets;
-pub mod one;
 pub mod output;
-pub mod plugins;
 pub mod render;
 pub mod status;
 pub mod validate;
@@ -248,7 +245,7 @@ pub fn planned(
     for (name, declared) in by_cluster {
         let connected = connect(&name, &clusters, &declared, &scrubber)?;
         // The manifests are everything declared: a full run, as the hook's resync.
-        let plan = plan::run(&declared, &connected.live, &BTreeSet::new(), Scope::Full, &policy);
+        let plan = plan::build(&declared, &connected.live, &BTreeSet::new(), Scope::Full, &policy);
         planned.push(Planned { connected, plan });
     }
     Ok((scrubber, planned))

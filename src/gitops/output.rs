@@ -10,7 +10,7 @@ use crate::execute::{said, Done, StepResult};
 use crate::gitops::Planned;
 use crate::model::live::Live;
 use crate::plan::{Action, Plan, Step};
-use crate::render::redact::{is_secret_key, REDACTED};
+use crate::redact::{is_secret_key, REDACTED};
 
 /// How a command prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -12,7 +12,7 @@ use crate::gitops::output::{colors, paint, Format};
 use crate::gitops::{by_cluster, connect, source, Sourced, Verdict};
 use crate::model::connector::{Connector, TargetState};
 use crate::model::live::{ConnectorState, Live, Status, Unit};
-use crate::render::redact::Scrubber;
+use crate::redact::Scrubber;
 use crate::settings::{ConnectArgs, Sources};
 
 /// Prints the status of the connectors the manifests declare, and of those

@@ -19,7 +19,7 @@ use crate::gitops::output::Format;
 use crate::gitops::{by_cluster, classes, source, Sourced, Verdict};
 use crate::model::connector::Connector;
 use crate::parallel;
-use crate::render::redact::Scrubber;
+use crate::redact::Scrubber;
 use crate::settings::{ConnectArgs, Sources};
 use crate::text::{self, truncate, Invalid};
 

@@ -12,7 +12,8 @@ use log::debug;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
-use crate::input::{files, STATE_BINDING};
+use crate::files;
+use crate::input::STATE_BINDING;
 use crate::model::configmap::{CmId, ConfigMap, Object};
 use crate::model::scope::Scope;
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
-use crate::input::files;
+use crate::files;
 use crate::model::configmap::{ConfigMap, SELECTOR_LABEL, SELECTOR_VALUE};
 
 /// A ConfigMap read from a manifest file, with where it came from.

@@ -3,7 +3,6 @@
 //! room owns every binding name.
 
 pub mod bindings;
-pub mod files;
 pub mod hook_config;
 pub mod manifests;
 

@@ -53,8 +53,8 @@ impl Default for Policy {
 /// The plan of a run: the one engine behind the hook, `diff` and `apply`.
 /// A full run (everything declared is known) also prunes as the policy says.
 #[must_use]
-pub fn run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, scope: Scope, policy: &Policy) -> Plan {
-    let mut plan = plan(declared, live, policy);
+pub fn build(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, scope: Scope, policy: &Policy) -> Plan {
+    let mut plan = for_declared(declared, live, policy);
     if !plan.masked_unverified.is_empty() {
         warn!(
             "Connect masks secret values of {} connectors ({}); without CONNECT_OPERATOR_DIGEST_KEY a change to a \
@@ -70,8 +70,7 @@ pub fn run(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, scope: 
 }
 
 /// What to do to each connector `declared` names, given what `live` runs.
-#[must_use]
-pub fn plan(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
+fn for_declared(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
     let owners = owners(declared);
     let mut plan = Plan::default();
     for d in declared.iter().filter(|d| d.role == Role::Acting) {
@@ -229,7 +228,7 @@ mod tests {
     }
 
     fn plan(declared: &[Declared], live: &Live) -> Plan {
-        super::plan(declared, live, &Policy { restarts: Restarts::Automatic(10), ..Policy::default() })
+        super::for_declared(declared, live, &Policy { restarts: Restarts::Automatic(10), ..Policy::default() })
     }
 
     fn live(connectors: &[Connector]) -> Live {
@@ -376,7 +375,7 @@ mod tests {
     }
 
     fn afters(d: &Declared, live: &Live, policy: &Policy) -> Vec<After> {
-        super::plan(std::slice::from_ref(d), live, policy).steps.into_iter().flat_map(|s| s.after).collect()
+        super::for_declared(std::slice::from_ref(d), live, policy).steps.into_iter().flat_map(|s| s.after).collect()
     }
 
     #[test]
@@ -464,7 +463,7 @@ mod tests {
         let key = b"digest-key".to_vec();
         let policy = |key: Option<Vec<u8>>| Policy { digest_key: key, ..Policy::default() };
         let mut d = declared("cm", CmState::Apply, Acting, vec![a.clone()]);
-        let run = |d: &Declared, policy: &Policy| super::plan(std::slice::from_ref(d), &masked, policy);
+        let run = |d: &Declared, policy: &Policy| super::for_declared(std::slice::from_ref(d), &masked, policy);
 
         // No key: compared without the masked value, and said.
         let plan = run(&d, &policy(None));

@@ -27,7 +27,7 @@ use siphasher::sip128::{Hasher128, SipHasher24};
 
 use crate::model::configmap::CmId;
 use crate::model::connector::{Connector, TargetState};
-use crate::render::redact::PER_RUN;
+use crate::redact::PER_RUN;
 use crate::render::variables::Variables;
 use crate::text::{framed, hex};
 

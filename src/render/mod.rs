@@ -4,7 +4,6 @@
 pub mod cache;
 pub mod error;
 pub mod jaq_errors;
-pub mod redact;
 pub mod sandbox;
 pub mod shape;
 pub mod template;

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use crate::deadline::from_now;
 use crate::model::connector::Connector;
+use crate::redact::Scrubber;
 use crate::render::error::RenderError;
-use crate::render::redact::Scrubber;
 use crate::render::template::{self, Event};
 use crate::render::variables::Variables;
 use crate::render::worker::{within_size, Line, WorkerRequest, MAX_LINE_BYTES, WORKER_COMMAND};

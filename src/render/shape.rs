@@ -11,8 +11,8 @@ use jaq_json::Val;
 use jq16::dump::json;
 
 use crate::model::connector::{self, Connector, TargetState, REDACTED};
+use crate::redact;
 use crate::render::error::RenderError;
-use crate::render::redact;
 use crate::render::variables::PUBLIC_VARIABLES;
 
 /// What a template yields with the real variables and with markers, before

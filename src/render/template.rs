@@ -322,7 +322,7 @@ mod tests {
     /// bounds are the sandbox's, tested through the binary.
     fn render_all(codes: &[&str]) -> Vec<Result<Connector, RenderError>> {
         let variables = variables();
-        let scrubber = crate::render::redact::Scrubber::new(variables.secret_values());
+        let scrubber = crate::redact::Scrubber::new(variables.secret_values());
         let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
         let mut results = Vec::new();
         render_each(&variables, &codes, |event| {

@@ -105,7 +105,7 @@ impl Variables {
     /// its surroundings, and the names listed as public.
     #[must_use]
     pub fn is_public_env(&self, name: &str) -> bool {
-        self.settings.contains(name) || crate::render::redact::is_public_env(name) || self.public.contains(name)
+        self.settings.contains(name) || crate::redact::is_public_env(name) || self.public.contains(name)
     }
 
     /// The public variables from properties files, by name: what a
@@ -157,7 +157,7 @@ fn properties_files(dir: &Path) -> Vec<PathBuf> {
 /// file keep their last value, as `java.util.Properties` does.
 pub fn read_properties(path: &Path) -> Result<Vec<(String, String)>> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let max = crate::input::files::SMALL_MAX;
+    let max = crate::files::SMALL_MAX;
     if file.metadata().is_ok_and(|m| m.len() > max) {
         let limit = crate::text::format_size(max);
         anyhow::bail!("{} is larger than {limit}, the most a properties file may be", path.display());

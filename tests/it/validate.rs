@@ -5,16 +5,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::support::fake_connect::{self, FakeConnect, Fault, Match};
-use connect_operator::connect::{Client, Settings};
+use connect_operator::connect::{Client, Endpoint, RequestLimits, Settings};
 use connect_operator::gitops::validate::{errors_of, validate, Finding, Target, NOT_CHECKED};
 use connect_operator::model::connector::{Connector, TargetState};
-use connect_operator::render::redact::Scrubber;
+use connect_operator::redact::Scrubber;
 
 const FILE_SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 const FILE_SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 
 fn client(fake: &FakeConnect, retry_budget: Duration) -> Client {
-    Client::new(&Settings { url: fake.url(), retry_budget, ..Settings::default() }, &Scrubber::default()).unwrap()
+    let settings = Settings {
+        endpoint: Endpoint { url: fake.url(), ..Endpoint::default() },
+        limits: RequestLimits { retry_budget, ..RequestLimits::default() },
+    };
+    Client::new(&settings, &Scrubber::default()).unwrap()
 }
 
 fn connector(name: &str, config: &[(&str, &str)], secret_keys: &[&str]) -> Connector {

@@ -5,7 +5,7 @@ use anyhow::{anyhow, Result};
 use crate::connect::Client;
 use crate::gitops::output::Format;
 use crate::gitops::Verdict;
-use crate::render::redact::Scrubber;
+use crate::redact::Scrubber;
 use crate::settings::ConnectArgs;
 
 /// Prints every plugin of `cluster`, by type then class.

@@ -13,7 +13,7 @@ use crate::gitops::output::{colors, paint, Format};
 use crate::gitops::{source, Reading, Sourced, Verdict};
 use crate::model::connector::{Connector, TargetState};
 use crate::model::live::{ConnectorState, Status, Unit};
-use crate::render::redact::{is_secret_key, Scrubber, REDACTED};
+use crate::redact::{is_secret_key, Scrubber, REDACTED};
 use crate::settings::{ConnectArgs, Manifests};
 
 /// A connector named on the command line, and where to reach it.

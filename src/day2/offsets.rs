@@ -8,10 +8,10 @@ use std::path::Path;
 use anyhow::{anyhow, Context, Result};
 use serde_json::{json, Value};
 
-use crate::gitops::one::Named;
+use crate::day2::one::Named;
+use crate::files;
 use crate::gitops::output::Format;
 use crate::gitops::Verdict;
-use crate::input::files;
 use crate::model::requests::{offsets_list, OffsetsChange};
 
 /// Prints the committed offsets: the JSON `GET .../offsets` gives, or one
