@@ -3,18 +3,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::connect::Applied;
 use crate::desired::{CmState, Declared, Role};
 use crate::execute::{Done, StepResult};
-use crate::model::configmap::CmId;
 use crate::model::connector::TargetState;
 use crate::model::live::{ConnectorState, Status};
 use crate::model::status::{self, CmStatus, Condition, Counts, Readiness, Reason, Record};
 use crate::plan::compare::digest;
 use crate::plan::{Action, Problem, Step, Why};
 use crate::writeback::run::{brief, Run};
+use crate::writeback::Operation;
 
 /// The status of one ConfigMap after this run, and the names to record.
 #[must_use]
@@ -217,7 +217,7 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
 /// writes, and retries only failed runs: this run succeeds to say it, and the
 /// next one, finding the status said, fails and is retried.)
 #[must_use]
-pub fn unreachable(declared: &[Declared], cluster: &str, message: &str, now: &str) -> Vec<Value> {
+pub fn unreachable(declared: &[Declared], cluster: &str, message: &str, now: &str) -> Vec<Operation> {
     let said = |d: &&Declared| d.recorded.status.ready.as_ref().is_some_and(|c| c.reason == Reason::ConnectUnreachable);
     let stale =
         declared.iter().filter(|d| d.role == Role::Acting && d.cluster == cluster && d.state != CmState::Deleted);
@@ -234,33 +234,7 @@ pub fn unreachable(declared: &[Declared], cluster: &str, message: &str, now: &st
                 status.annotations(&d.recorded.names, "").into_iter().filter(|(k, _)| kept.contains(&k.as_str()));
             let mut values: serde_json::Map<String, Value> = annotations.map(|(k, v)| (k, Value::from(v))).collect();
             values.insert(status::UNREACHABLE_SINCE.into(), Value::from(now));
-            merge_values(&d.id, values)
+            Operation::annotate(&d.id, values)
         })
         .collect()
-}
-
-/// The patch that removes [`status::UNREACHABLE_SINCE`] once Connect answers.
-#[must_use]
-pub fn reachable(id: &CmId) -> Value {
-    merge_values(id, serde_json::Map::from_iter([(status::UNREACHABLE_SINCE.to_string(), Value::Null)]))
-}
-
-/// The patch that writes the annotations, through shell-operator.
-#[must_use]
-pub fn merge(id: &CmId, annotations: &BTreeMap<String, String>) -> Value {
-    merge_values(id, annotations.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect())
-}
-
-/// [`merge`] of any values: `null` removes an annotation.
-fn merge_values(id: &CmId, annotations: serde_json::Map<String, Value>) -> Value {
-    json!({
-        "operation": "MergePatch",
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "namespace": id.namespace.clone().unwrap_or_else(|| "default".into()),
-        "name": id.name,
-        // The ConfigMap may be deleted between the snapshot and the patch.
-        "ignoreMissingObject": true,
-        "mergePatch": {"metadata": {"annotations": Value::Object(annotations)}},
-    })
 }

@@ -1,7 +1,7 @@
 //! Kubernetes Events about ConfigMaps, created through shell-operator:
 //! Normal ones for what changed, Warnings for failures.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::connect::{Applied, Removed};
 use crate::desired::Declared;
@@ -9,6 +9,7 @@ use crate::execute::{Done, OffsetsDone, StepResult};
 use crate::model::connector::TargetState;
 use crate::plan::{Action, After, Problem, Step};
 use crate::writeback::run::{brief, Run};
+use crate::writeback::Operation;
 
 /// How often the same Event may be created.
 #[derive(Clone, Copy)]
@@ -23,7 +24,7 @@ enum Repeat {
 }
 
 /// Events for what changed, and Warnings for what still fails.
-pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &[&Problem], out: &mut Vec<Value>) {
+pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &[&Problem], out: &mut Vec<Operation>) {
     let mut emit = |kind: &str, reason: &str, message: String, repeat: Repeat| {
         out.push(event(d, kind, reason, &message, &run.now, repeat));
     };
@@ -76,7 +77,7 @@ pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &
 /// name is a digest of what it says and when (to the second, or to the hour
 /// for a failure), and it is created only if absent: a repeat within that
 /// time is a no-op.
-fn event(d: &Declared, kind: &str, reason: &str, message: &str, now: &str, repeat: Repeat) -> Value {
+fn event(d: &Declared, kind: &str, reason: &str, message: &str, now: &str, repeat: Repeat) -> Operation {
     // RFC 3339: `2026-12-02T01` is the hour.
     let stamp = match repeat {
         Repeat::Each => now,
@@ -93,9 +94,8 @@ fn event(d: &Declared, kind: &str, reason: &str, message: &str, now: &str, repea
     if let Some(uid) = &d.object.uid {
         involved.insert("uid".into(), json!(uid));
     }
-    json!({
-        "operation": "CreateIfNotExists",
-        "object": {
+    Operation::CreateIfNotExists {
+        object: json!({
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {"name": format!("{prefix}.{digest:016x}"), "namespace": namespace},
@@ -109,8 +109,8 @@ fn event(d: &Declared, kind: &str, reason: &str, message: &str, now: &str, repea
             "firstTimestamp": now,
             "lastTimestamp": now,
             "count": 1,
-        }
-    })
+        }),
+    }
 }
 
 /// Stable across runs and versions, unlike `std`'s hasher.
@@ -131,7 +131,9 @@ mod tests {
     fn a_failure_is_one_event_an_hour_and_a_change_one_event_each() {
         let d = Declared::default();
         let name = |now: &str, repeat| {
-            event(&d, "Warning", "TaskFailed", "x", now, repeat)["object"]["metadata"]["name"].clone()
+            serde_json::to_value(event(&d, "Warning", "TaskFailed", "x", now, repeat)).unwrap()["object"]["metadata"]
+                ["name"]
+                .clone()
         };
         let (early, late, next) = ("2026-12-02T01:05:00Z", "2026-12-02T01:55:00Z", "2026-12-02T02:00:10Z");
         assert_eq!(name(early, Repeat::Hourly), name(late, Repeat::Hourly), "the same failure within the hour");

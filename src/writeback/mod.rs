@@ -11,7 +11,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::desired::Role;
 use crate::execute::StepResult;
@@ -23,16 +23,18 @@ pub mod annotations;
 pub mod events;
 pub mod metrics;
 pub mod offsets;
+pub mod operations;
 pub mod ownership;
 pub mod run;
 
+pub use operations::Operation;
 pub use run::Run;
 
 /// The operations and metrics of one run, as shell-operator reads them.
 #[derive(Debug, Default)]
 pub struct Output {
     /// Operations for `KUBERNETES_PATCH_PATH`.
-    pub patches: Vec<Value>,
+    pub patches: Vec<Operation>,
     /// Metric operations for `METRICS_PATH`.
     pub metrics: Vec<metrics::MetricOp>,
 }
@@ -91,16 +93,22 @@ pub fn output(run: &Run) -> Output {
     for d in run.declared.iter().filter(|d| d.role == Role::Acting) {
         let its = by_configmap.get(&d.id).unwrap_or(&none);
         events::said(run, d, &its.steps, &its.problems, &mut out.patches);
+        // One patch per ConfigMap: its status when it changed, and the end of
+        // an unreachable spell.
+        let mut annotations = Map::new();
         if d.state != crate::desired::CmState::Deleted {
             let (status, names) = annotations::status(run, d, &its.steps, &its.problems);
             let wanted = status.annotations(&names, &d.rendered.source);
             if !status::up_to_date(&d.recorded.annotations, &wanted) {
-                out.patches.push(annotations::merge(&d.id, &wanted));
+                annotations.extend(wanted.into_iter().map(|(k, v)| (k, Value::from(v))));
                 changed.insert(&d.id);
             }
         }
         if d.recorded.flagged_unreachable {
-            out.patches.push(annotations::reachable(&d.id));
+            annotations.insert(status::UNREACHABLE_SINCE.into(), Value::Null);
+        }
+        if !annotations.is_empty() {
+            out.patches.push(Operation::annotate(&d.id, annotations));
         }
     }
     out.patches.extend(offsets::listings(run));

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::execute::{Done, OffsetsDone};
 use crate::model::configmap::CmId;
 use crate::writeback::run::Run;
+use crate::writeback::Operation;
 
 /// A data key for a connector name: ConfigMap keys allow letters, digits,
 /// `-`, `_` and `.` only.
@@ -23,7 +24,7 @@ fn key(connector: &str) -> String {
 
 /// The patch operations that write every listing of this run.
 #[must_use]
-pub fn listings(run: &Run) -> Vec<Value> {
+pub fn listings(run: &Run) -> Vec<Operation> {
     let mut by_configmap: BTreeMap<&CmId, Map<String, Value>> = BTreeMap::new();
     for (step, result) in run.plan.steps.iter().zip(run.results) {
         for done in result.done() {
@@ -37,15 +38,16 @@ pub fn listings(run: &Run) -> Vec<Value> {
     for (id, data) in by_configmap {
         let name = format!("{}-offsets", id.name);
         let namespace = id.namespace.clone().unwrap_or_else(|| "default".into());
-        operations.push(json!({"operation": "CreateIfNotExists", "object": {
-            "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": name, "namespace": namespace,
-                         "labels": {"app.kubernetes.io/managed-by": "connect-operator"},
-                         "annotations": {"connect-operator.io/offsets-of": id.name}},
-            "data": {},
-        }}));
-        operations.push(json!({"operation": "MergePatch", "apiVersion": "v1", "kind": "ConfigMap",
-                               "namespace": namespace, "name": name, "mergePatch": {"data": data}}));
+        operations.push(Operation::CreateIfNotExists {
+            object: json!({
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name, "namespace": namespace,
+                             "labels": {"app.kubernetes.io/managed-by": "connect-operator"},
+                             "annotations": {"connect-operator.io/offsets-of": id.name}},
+                "data": {},
+            }),
+        });
+        operations.push(Operation::set_data(&namespace, &name, Value::Object(data)));
     }
     operations
 }

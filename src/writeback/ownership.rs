@@ -6,12 +6,13 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::connect::clusters::DEFAULT;
 use crate::execute::{Done, StepResult};
 use crate::model::configmap::{ConfigMap, STATE_CONFIGMAP};
 use crate::plan::{Action, Plan};
+use crate::writeback::Operation;
 
 /// The state ConfigMap's data key for the default cluster (`owned.<cluster>`
 /// for the others): a JSON array of connector names.
@@ -40,7 +41,7 @@ pub fn record(
     results: &[StepResult],
     namespace: &str,
     cluster: &str,
-) -> Vec<Value> {
+) -> Vec<Operation> {
     let mut now = owned.clone();
     for (step, result) in plan.steps.iter().zip(results) {
         let applied = result.done().iter().any(|d| matches!(d, Done::Applied(_)));
@@ -57,13 +58,14 @@ pub fn record(
     let names: Vec<&String> = now.iter().collect();
     let data = json!({owned_key(cluster): serde_json::to_string(&names).unwrap_or_default()});
     vec![
-        json!({"operation": "CreateIfNotExists", "object": {
-            "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": STATE_CONFIGMAP, "namespace": namespace,
-                         "labels": {"app.kubernetes.io/managed-by": "connect-operator"}},
-            "data": {},
-        }}),
-        json!({"operation": "MergePatch", "apiVersion": "v1", "kind": "ConfigMap", "namespace": namespace,
-               "name": STATE_CONFIGMAP, "mergePatch": {"data": data}}),
+        Operation::CreateIfNotExists {
+            object: json!({
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": STATE_CONFIGMAP, "namespace": namespace,
+                             "labels": {"app.kubernetes.io/managed-by": "connect-operator"}},
+                "data": {},
+            }),
+        },
+        Operation::set_data(namespace, STATE_CONFIGMAP, data),
     ]
 }

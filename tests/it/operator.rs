@@ -644,9 +644,12 @@ fn the_status_says_ready_counts_and_which_version_it_describes() {
     op.env.retain(|(k, _)| k != "CONNECT_URL");
     op.env.push(("CONNECT_URL".into(), url));
     op.fake.set_task_state("a", 0, "RUNNING");
-    op.resync();
+    let run = op.resync();
     assert_eq!(annotation(&op, "status.connect-operator.io/ready"), "True");
     assert!(annotation(&op, "connect-operator.io/connect-unreachable-since").is_null());
+    // Both in one patch: one write to the API server, one Modified event.
+    let patched = run.patches.iter().filter(|p| p["operation"] == "MergePatch" && p["name"] == "orders").count();
+    assert_eq!(patched, 1, "{:?}", run.patches);
 }
 
 /// An alert can say which connector failed: one series per declared
