@@ -15,8 +15,7 @@ use crate::render::error::{Located, RenderError};
 use crate::render::sandbox::Renderer;
 use crate::text::Invalid;
 
-/// Data key and what its template rendered to.
-pub type Templates = Vec<(String, Result<Connector, RenderError>)>;
+pub use crate::render::error::Templates;
 
 /// One ConfigMap after rendering, with everything later stages need of it.
 #[derive(Debug, Clone, Default)]
@@ -110,6 +109,10 @@ pub enum CmState {
     Deleted,
     /// A label says something this run cannot honour: nothing is done.
     Invalid(String),
+    /// Its namespace may not use the cluster it names: nothing of it is
+    /// sent there, and its names claim nothing there (an intruder cannot
+    /// keep the owner's connector from being deleted).
+    Refused(String),
 }
 
 /// A ConfigMap to declare, and how this run treats it.
@@ -126,6 +129,17 @@ pub struct Source<'a> {
     /// Whether its restart and offsets annotations are requests to act on:
     /// they are to the running operator, never in a manifest's diff.
     pub requests: bool,
+}
+
+impl CmState {
+    /// Why nothing of the ConfigMap is applied, when nothing is.
+    #[must_use]
+    pub fn refusal(&self) -> Option<&str> {
+        match self {
+            CmState::Invalid(message) | CmState::Refused(message) => Some(message),
+            CmState::Apply | CmState::Remove | CmState::Deleted => None,
+        }
+    }
 }
 
 impl Declared {
@@ -170,7 +184,7 @@ impl Declared {
 pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
     declared
         .iter()
-        .filter(|d| d.role == Role::Acting && !matches!(d.state, CmState::Invalid(_)))
+        .filter(|d| d.role == Role::Acting && d.state.refusal().is_none())
         .flat_map(|d| d.names().into_iter().chain(d.leftovers().into_iter().cloned()))
         .collect()
 }
@@ -224,10 +238,14 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
         .zip(digests)
         .zip(recorded)
         .map(|((source, source_digest), unrendered)| {
-            let templates = if unrendered.is_some() { Templates::new() } else { renderings.next().unwrap_or_default() };
             let cm = source.configmap;
             let (mut state, cluster) = state_of(cm, clusters);
-            if source.deleted && !matches!(state, CmState::Invalid(_)) {
+            let templates = if unrendered.is_some() { Templates::new() } else { renderings.next().unwrap_or_default() };
+            let templates = match clusters.all.get(&cluster) {
+                Some(c) => c.tenancy.refuse_names(cm.namespace(), &cluster, templates),
+                None => templates,
+            };
+            if source.deleted && state.refusal().is_none() {
                 state = CmState::Deleted;
             }
             // What the run writes back and acts on is needed of the ConfigMaps it acts on alone.
@@ -272,9 +290,13 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
 /// default cluster, where its names still guard against pruning.
 fn state_of(cm: &ConfigMap, clusters: &Clusters) -> (CmState, String) {
     let cluster = match clusters.of(cm) {
-        Ok(cluster) => cluster.name.clone(),
+        Ok(cluster) => cluster,
         Err(e) => return (CmState::Invalid(format!("{e:#}")), clusters::DEFAULT.into()),
     };
+    if let Err(refusal) = cluster.tenancy.admit(cm.namespace(), &cluster.name) {
+        return (CmState::Refused(refusal.to_string()), cluster.name.clone());
+    }
+    let cluster = cluster.name.clone();
     let state = match cm.intent() {
         Ok(Intent::Apply) => CmState::Apply,
         Ok(Intent::Remove) => CmState::Remove,

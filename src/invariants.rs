@@ -14,6 +14,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use crate::connect::clusters::{self, Clusters, Resolve};
+use crate::connect::tenancy::Tenancy;
 use crate::connect::Settings;
 use crate::desired::{self, CmState, Declared, DeclaredConnectors, Recorded, Role};
 use crate::input::manifests::Manifest;
@@ -243,7 +244,7 @@ proptest! {
     #[test]
     fn the_hook_and_apply_make_the_same_plan(configmaps in configmaps(), live in live()) {
         let renderer = Renderer::in_process(Arc::new(Variables::default()));
-        let clusters = Clusters::new(None, &Settings::default(), Resolve::Names).unwrap();
+        let clusters = Clusters::new(None, &Settings::default(), &Tenancy::default(), Resolve::Names).unwrap();
         let objects: Vec<Value> = configmaps.iter().map(|o| json!({"object": o, "filterResult": {}})).collect();
         let contexts = json!([{"binding": "connectors", "type": "Synchronization", "objects": objects,
                                "snapshots": {"connectors": objects}}]);

@@ -12,6 +12,7 @@ use clap::Args;
 use log::warn;
 
 use crate::connect::clusters::{self, Clusters, Resolve};
+use crate::connect::tenancy::Tenancy;
 use crate::connect::{client, Auth, Caller, ClientCert, Endpoint, RequestLimits, Settings};
 use crate::files;
 use crate::input::hook_config;
@@ -141,6 +142,14 @@ pub struct ClustersArg {
     /// Named Connect clusters (YAML or JSON), beside the default one of CONNECT_URL
     #[arg(long, env = "CONNECT_CLUSTERS_FILE", value_name = "FILE")]
     pub clusters_file: Option<PathBuf>,
+
+    /// Namespaces whose ConfigMaps may use the default cluster, comma-separated ("*": every namespace)
+    #[arg(long, env = "CONNECT_NAMESPACES", value_name = "NAMESPACES", value_delimiter = ',', default_value = "*")]
+    pub connect_namespaces: Vec<String>,
+
+    /// What the default cluster's connector names must start with; {namespace} is the ConfigMap's namespace
+    #[arg(long, env = "CONNECT_NAME_PREFIX", value_name = "PREFIX")]
+    pub connect_name_prefix: Option<String>,
 }
 
 /// How many writes go to a cluster at once: for the commands that write
@@ -275,7 +284,11 @@ impl ClustersArg {
     /// The clusters file's names and flavours only, for `render`.
     pub fn names(&self) -> Result<Clusters> {
         let file = self.clusters_file.as_deref().map(clusters::File::read).transpose()?;
-        Clusters::new(file, &Settings::default(), Resolve::Names)
+        Clusters::new(file, &Settings::default(), &self.tenancy(), Resolve::Names)
+    }
+
+    fn tenancy(&self) -> Tenancy {
+        Tenancy::from_environment(&self.connect_namespaces, self.connect_name_prefix.as_deref())
     }
 }
 
@@ -302,7 +315,7 @@ impl ConnectArgs {
         let file = self.clusters.clusters_file.as_deref().map(clusters::File::read).transpose()?;
         let claimed = file.as_ref().map(clusters::File::env_names).unwrap_or_default();
         let default = Settings { endpoint: self.default_endpoint(&claimed)?, limits: self.limits(caller, concurrency) };
-        Clusters::new(file, &default, Resolve::All)
+        Clusters::new(file, &default, &self.clusters.tenancy(), Resolve::All)
     }
 
     /// The default cluster's endpoint. streaming-ops' CONNECT_REST_KEY /
@@ -319,7 +332,7 @@ impl ConnectArgs {
         };
         let username = self.connect_username.clone().or_else(|| fallback("CONNECT_REST_KEY"));
         let password = self.connect_password.clone().or_else(|| fallback("CONNECT_REST_SECRET"));
-        let auth = auth(username, password, self.token()?)?;
+        let auth = Auth::from_settings(username, password, self.token()?)?;
         if url.starts_with("http://") && !matches!(auth, Auth::None) {
             warn!("credentials are sent to {url} without TLS");
         }
@@ -358,18 +371,6 @@ impl ConnectArgs {
             (None, None) => None,
         })
     }
-}
-
-fn auth(username: Option<String>, password: Option<String>, token: Option<String>) -> Result<Auth> {
-    Ok(match (username, password, token) {
-        (None, None, None) => Auth::None,
-        (None, None, Some(token)) => Auth::Bearer(token),
-        (Some(username), Some(password), None) => Auth::Basic { username, password },
-        (Some(_), Some(_), Some(_)) => bail!("set either CONNECT_TOKEN or CONNECT_USERNAME/CONNECT_PASSWORD, not both"),
-        _ => bail!(
-            "basic auth needs both CONNECT_USERNAME and CONNECT_PASSWORD (or CONNECT_REST_KEY and CONNECT_REST_SECRET)"
-        ),
-    })
 }
 
 /// CONNECT_OPERATOR_DIGEST_KEY, from a Secret: only from the environment,

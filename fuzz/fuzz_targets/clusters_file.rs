@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use connect_operator::connect::clusters::{Clusters, File, Resolve};
+use connect_operator::connect::tenancy::Tenancy;
 use connect_operator::connect::Settings;
 use libfuzzer_sys::fuzz_target;
 
@@ -13,5 +14,5 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(file) = File::parse(text, Path::new("clusters.yaml")) else { return };
     let _ = file.env_names();
-    let _ = Clusters::new(Some(file), &Settings::default(), Resolve::Names);
+    let _ = Clusters::new(Some(file), &Settings::default(), &Tenancy::default(), Resolve::Names);
 });

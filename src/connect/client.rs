@@ -123,6 +123,24 @@ impl Default for RequestLimits {
     }
 }
 
+impl Auth {
+    /// The default cluster's credentials, from CONNECT_USERNAME and
+    /// CONNECT_PASSWORD, or CONNECT_TOKEN.
+    pub fn from_settings(username: Option<String>, password: Option<String>, token: Option<String>) -> Result<Auth> {
+        Ok(match (username, password, token) {
+            (None, None, None) => Auth::None,
+            (None, None, Some(token)) => Auth::Bearer(token),
+            (Some(username), Some(password), None) => Auth::Basic { username, password },
+            (Some(_), Some(_), Some(_)) => {
+                anyhow::bail!("set either CONNECT_TOKEN or CONNECT_USERNAME/CONNECT_PASSWORD, not both")
+            }
+            _ => anyhow::bail!(
+                "basic auth needs both CONNECT_USERNAME and CONNECT_PASSWORD (or CONNECT_REST_KEY and CONNECT_REST_SECRET)"
+            ),
+        })
+    }
+}
+
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

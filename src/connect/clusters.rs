@@ -10,6 +10,7 @@ use log::warn;
 use serde::Deserialize;
 
 use crate::connect::client::{Auth, Endpoint, RequestLimits, Settings};
+use crate::connect::tenancy::{Namespaces, SetBy, Tenancy};
 use crate::connect::tls::ClientCert;
 use crate::model::configmap::ConfigMap;
 
@@ -43,6 +44,8 @@ pub struct Cluster {
     pub flavour: Flavour,
     /// How to reach it.
     pub settings: Settings,
+    /// Which namespaces may use it, and the names each may give.
+    pub tenancy: Tenancy,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +89,11 @@ struct ClusterEntry {
     #[serde(default)]
     tls: EntryTls,
     concurrency: Option<usize>,
+    /// The namespaces whose ConfigMaps may use it; all when left out.
+    #[serde(default)]
+    namespaces: Namespaces,
+    /// What connector names must start with (`{namespace}` is the ConfigMap's).
+    name_prefix: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -178,17 +186,25 @@ impl File {
 }
 
 impl Clusters {
-    /// The `default` cluster from the environment, plus the clusters file.
-    pub fn new(file: Option<File>, default: &Settings, resolve: Resolve) -> Result<Clusters> {
+    /// The `default` cluster from the environment (its settings and who may
+    /// use it), plus the clusters file.
+    pub fn new(file: Option<File>, default: &Settings, tenancy: &Tenancy, resolve: Resolve) -> Result<Clusters> {
         let mut all = BTreeMap::new();
         all.insert(
             DEFAULT.to_string(),
-            Cluster { name: DEFAULT.into(), flavour: Flavour::Apache, settings: default.clone() },
+            Cluster {
+                name: DEFAULT.into(),
+                flavour: Flavour::Apache,
+                settings: default.clone(),
+                tenancy: tenancy.clone(),
+            },
         );
         let Some(file) = file else { return Ok(Clusters { all }) };
         let path = file.path.display().to_string();
         for entry in file.clusters {
-            let cluster = entry.into_cluster(default, resolve).with_context(|| format!("the clusters file {path}"))?;
+            let mut cluster =
+                entry.into_cluster(default, resolve).with_context(|| format!("the clusters file {path}"))?;
+            cluster.tenancy.set_by = SetBy::ClustersFile { path: path.clone(), cluster: cluster.name.clone() };
             if all.insert(cluster.name.clone(), cluster.clone()).is_some() && cluster.name != DEFAULT {
                 bail!("the clusters file {path}: cluster {} is defined twice", cluster.name);
             }
@@ -279,7 +295,8 @@ impl ClusterEntry {
         };
         let concurrency = self.concurrency.unwrap_or(default.limits.concurrency).clamp(1, 64);
         let settings = Settings { endpoint, limits: RequestLimits { concurrency, ..default.limits } };
-        Ok(Cluster { name, flavour: self.flavour, settings })
+        let tenancy = Tenancy { namespaces: self.namespaces, name_prefix: self.name_prefix, set_by: SetBy::default() };
+        Ok(Cluster { name, flavour: self.flavour, settings, tenancy })
     }
 }
 
@@ -299,7 +316,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("clusters.yaml");
         std::fs::write(&path, text).unwrap();
-        Clusters::new(Some(File::read(&path)?), &default(), Resolve::All)
+        Clusters::new(Some(File::read(&path)?), &default(), &Tenancy::default(), Resolve::All)
     }
 
     #[test]
@@ -400,7 +417,7 @@ clusters:
         std::fs::write(&path, text).unwrap();
         let file = File::read(&path).unwrap();
         assert_eq!(file.env_names(), BTreeSet::from(["CLUSTERS_TEST_UNSET"]));
-        let names = Clusters::new(Some(file), &default(), Resolve::Names).unwrap();
+        let names = Clusters::new(Some(file), &default(), &Tenancy::default(), Resolve::Names).unwrap();
         assert!(names.all.contains_key("a"));
         assert!(format!("{:#}", load(text).unwrap_err()).contains("$CLUSTERS_TEST_UNSET, which is not set"));
     }

@@ -13,6 +13,7 @@ pub mod clusters;
 pub mod errors;
 pub mod listing;
 pub mod operations;
+pub mod tenancy;
 pub mod tls;
 
 pub use api::{Applied, Plugin, PluginKind, Removed};

@@ -18,7 +18,7 @@ pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool, format
     let mut errors = Vec::new();
     for (d, file) in declared.iter().zip(&files) {
         let place = format!("ConfigMap {} ({})", d.id, file.display());
-        if let CmState::Invalid(message) = &d.state {
+        if let Some(message) = d.state.refusal() {
             errors.push(format!("{place}: {message}"));
             continue;
         }

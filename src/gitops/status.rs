@@ -21,7 +21,7 @@ pub fn run(sources: &Sources, connect_args: &ConnectArgs, format: Format) -> Res
     let clusters = connect_args.clusters()?;
     let Sourced { scrubber, declared, .. } = source(&sources.manifests, &clusters, sources.reading())?;
     let (invalid, valid): (Vec<Declared>, Vec<Declared>) =
-        declared.into_iter().partition(|d| matches!(d.state, CmState::Invalid(_)));
+        declared.into_iter().partition(|d| d.state.refusal().is_some());
     let mut rows = invalid_rows(&invalid);
     let by_cluster = by_cluster(valid);
     for name in clusters.all.keys() {
@@ -83,7 +83,7 @@ pub struct Row {
 pub fn invalid_rows(declared: &[Declared]) -> Vec<Row> {
     let mut rows = Vec::new();
     for d in declared {
-        let CmState::Invalid(message) = &d.state else { continue };
+        let Some(message) = d.state.refusal() else { continue };
         let mut names: Vec<String> = d.names().into_iter().collect();
         if names.is_empty() {
             names.push("-".into());
@@ -95,7 +95,7 @@ pub fn invalid_rows(declared: &[Declared]) -> Vec<Row> {
             declared: None,
             tasks: None,
             declared_by: vec![format!("{}", d.id)],
-            problems: vec![message.clone()],
+            problems: vec![message.to_string()],
             health: Health::Error,
         }));
     }

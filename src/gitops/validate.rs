@@ -286,12 +286,12 @@ pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<V
     for (name, declared) in &by_cluster(declared) {
         let mut targets = Vec::new();
         for d in declared {
-            if let CmState::Invalid(message) = &d.state {
+            if let Some(message) = d.state.refusal() {
                 findings.push(Finding {
                     connector: String::new(),
                     origin: format!("ConfigMap {}", d.id),
                     key: None,
-                    message: message.clone(),
+                    message: message.to_string(),
                 });
                 continue;
             }

@@ -239,6 +239,13 @@ fn configmap(metadata: Option<Metadata>, data: Option<Texts>, binary: Option<Key
 }
 
 impl ConfigMap {
+    /// The namespace it is in; a manifest without one goes where kubectl
+    /// puts it by default.
+    #[must_use]
+    pub fn namespace(&self) -> &str {
+        self.id.namespace.as_deref().unwrap_or("default")
+    }
+
     /// Whether it is labelled `destination=connect`.
     pub fn is_selected(&self) -> bool {
         self.labels.get(SELECTOR_LABEL).map(String::as_str) == Some(SELECTOR_VALUE)

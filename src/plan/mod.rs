@@ -74,8 +74,8 @@ fn for_declared(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
     let owners = owners(declared);
     let mut plan = Plan::default();
     for d in declared.iter().filter(|d| d.role == Role::Acting) {
-        if let CmState::Invalid(message) = &d.state {
-            plan.problems.push(Problem { origin: origin(&d.id, None), connector: None, message: message.clone() });
+        if let Some(message) = d.state.refusal() {
+            plan.problems.push(Problem { origin: origin(&d.id, None), connector: None, message: message.to_string() });
             continue;
         }
         if let Some(Err(message)) = &d.requests.offsets {
@@ -121,7 +121,7 @@ fn for_declared(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
                 (CmState::Remove, None) => remove(&connector.name, live, "disabled by label enabled=false"),
                 (CmState::Deleted, None) => remove(&connector.name, live, "its ConfigMap was deleted"),
                 // Reported above: nothing of an invalid ConfigMap is applied.
-                (CmState::Invalid(_), None) => continue,
+                (CmState::Invalid(_) | CmState::Refused(_), None) => continue,
             };
             let mut after = match d.state {
                 CmState::Apply => restarts::after(d, connector, &action, live, (policy.restarts, policy.now)),
@@ -145,7 +145,9 @@ type Owners<'a> = BTreeMap<&'a str, Vec<(&'a CmId, &'a String)>>;
 /// an event run counts every ConfigMap for the few it acts on.
 fn owners(declared: &[Declared]) -> Owners<'_> {
     let mut owners: Owners = BTreeMap::new();
-    for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
+    // A refused ConfigMap claims nothing: it cannot keep another's connector.
+    let claiming = |d: &&Declared| d.state != CmState::Deleted && !matches!(d.state, CmState::Refused(_));
+    for d in declared.iter().filter(claiming) {
         for (key, name) in d.declarations() {
             owners.entry(name).or_default().push((&d.id, key));
         }

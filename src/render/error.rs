@@ -5,7 +5,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::connector::Connector;
 use crate::text::format_size;
+
+/// Each data key of a ConfigMap, and what its template rendered to.
+pub type Templates = Vec<(String, Result<Connector, RenderError>)>;
 
 /// Why a template rendered no connector. Its text is what the status, the
 /// log and the commands say; it crosses from the worker to the hook as JSON.
