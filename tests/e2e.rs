@@ -1138,44 +1138,75 @@ fn a_deleted_pod_hands_over_to_the_next_cleanly() {
     env.reset();
 }
 
+/// The status annotation of ConfigMap `name` in namespace `ns`, as text.
+fn status_in(env: &Env, ns: &str, name: &str) -> String {
+    let out = env.kubectl(&["-n", ns, "get", "configmap", name, "-o", "json"], None);
+    let cm: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    cm["metadata"]["annotations"]["status.connect-operator.io/status"].as_str().unwrap_or("").to_string()
+}
+
+/// Applies ConfigMap `name` in namespace `ns` declaring `template`, and
+/// waits for the operator's first run on it.
+fn apply_in(env: &Env, so: &ShellOperator, ns: &str, name: &str, template: &str) {
+    let mut cm = configmap(name, &[("c.json", template)], json!({}));
+    cm["metadata"]["namespace"] = json!(ns);
+    so.after(|| {
+        let out = env.kubectl(&["-n", ns, "apply", "-f", "-"], Some(&cm.to_string()));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    });
+}
+
 /// manifests/cluster-wide, deployed as its kustomization says (the
 /// namespaced Role and RoleBinding connect-operator deleted by hand; the init
-/// container's connect-operator-pods stays): the same operator, with a
-/// ClusterRole, watches a second namespace.
+/// container's connect-operator-pods stays): one operator with a
+/// ClusterRole serves team-a and team-b on one Connect. As shipped, names
+/// go by namespace; with CONNECT_NAMESPACES, a namespace not listed reaches
+/// nothing.
 #[test]
 #[ignore = "needs e2e/up; run by e2e/test"]
-fn the_cluster_wide_variant_watches_a_second_namespace() {
+fn the_cluster_wide_variant_keeps_teams_apart() {
     let env = Env::get();
     env.reset();
-    let team = "e2e-team-b";
     let out = env.kubectl(&["delete", "role,rolebinding", "connect-operator"], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let _ = env.kubectl(&["create", "namespace", team], None);
+    for team in ["team-a", "team-b"] {
+        let _ = env.kubectl(&["create", "namespace", team], None);
+    }
     {
-        let so = ShellOperator::deployed(&env, &Deployment { cluster_wide: true, ..Deployment::default() });
-        let mut cm = configmap("e2e-team", &[("a.json", &source(&env, "e2e-team-a", ""))], json!({}));
-        cm["metadata"]["namespace"] = json!(team);
-        so.after(|| {
-            let out = env.kubectl(&["-n", team, "apply", "-f", "-"], Some(&cm.to_string()));
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        });
-        assert!(wait_until(Duration::from_secs(60), || running(&env, "e2e-team-a")), "{:?}", env.state("e2e-team-a"));
-        let status = env.kubectl(&["-n", team, "get", "configmap", "e2e-team", "-o", "json"], None);
-        let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+        let deployment =
+            Deployment { cluster_wide: true, env: &[("CONNECT_NAMESPACES", "team-a")], ..Deployment::default() };
+        let so = ShellOperator::deployed(&env, &deployment);
+        apply_in(&env, &so, "team-a", "orders", &source(&env, "team-a-orders", ""));
         assert!(
-            status["metadata"]["annotations"]["status.connect-operator.io/status"].is_string(),
-            "no status written in {team}: {status}"
+            wait_until(Duration::from_secs(60), || running(&env, "team-a-orders")),
+            "{:?}",
+            env.state("team-a-orders")
         );
-        so.after(|| {
-            let out = env.kubectl(&["-n", team, "delete", "configmap", "e2e-team"], None);
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        });
-        assert!(env.names("e2e-team").is_empty(), "{:?}", env.names("e2e-team"));
+        assert!(status_in(&env, "team-a", "orders").contains("RUNNING"), "{}", status_in(&env, "team-a", "orders"));
+        // A name outside the namespace's prefix.
+        apply_in(&env, &so, "team-a", "bare", &source(&env, "e2e-bare", ""));
+        let said = || status_in(&env, "team-a", "bare");
+        assert!(wait_until(Duration::from_secs(30), || said().contains("does not start with")), "{}", said());
+        // A namespace the default cluster does not list: nothing reaches Connect.
+        apply_in(&env, &so, "team-b", "orders", &source(&env, "team-b-orders", ""));
+        let said = || status_in(&env, "team-b", "orders");
+        let refused = "namespace team-b may not use cluster default: CONNECT_NAMESPACES allows team-a";
+        assert!(wait_until(Duration::from_secs(30), || said().contains(refused)), "{}", said());
+        assert!(env.names("team-b-").is_empty() && env.names("e2e-bare").is_empty(), "{:?}", env.names(""));
+        for (ns, name) in [("team-a", "orders"), ("team-a", "bare"), ("team-b", "orders")] {
+            so.after(|| {
+                let out = env.kubectl(&["-n", ns, "delete", "configmap", name], None);
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            });
+        }
+        assert!(env.names("team-a-").is_empty(), "{:?}", env.names("team-a-"));
     }
     // Back to manifests/, then its cluster-wide rights go.
     let so = ShellOperator::with(&env, &[]);
     let out = env.kubectl(&["delete", "clusterrole,clusterrolebinding", "connect-operator"], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let _ = env.kubectl(&["delete", "namespace", team, "--wait=false"], None);
+    for team in ["team-a", "team-b"] {
+        let _ = env.kubectl(&["delete", "namespace", team, "--wait=false"], None);
+    }
     so.idle();
 }
