@@ -59,8 +59,9 @@ pub enum Command {
     /// are as declared, 3 when some are not, 1 on errors
     Status(ReadArgs),
     /// Check that each connector's plugin is installed and ask Connect to
-    /// validate its config; exit 1 on any error
-    Validate(ReadArgs),
+    /// validate its config, and find secrets written as literals; exit 1 on
+    /// any error (and with --strict on a literal secret)
+    Validate(ValidateArgs),
     /// One connector: its config (secrets redacted), where it is declared,
     /// its state, tasks with workers and traces, and its offsets
     Describe(OneArgs),
@@ -186,6 +187,18 @@ pub struct PlanArgs {
     pub read: ReadArgs,
 }
 
+/// `validate`.
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Exit 1 on warnings too: a secret written as a literal in a template
+    #[arg(long)]
+    pub strict: bool,
+
+    #[command(flatten)]
+    /// The manifests, the clusters and the output format.
+    pub read: ReadArgs,
+}
+
 /// `apply`.
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
@@ -271,30 +284,6 @@ impl PlanArgs {
             format: self.read.output,
             concurrency,
         }
-    }
-}
-
-/// The binary's name, as completions know it.
-const NAME: &str = "connect-operator";
-
-/// The completion script for `shell`.
-#[must_use]
-pub fn completions(shell: clap_complete::Shell) -> String {
-    // Into a buffer: clap_complete panics when it cannot write, as into a closed pipe.
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), NAME, &mut script);
-    let script = String::from_utf8_lossy(&script).into_owned();
-    match shell {
-        // clap_complete's bash script matches `cmd=connect__operator__subcmd__diff`
-        // against arms named `connect__subcmd__operator__subcmd__diff` when the
-        // binary's name has a hyphen, so no subcommand's flags complete: the
-        // arms get the name the variable holds.
-        // See: https://github.com/clap-rs/clap/issues/6421
-        clap_complete::Shell::Bash => {
-            let mangled = NAME.replace('-', "__subcmd__");
-            script.replace(&format!("{mangled}__subcmd__"), &format!("{}__subcmd__", NAME.replace('-', "__")))
-        }
-        _ => script,
     }
 }
 

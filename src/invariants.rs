@@ -48,7 +48,7 @@ fn target() -> impl Strategy<Value = TargetState> {
 fn connector() -> impl Strategy<Value = Connector> {
     (name(), config(), target()).prop_map(|(name, mut config, state)| {
         config.insert("name".into(), name.clone());
-        Connector { name, state, config, secret_keys: BTreeSet::new() }
+        Connector { name, state, config, secret_keys: BTreeSet::new(), literal_secrets: BTreeSet::new() }
     })
 }
 

@@ -48,6 +48,7 @@
 #![allow(clippy::doc_markdown, clippy::missing_errors_doc, clippy::format_push_string)]
 
 pub mod cli;
+pub mod completions;
 pub mod connect;
 pub mod day2;
 pub mod deadline;

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use log::{error, info};
 
-use connect_operator::cli::{self, Cli, Command, OffsetsCommand, OneArgs};
+use connect_operator::cli::{Cli, Command, OffsetsCommand, OneArgs};
 use connect_operator::day2::offsets;
 use connect_operator::day2::one::{self, Named};
 use connect_operator::gitops::apply;
@@ -19,7 +19,7 @@ use connect_operator::gitops::{self, Verdict};
 use connect_operator::model::connector::TargetState;
 use connect_operator::model::requests::OffsetsChange;
 use connect_operator::settings::HookArgs;
-use connect_operator::{day2, hook, input, logging, metrics_port, predecessors, render, settings};
+use connect_operator::{completions, day2, hook, input, logging, metrics_port, predecessors, render, settings};
 
 fn main() -> ExitCode {
     let json_logs = std::env::var("LOG_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("json"));
@@ -85,13 +85,15 @@ fn run(cli: &Cli) -> Result<Verdict> {
         }
         (Some(Command::Plugins(args)), _) => day2::plugins::run(&args.connect, &args.cluster, args.output),
         (Some(Command::Status(args)), _) => gitops::status::run(&args.sources, &args.connect, args.output),
-        (Some(Command::Validate(args)), _) => gitops::validate::run(&args.sources, &args.connect, args.output),
+        (Some(Command::Validate(args)), _) => {
+            gitops::validate::run(&args.read.sources, &args.read.connect, args.read.output, args.strict)
+        }
         (Some(Command::ServeMetrics(args)), _) => {
             metrics_port::serve(&args.listen, &args.shell_operator_url).map(|()| Verdict::Done)
         }
         (Some(Command::WaitForPredecessors(request)), _) => predecessors::wait(request).map(|()| Verdict::Done),
         (Some(Command::Completions { shell }), _) => {
-            match std::io::Write::write_all(&mut std::io::stdout(), cli::completions(*shell).as_bytes()) {
+            match std::io::Write::write_all(&mut std::io::stdout(), completions::script(*shell).as_bytes()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
                 _ => Ok(Verdict::Done),
             }

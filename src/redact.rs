@@ -66,6 +66,22 @@ pub fn is_secret_key(key: &str) -> bool {
         || lower.contains("private.key")
 }
 
+/// Whether a config value refers to a Connect config provider
+/// (`${file:/mnt/secrets/db.properties:password}`, `${vault:path:key}`):
+/// the worker resolves it, so the secret itself is not in the config.
+#[must_use]
+pub fn is_provider_reference(value: &str) -> bool {
+    // Connect's ConfigTransformer: `${provider:[path:]key}`, provider a word.
+    value.match_indices("${").any(|(at, _)| {
+        let rest = value.get(at + 2..).unwrap_or_default();
+        let Some(end) = rest.find('}') else { return false };
+        let inner = rest.get(..end).unwrap_or_default();
+        inner.split_once(':').is_some_and(|(provider, key)| {
+            !provider.is_empty() && provider.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !key.is_empty()
+        })
+    })
+}
+
 /// Environment variables that are never secret besides this program's own
 /// settings (which [`crate::render::variables::Variables`] takes from the
 /// command line's definitions): what the operator reads outside its command
@@ -244,6 +260,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             secret_keys: ["connection.user".to_string(), "connection.password".to_string()].into_iter().collect(),
+            literal_secrets: std::collections::BTreeSet::new(),
         };
         let own = Scrubber::default().for_connector(&connector);
         assert_eq!(own.scrub("file:/root/.cache: bad password abc"), "file:/root/.cache: bad password [redacted]");

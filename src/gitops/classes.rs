@@ -4,6 +4,9 @@
 
 use crate::connect::{Plugin, PluginKind};
 
+/// The key that names a connector's class.
+pub const CONNECTOR_CLASS: &str = "connector.class";
+
 /// A class-valued key, the kind of plugin it names, and the class.
 pub struct NamedClass<'c> {
     /// The config key, e.g. `transforms.route.type`.
@@ -69,6 +72,85 @@ fn typo_distance(wanted: &str, installed: &str) -> Option<usize> {
     let (wanted, installed) = (head(wanted), head(installed));
     let distance = strsim::levenshtein(&wanted, &installed);
     (distance <= (wanted.chars().count() / 3).max(1)).then_some(distance)
+}
+
+/// What a class name given in a config names among the installed plugins.
+pub enum Resolved<'p> {
+    /// Exactly one plugin.
+    Plugin(&'p Plugin),
+    /// A simple name several plugins share: Connect registers no alias for it.
+    Ambiguous(Vec<&'p str>),
+    /// None.
+    Unknown,
+}
+
+/// Connect's alias rules: the full class name, the simple name (after the
+/// last `.`), or the simple name without a trailing `Connector`. Case matters.
+#[must_use]
+pub fn resolve<'p>(class: &str, plugins: &'p [Plugin]) -> Resolved<'p> {
+    if let Some(p) = plugins.iter().find(|p| p.class == class) {
+        return Resolved::Plugin(p);
+    }
+    let matching: Vec<&Plugin> = plugins.iter().filter(|p| aliases(&p.class).contains(&class)).collect();
+    match matching.as_slice() {
+        [] => Resolved::Unknown,
+        [one] => Resolved::Plugin(one),
+        many => Resolved::Ambiguous(many.iter().map(|p| p.class.as_str()).collect()),
+    }
+}
+
+/// The simple name and, when it ends with `Connector`, the name without it.
+fn aliases(class: &str) -> Vec<&str> {
+    let simple = simple_name(class);
+    match simple.strip_suffix("Connector") {
+        Some(short) if !short.is_empty() => vec![simple, short],
+        _ => vec![simple],
+    }
+}
+
+fn simple_name(class: &str) -> &str {
+    class.rsplit('.').next().unwrap_or(class)
+}
+
+/// Why `class` names no installed connector, with the closest installed
+/// class or the list of them.
+#[must_use]
+pub fn unknown_class(class: &str, plugins: &[Plugin]) -> String {
+    let unknown = format!("{CONNECTOR_CLASS} `{class}` is not an installed connector plugin");
+    if let Some(suggestion) = closest(class, plugins) {
+        return format!("{unknown}; did you mean `{suggestion}`?");
+    }
+    let mut classes: Vec<&str> = plugins.iter().map(|p| p.class.as_str()).collect();
+    classes.sort_unstable();
+    match classes.as_slice() {
+        [] => format!("{unknown}; Connect lists no connector plugin"),
+        classes => format!("{unknown}; installed connector classes: {}", quoted(classes)),
+    }
+}
+
+/// The installed class whose simple name (or that name without `Connector`)
+/// is nearest to the simple name of `class`, by edit distance ignoring case;
+/// `None` when even the nearest is more than half the name's length away.
+/// Ties go to the first class in name order.
+#[must_use]
+pub fn closest<'p>(class: &str, plugins: &'p [Plugin]) -> Option<&'p str> {
+    let wanted = simple_name(class).to_lowercase();
+    let limit = wanted.chars().count() / 2;
+    plugins
+        .iter()
+        .filter_map(|p| {
+            let distance = aliases(&p.class).iter().map(|a| strsim::levenshtein(&wanted, &a.to_lowercase())).min()?;
+            Some((distance, p.class.as_str()))
+        })
+        .filter(|(distance, _)| *distance <= limit)
+        .min()
+        .map(|(_, class)| class)
+}
+
+/// Class names in backquotes, comma-separated.
+#[must_use]
+pub fn quoted(classes: &[&str]) -> String {
+    classes.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub mod apply;
 pub mod classes;
 pub mod output;
 pub mod render;
+pub mod secrets;
 pub mod status;
 pub mod validate;
 

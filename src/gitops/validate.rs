@@ -10,20 +10,21 @@
 //! listing every plugin (`Failed to find any class that implements Connector
 //! ...`).
 
+use std::collections::BTreeSet;
+
 use anyhow::Result;
 use serde::Deserialize;
 
 use crate::connect::{Client, Failure, Plugin};
-use crate::desired::CmState;
+use crate::desired::{CmState, Declared};
+use crate::gitops::classes::{quoted, resolve, unknown_class, Resolved, CONNECTOR_CLASS};
 use crate::gitops::output::Format;
-use crate::gitops::{by_cluster, classes, source, Sourced, Verdict};
+use crate::gitops::{by_cluster, classes, secrets, source, Sourced, Verdict};
 use crate::model::connector::Connector;
 use crate::parallel;
 use crate::redact::Scrubber;
 use crate::settings::{ConnectArgs, Sources};
 use crate::text::{self, truncate, Invalid};
-
-const CONNECTOR_CLASS: &str = "connector.class";
 
 /// How a finding about a connector that could not be checked (Connect kept
 /// failing transiently) begins. Such a finding has no key; the caller decides
@@ -39,8 +40,11 @@ pub struct Target<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-/// Something Connect (or the plugin list) says is wrong with a connector.
+/// Something Connect (or the plugin list) says is wrong with a connector,
+/// or a secret the template writes out.
 pub struct Finding {
+    /// Whether it fails `validate` (a warning does with `--strict`).
+    pub severity: Severity,
     /// The connector's name; empty for a ConfigMap that rendered none.
     pub connector: String,
     /// Where it is declared.
@@ -49,6 +53,38 @@ pub struct Finding {
     pub key: Option<String>,
     /// What is wrong, scrubbed of secret values.
     pub message: String,
+}
+
+/// How much a finding weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Connect would refuse it, or it cannot be checked.
+    Error,
+    /// It works, but should not be so: a literal secret.
+    Warning,
+}
+
+impl Finding {
+    /// An error about `connector`, declared at `origin`.
+    fn error(connector: &str, origin: &str, key: Option<&str>, message: String) -> Finding {
+        Finding {
+            severity: Severity::Error,
+            connector: connector.to_string(),
+            origin: origin.to_string(),
+            key: key.map(str::to_string),
+            message,
+        }
+    }
+
+    /// A literal secret at `key` of `target`'s connector.
+    fn literal(target: &Target, key: &str) -> Finding {
+        let message = crate::gitops::secrets::LITERAL.to_string();
+        Finding {
+            severity: Severity::Warning,
+            ..Finding::error(&target.connector.name, &target.origin, Some(key), message)
+        }
+    }
 }
 
 /// One `GET /connector-plugins`, then one `PUT
@@ -81,12 +117,11 @@ pub fn validate(client: &Client, targets: &[Target], scrubber: &Scrubber) -> Res
     let mut findings = Vec::new();
     let mut to_check: Vec<(&Target, &Plugin)> = Vec::new();
     for target in targets {
-        let finding = |message: String| Finding {
-            connector: target.connector.name.clone(),
-            origin: target.origin.clone(),
-            key: Some(CONNECTOR_CLASS.to_string()),
-            message: scrubber.for_connector(target.connector).scrub(&message),
+        let hidden = |message: String| scrubber.for_connector(target.connector).scrub(&message);
+        let finding = |message: String| {
+            Finding::error(&target.connector.name, &target.origin, Some(CONNECTOR_CLASS), hidden(message))
         };
+        findings.extend(target.connector.literal_secrets.iter().map(|k| Finding::literal(target, k)));
         if listed.complete {
             for named in classes::named(&target.connector.config) {
                 if let Some(why) = classes::missing(&named, &listed.all) {
@@ -136,11 +171,8 @@ pub struct Validation {
 fn check(client: &Client, target: &Target, plugin: &Plugin, scrubber: &Scrubber) -> Vec<Finding> {
     let connector = target.connector;
     let scrubber = scrubber.for_connector(connector);
-    let finding = |key: Option<&str>, message: &str| Finding {
-        connector: connector.name.clone(),
-        origin: target.origin.clone(),
-        key: key.map(str::to_string),
-        message: scrubber.scrub(message),
+    let finding = |key: Option<&str>, message: &str| {
+        Finding::error(&connector.name, &target.origin, key, scrubber.scrub(message))
     };
     let mut config = connector.config.clone();
     config.insert(CONNECTOR_CLASS.to_string(), plugin.class.clone());
@@ -151,31 +183,55 @@ fn check(client: &Client, target: &Target, plugin: &Plugin, scrubber: &Scrubber)
         }
         Err(f) => return vec![finding(None, &format!("{NOT_CHECKED}: {}: {}", f.request, f.detail))],
     };
+    let passwords = password_keys(&report);
+    let literal = secrets::literal_passwords(connector, &passwords).into_iter().map(|k| Finding::literal(target, k));
     match errors_of(&report) {
-        Ok(errors) => errors.iter().map(|(key, message)| finding(key.as_deref(), message)).collect(),
+        Ok(errors) => errors.iter().map(|(key, message)| finding(key.as_deref(), message)).chain(literal).collect(),
         Err(unexpected) => vec![finding(None, &unexpected.0)],
     }
 }
 
+/// Connect's answer to `config/validate` (`ConfigInfos`), as far as it is read.
+#[derive(Deserialize)]
+struct ConfigInfos {
+    #[serde(default)]
+    error_count: u64,
+    configs: Vec<ConfigInfo>,
+}
+
+#[derive(Deserialize)]
+struct ConfigInfo {
+    #[serde(default)]
+    definition: Option<ConfigKeyInfo>,
+    #[serde(default)]
+    value: Option<ConfigValueInfo>,
+}
+
+#[derive(Deserialize)]
+struct ConfigKeyInfo {
+    name: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ConfigValueInfo {
+    name: String,
+    #[serde(default)]
+    errors: Option<Vec<String>>,
+}
+
+/// The keys Connect declares `PASSWORD` in a `config/validate` answer
+/// (`configs[].definition.type`); none when the answer says nothing of types.
+#[must_use]
+pub fn password_keys(report: &serde_json::Value) -> BTreeSet<String> {
+    let Ok(infos) = ConfigInfos::deserialize(report) else { return BTreeSet::new() };
+    let definitions = infos.configs.into_iter().filter_map(|c| c.definition);
+    definitions.filter(|d| d.kind.as_deref() == Some("PASSWORD")).map(|d| d.name).collect()
+}
+
 /// The errors of a `ConfigInfos` report, one per error, with the key it is about.
 pub fn errors_of(report: &serde_json::Value) -> Result<Vec<(Option<String>, String)>, Invalid> {
-    #[derive(Deserialize)]
-    struct ConfigInfos {
-        #[serde(default)]
-        error_count: u64,
-        configs: Vec<ConfigInfo>,
-    }
-    #[derive(Deserialize)]
-    struct ConfigInfo {
-        #[serde(default)]
-        value: Option<ConfigValueInfo>,
-    }
-    #[derive(Deserialize)]
-    struct ConfigValueInfo {
-        name: String,
-        #[serde(default)]
-        errors: Option<Vec<String>>,
-    }
     let unexpected = |why: &dyn std::fmt::Display, report: &serde_json::Value| {
         Invalid(format!("unexpected validation report from Connect ({why}): {}", short(&report.to_string())))
     };
@@ -201,117 +257,18 @@ pub fn errors_of(report: &serde_json::Value) -> Result<Vec<(Option<String>, Stri
     Ok(errors)
 }
 
-enum Resolved<'p> {
-    Plugin(&'p Plugin),
-    /// A simple name several plugins share: Connect registers no alias for it.
-    Ambiguous(Vec<&'p str>),
-    Unknown,
-}
-
-/// Connect's alias rules: the full class name, the simple name (after the
-/// last `.`), or the simple name without a trailing `Connector`. Case matters.
-fn resolve<'p>(class: &str, plugins: &'p [Plugin]) -> Resolved<'p> {
-    if let Some(p) = plugins.iter().find(|p| p.class == class) {
-        return Resolved::Plugin(p);
-    }
-    let matching: Vec<&Plugin> = plugins.iter().filter(|p| aliases(&p.class).contains(&class)).collect();
-    match matching.as_slice() {
-        [] => Resolved::Unknown,
-        [one] => Resolved::Plugin(one),
-        many => Resolved::Ambiguous(many.iter().map(|p| p.class.as_str()).collect()),
-    }
-}
-
-/// The simple name and, when it ends with `Connector`, the name without it.
-fn aliases(class: &str) -> Vec<&str> {
-    let simple = simple_name(class);
-    match simple.strip_suffix("Connector") {
-        Some(short) if !short.is_empty() => vec![simple, short],
-        _ => vec![simple],
-    }
-}
-
-fn simple_name(class: &str) -> &str {
-    class.rsplit('.').next().unwrap_or(class)
-}
-
-fn unknown_class(class: &str, plugins: &[Plugin]) -> String {
-    let unknown = format!("{CONNECTOR_CLASS} `{class}` is not an installed connector plugin");
-    if let Some(suggestion) = closest(class, plugins) {
-        return format!("{unknown}; did you mean `{suggestion}`?");
-    }
-    let mut classes: Vec<&str> = plugins.iter().map(|p| p.class.as_str()).collect();
-    classes.sort_unstable();
-    match classes.as_slice() {
-        [] => format!("{unknown}; Connect lists no connector plugin"),
-        classes => format!("{unknown}; installed connector classes: {}", quoted(classes)),
-    }
-}
-
-/// The installed class whose simple name (or that name without `Connector`)
-/// is nearest to the simple name of `class`, by edit distance ignoring case;
-/// `None` when even the nearest is more than half the name's length away.
-/// Ties go to the first class in name order.
-fn closest<'p>(class: &str, plugins: &'p [Plugin]) -> Option<&'p str> {
-    let wanted = simple_name(class).to_lowercase();
-    let limit = wanted.chars().count() / 2;
-    plugins
-        .iter()
-        .filter_map(|p| {
-            let distance = aliases(&p.class).iter().map(|a| strsim::levenshtein(&wanted, &a.to_lowercase())).min()?;
-            Some((distance, p.class.as_str()))
-        })
-        .filter(|(distance, _)| *distance <= limit)
-        .min()
-        .map(|(_, class)| class)
-}
-
-fn quoted(classes: &[&str]) -> String {
-    classes.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
-}
-
 fn short(text: &str) -> String {
     truncate(text, 200)
 }
 
 /// Asks Connect whether the manifests' connectors are valid, and prints
-/// every finding.
-pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<Verdict> {
+/// every finding; `strict` fails on warnings too.
+pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format, strict: bool) -> Result<Verdict> {
     let clusters = connect.clusters()?;
     let Sourced { scrubber, declared, .. } = source(&sources.manifests, &clusters, sources.reading())?;
-    let mut findings = Vec::new();
-    let mut checked = 0;
-    let mut unchecked = Vec::new();
-    let mut disabled = 0;
+    let mut checked = Checked::default();
     for (name, declared) in &by_cluster(declared) {
-        let mut targets = Vec::new();
-        for d in declared {
-            if let Some(message) = d.state.refusal() {
-                findings.push(Finding {
-                    connector: String::new(),
-                    origin: format!("ConfigMap {}", d.id),
-                    key: None,
-                    message: message.to_string(),
-                });
-                continue;
-            }
-            for (key, rendered) in &d.rendered.templates {
-                let origin = format!("ConfigMap {} key {key}", d.id);
-                match rendered {
-                    // Disabled: never created, so what it names need not be installed.
-                    Ok(_) if d.state == CmState::Remove => disabled += 1,
-                    Ok(connector) => targets.push(Target { origin, connector }),
-                    Err(message) => {
-                        findings.push(Finding {
-                            connector: String::new(),
-                            origin,
-                            key: None,
-                            message: message.to_string(),
-                        });
-                    }
-                }
-            }
-        }
+        let targets = checked.targets(declared);
         if targets.is_empty() {
             continue;
         }
@@ -319,38 +276,96 @@ pub fn run(sources: &Sources, connect: &ConnectArgs, format: Format) -> Result<V
         let asked =
             validate(&client, &targets, &scrubber).map_err(|f| anyhow::anyhow!(f.asking("ask", name, &scrubber)))?;
         if !asked.every_class {
-            unchecked.push(name.clone());
+            checked.unchecked.push(name.clone());
         }
-        findings.extend(asked.findings);
-        checked += targets.len();
+        checked.findings.extend(asked.findings);
+        checked.connectors += targets.len();
     }
-    match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&findings)?),
-        Format::Table => {
-            for f in &findings {
-                let key = f.key.as_ref().map(|k| format!(" {k}:")).unwrap_or_default();
-                let connector =
-                    if f.connector.is_empty() { String::new() } else { format!("connector {} ", f.connector) };
-                println!("{connector}({}){key} {}", f.origin, f.message);
+    checked.print(format)?;
+    let count = |severity| checked.findings.iter().filter(|f| f.severity == severity).count();
+    let failed = count(Severity::Error) > 0 || (strict && count(Severity::Warning) > 0);
+    Ok(if failed { Verdict::Failed } else { Verdict::Done })
+}
+
+/// What `validate` found over the clusters so far.
+#[derive(Default)]
+struct Checked {
+    findings: Vec<Finding>,
+    connectors: usize,
+    disabled: usize,
+    /// Clusters whose converters, transformations and predicates were not checked.
+    unchecked: Vec<String>,
+}
+
+impl Checked {
+    /// The connectors of one cluster to ask Connect about; what cannot be
+    /// asked (a refused or broken ConfigMap, a failed template) is a finding.
+    fn targets<'d>(&mut self, declared: &'d [Declared]) -> Vec<Target<'d>> {
+        let mut targets = Vec::new();
+        for d in declared {
+            if let Some(message) = d.state.refusal() {
+                self.findings.push(Finding::error("", &format!("ConfigMap {}", d.id), None, message.to_string()));
+                continue;
             }
+            for (key, rendered) in &d.rendered.templates {
+                let origin = format!("ConfigMap {} key {key}", d.id);
+                match rendered {
+                    // Disabled: never created, so what it names need not be installed.
+                    Ok(_) if d.state == CmState::Remove => self.disabled += 1,
+                    Ok(connector) => targets.push(Target { origin, connector }),
+                    Err(message) => self.findings.push(Finding::error("", &origin, None, message.to_string())),
+                }
+            }
+        }
+        targets
+    }
+
+    fn print(&self, format: Format) -> Result<()> {
+        if format == Format::Json {
+            println!("{}", serde_json::to_string_pretty(&self.findings)?);
+            return Ok(());
+        }
+        for f in &self.findings {
+            let key = f.key.as_ref().map(|k| format!(" {k}:")).unwrap_or_default();
+            let connector = if f.connector.is_empty() { String::new() } else { format!("connector {} ", f.connector) };
+            let warning = if f.severity == Severity::Warning { "warning: " } else { "" };
+            println!("{warning}{connector}({}){key} {}", f.origin, f.message);
+        }
+        let errors = self.findings.iter().filter(|f| f.severity == Severity::Error).count();
+        let warnings = self.findings.len() - errors;
+        let warnings = if warnings > 0 { format!(", {}", text::count(warnings, "warning")) } else { String::new() };
+        println!(
+            "{} checked, {}{warnings}, {} disabled (not checked: they are never created)",
+            text::count(self.connectors, "connector"),
+            text::count(errors, "error"),
+            self.disabled
+        );
+        for cluster in &self.unchecked {
             println!(
-                "{} checked, {}, {disabled} disabled (not checked: they are never created)",
-                text::count(checked, "connector"),
-                text::count(findings.len(), "error")
+                "note: cluster {cluster} lists connectors only (Kafka before 3.2): converters, transformations and predicates were not checked"
             );
-            for cluster in &unchecked {
-                println!(
-                    "note: cluster {cluster} lists connectors only (Kafka before 3.2): converters, transformations and predicates were not checked"
-                );
-            }
         }
+        Ok(())
     }
-    Ok(if findings.is_empty() { Verdict::Done } else { Verdict::Failed })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gitops::classes::closest;
+    use serde_json::json;
+
+    #[test]
+    fn password_definitions_are_read_from_the_validate_answer() {
+        let report = json!({"name": "x", "error_count": 0, "groups": [], "configs": [
+            {"definition": {"name": "connection.url", "type": "PASSWORD"}, "value": {"name": "connection.url"}},
+            {"definition": {"name": "topics", "type": "LIST"}, "value": {"name": "topics"}},
+            {"value": {"name": "no.definition"}},
+        ]});
+        assert_eq!(password_keys(&report), BTreeSet::from(["connection.url".to_string()]));
+        assert!(password_keys(&json!("not a report")).is_empty());
+    }
+
     use crate::connect::PluginKind;
 
     const FILE_SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";

@@ -87,6 +87,10 @@ pub struct Connector {
     /// Keys whose values are secret: computed from a properties value or the
     /// environment, or named like a secret.
     pub secret_keys: BTreeSet<String>,
+    /// Keys named like a secret whose values the template writes out
+    /// literally: the secret is in the ConfigMap, and in Git.
+    #[serde(default)]
+    pub literal_secrets: BTreeSet<String>,
 }
 
 impl Connector {

@@ -212,7 +212,13 @@ mod tests {
     fn connector(name: &str, pairs: &[(&str, &str)]) -> Connector {
         let mut config: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         config.insert("name".into(), name.into());
-        Connector { name: name.into(), state: TargetState::Running, config, secret_keys: BTreeSet::new() }
+        Connector {
+            name: name.into(),
+            state: TargetState::Running,
+            config,
+            secret_keys: BTreeSet::new(),
+            literal_secrets: BTreeSet::new(),
+        }
     }
 
     fn declared(cm: &str, state: CmState, role: Role, connectors: Vec<Connector>) -> Declared {

@@ -143,6 +143,8 @@ impl Cache {
             state: entry.state,
             config: config.clone(),
             secret_keys: entry.secret.clone(),
+            // Said when this version of the ConfigMap was rendered; a reuse has nothing new to say.
+            literal_secrets: BTreeSet::new(),
         })
     }
 
@@ -322,6 +324,7 @@ mod tests {
             state: TargetState::Paused,
             config,
             secret_keys: BTreeSet::from(["password".into()]),
+            literal_secrets: BTreeSet::new(),
         }
     }
 

@@ -182,7 +182,11 @@ pub fn into_connector(r: Rendered) -> Result<Connector, RenderError> {
         .filter(|(k, v)| k.as_str() != "name" && secret(k, v))
         .map(|(k, _)| k.clone())
         .collect::<BTreeSet<_>>();
-    Ok(Connector { name, state, config, secret_keys })
+    let literal = |k: &String, v: &String| {
+        redact::is_secret_key(k) && !v.is_empty() && !computed(k, v) && !redact::is_provider_reference(v)
+    };
+    let literal_secrets = config.iter().filter(|(k, v)| literal(k, v)).map(|(k, _)| k.clone()).collect();
+    Ok(Connector { name, state, config, secret_keys, literal_secrets })
 }
 
 /// Why a config value is usually null; [`crate::render::template`] names the

@@ -1,6 +1,7 @@
 //! Kubernetes Events about ConfigMaps, created through shell-operator:
 //! Normal ones for what changed, Warnings for failures.
 
+use log::warn;
 use serde_json::json;
 
 use crate::connect::{Applied, Removed};
@@ -21,6 +22,9 @@ enum Repeat {
     /// always shows why, and a connector failing every run never floods the
     /// namespace.
     Hourly,
+    /// Once for each version of what the ConfigMap declares: advice about
+    /// its templates, which only an edit changes.
+    PerVersion,
 }
 
 /// Events for what changed, and Warnings for what still fails.
@@ -71,6 +75,27 @@ pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &
         let reason = if problem.connector.is_some() { "DuplicateConnector" } else { "TemplateFailed" };
         emit("Warning", reason, problem.to_string(), Repeat::Hourly);
     }
+    if let Some(message) = literal_secrets(d) {
+        warn!("ConfigMap {}: {message}", d.id);
+        emit("Warning", "LiteralSecret", message, Repeat::PerVersion);
+    }
+}
+
+/// What its templates write out as literal secrets, by connector and key
+/// (never the values); `None` when none. Known only where the templates
+/// were rendered, which every edit makes them.
+fn literal_secrets(d: &Declared) -> Option<String> {
+    let found: Vec<String> = (d.rendered.templates.iter())
+        .filter_map(|(key, rendered)| Some((key, rendered.as_ref().ok()?)))
+        .flat_map(|(key, c)| c.literal_secrets.iter().map(move |k| format!("{k} of connector {} ({key})", c.name)))
+        .collect();
+    (!found.is_empty()).then(|| {
+        format!(
+            "secrets written as literals in the template, so in the ConfigMap and in Git: {}; take them from a \
+             variable ($NAME or env.NAME) or a Connect config provider (${{provider:path:key}})",
+            found.join(", ")
+        )
+    })
 }
 
 /// A core/v1 Event about the ConfigMap, created through shell-operator. Its
@@ -82,6 +107,7 @@ fn event(d: &Declared, kind: &str, reason: &str, message: &str, now: &str, repea
     let stamp = match repeat {
         Repeat::Each => now,
         Repeat::Hourly => now.get(..13).unwrap_or(now),
+        Repeat::PerVersion => &d.rendered.source,
     };
     let digest = fnv1a(&[&d.id.to_string(), reason, message, stamp]);
     // Event names are DNS subdomains (253 characters at most).

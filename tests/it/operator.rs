@@ -694,3 +694,32 @@ fn the_docs_list_every_metric_the_hook_writes() {
         .collect();
     assert_eq!(written, listed);
 }
+
+/// A password written into a template is in the ConfigMap and in Git: the
+/// hook says so, in the log and in one Warning Event per version of the
+/// ConfigMap, naming the connector and key and never the value. One that a
+/// variable or a config provider gives is not.
+#[test]
+fn a_literal_secret_is_warned_of_once_per_version() {
+    let mut op = Operator::new(&[("RENDER_CACHE", "off")]);
+    let literal = template("a", r#", "connection.password": "hunter2", "db.password": $DB_PASSWORD"#);
+    let provided = template("b", r#", "connection.password": "${file:/mnt/secrets/db.properties:password}""#);
+    op.apply("orders", json!({}), json!({}), &[("a.json", literal), ("b.json", provided)]);
+    let run = op.sync();
+    let warned =
+        |r: &Run| r.patches.iter().filter(|p| p["object"]["reason"] == "LiteralSecret").cloned().collect::<Vec<_>>();
+    let events = warned(&run);
+    assert_eq!(events.len(), 1, "{:?}", run.patches);
+    let message = events[0]["object"]["message"].as_str().unwrap();
+    assert!(message.contains("connection.password of connector a (a.json)"), "{message}");
+    assert!(!message.contains("db.password") && !message.contains("connector b"), "{message}");
+    assert!(run.log.contains("connection.password of connector a"), "{}", run.log);
+    for said in [message, run.log.as_str()] {
+        assert!(!said.contains("hunter2") && !said.contains("pr0perty-s3cret"), "{said}");
+    }
+    // The same version again: the same Event, which shell-operator creates only once.
+    let again = warned(&op.resync());
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0]["object"]["metadata"]["name"], events[0]["object"]["metadata"]["name"]);
+    assert_eq!(op.reasons().iter().filter(|r| *r == "LiteralSecret").count(), 1, "{:?}", op.reasons());
+}

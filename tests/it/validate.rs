@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::support::fake_connect::{self, FakeConnect, Fault, Match};
 use connect_operator::connect::{Client, Endpoint, RequestLimits, Settings};
-use connect_operator::gitops::validate::{errors_of, validate, Finding, Target, NOT_CHECKED};
+use connect_operator::gitops::validate::{errors_of, validate, Finding, Severity, Target, NOT_CHECKED};
 use connect_operator::model::connector::{Connector, TargetState};
 use connect_operator::redact::Scrubber;
 
@@ -29,6 +29,7 @@ fn connector(name: &str, config: &[(&str, &str)], secret_keys: &[&str]) -> Conne
         state: TargetState::Running,
         config,
         secret_keys: secret_keys.iter().map(|k| k.to_string()).collect(),
+        literal_secrets: Default::default(),
     }
 }
 
@@ -66,6 +67,7 @@ fn a_key_connect_rejects_is_a_finding_on_that_key() {
     assert_eq!(
         findings,
         vec![Finding {
+            severity: Severity::Error,
             connector: "orders".into(),
             origin: "ConfigMap team/orders key orders.json".into(),
             key: Some("tasks.max".into()),
@@ -300,4 +302,28 @@ fn every_class_a_config_names_is_checked_and_an_old_worker_says_what_it_could_no
     let checked = validate(&client(&fake, Duration::from_secs(2)), &targets, &Scrubber::default()).unwrap();
     assert!(!checked.every_class);
     assert!(!checked.findings.iter().any(|f| f.key.as_deref() == Some("value.converter")));
+}
+
+/// `validate` names each secret written as a literal, by connector and key
+/// and never by value: a warning, which `--strict` makes an error. A
+/// variable or a config provider reference is no literal.
+#[test]
+fn literal_secrets_are_warnings_and_strict_makes_them_errors() {
+    use crate::support::repo::{manifest, stdout, Repo};
+    let repo = Repo::new();
+    let fake = FakeConnect::start();
+    let literal = r#"{"name": "orders", "config": {"connector.class": "FileStreamSink", "topics": "t", "sasl.password": "hunter2"}}"#;
+    let provided = r#"{"name": "audit", "config": {"connector.class": "FileStreamSink", "topics": "t", "sasl.password": "${file:/s:p}"}}"#;
+    repo.write("orders.yaml", &manifest("orders", "", &[("orders.json", literal), ("audit.json", provided)]));
+    let out = repo.cli(&fake, &["validate", "."]);
+    let said = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "a warning alone passes: {said}");
+    assert!(
+        said.contains("warning: connector orders (ConfigMap team/orders key orders.json) sasl.password: is a secret written as a literal"),
+        "{said}"
+    );
+    assert!(said.contains("2 connectors checked, 0 errors, 1 warning,"), "{said}");
+    assert!(!said.contains("hunter2") && !said.contains("connector audit"), "{said}");
+    let strict = repo.cli(&fake, &["validate", "--strict", "."]);
+    assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
 }
