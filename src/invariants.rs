@@ -21,7 +21,7 @@ use crate::model::configmap::{CmId, ConfigMap};
 use crate::model::connector::{Connector, TargetState};
 use crate::model::live::{ConnectorState, Live, Status, Unit};
 use crate::model::scope::Scope;
-use crate::plan::{Action, After, Plan, Policy, Prune, Restarts};
+use crate::plan::{Action, After, Owned, Owner, Plan, Policy, Prune, Restarts};
 use crate::render::error::{Located, RenderError};
 use crate::render::sandbox::Renderer;
 use crate::render::variables::Variables;
@@ -90,6 +90,16 @@ fn live() -> impl Strategy<Value = Live> {
         }
         live
     })
+}
+
+/// An ownership record: some names owned by one of the ConfigMaps
+/// [`declared`] makes (or one it does not), some of unknown owner.
+fn owned() -> impl Strategy<Value = Owned> {
+    let owner = prop_oneof![
+        1 => Just(Owner::Unknown),
+        4 => (0..6_usize).prop_map(|i| Owner::ConfigMap(CmId { namespace: Some("ns".into()), name: format!("cm{i}") })),
+    ];
+    prop::collection::btree_map(name(), owner, 0..4).prop_map(|by_name| Owned { by_name })
 }
 
 fn options(prune: Prune, restarts: Restarts) -> Policy {
@@ -161,7 +171,7 @@ proptest! {
         declared in declared(),
         mut live in live(),
         prune in prune(),
-        owned in prop::collection::btree_set(name(), 0..3),
+        owned in owned(),
         restart_now in any::<bool>(),
     ) {
         let restarts = if restart_now { Restarts::Now } else { Restarts::Automatic(10) };
@@ -178,7 +188,7 @@ proptest! {
         declared in declared(),
         live in live(),
         prune in prune(),
-        owned in prop::collection::btree_set(name(), 0..3),
+        owned in owned(),
     ) {
         let plan = crate::plan::build(&declared, &live, &owned, Scope::Full, &options(prune, Restarts::Automatic(10)));
         let protected = applied_names(&declared);
@@ -254,7 +264,7 @@ proptest! {
             .map(|o| Manifest { file: "m.yaml".into(), configmap: ConfigMap::from_json(o).unwrap() })
             .collect();
         let by_apply = desired::declare(&crate::gitops::sources_of(&manifests), &renderer, &clusters);
-        let none = BTreeSet::new();
+        let none = Owned::default();
         let hook = crate::plan::build(&by_hook, &live, &none, Scope::Full, &options(Prune::Off, Restarts::Automatic(10)));
         let apply = crate::plan::build(&by_apply, &live, &none, Scope::Full, &options(Prune::Off, Restarts::Automatic(0)));
         prop_assert_eq!(shape(&hook), shape(&apply));

@@ -1,7 +1,7 @@
 //! The repository commands: the hook's engine run on the ConfigMap
 //! manifests in a repository, for CI pipelines and people at a terminal.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
@@ -13,7 +13,7 @@ use crate::desired::{self, Declared, Role, Source};
 use crate::input::manifests::{self, Manifest, Read};
 use crate::model::live::Live;
 use crate::model::scope::Scope;
-use crate::plan::{self, Plan, Prune, Restarts};
+use crate::plan::{self, Owned, Plan, Prune, Restarts};
 use crate::redact::Scrubber;
 use crate::render::error::RenderError;
 use crate::settings::{self, ConnectArgs, Manifests, Sources};
@@ -245,7 +245,7 @@ pub fn planned(
     for (name, declared) in by_cluster {
         let connected = connect(&name, &clusters, &declared, &scrubber)?;
         // The manifests are everything declared: a full run, as the hook's resync.
-        let plan = plan::build(&declared, &connected.live, &BTreeSet::new(), Scope::Full, &policy);
+        let plan = plan::build(&declared, &connected.live, &Owned::default(), Scope::Full, &policy);
         planned.push(Planned { connected, plan });
     }
     Ok((scrubber, planned))

@@ -1,7 +1,7 @@
 //! The plan: what to do to each connector, computed from the declared
 //! connectors and the live state with no I/O, so it can be printed and tested.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use log::warn;
@@ -13,11 +13,13 @@ use crate::model::live::Live;
 use crate::model::requests::OFFSETS_ANNOTATION;
 use crate::model::scope::Scope;
 
+pub mod claims;
 pub mod compare;
 pub mod prune;
 pub mod restarts;
 pub mod steps;
 
+pub use claims::{Owned, Owner};
 pub use prune::Prune;
 pub use restarts::Restarts;
 pub use steps::{Action, After, Origin, Plan, Problem, Step, Why};
@@ -53,7 +55,7 @@ impl Default for Policy {
 /// The plan of a run: the one engine behind the hook, `diff` and `apply`.
 /// A full run (everything declared is known) also prunes as the policy says.
 #[must_use]
-pub fn build(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, scope: Scope, policy: &Policy) -> Plan {
+pub fn build(declared: &[Declared], live: &Live, owned: &Owned, scope: Scope, policy: &Policy) -> Plan {
     let mut plan = for_declared(declared, live, policy);
     if !plan.masked_unverified.is_empty() {
         warn!(
@@ -191,6 +193,7 @@ fn origin(id: &CmId, key: Option<&String>) -> Origin {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
     use std::time::Duration;
 
     use super::compare::{compare, digest, is_masked};

@@ -314,12 +314,12 @@ fn pruning_deletes_only_what_it_may() {
     op.apply("keep", json!({}), json!({}), &[("k.json", template("k", ""))]);
     op.sync();
     let state = op.cluster.get("ConfigMap", NS, "connect-operator-state").expect("the state ConfigMap").clone();
-    assert_eq!(state["data"]["owned"], r#"["a","k"]"#);
+    assert_eq!(state["data"]["owned"], r#"{"a":"streaming/orders","k":"streaming/keep"}"#);
     op.cluster.delete("ConfigMap", NS, "orders");
     let run = op.sync();
     assert_eq!(op.fake.names(), ["k", "manual"], "{}", run.log);
     let state = op.cluster.get("ConfigMap", NS, "connect-operator-state").unwrap();
-    assert_eq!(state["data"]["owned"], r#"["k"]"#);
+    assert_eq!(state["data"]["owned"], r#"{"k":"streaming/keep"}"#);
 
     // PRUNE=all deletes the rest, but never everything because of an empty snapshot.
     let mut op = Operator::new(&[("PRUNE", "all")]);
