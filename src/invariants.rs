@@ -2,8 +2,11 @@
 //! proptest rather than shown by picked examples:
 //!
 //! - applying a plan and planning again gives a plan with no writes;
-//! - no plan deletes a connector that is declared, nor (with `PRUNE=owned`)
-//!   one this operator never applied;
+//! - no plan deletes a connector that is declared, unless the ConfigMap that
+//!   owns it disables it, nor (with `PRUNE=owned`) one this operator never
+//!   applied;
+//! - no plan changes or deletes a connector for a ConfigMap other than its
+//!   owner while the owner declares it;
 //! - the hook and `apply` make the same plan for the same ConfigMaps;
 //! - no secret, however a template embeds it, reaches an output.
 
@@ -194,11 +197,33 @@ proptest! {
         let protected = applied_names(&declared);
         let pruner = crate::plan::prune::origin("ops").configmap;
         for step in plan.steps.iter().filter(|s| matches!(s.action, Action::Delete { .. })) {
-            prop_assert!(!protected.contains(&step.connector), "deletes declared {}: {:?}", step.connector, plan.steps);
+            let by_owner = owned.owner(&step.connector) == Some(&step.origin.configmap);
+            prop_assert!(
+                !protected.contains(&step.connector) || by_owner,
+                "deletes declared {}: {:?}",
+                step.connector,
+                plan.steps
+            );
             if step.origin.configmap == pruner {
                 prop_assert!(prune != Prune::Off, "{step}");
                 prop_assert!(prune == Prune::All || owned.contains(&step.connector), "prunes unowned {step}");
             }
+        }
+    }
+
+    #[test]
+    fn no_plan_touches_a_connector_for_another_configmap_than_its_owner(
+        declared in declared(),
+        live in live(),
+        owned in owned(),
+    ) {
+        let plan = crate::plan::build(&declared, &live, &owned, Scope::Full, &options(Prune::Owned, Restarts::Automatic(10)));
+        for step in plan.steps.iter().filter(|s| s.sends()) {
+            let Some(owner) = owned.owner(&step.connector) else { continue };
+            let declares = declared
+                .iter()
+                .any(|d| d.id == *owner && d.state != CmState::Deleted && d.names().contains(&step.connector));
+            prop_assert!(!declares || step.origin.configmap == *owner, "{step} while {owner} declares it: {:?}", plan.steps);
         }
     }
 }

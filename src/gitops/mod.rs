@@ -129,8 +129,10 @@ fn hint_config_dir(declared: &mut [Declared], dir: &Path) {
 }
 
 /// Refuses a connector name declared in more than one place on one cluster,
-/// naming each place: the hook would apply none of them, so no command may
-/// pass them.
+/// naming each place. The hook applies only the declaration of the
+/// ConfigMap that owns the connector (none while none does), and these
+/// commands do not read the cluster's ownership record: they cannot tell
+/// which one would apply, so none passes.
 fn check_declared_once(declared: &[Declared], files: &[PathBuf]) -> Result<()> {
     let mut places: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     for (d, file) in declared.iter().zip(files) {
@@ -142,7 +144,8 @@ fn check_declared_once(declared: &[Declared], files: &[PathBuf]) -> Result<()> {
     let twice: Vec<_> = places.into_iter().filter(|(_, places)| places.len() > 1).collect();
     for ((cluster, name), places) in &twice {
         error!(
-            "connector {name} is declared {} times for cluster {cluster}: {}; the hook applies none of them until only one remains",
+            "connector {name} is declared {} times for cluster {cluster}: {}; the hook applies only the one whose \
+             ConfigMap owns the connector, or none while none does, so none passes here",
             places.len(),
             places.join(", ")
         );

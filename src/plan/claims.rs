@@ -1,9 +1,13 @@
-//! The connectors this operator applied, each with the ConfigMap it
-//! applied it for, as the ownership record keeps them.
+//! Who may act on a connector name: the ConfigMaps that declare it, and the
+//! one the operator applied it for (its owner, from the ownership record).
+//! A ConfigMap in another namespace that declares a name by mistake must not
+//! take a running connector from its owner, nor stop the owner's own edits.
 
 use std::collections::BTreeMap;
 
+use crate::desired::{CmState, Declared};
 use crate::model::configmap::CmId;
+use crate::plan::steps::Origin;
 
 /// The ConfigMap a connector was applied for, as the ownership record says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,4 +41,139 @@ impl Owned {
             Owner::Unknown => None,
         }
     }
+}
+
+/// One declaration of a connector name.
+#[derive(Debug, Clone, Copy)]
+struct Claim<'a> {
+    configmap: &'a CmId,
+    key: &'a String,
+}
+
+impl Claim<'_> {
+    fn origin(self) -> Origin {
+        Origin { configmap: self.configmap.clone(), key: Some(self.key.clone()) }
+    }
+}
+
+/// What becomes of one declaration of a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ruling {
+    /// It is the one declaration that counts: planned as its ConfigMap asks.
+    Planned,
+    /// Not applied, and why.
+    Refused(Refusal),
+    /// Its ConfigMap is gone, and another declaration keeps the connector.
+    KeptBy(Origin),
+}
+
+/// Why a declaration is not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Another ConfigMap owns the name and still declares it.
+    OwnedBy(CmId),
+    /// Others declare the name too and none of them owns it: all refused.
+    AlsoDeclared(Vec<Origin>),
+}
+
+impl Refusal {
+    /// Why the declaration of connector `name` is not applied, in words.
+    #[must_use]
+    pub fn message(&self, name: &str) -> String {
+        match self {
+            Refusal::OwnedBy(owner) => format!(
+                "connector {name} belongs to ConfigMap {owner}, which applied it; this declaration is not applied \
+                 while that ConfigMap declares it"
+            ),
+            Refusal::AlsoDeclared(others) => {
+                let list: Vec<String> = others.iter().map(ToString::to_string).collect();
+                format!(
+                    "connector {name} is also declared by {}; neither declaration is applied until only one remains",
+                    list.join(", ")
+                )
+            }
+        }
+    }
+}
+
+/// The declarations of every name among the ConfigMaps that still exist, and
+/// their owners; borrowed, as an event run counts every ConfigMap for the
+/// few it acts on.
+pub struct Claims<'a> {
+    declarations: BTreeMap<&'a str, Vec<Claim<'a>>>,
+    existing: BTreeMap<&'a CmId, &'a Declared>,
+    owned: &'a Owned,
+}
+
+impl<'a> Claims<'a> {
+    /// Indexes what `declared` declares.
+    #[must_use]
+    pub fn new(declared: &'a [Declared], owned: &'a Owned) -> Claims<'a> {
+        let mut claims = Claims { declarations: BTreeMap::new(), existing: BTreeMap::new(), owned };
+        for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
+            claims.existing.insert(&d.id, d);
+            for (key, name) in d.declarations() {
+                claims.declarations.entry(name).or_default().push(Claim { configmap: &d.id, key });
+            }
+        }
+        claims
+    }
+
+    /// What becomes of `d`'s declaration of `name` under `key`.
+    #[must_use]
+    pub fn ruling(&self, d: &Declared, key: &String, name: &str) -> Ruling {
+        let holder = self.holder(name);
+        let others = self.declarations.get(name).into_iter().flatten().filter(|o| (o.configmap, o.key) != (&d.id, key));
+        if d.state == CmState::Deleted {
+            let mut others = others.copied();
+            let by = match holder {
+                Some(owner) => others.find(|o| o.configmap == owner).map_or_else(|| whole(owner), Claim::origin),
+                None => match others.next() {
+                    Some(other) => other.origin(),
+                    None => return Ruling::Planned,
+                },
+            };
+            return Ruling::KeptBy(by);
+        }
+        match holder {
+            Some(owner) if *owner != d.id => Ruling::Refused(Refusal::OwnedBy(owner.clone())),
+            // The owner's own declarations compete only with one another.
+            Some(owner) => rivals(others.filter(|o| o.configmap == owner)),
+            None => rivals(others),
+        }
+    }
+
+    /// Whether `d` may delete `name`, which it recorded and no longer
+    /// declares: not when another ConfigMap declares it (that one keeps
+    /// it), nor when another ConfigMap owns it and may still declare it.
+    #[must_use]
+    pub fn may_remove_leftover(&self, d: &Declared, name: &str) -> bool {
+        let elsewhere = self.declarations.get(name).is_some_and(|o| o.iter().any(|o| *o.configmap != d.id));
+        !elsewhere && self.holder(name).is_none_or(|owner| *owner == d.id)
+    }
+
+    /// The known owner of `name`, while its ConfigMap exists and declares
+    /// the name or may (one of its templates failed, so its recorded names
+    /// still count).
+    fn holder(&self, name: &str) -> Option<&'a CmId> {
+        let owner = self.owned.owner(name)?;
+        let d = self.existing.get(owner)?;
+        let holds = d.declarations().any(|(_, n)| n == name)
+            || (d.recorded.names.contains(name) && !d.leftovers().iter().any(|n| *n == name));
+        holds.then_some(&d.id)
+    }
+}
+
+fn rivals<'a>(others: impl Iterator<Item = &'a Claim<'a>>) -> Ruling {
+    let others: Vec<Origin> = others.map(|o| o.origin()).collect();
+    if others.is_empty() {
+        Ruling::Planned
+    } else {
+        Ruling::Refused(Refusal::AlsoDeclared(others))
+    }
+}
+
+/// An owner that holds a name through its recorded names alone.
+fn whole(owner: &CmId) -> Origin {
+    Origin { configmap: owner.clone(), key: None }
 }

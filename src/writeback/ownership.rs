@@ -3,7 +3,8 @@
 //! through shell-operator's patch file, read back through a snapshot-only
 //! binding). `PRUNE=owned` deletes those that no ConfigMap declares any
 //! more, such as the connectors of a ConfigMap deleted while the operator
-//! was down.
+//! was down; and a ConfigMap that declares a name another one owns is
+//! refused, so it cannot take the connector over.
 
 use std::collections::{BTreeMap, BTreeSet};
 
