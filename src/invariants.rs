@@ -2,8 +2,11 @@
 //! proptest rather than shown by picked examples:
 //!
 //! - applying a plan and planning again gives a plan with no writes;
-//! - no plan deletes a connector that is declared, nor (with `PRUNE=owned`)
-//!   one this operator never applied;
+//! - no plan deletes a connector that is declared, unless the ConfigMap that
+//!   owns it disables it, nor (with `PRUNE=owned`) one this operator never
+//!   applied;
+//! - no plan changes or deletes a connector for a ConfigMap other than its
+//!   owner while the owner declares it;
 //! - the hook and `apply` make the same plan for the same ConfigMaps;
 //! - no secret, however a template embeds it, reaches an output.
 
@@ -22,7 +25,7 @@ use crate::model::configmap::{CmId, ConfigMap};
 use crate::model::connector::{Connector, TargetState};
 use crate::model::live::{ConnectorState, Live, Status, Unit};
 use crate::model::scope::Scope;
-use crate::plan::{Action, After, Plan, Policy, Prune, Restarts};
+use crate::plan::{Action, After, Owned, Owner, Plan, Policy, Prune, Restarts};
 use crate::render::error::{Located, RenderError};
 use crate::render::sandbox::Renderer;
 use crate::render::variables::Variables;
@@ -91,6 +94,16 @@ fn live() -> impl Strategy<Value = Live> {
         }
         live
     })
+}
+
+/// An ownership record: some names owned by one of the ConfigMaps
+/// [`declared`] makes (or one it does not), some of unknown owner.
+fn owned() -> impl Strategy<Value = Owned> {
+    let owner = prop_oneof![
+        1 => Just(Owner::Unknown),
+        4 => (0..6_usize).prop_map(|i| Owner::ConfigMap(CmId { namespace: Some("ns".into()), name: format!("cm{i}") })),
+    ];
+    prop::collection::btree_map(name(), owner, 0..4).prop_map(|by_name| Owned { by_name })
 }
 
 fn options(prune: Prune, restarts: Restarts) -> Policy {
@@ -162,7 +175,7 @@ proptest! {
         declared in declared(),
         mut live in live(),
         prune in prune(),
-        owned in prop::collection::btree_set(name(), 0..3),
+        owned in owned(),
         restart_now in any::<bool>(),
     ) {
         let restarts = if restart_now { Restarts::Now } else { Restarts::Automatic(10) };
@@ -179,17 +192,39 @@ proptest! {
         declared in declared(),
         live in live(),
         prune in prune(),
-        owned in prop::collection::btree_set(name(), 0..3),
+        owned in owned(),
     ) {
         let plan = crate::plan::build(&declared, &live, &owned, Scope::Full, &options(prune, Restarts::Automatic(10)));
         let protected = applied_names(&declared);
         let pruner = crate::plan::prune::origin("ops").configmap;
         for step in plan.steps.iter().filter(|s| matches!(s.action, Action::Delete { .. })) {
-            prop_assert!(!protected.contains(&step.connector), "deletes declared {}: {:?}", step.connector, plan.steps);
+            let by_owner = owned.owner(&step.connector) == Some(&step.origin.configmap);
+            prop_assert!(
+                !protected.contains(&step.connector) || by_owner,
+                "deletes declared {}: {:?}",
+                step.connector,
+                plan.steps
+            );
             if step.origin.configmap == pruner {
                 prop_assert!(prune != Prune::Off, "{step}");
                 prop_assert!(prune == Prune::All || owned.contains(&step.connector), "prunes unowned {step}");
             }
+        }
+    }
+
+    #[test]
+    fn no_plan_touches_a_connector_for_another_configmap_than_its_owner(
+        declared in declared(),
+        live in live(),
+        owned in owned(),
+    ) {
+        let plan = crate::plan::build(&declared, &live, &owned, Scope::Full, &options(Prune::Owned, Restarts::Automatic(10)));
+        for step in plan.steps.iter().filter(|s| s.sends()) {
+            let Some(owner) = owned.owner(&step.connector) else { continue };
+            let declares = declared
+                .iter()
+                .any(|d| d.id == *owner && d.state != CmState::Deleted && d.names().contains(&step.connector));
+            prop_assert!(!declares || step.origin.configmap == *owner, "{step} while {owner} declares it: {:?}", plan.steps);
         }
     }
 }
@@ -255,7 +290,7 @@ proptest! {
             .map(|o| Manifest { file: "m.yaml".into(), configmap: ConfigMap::from_json(o).unwrap() })
             .collect();
         let by_apply = desired::declare(&crate::gitops::sources_of(&manifests), &renderer, &clusters);
-        let none = BTreeSet::new();
+        let none = Owned::default();
         let hook = crate::plan::build(&by_hook, &live, &none, Scope::Full, &options(Prune::Off, Restarts::Automatic(10)));
         let apply = crate::plan::build(&by_apply, &live, &none, Scope::Full, &options(Prune::Off, Restarts::Automatic(0)));
         prop_assert_eq!(shape(&hook), shape(&apply));

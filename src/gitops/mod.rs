@@ -1,7 +1,7 @@
 //! The repository commands: the hook's engine run on the ConfigMap
 //! manifests in a repository, for CI pipelines and people at a terminal.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
@@ -13,7 +13,7 @@ use crate::desired::{self, Declared, Role, Source};
 use crate::input::manifests::{self, Manifest, Read};
 use crate::model::live::Live;
 use crate::model::scope::Scope;
-use crate::plan::{self, Plan, Prune, Restarts};
+use crate::plan::{self, Owned, Plan, Prune, Restarts};
 use crate::redact::Scrubber;
 use crate::render::error::RenderError;
 use crate::settings::{self, ConnectArgs, Manifests, Sources};
@@ -130,8 +130,10 @@ fn hint_config_dir(declared: &mut [Declared], dir: &Path) {
 }
 
 /// Refuses a connector name declared in more than one place on one cluster,
-/// naming each place: the hook would apply none of them, so no command may
-/// pass them.
+/// naming each place. The hook applies only the declaration of the
+/// ConfigMap that owns the connector (none while none does), and these
+/// commands do not read the cluster's ownership record: they cannot tell
+/// which one would apply, so none passes.
 fn check_declared_once(declared: &[Declared], files: &[PathBuf]) -> Result<()> {
     let mut places: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     for (d, file) in declared.iter().zip(files) {
@@ -143,7 +145,8 @@ fn check_declared_once(declared: &[Declared], files: &[PathBuf]) -> Result<()> {
     let twice: Vec<_> = places.into_iter().filter(|(_, places)| places.len() > 1).collect();
     for ((cluster, name), places) in &twice {
         error!(
-            "connector {name} is declared {} times for cluster {cluster}: {}; the hook applies none of them until only one remains",
+            "connector {name} is declared {} times for cluster {cluster}: {}; the hook applies only the one whose \
+             ConfigMap owns the connector, or none while none does, so none passes here",
             places.len(),
             places.join(", ")
         );
@@ -246,7 +249,7 @@ pub fn planned(
     for (name, declared) in by_cluster {
         let connected = connect(&name, &clusters, &declared, &scrubber)?;
         // The manifests are everything declared: a full run, as the hook's resync.
-        let plan = plan::build(&declared, &connected.live, &BTreeSet::new(), Scope::Full, &policy);
+        let plan = plan::build(&declared, &connected.live, &Owned::default(), Scope::Full, &policy);
         planned.push(Planned { connected, plan });
     }
     Ok((scrubber, planned))

@@ -1,23 +1,25 @@
 //! The plan: what to do to each connector, computed from the declared
 //! connectors and the live state with no I/O, so it can be printed and tested.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
 use log::warn;
 
 use crate::desired::{CmState, Declared, Role};
 use crate::model::configmap::CmId;
-use crate::model::connector::TargetState;
+use crate::model::connector::{Connector, TargetState};
 use crate::model::live::Live;
 use crate::model::requests::OFFSETS_ANNOTATION;
 use crate::model::scope::Scope;
+use crate::plan::claims::{Claims, Ruling};
 
+pub mod claims;
 pub mod compare;
 pub mod prune;
 pub mod restarts;
 pub mod steps;
 
+pub use claims::{Owned, Owner};
 pub use prune::Prune;
 pub use restarts::Restarts;
 pub use steps::{Action, After, Origin, Plan, Problem, Step, Why};
@@ -53,8 +55,8 @@ impl Default for Policy {
 /// The plan of a run: the one engine behind the hook, `diff` and `apply`.
 /// A full run (everything declared is known) also prunes as the policy says.
 #[must_use]
-pub fn build(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, scope: Scope, policy: &Policy) -> Plan {
-    let mut plan = for_declared(declared, live, policy);
+pub fn build(declared: &[Declared], live: &Live, owned: &Owned, scope: Scope, policy: &Policy) -> Plan {
+    let mut plan = for_declared(declared, live, owned, policy);
     if !plan.masked_unverified.is_empty() {
         warn!(
             "Connect masks secret values of {} connectors ({}); without CONNECT_OPERATOR_DIGEST_KEY a change to a \
@@ -69,9 +71,10 @@ pub fn build(declared: &[Declared], live: &Live, owned: &BTreeSet<String>, scope
     plan
 }
 
-/// What to do to each connector `declared` names, given what `live` runs.
-fn for_declared(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
-    let owners = owners(declared);
+/// What to do to each connector `declared` names, given what `live` runs
+/// and who owns what.
+fn for_declared(declared: &[Declared], live: &Live, owned: &Owned, policy: &Policy) -> Plan {
+    let claims = Claims::new(declared, owned);
     let mut plan = Plan::default();
     for d in declared.iter().filter(|d| d.role == Role::Acting) {
         if let Some(message) = d.state.refusal() {
@@ -91,37 +94,17 @@ fn for_declared(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
                     continue;
                 }
             };
-            let others: Vec<Origin> = (owners.get(connector.name.as_str()).into_iter().flatten())
-                .filter(|(id, k)| (*id, *k) != (&d.id, key))
-                .map(|(id, k)| origin(id, Some(k)))
-                .collect();
-            let action = match (&d.state, others.first()) {
-                (CmState::Deleted, Some(by)) => Action::Kept { by: by.clone() },
-                (_, Some(_)) => {
-                    let list: Vec<String> = others.iter().map(std::string::ToString::to_string).collect();
-                    plan.problems.push(Problem {
-                        origin: here,
-                        connector: Some(connector.name.clone()),
-                        message: format!(
-                            "connector {} is also declared by {}; neither declaration is applied until only one remains",
-                            connector.name,
-                            list.join(", ")
-                        ),
-                    });
+            let action = match claims.ruling(d, key, &connector.name) {
+                Ruling::KeptBy(by) => Action::Kept { by },
+                Ruling::Planned => match planned(d, connector, live, policy, &mut plan) {
+                    Some(action) => action,
+                    None => continue,
+                },
+                Ruling::Refused(refusal) => {
+                    let message = refusal.message(&connector.name);
+                    plan.problems.push(Problem { origin: here, connector: Some(connector.name.clone()), message });
                     continue;
                 }
-                (CmState::Apply, None) => {
-                    let recorded = d.recorded.status.connectors.get(&connector.name).and_then(|r| r.digest.as_deref());
-                    let (action, unverified) = compare::apply(connector, live, recorded, policy.digest_key.as_deref());
-                    if unverified {
-                        plan.masked_unverified.push(connector.name.clone());
-                    }
-                    action
-                }
-                (CmState::Remove, None) => remove(&connector.name, live, "disabled by label enabled=false"),
-                (CmState::Deleted, None) => remove(&connector.name, live, "its ConfigMap was deleted"),
-                // Reported above: nothing of an invalid ConfigMap is applied.
-                (CmState::Invalid(_) | CmState::Refused(_), None) => continue,
             };
             let mut after = match d.state {
                 CmState::Apply => restarts::after(d, connector, &action, live, (policy.restarts, policy.now)),
@@ -133,34 +116,36 @@ fn for_declared(declared: &[Declared], live: &Live, policy: &Policy) -> Plan {
             }
             plan.steps.push(Step { origin: here, connector: connector.name.clone(), action, after });
         }
-        remove_leftovers(d, &owners, live, &mut plan);
+        remove_leftovers(d, &claims, live, &mut plan);
     }
     plan
 }
 
-/// Who declares each connector name: (ConfigMap, data key).
-type Owners<'a> = BTreeMap<&'a str, Vec<(&'a CmId, &'a String)>>;
-
-/// Who declares each name, among ConfigMaps that still exist; borrowed, as
-/// an event run counts every ConfigMap for the few it acts on.
-fn owners(declared: &[Declared]) -> Owners<'_> {
-    let mut owners: Owners = BTreeMap::new();
-    // A refused ConfigMap claims nothing: it cannot keep another's connector.
-    let claiming = |d: &&Declared| d.state != CmState::Deleted && !matches!(d.state, CmState::Refused(_));
-    for d in declared.iter().filter(claiming) {
-        for (key, name) in d.declarations() {
-            owners.entry(name).or_default().push((&d.id, key));
+/// The action `d` asks for its connector when its declaration counts (a
+/// masked value left unverified is noted in `plan`); none for an invalid
+/// ConfigMap.
+fn planned(d: &Declared, connector: &Connector, live: &Live, policy: &Policy, plan: &mut Plan) -> Option<Action> {
+    Some(match d.state {
+        CmState::Apply => {
+            let recorded = d.recorded.status.connectors.get(&connector.name).and_then(|r| r.digest.as_deref());
+            let (action, unverified) = compare::apply(connector, live, recorded, policy.digest_key.as_deref());
+            if unverified {
+                plan.masked_unverified.push(connector.name.clone());
+            }
+            action
         }
-    }
-    owners
+        CmState::Remove => remove(&connector.name, live, "disabled by label enabled=false"),
+        CmState::Deleted => remove(&connector.name, live, "its ConfigMap was deleted"),
+        // Reported by the caller: nothing of an invalid ConfigMap is applied.
+        CmState::Invalid(_) | CmState::Refused(_) => return None,
+    })
 }
 
 /// Removes the connectors `d` recorded and no longer declares, unless
-/// another ConfigMap declares them now.
-fn remove_leftovers(d: &Declared, owners: &Owners, live: &Live, plan: &mut Plan) {
+/// another ConfigMap declares them now or owns them.
+fn remove_leftovers(d: &Declared, claims: &Claims, live: &Live, plan: &mut Plan) {
     for name in d.leftovers() {
-        // Declared elsewhere now: that ConfigMap owns it.
-        if owners.get(name.as_str()).is_some_and(|o| o.iter().any(|(id, _)| **id != d.id)) {
+        if !claims.may_remove_leftover(d, name) {
             continue;
         }
         let reason = match d.state {
@@ -193,6 +178,7 @@ fn origin(id: &CmId, key: Option<&String>) -> Origin {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
     use std::time::Duration;
 
     use super::compare::{compare, digest, is_masked};
@@ -236,7 +222,11 @@ mod tests {
     }
 
     fn plan(declared: &[Declared], live: &Live) -> Plan {
-        super::for_declared(declared, live, &Policy { restarts: Restarts::Automatic(10), ..Policy::default() })
+        owned_plan(declared, live, &Owned::default())
+    }
+
+    fn owned_plan(declared: &[Declared], live: &Live, owned: &Owned) -> Plan {
+        super::for_declared(declared, live, owned, &Policy { restarts: Restarts::Automatic(10), ..Policy::default() })
     }
 
     fn live(connectors: &[Connector]) -> Live {
@@ -304,6 +294,93 @@ mod tests {
             summary(&plan),
             ["ConfigMap ns/one key k0: connector a is also declared by ConfigMap ns/two key k0; neither declaration is applied until only one remains"]
         );
+    }
+
+    fn owned_by(pairs: &[(&str, Option<&str>)]) -> Owned {
+        let owner = |cm: Option<&str>| cm.map_or(Owner::Unknown, |cm| Owner::ConfigMap(id(cm)));
+        Owned { by_name: pairs.iter().map(|(name, cm)| (name.to_string(), owner(*cm))).collect() }
+    }
+
+    #[test]
+    fn the_owner_keeps_its_connector_and_its_edits_apply() {
+        let live = live(&[connector("x", &[("v", "1")])]);
+        let owned = owned_by(&[("x", Some("owner"))]);
+        let edited = declared("owner", CmState::Apply, Acting, vec![connector("x", &[("v", "2")])]);
+        let intruder = declared("intruder", CmState::Apply, Acting, vec![connector("x", &[("v", "3")])]);
+        let refused =
+            "ConfigMap ns/intruder key k0: connector x belongs to ConfigMap ns/owner, which applied it; this \
+                       declaration is not applied while that ConfigMap declares it";
+        let plan = owned_plan(&[edited.clone(), intruder.clone()], &live, &owned);
+        assert_eq!(summary(&plan), ["update connector x (ConfigMap ns/owner key k0): changed v", refused]);
+
+        // Whichever ConfigMap the run acts on, the other's declaration counts as much.
+        let names_only = |d: &Declared| Declared { role: NamesOnly, ..d.clone() };
+        let plan = owned_plan(&[edited.clone(), names_only(&intruder)], &live, &owned);
+        assert_eq!(summary(&plan), ["update connector x (ConfigMap ns/owner key k0): changed v"]);
+        let plan = owned_plan(&[names_only(&edited), intruder.clone()], &live, &owned);
+        assert_eq!(summary(&plan), [refused]);
+
+        // Disabled by its owner: deleted, whoever else declares it.
+        let disabled = declared("owner", CmState::Remove, Acting, vec![connector("x", &[])]);
+        let plan = owned_plan(&[disabled, intruder.clone()], &live, &owned);
+        assert_eq!(
+            summary(&plan),
+            ["delete connector x (ConfigMap ns/owner key k0: disabled by label enabled=false)", refused]
+        );
+
+        // The intruder deleted, or its key removed: the connector stays.
+        let gone = declared("intruder", CmState::Deleted, Acting, vec![connector("x", &[("v", "3")])]);
+        let plan = owned_plan(&[names_only(&edited), gone], &live, &owned);
+        assert_eq!(
+            summary(&plan),
+            ["keep connector x: ConfigMap ns/intruder key k0 is gone but ConfigMap ns/owner key k0 declares it"]
+        );
+        let mut removed = declared("intruder", CmState::Apply, Acting, vec![]);
+        removed.recorded.names = BTreeSet::from(["x".into()]);
+        // Even while the owner's template fails, so that only its record says it declares x.
+        let mut failing = declared("owner", CmState::Apply, NamesOnly, vec![]);
+        failing.rendered.templates.push(("k0".into(), Err(RenderError::Runtime("boom".into()))));
+        failing.recorded.names = BTreeSet::from(["x".into()]);
+        assert!(owned_plan(&[failing.clone(), removed], &live, &owned).steps.is_empty());
+        let plan = owned_plan(&[failing, intruder.clone()], &live, &owned);
+        assert_eq!(summary(&plan), [refused]);
+    }
+
+    #[test]
+    fn a_name_is_free_once_its_owner_no_longer_declares_it() {
+        let live = live(&[connector("x", &[("v", "1")])]);
+        let owned = owned_by(&[("x", Some("owner"))]);
+        let intruder = declared("intruder", CmState::Apply, Acting, vec![connector("x", &[("v", "3")])]);
+        // The owner is gone, or declares something else.
+        let plan = owned_plan(std::slice::from_ref(&intruder), &live, &owned);
+        assert_eq!(summary(&plan), ["update connector x (ConfigMap ns/intruder key k0): changed v"]);
+        let renamed = declared("owner", CmState::Apply, NamesOnly, vec![connector("y", &[])]);
+        let plan = owned_plan(&[renamed, intruder.clone()], &live, &owned);
+        assert_eq!(summary(&plan), ["update connector x (ConfigMap ns/intruder key k0): changed v"]);
+        // The owner deleted while another ConfigMap declares the name: kept for that one.
+        let deleted = declared("owner", CmState::Deleted, Acting, vec![connector("x", &[("v", "1")])]);
+        let plan = owned_plan(&[deleted, Declared { role: NamesOnly, ..intruder.clone() }], &live, &owned);
+        assert_eq!(
+            summary(&plan),
+            ["keep connector x: ConfigMap ns/owner key k0 is gone but ConfigMap ns/intruder key k0 declares it"]
+        );
+
+        // No owner known (the record of names alone) or none yet: declared twice, refused twice.
+        let other = declared("other", CmState::Apply, Acting, vec![connector("x", &[("v", "4")])]);
+        for owned in [owned_by(&[("x", None)]), Owned::default()] {
+            let plan = owned_plan(&[intruder.clone(), other.clone()], &live, &owned);
+            assert!(plan.steps.is_empty(), "{:?}", summary(&plan));
+            assert_eq!(plan.problems.len(), 2, "{:?}", summary(&plan));
+            assert!(plan.problems.iter().all(|p| p.message.contains("neither declaration is applied")));
+        }
+
+        // The owner's two keys are as two declarations, and the intruder is still refused.
+        let twice = declared("owner", CmState::Apply, Acting, vec![connector("x", &[]), connector("x", &[])]);
+        let plan = owned_plan(&[twice, intruder], &live, &owned);
+        let messages: Vec<&str> = plan.problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(plan.steps.is_empty());
+        assert_eq!(messages.iter().filter(|m| m.contains("also declared by ConfigMap ns/owner key")).count(), 2);
+        assert_eq!(messages.iter().filter(|m| m.contains("belongs to ConfigMap ns/owner")).count(), 1);
     }
 
     #[test]
@@ -383,7 +460,11 @@ mod tests {
     }
 
     fn afters(d: &Declared, live: &Live, policy: &Policy) -> Vec<After> {
-        super::for_declared(std::slice::from_ref(d), live, policy).steps.into_iter().flat_map(|s| s.after).collect()
+        super::for_declared(std::slice::from_ref(d), live, &Owned::default(), policy)
+            .steps
+            .into_iter()
+            .flat_map(|s| s.after)
+            .collect()
     }
 
     #[test]
@@ -471,7 +552,9 @@ mod tests {
         let key = b"digest-key".to_vec();
         let policy = |key: Option<Vec<u8>>| Policy { digest_key: key, ..Policy::default() };
         let mut d = declared("cm", CmState::Apply, Acting, vec![a.clone()]);
-        let run = |d: &Declared, policy: &Policy| super::for_declared(std::slice::from_ref(d), &masked, policy);
+        let run = |d: &Declared, policy: &Policy| {
+            super::for_declared(std::slice::from_ref(d), &masked, &Owned::default(), policy)
+        };
 
         // No key: compared without the masked value, and said.
         let plan = run(&d, &policy(None));

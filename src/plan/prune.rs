@@ -10,6 +10,7 @@ use log::info;
 use crate::desired::{CmState, Declared};
 use crate::model::configmap::{CmId, STATE_CONFIGMAP};
 use crate::model::live::Live;
+use crate::plan::claims::Owned;
 use crate::plan::steps::{Action, Origin, Plan, Problem, Step};
 
 /// `PRUNE`: what to do with connectors no ConfigMap declares.
@@ -60,14 +61,15 @@ pub fn undeclared(declared: &[Declared], live: &Live) -> BTreeSet<String> {
 pub fn steps(
     mode: Prune,
     undeclared: &BTreeSet<String>,
-    owned: &BTreeSet<String>,
+    owned: &Owned,
     anything_declared: bool,
     origin: &Origin,
 ) -> Result<Vec<Step>, Problem> {
     let (names, reason): (Vec<&String>, &'static str) = match mode {
         Prune::Off => return Ok(Vec::new()),
         Prune::Owned => {
-            (undeclared.intersection(owned).collect(), "applied by this operator earlier, declared by no ConfigMap now")
+            let mine = undeclared.iter().filter(|name| owned.contains(name)).collect();
+            (mine, "applied by this operator earlier, declared by no ConfigMap now")
         }
         Prune::All if !anything_declared => {
             return Err(Problem {
@@ -94,13 +96,7 @@ pub fn steps(
 }
 
 /// Adds to the plan the deletes `PRUNE` asks for, or says what is left alone.
-pub fn add(
-    declared: &[Declared],
-    live: &Live,
-    owned: &BTreeSet<String>,
-    (mode, namespace): (Prune, &str),
-    plan: &mut Plan,
-) {
+pub fn add(declared: &[Declared], live: &Live, owned: &Owned, (mode, namespace): (Prune, &str), plan: &mut Plan) {
     let undeclared = undeclared(declared, live);
     if undeclared.is_empty() {
         return;
@@ -137,7 +133,9 @@ mod tests {
     fn modes() {
         let origin = origin("ops");
         let undeclared = set(&["mine", "theirs"]);
-        let owned = set(&["mine", "declared"]);
+        let owned = Owned {
+            by_name: ["mine", "declared"].map(|n| (n.to_string(), crate::plan::Owner::Unknown)).into_iter().collect(),
+        };
         let names = |steps: Vec<Step>| steps.into_iter().map(|s| s.connector).collect::<Vec<_>>();
         assert!(steps(Prune::Off, &undeclared, &owned, true, &origin).unwrap().is_empty());
         assert_eq!(names(steps(Prune::Owned, &undeclared, &owned, true, &origin).unwrap()), ["mine"]);

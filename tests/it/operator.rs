@@ -53,11 +53,16 @@ impl Operator {
     }
 
     fn apply(&mut self, name: &str, labels: Value, annotations: Value, data: &[(&str, String)]) -> Value {
+        self.apply_in(NS, name, labels, annotations, data)
+    }
+
+    /// [`Operator::apply`] in namespace `ns`.
+    fn apply_in(&mut self, ns: &str, name: &str, labels: Value, annotations: Value, data: &[(&str, String)]) -> Value {
         let mut labels = labels;
         labels["destination"] = json!("connect");
         let data: serde_json::Map<String, Value> = data.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
-        let mut object = self.cluster.get("ConfigMap", NS, name).cloned().unwrap_or_else(
-            || json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": NS}}),
+        let mut object = self.cluster.get("ConfigMap", ns, name).cloned().unwrap_or_else(
+            || json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}}),
         );
         object["metadata"]["labels"] = labels;
         let mut merged = object["metadata"]["annotations"].as_object().cloned().unwrap_or_default();
@@ -65,7 +70,7 @@ impl Operator {
         object["metadata"]["annotations"] = Value::Object(merged);
         object["data"] = Value::Object(data);
         self.cluster.put(object);
-        self.cluster.get("ConfigMap", NS, name).unwrap().clone()
+        self.cluster.get("ConfigMap", ns, name).unwrap().clone()
     }
 
     /// The hook run on `contexts`: its output, and the patch file it wrote,
@@ -118,7 +123,11 @@ impl Operator {
     }
 
     fn status(&self, name: &str) -> Value {
-        let cm = self.cluster.get("ConfigMap", NS, name).expect("the ConfigMap exists");
+        self.status_in(NS, name)
+    }
+
+    fn status_in(&self, ns: &str, name: &str) -> Value {
+        let cm = self.cluster.get("ConfigMap", ns, name).expect("the ConfigMap exists");
         let text = cm["metadata"]["annotations"]["status.connect-operator.io/status"].as_str().expect("a status");
         serde_json::from_str(text).unwrap()
     }
@@ -314,12 +323,12 @@ fn pruning_deletes_only_what_it_may() {
     op.apply("keep", json!({}), json!({}), &[("k.json", template("k", ""))]);
     op.sync();
     let state = op.cluster.get("ConfigMap", NS, "connect-operator-state").expect("the state ConfigMap").clone();
-    assert_eq!(state["data"]["owned"], r#"["a","k"]"#);
+    assert_eq!(state["data"]["owned"], r#"{"a":"streaming/orders","k":"streaming/keep"}"#);
     op.cluster.delete("ConfigMap", NS, "orders");
     let run = op.sync();
     assert_eq!(op.fake.names(), ["k", "manual"], "{}", run.log);
     let state = op.cluster.get("ConfigMap", NS, "connect-operator-state").unwrap();
-    assert_eq!(state["data"]["owned"], r#"["k"]"#);
+    assert_eq!(state["data"]["owned"], r#"{"k":"streaming/keep"}"#);
 
     // PRUNE=all deletes the rest, but never everything because of an empty snapshot.
     let mut op = Operator::new(&[("PRUNE", "all")]);
@@ -477,16 +486,18 @@ fn an_event_renders_what_it_touches_and_still_finds_a_name_declared_twice() {
     let two = op.apply("two", json!({}), json!({}), &[("t.json", template("dup", r#", "tasks.max": 9"#))]);
     let run = op.event("Added", &two);
     assert!(run.log.contains("rendering 1 of 3 ConfigMaps"), "{}", run.log);
-    assert!(run.log.contains("connector dup is also declared by ConfigMap streaming/one key a.json"), "{}", run.log);
-    assert!(op.fake.writes().is_empty(), "neither declaration is applied: {:?}", op.fake.writes());
+    assert!(run.log.contains("connector dup belongs to ConfigMap streaming/one, which applied it"), "{}", run.log);
+    assert!(op.fake.writes().is_empty(), "`one` applied it, `two` is refused: {:?}", op.fake.writes());
 
     // `other` changed and its event is still queued: what it records is no
-    // longer what it declares, so it is rendered, and the name it declares
-    // now is found twice as well.
+    // longer what it declares, so it is rendered, and the new name it
+    // declares now, which `two` declares too, is found twice.
     let mut other = op.cluster.get("ConfigMap", NS, "other").unwrap().clone();
-    other["data"]["o.json"] = json!(template("dup", ""));
+    other["data"]["o.json"] = json!(template("new", ""));
     op.cluster.put(other);
+    let two = op.apply("two", json!({}), json!({}), &[("t.json", template("new", ""))]);
     let run = op.event("Modified", &two);
+    assert!(op.fake.writes().is_empty(), "neither declaration is applied: {:?}", op.fake.writes());
     assert!(run.log.contains("rendering 2 of 3 ConfigMaps"), "{}", run.log);
     assert!(run.log.contains("streaming/other key o.json"), "{}", run.log);
 }
@@ -722,4 +733,106 @@ fn a_literal_secret_is_warned_of_once_per_version() {
     assert_eq!(again.len(), 1);
     assert_eq!(again[0]["object"]["metadata"]["name"], events[0]["object"]["metadata"]["name"]);
     assert_eq!(op.reasons().iter().filter(|r| *r == "LiteralSecret").count(), 1, "{:?}", op.reasons());
+}
+
+/// The owned connectors of the default cluster, as the state ConfigMap records them.
+fn owned(op: &Operator) -> Value {
+    let state = op.cluster.get("ConfigMap", NS, "connect-operator-state").expect("the state ConfigMap");
+    serde_json::from_str(state["data"]["owned"].as_str().unwrap()).unwrap()
+}
+
+const BELONGS: &str =
+    "connector x belongs to ConfigMap team-a/owner, which applied it; this declaration is not applied";
+
+/// One `kubectl apply` in the wrong namespace is no outage for the team
+/// whose connector it names: the ConfigMap that applied a connector keeps
+/// it, and its edits apply, whatever another ConfigMap declares.
+#[test]
+fn the_configmap_that_applied_a_connector_keeps_it() {
+    let mut op = Operator::new(&[]);
+    // The operator's own namespace, where its record goes.
+    op.cluster
+        .put(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "unrelated", "namespace": NS}}));
+    let x = |extra: &str| [("x.json", template("x", extra))];
+    op.apply_in("team-a", "owner", json!({}), json!({}), &x(""));
+    op.sync();
+
+    // team-b declares the same name: x is not touched.
+    op.fake.clear_requests();
+    let intruder = op.apply_in("team-b", "intruder", json!({}), json!({}), &x(r#", "topic": "stolen""#));
+    let added = op.event("Added", &intruder);
+    assert!(op.fake.writes().is_empty(), "{:?}", op.fake.writes());
+
+    // The owner's edits apply: in a resync, and in an event for its ConfigMap.
+    op.apply_in("team-a", "owner", json!({}), json!({}), &x(r#", "tasks.max": 2"#));
+    let run = op.resync();
+    assert_eq!(op.fake.config("x").unwrap()["tasks.max"], "2", "{}", run.log);
+
+    // team-b is refused, and told why on its ConfigMap: in the event's run and in the resync.
+    assert!(added.log.contains(BELONGS), "{}", added.log);
+    assert!(run.log.contains(BELONGS), "{}", run.log);
+    let error = op.status_in("team-b", "intruder")["connectors"]["x"]["error"].as_str().unwrap_or("").to_string();
+    assert!(error.contains(BELONGS), "{}", op.status_in("team-b", "intruder"));
+    let warning = op.cluster.events().into_iter().find(|e| e["involvedObject"]["name"] == "intruder").cloned();
+    assert!(warning.is_some_and(|e| e["reason"] == "DuplicateConnector" && e["message"].to_string().contains(BELONGS)));
+    assert_eq!(op.status_in("team-a", "owner")["connectors"]["x"]["state"], "RUNNING");
+    assert_eq!(owned(&op), json!({"x": "team-a/owner"}));
+
+    let owner = op.apply_in("team-a", "owner", json!({}), json!({}), &x(r#", "tasks.max": 3"#));
+    op.event("Modified", &owner);
+    assert_eq!(op.fake.config("x").unwrap()["tasks.max"], "3");
+    let paused =
+        r#"{"name": "x", "state": "paused", "config": {"connector.class": "FileStreamSource", "topic": "t-x"}}"#;
+    let owner = op.apply_in("team-a", "owner", json!({}), json!({}), &[("x.json", paused.into())]);
+    op.event("Modified", &owner);
+    assert_eq!(op.fake.connector_state("x").as_deref(), Some("PAUSED"));
+    let owner = op.apply_in("team-a", "owner", json!({}), json!({}), &x(r#", "tasks.max": 3"#));
+    op.event("Modified", &owner);
+    assert_eq!(op.fake.connector_state("x").as_deref(), Some("RUNNING"));
+
+    // team-b's own edits and deletion leave x alone.
+    op.fake.clear_requests();
+    let intruder = op.apply_in("team-b", "intruder", json!({}), json!({}), &x(r#", "tasks.max": 8"#));
+    op.event("Modified", &intruder);
+    let intruder = op.cluster.delete("ConfigMap", "team-b", "intruder").unwrap();
+    let run = op.event("Deleted", &intruder);
+    assert!(op.fake.writes().is_empty(), "{:?}\n{}", op.fake.writes(), run.log);
+    assert_eq!(op.fake.names(), ["x"]);
+    assert_eq!(op.fake.config("x").unwrap()["topic"], "t-x");
+    assert_eq!(owned(&op), json!({"x": "team-a/owner"}));
+
+    // The owner removes its key: x is deleted, and the name is free for another ConfigMap.
+    let owner = op.apply_in("team-a", "owner", json!({}), json!({}), &[("y.json", template("y", ""))]);
+    op.event("Modified", &owner);
+    assert_eq!(op.fake.names(), ["y"]);
+    let taken = op.apply_in("team-b", "intruder", json!({}), json!({}), &x(r#", "topic": "theirs""#));
+    op.event("Added", &taken);
+    assert_eq!(op.fake.config("x").unwrap()["topic"], "theirs");
+    assert_eq!(owned(&op), json!({"x": "team-b/intruder", "y": "team-a/owner"}));
+}
+
+/// A record written before owners were (a list of names) is read, its
+/// owners unknown: a name declared twice is refused for both, as before;
+/// the next change writes the record with owners.
+#[test]
+fn the_record_of_names_alone_is_read_and_rewritten_with_owners() {
+    let mut op = Operator::new(&[]);
+    op.apply_in("team-a", "owner", json!({}), json!({}), &[("x.json", template("x", ""))]);
+    op.apply_in("team-b", "intruder", json!({}), json!({}), &[("x.json", template("x", r#", "tasks.max": 9"#))]);
+    op.fake.insert_connector("x", &[("connector.class", "FileStreamSource"), ("topic", "t-x")]);
+    op.cluster.put(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                          "metadata": {"name": "connect-operator-state", "namespace": NS},
+                          "data": {"owned": r#"["x","gone"]"#}}));
+    op.fake.clear_requests();
+    let run = op.sync();
+    assert!(op.fake.writes().is_empty(), "{:?}", op.fake.writes());
+    assert!(run.log.contains("connector x is also declared by ConfigMap team-b/intruder key x.json"), "{}", run.log);
+    assert!(run.patches.iter().all(|p| p["name"] != "connect-operator-state"), "unchanged: {:?}", run.patches);
+
+    // team-b's declaration goes: team-a's applies, and becomes the known owner.
+    let intruder = op.cluster.delete("ConfigMap", "team-b", "intruder").unwrap();
+    op.event("Deleted", &intruder);
+    op.resync();
+    assert_eq!(op.fake.config("x").unwrap()["topic"], "t-x");
+    assert_eq!(owned(&op), json!({"gone": "", "x": "team-a/owner"}));
 }
