@@ -13,8 +13,8 @@ use crate::model::live::{ConnectorState, Status};
 use crate::model::status::{self, CmStatus, Condition, Counts, Readiness, Reason, Record};
 use crate::plan::compare::digest;
 use crate::plan::{Action, Problem, Step, Why};
+use crate::writeback::operations::Operation;
 use crate::writeback::run::{brief, Run};
-use crate::writeback::Operation;
 
 /// The status of one ConfigMap after this run, and the names to record.
 #[must_use]

@@ -8,8 +8,8 @@ use crate::desired::Declared;
 use crate::execute::{Done, OffsetsDone, StepResult};
 use crate::model::connector::TargetState;
 use crate::plan::{Action, After, Problem, Step};
+use crate::writeback::operations::Operation;
 use crate::writeback::run::{brief, Run};
-use crate::writeback::Operation;
 
 /// How often the same Event may be created.
 #[derive(Clone, Copy)]

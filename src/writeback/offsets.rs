@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 
 use crate::execute::{Done, OffsetsDone};
 use crate::model::configmap::CmId;
+use crate::writeback::operations::Operation;
 use crate::writeback::run::Run;
-use crate::writeback::Operation;
 
 /// A data key for a connector name: ConfigMap keys allow letters, digits,
 /// `-`, `_` and `.` only.

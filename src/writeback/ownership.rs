@@ -12,7 +12,7 @@ use crate::connect::clusters::DEFAULT;
 use crate::execute::{Done, StepResult};
 use crate::model::configmap::{ConfigMap, STATE_CONFIGMAP};
 use crate::plan::{Action, Plan};
-use crate::writeback::Operation;
+use crate::writeback::operations::Operation;
 
 /// The state ConfigMap's data key for the default cluster (`owned.<cluster>`
 /// for the others): a JSON array of connector names.
