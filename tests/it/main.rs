@@ -24,6 +24,7 @@ mod operator;
 mod predecessors;
 mod render;
 mod settings;
+mod tenancy;
 mod tls;
 mod validate;
 
