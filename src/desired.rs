@@ -12,7 +12,8 @@ use crate::model::connector::Connector;
 use crate::model::requests::OffsetsRequest;
 use crate::model::status::{self, CmStatus, Declarations};
 use crate::render::error::{Located, RenderError};
-use crate::render::sandbox::Renderer;
+use crate::render::namespaces::ByNamespace;
+use crate::render::sandbox::{Renderer, ToRender};
 use crate::text::Invalid;
 
 /// Data key and what its template rendered to.
@@ -193,11 +194,11 @@ pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> 
 /// [`declare`], where a template whose connector `reuse` knows is not rendered.
 #[must_use]
 pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clusters, reuse: Reuse) -> Vec<Declared> {
-    let public = renderer.variables().public_properties();
+    let public = PublicProperties::of(renderer.variables());
     // Thousands on an event run: on every core.
     let cpus = crate::parallel::cores();
     let (digests, recorded): (Vec<String>, Vec<Option<Declarations>>) = crate::parallel::chunked(sources, cpus, |s| {
-        let digest = status::source_digest(s.configmap, &public);
+        let digest = status::source_digest(s.configmap, public.in_namespace(s.configmap.id.namespace.as_deref()));
         let recorded = if s.role == Role::Acting {
             None
         } else {
@@ -267,6 +268,28 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
         .collect()
 }
 
+/// The public variables from properties files, by name, of each
+/// namespace: what a connector name may be computed from, besides the
+/// environment, and so part of a ConfigMap's source digest.
+struct PublicProperties<'v> {
+    variables: &'v ByNamespace,
+    shared: BTreeMap<&'v str, &'v str>,
+    own: BTreeMap<&'v str, BTreeMap<&'v str, &'v str>>,
+}
+
+impl<'v> PublicProperties<'v> {
+    fn of(variables: &'v ByNamespace) -> PublicProperties<'v> {
+        let shared = variables.shared_variables().public_properties();
+        let own = variables.own().map(|(ns, v)| (ns, v.public_properties())).collect();
+        PublicProperties { variables, shared, own }
+    }
+
+    /// Those of a ConfigMap in `namespace`.
+    fn in_namespace(&self, namespace: Option<&str>) -> &BTreeMap<&'v str, &'v str> {
+        self.variables.own_namespace(namespace).and_then(|ns| self.own.get(ns)).unwrap_or(&self.shared)
+    }
+}
+
 /// What a ConfigMap asks for, and the cluster it asks it of. A ConfigMap
 /// naming an unknown cluster is an error for it alone; it is kept with the
 /// default cluster, where its names still guard against pruning.
@@ -295,9 +318,12 @@ fn render(sources: &[(&Source, &str)], renderer: &Renderer, reuse: Reuse) -> Vec
         crate::parallel::chunked(sources, crate::parallel::cores(), |(s, source)| {
             s.configmap.data.keys().map(|key| reuse(s.configmap, key, source)).collect()
         });
-    let codes: Vec<&str> = (sources.iter().zip(&reused))
-        .flat_map(|((s, _), reused)| s.configmap.data.values().zip(reused).filter(|(_, r)| r.is_none()))
-        .map(|(code, _)| code.as_str())
+    let codes: Vec<ToRender> = (sources.iter().zip(&reused))
+        .flat_map(|((s, _), reused)| {
+            let configmap = &s.configmap.id;
+            let unknown = s.configmap.data.values().zip(reused).filter(|(_, r)| r.is_none());
+            unknown.map(move |(code, _)| ToRender { configmap, code })
+        })
         .collect();
     let known = reused.iter().flatten().filter(|r| r.is_some()).count();
     if known > 0 {
@@ -331,22 +357,22 @@ fn render(sources: &[(&Source, &str)], renderer: &Renderer, reuse: Reuse) -> Vec
 /// a template that failed there (an `env.NAME` no longer set, say) is
 /// rendered again for its name alone, its config left empty.
 fn names_of_disabled(sources: &[(&Source, &str)], templates: &mut [Templates], renderer: &Renderer) {
-    let mut failed: Vec<(usize, usize, String)> = Vec::new();
+    let mut failed: Vec<(usize, usize, &CmId, String)> = Vec::new();
     for (i, ((source, _), of_one)) in sources.iter().zip(templates.iter()).enumerate() {
         if !matches!(source.configmap.intent(), Ok(Intent::Remove)) {
             continue;
         }
         for (j, (key, result)) in of_one.iter().enumerate() {
             if let (Err(_), Some(code)) = (result, source.configmap.data.get(key)) {
-                failed.push((i, j, format!("({code}\n) | {{name: .name, config: {{}}}}")));
+                failed.push((i, j, &source.configmap.id, format!("({code}\n) | {{name: .name, config: {{}}}}")));
             }
         }
     }
     if failed.is_empty() {
         return;
     }
-    let codes: Vec<&str> = failed.iter().map(|(_, _, code)| code.as_str()).collect();
-    for ((i, j, _), named) in failed.iter().zip(renderer.render_all(&codes)) {
+    let codes: Vec<ToRender> = failed.iter().map(|(_, _, configmap, code)| ToRender { configmap, code }).collect();
+    for ((i, j, _, _), named) in failed.iter().zip(renderer.render_all(&codes)) {
         let (Some((source, _)), Some(slot)) = (sources.get(*i), templates.get_mut(*i).and_then(|t| t.get_mut(*j)))
         else {
             continue;

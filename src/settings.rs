@@ -16,8 +16,9 @@ use crate::connect::{client, Auth, Caller, ClientCert, Endpoint, RequestLimits, 
 use crate::files;
 use crate::input::hook_config;
 use crate::plan::{Policy, Prune, Restarts};
+use crate::render::namespaces::{ByNamespace, VariableSources};
 use crate::render::sandbox::{Limits, Renderer};
-use crate::render::variables::{self, Variables};
+use crate::render::variables::{self, TemplateEnv};
 
 /// Where Connect is when nothing says: the Deployment's value, Connect's own
 /// REST port.
@@ -93,9 +94,15 @@ pub struct HookArgs {
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Templates")]
 pub struct TemplateArgs {
-    /// Directory of *.properties files whose keys become $VARIABLES
+    /// Directory of *.properties files whose keys become $VARIABLES; those under
+    /// namespaces/<namespace>/ are for that namespace's ConfigMaps alone
     #[arg(long, env = "CONNECT_OPERATOR_CONFIG_DIR", default_value = "/etc/config/connect-operator")]
     pub config_dir: PathBuf,
+
+    /// Environment variables templates may read (env.NAME, $ENV.NAME), comma-separated;
+    /// others read null, with a warning [default: all]
+    #[arg(long, env = "TEMPLATE_ENV", value_name = "NAME,...", value_parser = TemplateEnv::parse)]
+    pub template_env: Option<TemplateEnv>,
 
     /// Time a template may run before it counts as failed
     #[arg(long, env = "TEMPLATE_TIMEOUT", default_value = "2s", value_parser = crate::text::positive_duration)]
@@ -239,14 +246,16 @@ pub fn policy(restarts: Restarts, prune: Prune) -> Policy {
 
 impl TemplateArgs {
     /// The renderer of templates that see `variables`.
-    pub fn renderer(&self, variables: Variables) -> Result<Renderer> {
+    pub fn renderer(&self, variables: ByNamespace) -> Result<Renderer> {
         let limits = Limits { timeout: self.template_timeout, memory: self.template_memory_limit };
         Renderer::new(Arc::new(variables), limits)
     }
 
-    /// The variables of the properties files, with `env` as the environment.
-    pub fn variables(&self, env: impl IntoIterator<Item = (String, String)>) -> Variables {
-        Variables { settings: public_settings(), ..Variables::load(&self.config_dir, env) }
+    /// The variables of the properties files of each namespace, with what
+    /// `TEMPLATE_ENV` lets templates read of `env` as the environment.
+    pub fn variables(&self, env: impl IntoIterator<Item = (String, String)>) -> ByNamespace {
+        let (dir, template_env, env) = (&self.config_dir, self.template_env.as_ref(), env.into_iter().collect());
+        ByNamespace::load(VariableSources { dir, env, template_env, settings: public_settings() })
     }
 }
 
@@ -260,14 +269,14 @@ fn public_settings() -> BTreeSet<String> {
 }
 
 impl Manifests {
-    /// The renderer of the repository commands: the process environment and
-    /// the `--env-file`s.
+    /// The renderer of the repository commands: the process environment and the
+    /// `--env-file`s; a manifest without a namespace is in the operator's ([`namespace`]).
     pub fn renderer(&self) -> Result<Renderer> {
         let mut env: Vec<(String, String)> = std::env::vars().collect();
         for file in &self.env_file {
             env.extend(variables::read_properties(file).with_context(|| format!("--env-file {}", file.display()))?);
         }
-        self.templates.renderer(self.templates.variables(env))
+        self.templates.renderer(self.templates.variables(env).with_fallback(namespace()))
     }
 }
 

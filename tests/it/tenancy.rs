@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 
 use crate::hook::Hook;
 use crate::root;
-use crate::support::build::sync;
+use crate::support::build::{annotated, sync};
 use crate::support::fake_connect::FakeConnect;
-use crate::support::repo::{stderr, stdout, BIN};
+use crate::support::repo::{stderr, stdout, Repo, BIN};
 
 const STREAMING_OPS: [&str; 3] =
     ["customers-jdbc-source-config.yaml", "datagen-source-config.yaml", "orders-bigquery-sink-config.yaml"];
@@ -126,4 +126,128 @@ fn a_single_namespace_install_applies_and_records_what_it_did_before() {
     let (config, source) = hook_streaming_ops(&[("namespaces/team-b/team-b.properties", other)]);
     assert_eq!(config, before[0]["config"], "team-b's folder is not default's");
     assert_eq!(source, SOURCE_BEFORE);
+}
+
+/// A ConfigMap in `namespace`, one data key per template.
+fn in_namespace(namespace: &str, name: &str, data: &[(&str, &str)]) -> Value {
+    annotated(namespace, name, json!({}), json!({}), data)
+}
+
+const TEAM_A_SECRET: &str = "team-a-s3cret";
+
+/// A hook whose config directory has shared properties and team-a's own.
+fn tenanted_hook(fake: &FakeConnect) -> Hook {
+    Hook::new(fake)
+        .properties("shared.properties", "topic.prefix=shared\n")
+        .properties("namespaces/team-a/db.properties", &format!("db.password={TEAM_A_SECRET}\n"))
+}
+
+#[test]
+fn a_namespace_never_reads_another_namespaces_properties_through_the_hook() {
+    let fake = FakeConnect::start();
+    let hook = tenanted_hook(&fake);
+    let reads = r#"{"name": "NAME", "config": {"connector.class": "FileStreamSource", "topic": $TOPIC_PREFIX, "password": $DB_PASSWORD}}"#;
+    let team_a = in_namespace("team-a", "a", &[("a.json", &reads.replace("NAME", "a"))]);
+    let team_b = in_namespace(
+        "team-b",
+        "b",
+        &[
+            ("b.json", &reads.replace("NAME", "b")),
+            (
+                "whole.json",
+                r#"{"name": "b-whole", "config": {"connector.class": "FileStreamSource", "env": ($ENV | tostring), "e": (env | tostring), "pw": ($ENV.DB_PASSWORD | tostring)}}"#,
+            ),
+            ("quotes.json", r#"{"name": "b-quotes", "config": {"x": ("team-a-s3cret" | error)}}"#),
+        ],
+    );
+    let run = hook.run(sync(&[team_a.clone(), team_b.clone()]));
+    let log = run.log();
+    let a = fake.config("a").unwrap();
+    assert_eq!((a["topic"].as_str(), a["password"].as_str()), ("shared", TEAM_A_SECRET), "{log}");
+    assert!(fake.config("b").is_none(), "team-b read team-a's $DB_PASSWORD: {log}");
+    assert!(log.contains("ConfigMap team-b/b key b.json: 1:"), "{log}");
+    assert!(log.contains("undefined variable `$DB_PASSWORD` (defined from properties files: $TOPIC_PREFIX;"), "{log}");
+    let whole = fake.config("b-whole").unwrap_or_else(|| panic!("{log}"));
+    assert!(!whole.values().any(|v| v.contains(TEAM_A_SECRET)), "{whole:?}");
+    assert_eq!(whole["pw"], "null");
+    assert!(!log.contains(TEAM_A_SECRET), "every namespace's secrets are scrubbed from every message: {log}");
+    assert!(log.contains("ConfigMap team-b/b key quotes.json: error: [redacted]"), "{log}");
+
+    // team-b gets a folder of its own: its kept renders are not reused.
+    let hook = hook.properties("namespaces/team-b/own.properties", "topic.prefix=b-own\ndb.password=b-s3cret\n");
+    let run = hook.run(sync(&[team_a, team_b])).ok();
+    let b = fake.config("b").unwrap_or_else(|| panic!("{}", run.log()));
+    assert_eq!((b["topic"].as_str(), b["password"].as_str()), ("b-own", "b-s3cret"));
+    assert_eq!(fake.config("a").unwrap()["topic"], "shared");
+}
+
+#[test]
+fn template_env_gives_null_for_the_rest_of_the_environment_and_says_so_once_without_the_value() {
+    let fake = FakeConnect::start();
+    let hook = Hook::new(&fake)
+        .env("TEMPLATE_ENV", "ALLOWED_USER")
+        .env("ALLOWED_USER", "app")
+        .env("OTHER_SECRET", "other-s3cret-value");
+    let reads = r#"{"name": "NAME", "config": {"connector.class": "FileStreamSource", "user": env.ALLOWED_USER, "other": (env.OTHER_SECRET | tostring), "also": ($ENV.OTHER_SECRET | tostring), "all": ($ENV | keys | join(","))}}"#;
+    let cms = [
+        in_namespace("team-a", "one", &[("one.json", &reads.replace("NAME", "one"))]),
+        in_namespace("team-b", "two", &[("two.json", &reads.replace("NAME", "two"))]),
+        in_namespace(
+            "team-b",
+            "three",
+            &[("three.json", r#"{"name": "three", "config": {"password": env.OTHER_SECRET}}"#)],
+        ),
+    ];
+    let run = hook.run(sync(&cms));
+    let log = run.log();
+    for name in ["one", "two"] {
+        let c = fake.config(name).unwrap_or_else(|| panic!("{log}"));
+        assert_eq!((c["user"].as_str(), c["other"].as_str(), c["also"].as_str()), ("app", "null", "null"), "{log}");
+        assert!(!c["all"].contains("OTHER_SECRET"), "{c:?}");
+    }
+    let warnings: Vec<&str> =
+        log.lines().filter(|l| l.contains("env.OTHER_SECRET, which TEMPLATE_ENV does not list")).collect();
+    assert_eq!(warnings.len(), 1, "once per run: {log}");
+    assert!(warnings[0].starts_with("warning: "), "{log}");
+    assert!(log.contains("config key `password` is null (env.OTHER_SECRET is not in TEMPLATE_ENV)"), "{log}");
+    assert!(!log.contains("other-s3cret-value"), "{log}");
+}
+
+/// A manifest in `namespace` (none when empty) whose template `code` declares connector `name`.
+fn manifest_in(namespace: &str, name: &str, code: &str) -> String {
+    let namespace = if namespace.is_empty() { String::new() } else { format!("\n  namespace: {namespace}") };
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}{namespace}\n  labels: {{destination: connect}}\ndata:\n  {name}.json: '{code}'\n"
+    )
+}
+
+#[test]
+fn render_reads_each_manifests_namespace_folder_and_no_other() {
+    let repo = Repo::new();
+    let own = repo.file("config/namespaces/team-a");
+    std::fs::create_dir_all(&own).unwrap();
+    std::fs::write(own.join("team.properties"), format!("team.password={TEAM_A_SECRET}\n")).unwrap();
+    let code =
+        |name: &str| format!(r#"{{"name": "{name}", "config": {{"shared": $DB_PASSWORD, "team": $TEAM_PASSWORD}}}}"#);
+    repo.write("a.yaml", &manifest_in("team-a", "a", &code("a")));
+    repo.write("b.yaml", &manifest_in("team-b", "b", &code("b")));
+    let out = repo.command(&["render", "a.yaml", "--show-secrets"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let a: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(a[0]["config"]["shared"], "pr0perty-s3cret");
+    assert_eq!(a[0]["config"]["team"], TEAM_A_SECRET);
+
+    let out = repo.command(&["render", "a.yaml", "b.yaml"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("ConfigMap team-b/b (b.yaml) key b.json: 1:"), "{err}");
+    assert!(err.contains("undefined variable `$TEAM_PASSWORD`"), "{err}");
+    assert!(!err.contains(TEAM_A_SECRET), "{err}");
+
+    // Without metadata.namespace, a manifest is in the operator's namespace.
+    repo.write("plain.yaml", &manifest_in("", "plain", &code("plain")));
+    let out = repo.command(&["render", "plain.yaml"]).env("OPERATOR_NAMESPACE", "team-a").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = repo.command(&["render", "plain.yaml"]).env("OPERATOR_NAMESPACE", "team-b").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
