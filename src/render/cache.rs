@@ -431,6 +431,51 @@ mod tests {
         }
     }
 
+    /// The config directory `dir/config` with `files`, read for a run.
+    fn by_namespace(dir: &Path, files: &[(&str, &str)]) -> ByNamespace {
+        use crate::render::namespaces::VariableSources;
+        let config = dir.join("config");
+        let _ = std::fs::remove_dir_all(&config);
+        for (file, text) in files {
+            let path = config.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let env = vec![("HOME".to_string(), "/home".to_string())];
+        ByNamespace::load(VariableSources { dir: &config, env, template_env: None, settings: BTreeSet::new() })
+    }
+
+    #[test]
+    fn a_render_is_reused_only_with_the_variables_of_its_own_namespace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("renders.json");
+        let shared = [("shared.properties", "password=s3cret\n")];
+        let (team_a, team_b) =
+            (CmId::new(Some("team-a".into()), "cm".into()), CmId::new(Some("team-b".into()), "cm".into()));
+        let mut cache = Cache::open(&path, &by_namespace(dir.path(), &shared)).unwrap();
+        cache.keep(&team_a, "c.json", CODE, "source-1", &connector("s3cret"));
+        cache.keep(&team_b, "c.json", CODE, "source-1", &connector("s3cret"));
+        cache.save();
+        let live = connector("s3cret").config;
+
+        // team-a gets a folder of its own: what it rendered with the shared variables is not reused.
+        let own = [shared[0], ("namespaces/team-a/a.properties", "password=a-s3cret\n")];
+        let cache = Cache::open(&path, &by_namespace(dir.path(), &own)).unwrap();
+        assert!(cache.reuse(&team_a, "c.json", "source-1", |_| Some(&live)).is_none());
+        assert!(cache.reuse(&team_b, "c.json", "source-1", |_| Some(&live)).is_some(), "team-b reads what it read");
+
+        // Another namespace's folder changing leaves team-b's renders alone.
+        let mut cache = Cache::open(&path, &by_namespace(dir.path(), &own)).unwrap();
+        cache.keep(&team_a, "c.json", CODE, "source-1", &connector("a-s3cret"));
+        cache.keep(&team_b, "c.json", CODE, "source-1", &connector("s3cret"));
+        cache.save();
+        let rotated = [shared[0], ("namespaces/team-a/a.properties", "password=a-n3w\n")];
+        let cache = Cache::open(&path, &by_namespace(dir.path(), &rotated)).unwrap();
+        let a_live = connector("a-s3cret").config;
+        assert!(cache.reuse(&team_a, "c.json", "source-1", |_| Some(&a_live)).is_none());
+        assert!(cache.reuse(&team_b, "c.json", "source-1", |_| Some(&live)).is_some());
+    }
+
     #[test]
     fn only_templates_that_render_the_same_from_the_same_inputs_are_kept() {
         for code in [CODE, r#"{"name": "c", "config": {"u": env.USER, "p": $ENV.PASSWORD, "k": "unknown"}}"#] {

@@ -528,6 +528,28 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_of_two_namespaces_compiles_each_against_its_own_variables() {
+        let own = variables();
+        let other = Variables::from_parts(BTreeMap::new(), BTreeMap::new());
+        let code = r#"{"name": "c", "config": {"url": $SCHEMA_REGISTRY_URL, "pw": ($ENV.DB_PASSWORD | tostring)}}"#;
+        let jobs: Vec<Job> = [1, 0, 1].iter().map(|&set| Job { set, code: code.to_string() }).collect();
+        let mut results = Vec::new();
+        render_each(&[&own, &other], &jobs, |event| {
+            if let Event::Rendered(result) = event {
+                results.push(result);
+            }
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        let [first, second, third] = <[_; 3]>::try_from(results).unwrap();
+        for undefined in [first, third] {
+            let e = undefined.unwrap_err().to_string();
+            assert!(e.contains("undefined variable `$SCHEMA_REGISTRY_URL`"), "{e}");
+        }
+        assert_eq!(second.unwrap().config["pw"], "GoKafka");
+    }
+
+    #[test]
     fn state_is_optional_and_checked() {
         assert_eq!(render(r#"{"name": "c", "config": {}}"#).unwrap().state, TargetState::Running);
         assert_eq!(render(r#"{"name": "c", "state": "paused", "config": {}}"#).unwrap().state, TargetState::Paused);

@@ -158,6 +158,10 @@ fn a_namespace_never_reads_another_namespaces_properties_through_the_hook() {
                 r#"{"name": "b-whole", "config": {"connector.class": "FileStreamSource", "env": ($ENV | tostring), "e": (env | tostring), "pw": ($ENV.DB_PASSWORD | tostring)}}"#,
             ),
             ("quotes.json", r#"{"name": "b-quotes", "config": {"x": ("team-a-s3cret" | error)}}"#),
+            (
+                "prefix.json",
+                r#"{"name": "b-prefix", "config": {"connector.class": "FileStreamSource", "topic": $TOPIC_PREFIX}}"#,
+            ),
         ],
     );
     let run = hook.run(sync(&[team_a.clone(), team_b.clone()]));
@@ -170,6 +174,7 @@ fn a_namespace_never_reads_another_namespaces_properties_through_the_hook() {
     let whole = fake.config("b-whole").unwrap_or_else(|| panic!("{log}"));
     assert!(!whole.values().any(|v| v.contains(TEAM_A_SECRET)), "{whole:?}");
     assert_eq!(whole["pw"], "null");
+    assert_eq!(fake.config("b-prefix").unwrap()["topic"], "shared");
     assert!(!log.contains(TEAM_A_SECRET), "every namespace's secrets are scrubbed from every message: {log}");
     assert!(log.contains("ConfigMap team-b/b key quotes.json: error: [redacted]"), "{log}");
 
@@ -179,6 +184,7 @@ fn a_namespace_never_reads_another_namespaces_properties_through_the_hook() {
     let b = fake.config("b").unwrap_or_else(|| panic!("{}", run.log()));
     assert_eq!((b["topic"].as_str(), b["password"].as_str()), ("b-own", "b-s3cret"));
     assert_eq!(fake.config("a").unwrap()["topic"], "shared");
+    assert_eq!(fake.config("b-prefix").unwrap()["topic"], "b-own", "kept with the shared variables, not reused");
 }
 
 #[test]
