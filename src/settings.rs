@@ -407,7 +407,14 @@ mod tests {
     #[test]
     fn the_public_settings_are_the_command_lines_but_its_hidden_ones() {
         let public = public_settings();
-        for shown in ["CONNECT_URL", "READY_WAIT", "TEMPLATE_MEMORY_LIMIT", "PRUNE", "CONNECT_OPERATOR_CONFIG_DIR"] {
+        for shown in [
+            "CONNECT_URL",
+            "READY_WAIT",
+            "TEMPLATE_MEMORY_LIMIT",
+            "TEMPLATE_ENV",
+            "PRUNE",
+            "CONNECT_OPERATOR_CONFIG_DIR",
+        ] {
             assert!(public.contains(shown), "{shown}: {public:?}");
         }
         for hidden in ["CONNECT_PASSWORD", "CONNECT_TOKEN", "CONNECT_USERNAME", "BINDING_CONTEXT_PATH"] {
