@@ -27,7 +27,8 @@ use crate::model::live::{ConnectorState, Live, Status, Unit};
 use crate::model::scope::Scope;
 use crate::plan::{Action, After, Owned, Owner, Plan, Policy, Prune, Restarts};
 use crate::render::error::{Located, RenderError};
-use crate::render::sandbox::Renderer;
+use crate::render::namespaces::ByNamespace;
+use crate::render::sandbox::{Renderer, ToRender};
 use crate::render::variables::Variables;
 
 const NAMES: &[&str] = &["a", "b", "c", "d", "e"];
@@ -278,7 +279,7 @@ proptest! {
 
     #[test]
     fn the_hook_and_apply_make_the_same_plan(configmaps in configmaps(), live in live()) {
-        let renderer = Renderer::in_process(Arc::new(Variables::default()));
+        let renderer = Renderer::in_process(Arc::new(ByNamespace::default()));
         let clusters = Clusters::new(None, &Settings::default(), &Tenancy::default(), Resolve::Names).unwrap();
         let objects: Vec<Value> = configmaps.iter().map(|o| json!({"object": o, "filterResult": {}})).collect();
         let contexts = json!([{"binding": "connectors", "type": "Synchronization", "objects": objects,
@@ -349,8 +350,9 @@ proptest! {
         let render = |value: &str| {
             let vars = BTreeMap::from([("S".to_string(), value.to_string())]);
             let env = BTreeMap::from([("SECRET_ENV".to_string(), value.to_string())]);
-            let renderer = Renderer::in_process(Arc::new(Variables::from_parts(vars, env)));
-            let codes: Vec<&str> = EMBEDDINGS.to_vec();
+            let renderer = Renderer::in_process(Arc::new(ByNamespace::shared(Variables::from_parts(vars, env))));
+            let configmap = CmId::new(Some("ns".into()), "cm".into());
+            let codes: Vec<ToRender> = EMBEDDINGS.iter().map(|code| ToRender { configmap: &configmap, code }).collect();
             renderer.render_all(&codes)
         };
         // What the outputs say anyway, whatever the secret: a secret found there is no leak.

@@ -19,7 +19,7 @@ use connect_operator::gitops::{self, Verdict};
 use connect_operator::model::connector::TargetState;
 use connect_operator::model::requests::OffsetsChange;
 use connect_operator::settings::HookArgs;
-use connect_operator::{completions, day2, hook, input, logging, metrics_port, predecessors, render, settings};
+use connect_operator::{completions, day2, hook, input, logging, metrics_port, predecessors, render};
 
 fn main() -> ExitCode {
     let json_logs = std::env::var("LOG_TYPE").is_ok_and(|t| t.eq_ignore_ascii_case("json"));
@@ -51,7 +51,7 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<Verdict> {
     if cli.config {
-        let (hook, namespace) = (&cli.hook, settings::namespace());
+        let (hook, namespace) = (&cli.hook, input::operator_namespace());
         let config = input::hook_config::config(
             hook.config.watch_namespaces.as_deref(),
             &hook.config.resync_schedule,

@@ -16,9 +16,11 @@ use crate::connect::tenancy::Tenancy;
 use crate::connect::{client, Auth, Caller, ClientCert, Endpoint, RequestLimits, Settings};
 use crate::files;
 use crate::input::hook_config;
+use crate::model::configmap::DEFAULT_NAMESPACE;
 use crate::plan::{Policy, Prune, Restarts};
+use crate::render::namespaces::{ByNamespace, VariableSources};
 use crate::render::sandbox::{Limits, Renderer};
-use crate::render::variables::{self, Variables};
+use crate::render::variables::{self, TemplateEnv};
 
 /// Where Connect is when nothing says: the Deployment's value, Connect's own
 /// REST port.
@@ -94,9 +96,15 @@ pub struct HookArgs {
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Templates")]
 pub struct TemplateArgs {
-    /// Directory of *.properties files whose keys become $VARIABLES
+    /// Directory of *.properties files whose keys become $VARIABLES; those under
+    /// namespaces/<namespace>/ are for that namespace's ConfigMaps alone
     #[arg(long, env = "CONNECT_OPERATOR_CONFIG_DIR", default_value = "/etc/config/connect-operator")]
     pub config_dir: PathBuf,
+
+    /// Environment variables templates may read (env.NAME, $ENV.NAME), comma-separated;
+    /// others read null, with a warning [default: all]
+    #[arg(long, env = "TEMPLATE_ENV", value_name = "NAME,...", value_parser = TemplateEnv::parse)]
+    pub template_env: Option<TemplateEnv>,
 
     /// Time a template may run before it counts as failed
     #[arg(long, env = "TEMPLATE_TIMEOUT", default_value = "2s", value_parser = crate::text::positive_duration)]
@@ -243,19 +251,27 @@ impl HookArgs {
 /// the environment.
 #[must_use]
 pub fn policy(restarts: Restarts, prune: Prune) -> Policy {
-    Policy { now: SystemTime::now(), restarts, digest_key: digest_key(), prune, namespace: namespace() }
+    Policy {
+        now: SystemTime::now(),
+        restarts,
+        digest_key: digest_key(),
+        prune,
+        namespace: crate::input::operator_namespace(),
+    }
 }
 
 impl TemplateArgs {
     /// The renderer of templates that see `variables`.
-    pub fn renderer(&self, variables: Variables) -> Result<Renderer> {
+    pub fn renderer(&self, variables: ByNamespace) -> Result<Renderer> {
         let limits = Limits { timeout: self.template_timeout, memory: self.template_memory_limit };
         Renderer::new(Arc::new(variables), limits)
     }
 
-    /// The variables of the properties files, with `env` as the environment.
-    pub fn variables(&self, env: impl IntoIterator<Item = (String, String)>) -> Variables {
-        Variables { settings: public_settings(), ..Variables::load(&self.config_dir, env) }
+    /// The variables of the properties files of each namespace, with what
+    /// `TEMPLATE_ENV` lets templates read of `env` as the environment.
+    pub fn variables(&self, env: impl IntoIterator<Item = (String, String)>) -> ByNamespace {
+        let (dir, template_env, env) = (&self.config_dir, self.template_env.as_ref(), env.into_iter().collect());
+        ByNamespace::load(VariableSources { dir, env, template_env, settings: public_settings() })
     }
 }
 
@@ -269,14 +285,14 @@ fn public_settings() -> BTreeSet<String> {
 }
 
 impl Manifests {
-    /// The renderer of the repository commands: the process environment and
-    /// the `--env-file`s.
+    /// The renderer of the repository commands: the process environment and the
+    /// `--env-file`s; a manifest without a namespace is in `default`, as kubectl puts it.
     pub fn renderer(&self) -> Result<Renderer> {
         let mut env: Vec<(String, String)> = std::env::vars().collect();
         for file in &self.env_file {
             env.extend(variables::read_properties(file).with_context(|| format!("--env-file {}", file.display()))?);
         }
-        self.templates.renderer(self.templates.variables(env))
+        self.templates.renderer(self.templates.variables(env).with_fallback(DEFAULT_NAMESPACE.into()))
     }
 }
 
@@ -379,17 +395,6 @@ fn digest_key() -> Option<Vec<u8>> {
     std::env::var("CONNECT_OPERATOR_DIGEST_KEY").ok().filter(|k| !k.is_empty()).map(String::into_bytes)
 }
 
-/// The operator's namespace: `OPERATOR_NAMESPACE` (the Deployment sets it
-/// from the Pod), else the service account's, else `default`.
-#[must_use]
-pub fn namespace() -> String {
-    std::env::var("OPERATOR_NAMESPACE")
-        .ok()
-        .filter(|n| !n.is_empty())
-        .or_else(|| std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace").ok())
-        .map_or_else(|| "default".into(), |n| n.trim().to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::public_settings;
@@ -399,7 +404,14 @@ mod tests {
     #[test]
     fn the_public_settings_are_the_command_lines_but_its_hidden_ones() {
         let public = public_settings();
-        for shown in ["CONNECT_URL", "READY_WAIT", "TEMPLATE_MEMORY_LIMIT", "PRUNE", "CONNECT_OPERATOR_CONFIG_DIR"] {
+        for shown in [
+            "CONNECT_URL",
+            "READY_WAIT",
+            "TEMPLATE_MEMORY_LIMIT",
+            "TEMPLATE_ENV",
+            "PRUNE",
+            "CONNECT_OPERATOR_CONFIG_DIR",
+        ] {
             assert!(public.contains(shown), "{shown}: {public:?}");
         }
         for hidden in ["CONNECT_PASSWORD", "CONNECT_TOKEN", "CONNECT_USERNAME", "BINDING_CONTEXT_PATH"] {

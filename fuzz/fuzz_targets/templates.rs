@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use connect_operator::render::template::{render_each, Event};
+use connect_operator::render::template::{render_each, Event, Job};
 use connect_operator::render::variables::Variables;
 use libfuzzer_sys::fuzz_target;
 
@@ -35,9 +35,9 @@ fn variables() -> &'static Variables {
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let codes = vec![text.to_string()];
+    let jobs = vec![Job { set: 0, code: text.to_string() }];
     let worker = std::thread::Builder::new().stack_size(1 << 30).spawn(move || {
-        let _ = render_each(variables(), &codes, |event| {
+        let _ = render_each(&[variables()], &jobs, |event| {
             if let Event::Rendered(Ok(connector)) = event {
                 let _ = connector.redacted_config();
             }

@@ -12,3 +12,14 @@ pub const KUBERNETES_BINDING: &str = "connectors";
 pub const SCHEDULE_BINDING: &str = "resync";
 /// The snapshot-only binding that watches the operator's state ConfigMap.
 pub const STATE_BINDING: &str = "state";
+
+/// The operator's namespace: `OPERATOR_NAMESPACE` (the Deployment sets it
+/// from the Pod), else the service account's, else `default`.
+#[must_use]
+pub fn operator_namespace() -> String {
+    std::env::var("OPERATOR_NAMESPACE")
+        .ok()
+        .filter(|n| !n.is_empty())
+        .or_else(|| std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace").ok())
+        .map_or_else(|| "default".into(), |n| n.trim().to_string())
+}

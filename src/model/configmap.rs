@@ -85,6 +85,9 @@ pub enum Intent {
 
 const NOT_A_CONFIGMAP: &str = "not a ConfigMap";
 
+/// Where kubectl puts a manifest that names no namespace, unless told otherwise.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
 impl ConfigMap {
     /// A ConfigMap from its JSON (or YAML) object.
     pub fn from_json(value: &serde_json::Value) -> Result<ConfigMap> {
@@ -243,7 +246,7 @@ impl ConfigMap {
     /// puts it by default.
     #[must_use]
     pub fn namespace(&self) -> &str {
-        self.id.namespace.as_deref().unwrap_or("default")
+        self.id.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE)
     }
 
     /// Whether it is labelled `destination=connect`.

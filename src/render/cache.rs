@@ -8,7 +8,8 @@
 //! never a value. A template is not rendered again when
 //! - its inputs are those of the kept render: the ConfigMap's source digest
 //!   (its data, labels and the public properties), its data key, every
-//!   variable and environment value (as a keyed digest), and this build; and
+//!   variable and environment value its namespace's templates read (as a
+//!   keyed digest), and this build; and
 //! - the config Connect holds for that connector has the kept digest, so it
 //!   is exactly what the template rendered.
 //!
@@ -28,6 +29,7 @@ use siphasher::sip128::{Hasher128, SipHasher24};
 use crate::model::configmap::CmId;
 use crate::model::connector::{Connector, TargetState};
 use crate::redact::PER_RUN;
+use crate::render::namespaces::ByNamespace;
 use crate::render::variables::Variables;
 use crate::text::{framed, hex};
 
@@ -63,14 +65,31 @@ struct CachedRender {
     config: String,
 }
 
+/// The digests of what templates read, by namespace: a namespace with
+/// variables of its own renders from other inputs than the rest, so a render
+/// kept for it is never reused with another namespace's variables.
+struct Digests {
+    shared: Vec<u8>,
+    own: HashMap<String, Vec<u8>>,
+    /// The namespace of a ConfigMap without one.
+    fallback: Option<String>,
+}
+
+impl Digests {
+    fn of(&self, namespace: Option<&str>) -> &[u8] {
+        let namespace = namespace.or(self.fallback.as_deref());
+        namespace.and_then(|ns| self.own.get(ns)).unwrap_or(&self.shared)
+    }
+}
+
 /// The renders kept by earlier runs, and those this run keeps.
 pub struct Cache {
     path: PathBuf,
     key_hex: String,
     /// The key of the config digests, from `key`.
     config_key: [u8; 16],
-    /// HMAC of every variable and environment value but [`PER_RUN`].
-    variables: Vec<u8>,
+    /// HMAC of every variable and environment value but [`PER_RUN`], of each namespace.
+    variables: Digests,
     /// By ConfigMap and data key. Flat: a map per ConfigMap would hold a
     /// whole B-tree node (1.4 kB) for its one template, 14 MB at 10,000.
     kept: HashMap<(String, String), CachedRender>,
@@ -85,7 +104,7 @@ impl Cache {
     /// read or was written by another build (then it is started afresh).
     /// `None` when no key can be made for a new file.
     #[must_use]
-    pub fn open(path: &Path, variables: &Variables) -> Option<Cache> {
+    pub fn open(path: &Path, variables: &ByNamespace) -> Option<Cache> {
         let stored = match std::fs::read(path) {
             Ok(bytes) => serde_json::from_slice::<Stored>(&bytes)
                 .map_err(|e| warn!("render cache {}: {e}; starting afresh", path.display()))
@@ -102,7 +121,11 @@ impl Cache {
             None => (hex(&new_key()?), Vec::new()),
         };
         let key = hmac::Key::new(hmac::HMAC_SHA256, &unhex(&key_hex)?);
-        let variables = digest_variables(&key, variables);
+        let variables = Digests {
+            shared: digest_variables(&key, variables.shared_variables()),
+            own: variables.own().map(|(ns, v)| (ns.to_string(), digest_variables(&key, v))).collect(),
+            fallback: variables.fallback().map(str::to_string),
+        };
         let mut config_key = [0u8; 16];
         config_key.copy_from_slice(hmac::sign(&key, b"config digest").as_ref().get(..16)?);
         Some(Cache {
@@ -134,7 +157,7 @@ impl Cache {
         live: impl FnOnce(&str) -> Option<&'l Config>,
     ) -> Option<Connector> {
         let entry = self.kept.get(&(id.to_string(), key.to_string()))?;
-        if entry.input != self.input(source, key) {
+        if entry.input != self.input(id, source, key) {
             return None;
         }
         let config = live(&entry.name)?;
@@ -152,7 +175,7 @@ impl Cache {
     /// from `source`, for the next run. A template whose result could
     /// change with nothing else changing is not kept (see [`keepable`]).
     pub fn keep(&mut self, id: &CmId, key: &str, code: &str, source: &str, connector: &Connector) {
-        let input = self.input(source, key);
+        let input = self.input(id, source, key);
         let slot = (id.to_string(), key.to_string());
         // Moved, not copied: at 10,000 templates the two are megabytes.
         let taken = self.kept.remove(&slot);
@@ -194,9 +217,10 @@ impl Cache {
         }
     }
 
-    fn input(&self, source: &str, key: &str) -> String {
-        let mut bytes = Vec::with_capacity(self.variables.len() + source.len() + key.len() + 16);
-        bytes.extend_from_slice(&self.variables);
+    fn input(&self, id: &CmId, source: &str, key: &str) -> String {
+        let variables = self.variables.of(id.namespace.as_deref());
+        let mut bytes = Vec::with_capacity(variables.len() + source.len() + key.len() + 16);
+        bytes.extend_from_slice(variables);
         framed([source, key], |b| bytes.extend_from_slice(b));
         // Keyed through `variables`: the secrets in it cannot be guessed from the file.
         hex(&xxhash_rust::xxh3::xxh3_128(&bytes).to_be_bytes())
@@ -337,7 +361,7 @@ mod tests {
     /// A cache in `dir` that kept connector `c` rendered with `secret`.
     fn kept(dir: &Path, secret: &str) -> PathBuf {
         let path = dir.join("cache").join("renders.json");
-        let mut cache = Cache::open(&path, &variables(secret)).unwrap();
+        let mut cache = Cache::open(&path, &ByNamespace::shared(variables(secret))).unwrap();
         assert!(cache.is_empty());
         cache.keep(&id(), "c.json", CODE, "source-1", &connector(secret));
         cache.save();
@@ -352,7 +376,7 @@ mod tests {
         // Another run: shell-operator's per-run paths differ, nothing else.
         let mut again = variables("s3cret");
         again.env.insert("BINDING_CONTEXT_PATH".into(), "/tmp/another.json".into());
-        let cache = Cache::open(&path, &again).unwrap();
+        let cache = Cache::open(&path, &ByNamespace::shared(again)).unwrap();
         let reused = cache.reuse(&id(), "c.json", "source-1", |name| (name == "c").then_some(&live)).unwrap();
         assert_eq!(reused, connector("s3cret"));
 
@@ -362,7 +386,7 @@ mod tests {
         assert!(cache.reuse(&id(), "c.json", "source-1", |_| None).is_none(), "deleted in Connect");
         assert!(cache.reuse(&id(), "c.json", "source-2", |_| Some(&live)).is_none(), "the ConfigMap changed");
         assert!(cache.reuse(&id(), "d.json", "source-1", |_| Some(&live)).is_none(), "another key");
-        let rotated = Cache::open(&path, &variables("n3w")).unwrap();
+        let rotated = Cache::open(&path, &ByNamespace::shared(variables("n3w"))).unwrap();
         assert!(rotated.reuse(&id(), "c.json", "source-1", |_| Some(&live)).is_none(), "a variable changed");
     }
 
@@ -378,7 +402,7 @@ mod tests {
         // Nothing changed: the file is not written again.
         let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
-        let mut cache = Cache::open(&path, &variables("s3cret")).unwrap();
+        let mut cache = Cache::open(&path, &ByNamespace::shared(variables("s3cret"))).unwrap();
         cache.keep(&id(), "c.json", CODE, "source-1", &connector("s3cret"));
         cache.save();
         assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), modified);
@@ -389,11 +413,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = kept(dir.path(), "s3cret");
         // The ConfigMap is gone, or its template now reads the clock: nothing is kept.
-        let mut cache = Cache::open(&path, &variables("s3cret")).unwrap();
+        let mut cache = Cache::open(&path, &ByNamespace::shared(variables("s3cret"))).unwrap();
         let clock = r#"{"name": "c", "config": {"at": now | tostring}}"#;
         cache.keep(&id(), "c.json", clock, "source-2", &connector("s3cret"));
         cache.save();
-        let cache = Cache::open(&path, &variables("s3cret")).unwrap();
+        let cache = Cache::open(&path, &ByNamespace::shared(variables("s3cret"))).unwrap();
         assert!(cache.is_empty(), "{}", std::fs::read_to_string(&path).unwrap());
     }
 
@@ -404,10 +428,55 @@ mod tests {
         let live = connector("s3cret").config;
         for text in ["{not json", r#"{"format": "another build", "key": "00", "entries": {}}"#] {
             std::fs::write(&path, text).unwrap();
-            let cache = Cache::open(&path, &variables("s3cret")).unwrap();
+            let cache = Cache::open(&path, &ByNamespace::shared(variables("s3cret"))).unwrap();
             assert!(cache.is_empty());
             assert!(cache.reuse(&id(), "c.json", "source-1", |_| Some(&live)).is_none());
         }
+    }
+
+    /// The config directory `dir/config` with `files`, read for a run.
+    fn by_namespace(dir: &Path, files: &[(&str, &str)]) -> ByNamespace {
+        use crate::render::namespaces::VariableSources;
+        let config = dir.join("config");
+        let _ = std::fs::remove_dir_all(&config);
+        for (file, text) in files {
+            let path = config.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let env = vec![("HOME".to_string(), "/home".to_string())];
+        ByNamespace::load(VariableSources { dir: &config, env, template_env: None, settings: BTreeSet::new() })
+    }
+
+    #[test]
+    fn a_render_is_reused_only_with_the_variables_of_its_own_namespace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("renders.json");
+        let shared = [("shared.properties", "password=s3cret\n")];
+        let (team_a, team_b) =
+            (CmId::new(Some("team-a".into()), "cm".into()), CmId::new(Some("team-b".into()), "cm".into()));
+        let mut cache = Cache::open(&path, &by_namespace(dir.path(), &shared)).unwrap();
+        cache.keep(&team_a, "c.json", CODE, "source-1", &connector("s3cret"));
+        cache.keep(&team_b, "c.json", CODE, "source-1", &connector("s3cret"));
+        cache.save();
+        let live = connector("s3cret").config;
+
+        // team-a gets a folder of its own: what it rendered with the shared variables is not reused.
+        let own = [shared[0], ("namespaces/team-a/a.properties", "password=a-s3cret\n")];
+        let cache = Cache::open(&path, &by_namespace(dir.path(), &own)).unwrap();
+        assert!(cache.reuse(&team_a, "c.json", "source-1", |_| Some(&live)).is_none());
+        assert!(cache.reuse(&team_b, "c.json", "source-1", |_| Some(&live)).is_some(), "team-b reads what it read");
+
+        // Another namespace's folder changing leaves team-b's renders alone.
+        let mut cache = Cache::open(&path, &by_namespace(dir.path(), &own)).unwrap();
+        cache.keep(&team_a, "c.json", CODE, "source-1", &connector("a-s3cret"));
+        cache.keep(&team_b, "c.json", CODE, "source-1", &connector("s3cret"));
+        cache.save();
+        let rotated = [shared[0], ("namespaces/team-a/a.properties", "password=a-n3w\n")];
+        let cache = Cache::open(&path, &by_namespace(dir.path(), &rotated)).unwrap();
+        let a_live = connector("a-s3cret").config;
+        assert!(cache.reuse(&team_a, "c.json", "source-1", |_| Some(&a_live)).is_none());
+        assert!(cache.reuse(&team_b, "c.json", "source-1", |_| Some(&live)).is_some());
     }
 
     #[test]

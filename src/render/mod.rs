@@ -4,6 +4,8 @@
 pub mod cache;
 pub mod error;
 pub mod jaq_errors;
+pub mod namespaces;
+pub mod pipes;
 pub mod sandbox;
 pub mod shape;
 pub mod template;

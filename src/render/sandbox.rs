@@ -12,22 +12,29 @@
 //! error, and a new child carries on with the templates after it. A child
 //! that dies while compiling is retried on each half of its batch, until the
 //! template that kills the compiler is alone.
+//!
+//! A batch may hold the templates of several namespaces, which read
+//! different variables: its child compiles one program per set of
+//! variables, and no template can reach another set's values.
 
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::deadline::from_now;
+use crate::model::configmap::CmId;
 use crate::model::connector::Connector;
 use crate::redact::Scrubber;
 use crate::render::error::RenderError;
-use crate::render::template::{self, Event};
+use crate::render::namespaces::ByNamespace;
+use crate::render::pipes::{cause, read_capped, read_lines};
+use crate::render::template::{self, Event, Job};
 use crate::render::variables::Variables;
-use crate::render::worker::{within_size, Line, WorkerRequest, MAX_LINE_BYTES, WORKER_COMMAND};
+use crate::render::worker::{within_size, JobRef, Line, WorkerRequest, WORKER_COMMAND};
 
 /// Below this many templates per core, one compile beats splitting the work.
 const MIN_CHUNK: usize = 100;
@@ -45,9 +52,6 @@ const MAX_CHUNK: usize = 500;
 /// tens of milliseconds.
 const COMPILE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What stderr of a child is kept, to say why it died.
-const MAX_STDERR_BYTES: u64 = 16 << 10;
-
 /// How long a template may run and how much memory a child may use.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -58,14 +62,34 @@ pub struct Limits {
 }
 
 /// Renders templates, each batch in a child process; errors are scrubbed of
-/// every secret value the templates could read.
+/// every secret value the templates of any namespace could read.
 pub struct Renderer {
-    variables: Arc<Variables>,
+    variables: Arc<ByNamespace>,
     limits: Limits,
     scrubber: Scrubber,
     /// The binary to run as a child: this one. `None` renders in this
     /// process, unbounded: only unit tests do, whose binary is not this one.
     worker: Option<PathBuf>,
+    /// The environment variables outside `TEMPLATE_ENV` that a template
+    /// read, each said once per run.
+    withheld_read: Mutex<BTreeSet<String>>,
+}
+
+/// A template to render, and the ConfigMap it is in: its namespace decides
+/// what the template may read.
+#[derive(Debug, Clone, Copy)]
+pub struct ToRender<'a> {
+    /// The ConfigMap.
+    pub configmap: &'a CmId,
+    /// The template.
+    pub code: &'a str,
+}
+
+/// The sets of variables of one batch, and the templates that read each:
+/// [`Job::set`] is an index into `sets`.
+struct Batch<'v> {
+    sets: Vec<&'v Variables>,
+    jobs: Vec<Job>,
 }
 
 /// How a child's run ended, after the results it sent.
@@ -81,16 +105,16 @@ enum Ended {
 
 impl Renderer {
     /// A renderer that runs this binary as its child, capped by `limits`.
-    pub fn new(variables: Arc<Variables>, limits: Limits) -> anyhow::Result<Renderer> {
+    pub fn new(variables: Arc<ByNamespace>, limits: Limits) -> anyhow::Result<Renderer> {
         let worker = std::env::current_exe()
             .map_err(|e| anyhow::anyhow!("cannot find this program to render templates in a child: {e}"))?;
         let scrubber = Scrubber::new(variables.secret_values());
-        Ok(Renderer { variables, limits, scrubber, worker: Some(worker) })
+        Ok(Renderer { variables, limits, scrubber, worker: Some(worker), withheld_read: Mutex::default() })
     }
 
-    /// What the templates can read.
+    /// What the templates of each namespace can read.
     #[must_use]
-    pub fn variables(&self) -> &Variables {
+    pub fn variables(&self) -> &ByNamespace {
         &self.variables
     }
 
@@ -103,40 +127,94 @@ impl Renderer {
 
     /// Renders in this process, for unit tests of what is built on rendering.
     #[cfg(test)]
-    pub fn in_process(variables: Arc<Variables>) -> Renderer {
+    pub fn in_process(variables: Arc<ByNamespace>) -> Renderer {
         let scrubber = Scrubber::new(variables.secret_values());
         let limits = Limits { timeout: Duration::from_secs(10), memory: 0 };
-        Renderer { variables, limits, scrubber, worker: None }
+        Renderer { variables, limits, scrubber, worker: None, withheld_read: Mutex::default() }
     }
 
     /// Renders every template into a connector. An error is one line (or a
     /// few, for several parse errors) with `line:column` where jaq gives one.
-    /// Large batches are split over the machine's cores, one child each.
+    /// Large batches are split over the machine's cores, one child each;
+    /// templates that read the same variables are put side by side, so that
+    /// a child compiles them together.
     #[must_use]
-    pub fn render_all(&self, codes: &[&str]) -> Vec<Result<Connector, RenderError>> {
+    pub fn render_all(&self, templates: &[ToRender]) -> Vec<Result<Connector, RenderError>> {
+        self.say_withheld(templates);
+        let (batch, order) = self.batch(templates);
         let cpus = crate::parallel::cores();
-        let chunks = cpus.min(codes.len().div_ceil(MIN_CHUNK)).max(codes.len().div_ceil(MAX_CHUNK)).max(1);
-        let size = codes.len().div_ceil(chunks).max(1);
-        let codes: Vec<String> = codes.iter().map(std::string::ToString::to_string).collect();
-        let chunks: Vec<&[String]> = codes.chunks(size).collect();
+        let n = batch.jobs.len();
+        let chunks = cpus.min(n.div_ceil(MIN_CHUNK)).max(n.div_ceil(MAX_CHUNK)).max(1);
+        let size = n.div_ceil(chunks).max(1);
+        let chunks: Vec<&[Job]> = batch.jobs.chunks(size).collect();
         let rendered = crate::parallel::map(&chunks, cpus, |chunk| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.render_chunk(chunk))).unwrap_or_else(|_| {
-                chunk.iter().map(|_| Err(RenderError::Internal("internal error rendering".into()))).collect()
-            })
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.render_chunk(&batch.sets, chunk)))
+                .unwrap_or_else(|_| {
+                    chunk.iter().map(|_| Err(RenderError::Internal("internal error rendering".into()))).collect()
+                })
         });
-        rendered.into_iter().flatten().map(|r| r.map_err(|e| e.map_message(|m| self.scrubber.scrub(m)))).collect()
+        let mut results: Vec<Option<Result<Connector, RenderError>>> = templates.iter().map(|_| None).collect();
+        for (at, result) in order.into_iter().zip(rendered.into_iter().flatten()) {
+            if let Some(slot) = results.get_mut(at) {
+                *slot = Some(result.map_err(|e| e.map_message(|m| self.scrubber.scrub(m))));
+            }
+        }
+        let unrendered = || Err(RenderError::Internal("internal error: not rendered".into()));
+        results.into_iter().map(|r| r.unwrap_or_else(unrendered)).collect()
+    }
+
+    /// The templates as jobs, side by side by the variables they read, and
+    /// where each job's template was in `templates`.
+    fn batch(&self, templates: &[ToRender]) -> (Batch<'_>, Vec<usize>) {
+        let mut sets: Vec<&Variables> = Vec::new();
+        // By address: the namespaces without variables of their own share one set.
+        let mut index: HashMap<*const Variables, usize> = HashMap::new();
+        let mut jobs: Vec<(usize, Job)> = (templates.iter().enumerate())
+            .map(|(at, t)| {
+                let variables = &**self.variables.of(t.configmap.namespace.as_deref());
+                let set = *index.entry(std::ptr::from_ref(variables)).or_insert_with(|| {
+                    sets.push(variables);
+                    sets.len() - 1
+                });
+                (at, Job { set, code: t.code.to_string() })
+            })
+            .collect();
+        jobs.sort_by_key(|(_, job)| job.set);
+        let (order, jobs) = jobs.into_iter().unzip();
+        (Batch { sets, jobs }, order)
+    }
+
+    /// Warns, once per run for each, of the environment variables a template
+    /// reads by name that `TEMPLATE_ENV` does not list: it reads `null`.
+    fn say_withheld(&self, templates: &[ToRender]) {
+        let Some(list) = self.variables.template_env() else { return };
+        let Ok(mut said) = self.withheld_read.lock() else { return };
+        for template in templates {
+            let readable = &self.variables.of(template.configmap.namespace.as_deref()).env;
+            for name in jq16::refuse::env_names(template.code) {
+                // The credentials derived from `sasl.jaas.config` are properties, not the Pod's environment.
+                if list.allows(name) || readable.contains_key(name) || said.contains(name) {
+                    continue;
+                }
+                log::warn!(
+                    "ConfigMap {} reads env.{name}, which TEMPLATE_ENV does not list: templates read it as null",
+                    template.configmap
+                );
+                said.insert(name.to_string());
+            }
+        }
     }
 
     /// Renders one chunk, in as many children as it takes.
-    fn render_chunk(&self, codes: &[String]) -> Vec<Result<Connector, RenderError>> {
-        let Some(worker) = &self.worker else { return self.render_here(codes) };
+    fn render_chunk(&self, sets: &[&Variables], codes: &[Job]) -> Vec<Result<Connector, RenderError>> {
+        let Some(worker) = &self.worker else { return render_here(sets, codes) };
         let mut results: Vec<Option<Result<Connector, RenderError>>> = codes.iter().map(|_| None).collect();
         let mut pending = VecDeque::new();
         pending.push_back(0..codes.len());
         while let Some(range) = pending.pop_front() {
             let start = range.start;
             let mut done = 0;
-            let ended = self.run_child(worker, codes.get(range.clone()).unwrap_or_default(), |result| {
+            let ended = self.run_child(worker, sets, codes.get(range.clone()).unwrap_or_default(), |result| {
                 if let Some(slot) = results.get_mut(start + done) {
                     *slot = Some(result);
                 }
@@ -173,13 +251,14 @@ impl Renderer {
     fn run_child(
         &self,
         worker: &Path,
-        codes: &[String],
+        sets: &[&Variables],
+        codes: &[Job],
         mut each: impl FnMut(Result<Connector, RenderError>),
     ) -> Ended {
         if codes.is_empty() {
             return Ended::Finished;
         }
-        let mut child = match self.spawn(worker, codes) {
+        let mut child = match self.spawn(worker, sets, codes) {
             Ok(child) => child,
             Err(e) => return Ended::DiedCompiling(RenderError::Worker(format!("cannot start a template worker: {e}"))),
         };
@@ -231,7 +310,7 @@ impl Renderer {
         ended
     }
 
-    fn spawn(&self, worker: &Path, codes: &[String]) -> std::io::Result<Child> {
+    fn spawn(&self, worker: &Path, sets: &[&Variables], codes: &[Job]) -> std::io::Result<Child> {
         let mut child = Command::new(worker)
             .arg(WORKER_COMMAND)
             // The child needs nothing from the environment: the variables come on stdin.
@@ -240,7 +319,12 @@ impl Renderer {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
-        let request = WorkerRequest { variables: &self.variables, memory: self.limits.memory, templates: codes };
+        // Only the sets this child's templates read, numbered anew.
+        let used: BTreeSet<usize> = codes.iter().map(|job| job.set).collect();
+        let variables: Vec<&Variables> = used.iter().filter_map(|set| sets.get(*set).copied()).collect();
+        let templates: Vec<JobRef> =
+            codes.iter().map(|job| JobRef { set: used.range(..job.set).count(), code: &job.code }).collect();
+        let request = WorkerRequest { variables, memory: self.limits.memory, templates };
         let request = serde_json::to_vec(&request)?;
         let mut stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin"))?;
         // Written from a thread: a child that dies early must not block the parent on a full pipe.
@@ -251,20 +335,18 @@ impl Renderer {
     }
 }
 
-impl Renderer {
-    /// Renders in this process (see `worker`).
-    fn render_here(&self, codes: &[String]) -> Vec<Result<Connector, RenderError>> {
-        let mut results = Vec::new();
-        let rendered = template::render_each(&self.variables, codes, |event| {
-            if let Event::Rendered(result) = event {
-                results.push(result.and_then(within_size));
-            }
-            Ok::<(), std::convert::Infallible>(())
-        });
-        match rendered {
-            Ok(()) => results,
-            Err(never) => match never {},
+/// Renders in this process (see `worker`).
+fn render_here(sets: &[&Variables], codes: &[Job]) -> Vec<Result<Connector, RenderError>> {
+    let mut results = Vec::new();
+    let rendered = template::render_each(sets, codes, |event| {
+        if let Event::Rendered(result) = event {
+            results.push(result.and_then(within_size));
         }
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match rendered {
+        Ok(()) => results,
+        Err(never) => match never {},
     }
 }
 
@@ -273,79 +355,5 @@ fn died(compiled: bool, rendered: usize, why: RenderError) -> Ended {
         Ended::Died(rendered, why)
     } else {
         Ended::DiedCompiling(why)
-    }
-}
-
-/// Why a child died, for the template's error.
-fn cause(status: Option<ExitStatus>, stderr: &str, memory: u64) -> RenderError {
-    use std::os::unix::process::ExitStatusExt;
-    if stderr.contains("overflowed its stack") {
-        return RenderError::Worker(
-            "recursed too deeply (stack overflow): nested too deeply, or a definition that calls itself without end"
-                .into(),
-        );
-    }
-    if stderr.contains("memory allocation of") {
-        return RenderError::Memory(memory);
-    }
-    RenderError::Worker(match status {
-        Some(s) if s.signal().is_some() => {
-            format!("the template worker was killed by signal {}", s.signal().unwrap_or_default())
-        }
-        Some(s) => format!("the template worker exited with {s}"),
-        None => "the template worker ended unexpectedly".into(),
-    })
-}
-
-/// Lines from the child, parsed, on a channel (so the parent can wait with a
-/// deadline); each is read with a cap.
-fn read_lines(stdout: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Result<Line, RenderError>> {
-    let unreadable = |why: String| RenderError::Worker(format!("the template worker sent an unreadable answer: {why}"));
-    let (tx, rx) = mpsc::channel();
-    let Some(stdout) = stdout else { return rx };
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        loop {
-            let mut line = Vec::new();
-            match reader.by_ref().take(MAX_LINE_BYTES).read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) if line.last() != Some(&b'\n') => {
-                    let _ = tx.send(Err(unreadable(format!("a line over {MAX_LINE_BYTES} bytes"))));
-                    return;
-                }
-                Ok(_) => {
-                    let parsed = serde_json::from_slice::<Line>(&line).map_err(|e| unreadable(e.to_string()));
-                    if tx.send(parsed).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-    rx
-}
-
-/// The start of the child's stderr, read on a thread so it can never fill up.
-fn read_capped(stderr: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(stderr) = stderr {
-            let mut capped = stderr.take(MAX_STDERR_BYTES);
-            let _ = capped.read_to_string(&mut text);
-            // Drain the rest so the child never blocks on a full pipe.
-            let _ = std::io::copy(&mut capped.into_inner(), &mut std::io::sink());
-        }
-        text
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn causes_of_death() {
-        assert!(cause(None, "thread 'main' has overflowed its stack", 0).to_string().contains("stack overflow"));
-        assert!(cause(None, "memory allocation of 1000000000 bytes failed", 64 << 20).to_string().contains("64 MiB"));
     }
 }

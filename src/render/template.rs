@@ -10,7 +10,6 @@
 //! definition of one program that picks the template by index. Errors are
 //! still reported per template, with positions inside that template.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use jaq_core::load::{self, parse, parse::Def, Arena, File, Loader};
@@ -44,22 +43,57 @@ pub enum Event {
     Rendered(Result<Connector, RenderError>),
 }
 
-/// Compiles the templates as one program, then renders them one after the
-/// other, saying each result as soon as it is known (so that whoever
-/// watches knows which template is running). Stops at the first error of
-/// `emit`. Nothing here bounds time or memory: [`crate::render::sandbox`] does, by
-/// running this in a child process.
+/// A template, and which of a batch's sets of variables it reads.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Job {
+    /// Index of its variables in the batch's sets.
+    pub set: usize,
+    /// The template.
+    pub code: String,
+}
+
+/// Compiles the templates that read the same variables as one program (one
+/// for each set), then renders them one after the other, saying each
+/// result as soon as it is known (so that whoever watches knows which
+/// template is running). Stops at the first error of `emit`. Nothing here
+/// bounds time or memory: [`crate::render::sandbox`] does, by running this
+/// in a child process.
 pub fn render_each<E>(
-    variables: &Variables,
-    codes: &[String],
+    sets: &[&Variables],
+    jobs: &[Job],
     mut emit: impl FnMut(Event) -> Result<(), E>,
 ) -> Result<(), E> {
-    let engine = Engine::new(variables);
-    let batch = engine.compile_batch(codes);
+    // A template compiles against the names its own namespace defines, so
+    // that another namespace's `$NAME` is undefined for it, as any unknown name is.
+    let mut compiled: Vec<Option<Compiled>> = jobs.iter().map(|_| None).collect();
+    let mut engines = Vec::with_capacity(sets.len());
+    for (set, variables) in sets.iter().enumerate() {
+        let members: Vec<(usize, &str)> = (jobs.iter().enumerate())
+            .filter(|(_, job)| job.set == set)
+            .map(|(i, job)| (i, job.code.as_str()))
+            .collect();
+        if members.is_empty() {
+            engines.push(None);
+            continue;
+        }
+        let engine = Engine::new(variables);
+        let codes: Vec<&str> = members.iter().map(|(_, code)| *code).collect();
+        for ((i, _), result) in members.iter().zip(engine.compile_batch(&codes)) {
+            if let Some(slot) = compiled.get_mut(*i) {
+                *slot = Some(result);
+            }
+        }
+        engines.push(Some(engine));
+    }
     emit(Event::Compiled)?;
-    for (compiled, code) in batch.into_iter().zip(codes) {
+    for (job, compiled) in jobs.iter().zip(compiled) {
+        let (Some(Some(engine)), Some(variables), Some(compiled)) = (engines.get(job.set), sets.get(job.set), compiled)
+        else {
+            emit(Event::Rendered(Err(RenderError::Internal("internal error: a template without variables".into()))))?;
+            continue;
+        };
         let result = compiled.and_then(|(filter, index)| into_connector(engine.run(&filter, index)));
-        emit(Event::Rendered(result.map_err(|e| name_unset_env(e, code, &variables.env))))?;
+        emit(Event::Rendered(result.map_err(|e| name_unset_env(e, &job.code, variables))))?;
     }
     Ok(())
 }
@@ -100,7 +134,7 @@ impl Engine {
     /// one that does not parse gets its own error. The definitions are then
     /// compiled together; one whose names do not resolve gets its error and
     /// is left out, and the rest are compiled again without it.
-    fn compile_batch(&self, codes: &[String]) -> Vec<Compiled> {
+    fn compile_batch(&self, codes: &[&str]) -> Vec<Compiled> {
         let names: Vec<String> = (0..codes.len()).map(|i| format!("__t{i}")).collect();
         let mut results: Vec<Result<Def<&str>, RenderError>> =
             codes.iter().zip(&names).map(|(code, name)| self.parse(code, name)).collect();
@@ -175,7 +209,7 @@ impl Engine {
         &self,
         defs: impl Iterator<Item = Def<&'s str>>,
         main: &'s str,
-        codes: &[String],
+        codes: &[&str],
     ) -> Result<Filter<JustLut<Val>>, Vec<Unresolved>> {
         let arena = Arena::default();
         let prelude = self.defs.iter().cloned().chain(defs);
@@ -207,21 +241,32 @@ impl Engine {
 }
 
 /// A null config value said with the `env.NAME`s the template reads that
-/// are not set, when there are any (`env.ORDERS_BQ_SINK_KEYFILE is not set`).
-fn name_unset_env(error: RenderError, code: &str, env: &BTreeMap<String, String>) -> RenderError {
+/// are not set, when there are any (`env.ORDERS_BQ_SINK_KEYFILE is not set`),
+/// or that `TEMPLATE_ENV` does not list.
+fn name_unset_env(error: RenderError, code: &str, variables: &Variables) -> RenderError {
     if !error.to_string().contains(NULL_CAUSE) {
         return error;
     }
-    let unset: Vec<String> = jq16::refuse::env_names(code)
+    let (withheld, unset): (Vec<&str>, Vec<&str>) = jq16::refuse::env_names(code)
         .into_iter()
-        .filter(|n| !env.contains_key(*n))
-        .map(|n| format!("env.{n}"))
-        .collect();
-    let cause = match unset.as_slice() {
-        [] => return error,
-        [one] => format!("({one} is not set)"),
-        many => format!("(the template reads {}, which are not set)", many.join(", ")),
-    };
+        .filter(|n| !variables.env.contains_key(*n))
+        .partition(|n| variables.template_env.as_ref().is_some_and(|list| !list.allows(n)));
+    let [withheld, unset] = [withheld, unset].map(|names| names.iter().map(|n| format!("env.{n}")).collect::<Vec<_>>());
+    let mut causes = Vec::new();
+    match unset.as_slice() {
+        [] => {}
+        [one] => causes.push(format!("{one} is not set")),
+        many => causes.push(format!("the template reads {}, which are not set", many.join(", "))),
+    }
+    match withheld.as_slice() {
+        [] => {}
+        [one] => causes.push(format!("{one} is not in TEMPLATE_ENV")),
+        many => causes.push(format!("{} are not in TEMPLATE_ENV", many.join(", "))),
+    }
+    if causes.is_empty() {
+        return error;
+    }
+    let cause = format!("({})", causes.join("; "));
     // streaming-ops' hook set these from a properties file, not from its Pod's environment.
     let derived = unset.iter().any(|n| n == "env.KAFKA_API_KEY" || n == "env.KAFKA_API_SECRET");
     let hint = if derived {
@@ -323,9 +368,9 @@ mod tests {
     fn render_all(codes: &[&str]) -> Vec<Result<Connector, RenderError>> {
         let variables = variables();
         let scrubber = crate::redact::Scrubber::new(variables.secret_values());
-        let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+        let jobs: Vec<Job> = codes.iter().map(|c| Job { set: 0, code: c.to_string() }).collect();
         let mut results = Vec::new();
-        render_each(&variables, &codes, |event| {
+        render_each(&[&variables], &jobs, |event| {
             if let Event::Rendered(result) = event {
                 results.push(result.map_err(|e| e.map_message(|m| scrubber.scrub(m))));
             }
@@ -468,9 +513,9 @@ mod tests {
                 (crate::render::variables::PUBLIC_VARIABLES.to_string(), "ENVIRONMENT".to_string()),
             ]),
         );
-        let codes = [r#"{"name": "jdbc-\(env.ENVIRONMENT)", "config": {"topic": env.ENVIRONMENT}}"#.to_string()];
+        let code = r#"{"name": "jdbc-\(env.ENVIRONMENT)", "config": {"topic": env.ENVIRONMENT}}"#.to_string();
         let mut rendered = Vec::new();
-        render_each(&variables, &codes, |e| {
+        render_each(&[&variables], &[Job { set: 0, code }], |e| {
             if let Event::Rendered(r) = e {
                 rendered.push(r);
             }
@@ -480,6 +525,28 @@ mod tests {
         let c = rendered.pop().unwrap().unwrap();
         assert_eq!(c.name, "jdbc-staging", "a public variable may name a connector");
         assert!(c.secret_keys.is_empty(), "{:?}", c.secret_keys);
+    }
+
+    #[test]
+    fn a_batch_of_two_namespaces_compiles_each_against_its_own_variables() {
+        let own = variables();
+        let other = Variables::from_parts(BTreeMap::new(), BTreeMap::new());
+        let code = r#"{"name": "c", "config": {"url": $SCHEMA_REGISTRY_URL, "pw": ($ENV.DB_PASSWORD | tostring)}}"#;
+        let jobs: Vec<Job> = [1, 0, 1].iter().map(|&set| Job { set, code: code.to_string() }).collect();
+        let mut results = Vec::new();
+        render_each(&[&own, &other], &jobs, |event| {
+            if let Event::Rendered(result) = event {
+                results.push(result);
+            }
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        let [first, second, third] = <[_; 3]>::try_from(results).unwrap();
+        for undefined in [first, third] {
+            let e = undefined.unwrap_err().to_string();
+            assert!(e.contains("undefined variable `$SCHEMA_REGISTRY_URL`"), "{e}");
+        }
+        assert_eq!(second.unwrap().config["pw"], "GoKafka");
     }
 
     #[test]

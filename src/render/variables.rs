@@ -23,51 +23,52 @@ pub struct Variables {
     /// are not secret, as its command line defines them.
     #[serde(default)]
     pub settings: BTreeSet<String>,
+    /// The environment variables templates may read (`TEMPLATE_ENV`), when
+    /// it is set: `env` holds no others, and an error can say why one is null.
+    #[serde(default)]
+    pub template_env: Option<TemplateEnv>,
+}
+
+/// The names of the environment variables templates may read, from
+/// `TEMPLATE_ENV`; without it, they read them all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TemplateEnv(BTreeSet<String>);
+
+impl TemplateEnv {
+    /// Comma-separated names (`MYSQL_CONNECTION_USER,MYSQL_CONNECTION_PASSWORD`);
+    /// a `$` before a name and blanks around it are dropped.
+    pub fn parse(text: &str) -> Result<TemplateEnv, String> {
+        let names = text.split(',').map(|n| n.trim().trim_start_matches('$')).filter(|n| !n.is_empty());
+        let mut list = BTreeSet::new();
+        for name in names {
+            if name.contains(|c: char| c == '=' || c.is_whitespace() || c.is_control()) {
+                return Err(format!("`{name}` is not an environment variable name"));
+            }
+            list.insert(name.to_string());
+        }
+        Ok(TemplateEnv(list))
+    }
+
+    /// Whether templates may read environment variable `name`.
+    #[must_use]
+    pub fn allows(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
 }
 
 /// Comma-separated names of variables whose values may be shown.
 pub const PUBLIC_VARIABLES: &str = "CONNECT_OPERATOR_PUBLIC_VARIABLES";
 
 impl Variables {
-    /// Reads every `*.properties` file under `dir` (when it exists) and takes
-    /// the given environment.
-    ///
-    /// A file that cannot be read or parsed is skipped with an error in the
-    /// log: templates that need its variables then fail with an "undefined
-    /// variable" error naming them, and the others still render.
+    /// Reads the shared `*.properties` files under `dir` (when it exists; see
+    /// [`properties_files`] and [`read_all`]) and takes the given environment:
+    /// what a namespace without variables of its own reads.
     pub fn load(dir: &Path, env: impl IntoIterator<Item = (String, String)>) -> Variables {
-        let mut vars = BTreeMap::new();
-        let mut origin: BTreeMap<String, PathBuf> = BTreeMap::new();
-        for path in properties_files(dir) {
-            let props = match read_properties(&path) {
-                Ok(props) => props,
-                Err(e) => {
-                    log::error!("skipping properties file: {e:#}");
-                    continue;
-                }
-            };
-            for (key, value) in props {
-                let Some(name) = variable_name(&key) else {
-                    warn!(
-                        "{}: property `{key}` cannot be a template variable (after upper-casing \
-                         and turning `.` and `-` into `_` it must be a jq identifier); skipped",
-                        path.display()
-                    );
-                    continue;
-                };
-                if let Some(earlier) = origin.insert(name.clone(), path.clone()) {
-                    if earlier != path {
-                        warn!(
-                            "${name} is defined in {} and again in {}; the later file wins",
-                            earlier.display(),
-                            path.display()
-                        );
-                    }
-                }
-                vars.insert(name, value);
-            }
+        let variables = Variables::from_parts(read_all(&properties_files(dir)), env.into_iter().collect());
+        for name in variables.undefined_public() {
+            warn!("{PUBLIC_VARIABLES} names {name}, which no properties file or environment variable defines");
         }
-        Variables::from_parts(vars, env.into_iter().collect())
+        variables
     }
 
     /// Adds the credentials of `sasl.jaas.config`, as the streaming-ops hook
@@ -89,10 +90,13 @@ impl Variables {
             .map(|name| name.trim().trim_start_matches('$').to_string())
             .filter(|name| !name.is_empty())
             .collect();
-        for name in public.iter().filter(|n| !vars.contains_key(*n) && !env.contains_key(*n)) {
-            warn!("{PUBLIC_VARIABLES} names {name}, which no properties file or environment variable defines");
-        }
-        Variables { vars, env, public, settings: BTreeSet::new() }
+        Variables { vars, env, public, settings: BTreeSet::new(), template_env: None }
+    }
+
+    /// The names listed as public that neither a property nor the
+    /// environment defines: a typo, most likely.
+    pub fn undefined_public(&self) -> impl Iterator<Item = &str> {
+        self.public.iter().filter(|n| !self.vars.contains_key(*n) && !self.env.contains_key(*n)).map(String::as_str)
     }
 
     /// Whether `$name` may be shown.
@@ -123,21 +127,67 @@ impl Variables {
     }
 }
 
+/// The variables of `files`, in order: a later file wins, with a warning.
+///
+/// A file that cannot be read or parsed is skipped with an error in the
+/// log: templates that need its variables then fail with an "undefined
+/// variable" error naming them, and the others still render.
+#[must_use]
+pub fn read_all(files: &[PathBuf]) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    let mut origin: BTreeMap<String, &PathBuf> = BTreeMap::new();
+    for path in files {
+        let props = match read_properties(path) {
+            Ok(props) => props,
+            Err(e) => {
+                log::error!("skipping properties file: {e:#}");
+                continue;
+            }
+        };
+        for (key, value) in props {
+            let Some(name) = variable_name(&key) else {
+                warn!(
+                    "{}: property `{key}` cannot be a template variable (after upper-casing \
+                     and turning `.` and `-` into `_` it must be a jq identifier); skipped",
+                    path.display()
+                );
+                continue;
+            };
+            if let Some(earlier) = origin.insert(name.clone(), path) {
+                if earlier != path {
+                    warn!(
+                        "${name} is defined in {} and again in {}; the later file wins",
+                        earlier.display(),
+                        path.display()
+                    );
+                }
+            }
+            vars.insert(name, value);
+        }
+    }
+    vars
+}
+
+/// The folder of the config directory whose subfolders, one per namespace,
+/// hold the properties files of that namespace alone (see
+/// [`crate::render::namespaces`]); the shared variables leave it out.
+pub const NAMESPACES_DIR: &str = "namespaces";
+
 /// `*.properties` files under `dir`, recursively, following symbolic links,
-/// in path order. Kubernetes mounts a Secret or ConfigMap volume as
+/// in path order, but for [`NAMESPACES_DIR`]. Kubernetes mounts a Secret or ConfigMap volume as
 /// `key -> ..data/key` with `..data -> ..2024_01_01_00_00_00.123`: entries
 /// whose name starts with `..` are skipped so each file is read once.
-fn properties_files(dir: &Path) -> Vec<PathBuf> {
+#[must_use]
+pub fn properties_files(dir: &Path) -> Vec<PathBuf> {
     if !dir.exists() {
         // Said at info by the hook, where the directory is a mount; on a laptop it is simply absent.
         debug!("no properties directory at {}: templates see only the environment", dir.display());
         return Vec::new();
     }
-    let walk = walkdir::WalkDir::new(dir)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with(".."));
+    let walk = walkdir::WalkDir::new(dir).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
+        let name = e.file_name().to_string_lossy();
+        e.depth() == 0 || !(name.starts_with("..") || (e.depth() == 1 && name == NAMESPACES_DIR))
+    });
     let mut files = Vec::new();
     for entry in walk {
         match entry {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::connector::Connector;
 use crate::render::error::RenderError;
-use crate::render::template::{self, Event};
+use crate::render::template::{self, Event, Job};
 use crate::render::variables::Variables;
 use crate::text::format_size;
 
@@ -25,20 +25,30 @@ pub const MAX_LINE_BYTES: u64 = 4 * MAX_CONNECTOR_BYTES as u64;
 /// What a child is sent.
 #[derive(Serialize)]
 pub struct WorkerRequest<'a> {
-    /// What the templates can read.
-    pub variables: &'a Variables,
+    /// What the templates can read: a set for each namespace (or for the
+    /// namespaces that share one) whose templates are in the batch.
+    pub variables: Vec<&'a Variables>,
     /// `RLIMIT_DATA` for the child; 0 for none.
     pub memory: u64,
-    /// The templates, in order.
-    pub templates: &'a [String],
+    /// The templates, in order, each with the set of variables it reads.
+    pub templates: Vec<JobRef<'a>>,
+}
+
+/// A [`Job`] as it is sent, borrowed: the parent keeps the templates.
+#[derive(Serialize)]
+pub struct JobRef<'a> {
+    /// Index of its variables in the request's.
+    pub set: usize,
+    /// The template.
+    pub code: &'a str,
 }
 
 /// What a child receives.
 #[derive(Deserialize)]
 struct Received {
-    variables: Variables,
+    variables: Vec<Variables>,
     memory: u64,
-    templates: Vec<String>,
+    templates: Vec<Job>,
 }
 
 /// What a child says, one JSON line each.
@@ -58,7 +68,8 @@ pub fn serve() -> anyhow::Result<()> {
     limit_memory(request.memory).map_err(|e| anyhow::anyhow!("{WORKER_COMMAND}: cannot limit memory: {e}"))?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    template::render_each(&request.variables, &request.templates, |event| {
+    let sets: Vec<&Variables> = request.variables.iter().collect();
+    template::render_each(&sets, &request.templates, |event| {
         let line = match event {
             Event::Compiled => Line::Compiled,
             Event::Rendered(result) => Line::Rendered(result.and_then(within_size)),

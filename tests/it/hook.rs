@@ -16,13 +16,13 @@ use crate::support::repo::BIN;
 
 /// A hook run: its environment starts empty, as a pod's would, plus what
 /// shell-operator and the Deployment set.
-struct Hook {
-    dir: tempfile::TempDir,
-    env: Vec<(String, String)>,
+pub(crate) struct Hook {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) env: Vec<(String, String)>,
 }
 
 impl Hook {
-    fn new(fake: &FakeConnect) -> Hook {
+    pub(crate) fn new(fake: &FakeConnect) -> Hook {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("config")).unwrap();
         let config_dir = dir.path().join("config").display().to_string();
@@ -35,20 +35,20 @@ impl Hook {
         Hook { dir, env }
     }
 
-    fn env(mut self, key: &str, value: &str) -> Hook {
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Hook {
         self.env.retain(|(k, _)| k != key);
         self.env.push((key.into(), value.into()));
         self
     }
 
-    fn properties(self, file: &str, text: &str) -> Hook {
+    pub(crate) fn properties(self, file: &str, text: &str) -> Hook {
         let path = self.dir.path().join("config").join(file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
         self
     }
 
-    fn run(&self, contexts: Value) -> Run {
+    pub(crate) fn run(&self, contexts: Value) -> Run {
         let path = self.dir.path().join("binding-context.json");
         std::fs::write(&path, serde_json::to_string_pretty(&contexts).unwrap()).unwrap();
         let started = Instant::now();
@@ -64,19 +64,19 @@ impl Hook {
     }
 }
 
-struct Run {
-    output: Output,
+pub(crate) struct Run {
+    pub(crate) output: Output,
     elapsed: Duration,
 }
 
 impl Run {
-    fn code(&self) -> i32 {
+    pub(crate) fn code(&self) -> i32 {
         self.output.status.code().unwrap()
     }
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         String::from_utf8_lossy(&self.output.stderr).into_owned()
     }
-    fn ok(self) -> Run {
+    pub(crate) fn ok(self) -> Run {
         assert_eq!(self.code(), 0, "the run failed:\n{}", self.log());
         self
     }

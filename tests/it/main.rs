@@ -23,6 +23,7 @@ mod migration;
 mod operator;
 mod predecessors;
 mod render;
+mod secrets_by_namespace;
 mod settings;
 mod tenancy;
 mod tls;

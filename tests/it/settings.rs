@@ -16,6 +16,8 @@ const SETTINGS: &[(&str, &str, &str, &[&str])] = &[
     ("TEMPLATE_TIMEOUT", "--template-timeout", "0s", &["render", "."]),
     ("TEMPLATE_TIMEOUT", "--template-timeout", "abc", &[]),
     ("TEMPLATE_MEMORY_LIMIT", "--template-memory-limit", "lots", &["render", "."]),
+    ("TEMPLATE_ENV", "--template-env", "A=1", &["render", "."]),
+    ("TEMPLATE_ENV", "--template-env", "A=1", &[]),
     ("AUTO_RESTART_MAX", "--auto-restart-max", "many", &[]),
     ("PRUNE", "--prune", "yes", &[]),
     ("READY_WAIT", "--ready-wait", "soon", &[]),

@@ -9,175 +9,15 @@ use log::{debug, warn};
 use crate::connect::clusters::{self, Clusters};
 use crate::model::configmap::{CmId, ConfigMap, Intent, RESTART_ANNOTATION, STATUS_ANNOTATION_PREFIX};
 use crate::model::connector::Connector;
-use crate::model::requests::OffsetsRequest;
 use crate::model::status::{self, CmStatus, Declarations};
 use crate::render::error::{Located, RenderError};
-use crate::render::sandbox::Renderer;
-use crate::text::Invalid;
+use crate::render::namespaces::ByNamespace;
+use crate::render::sandbox::{Renderer, ToRender};
+
+mod declared;
 
 pub use crate::render::error::Templates;
-
-/// One ConfigMap after rendering, with everything later stages need of it.
-#[derive(Debug, Clone, Default)]
-pub struct Declared {
-    /// Its namespace and name.
-    pub id: CmId,
-    /// Which version of which object the run saw.
-    pub object: ObjectRef,
-    /// The Connect cluster its connectors live on.
-    pub cluster: String,
-    /// What it asks for.
-    pub state: CmState,
-    /// Whether this run reconciles it, or only counts its names when looking
-    /// for a connector declared twice.
-    pub role: Role,
-    /// Whether an Added, Modified or Deleted event named it (not only a resync).
-    pub evented: bool,
-    /// The connectors it declares.
-    pub rendered: DeclaredConnectors,
-    /// What earlier runs wrote on it.
-    pub recorded: Recorded,
-    /// What its annotations ask of this run.
-    pub requests: Requests,
-}
-
-/// The object the API server holds, as the run saw it.
-#[derive(Debug, Clone, Default)]
-pub struct ObjectRef {
-    /// Set by the API server; Events refer to it.
-    pub uid: Option<String>,
-    /// The version the run saw (see [`crate::model::status::OBSERVED`]).
-    pub resource_version: Option<String>,
-}
-
-/// The connectors a ConfigMap declares: rendered, or as recorded.
-#[derive(Debug, Clone, Default)]
-pub struct DeclaredConnectors {
-    /// Data key and what its template rendered to.
-    pub templates: Templates,
-    /// (data key, connector name) as an earlier run recorded them, for a
-    /// ConfigMap this run does not act on and need not render (see
-    /// [`status::recorded_declarations`]); empty when it was rendered.
-    pub unrendered: Declarations,
-    /// The digest of what its names are rendered from ([`status::source_digest`]).
-    pub source: String,
-}
-
-/// What earlier runs recorded on a ConfigMap; all but the names only of a
-/// ConfigMap the run acts on.
-#[derive(Debug, Clone, Default)]
-pub struct Recorded {
-    /// Connector names an earlier run recorded.
-    pub names: BTreeSet<String>,
-    /// The status an earlier run recorded (restart attempts, handled requests).
-    pub status: CmStatus,
-    /// The status annotations it carries now, so that only a change is written.
-    pub annotations: BTreeMap<String, String>,
-    /// Whether it carries [`crate::model::status::UNREACHABLE_SINCE`], which
-    /// the next run that reaches Connect removes.
-    pub flagged_unreachable: bool,
-}
-
-/// What a ConfigMap's annotations ask of the run that acts on it.
-#[derive(Debug, Clone, Default)]
-pub struct Requests {
-    /// The value of the restart-on-demand annotation, if set.
-    pub restart: Option<String>,
-    /// What the offsets annotation asks, if set (or why it cannot be done).
-    pub offsets: Option<Result<OffsetsRequest, Invalid>>,
-}
-
-/// What a run does with a ConfigMap.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Role {
-    /// Reconciles it.
-    Acting,
-    /// Only counts the names it declares, to find a connector declared twice.
-    #[default]
-    NamesOnly,
-}
-
-/// What a ConfigMap asks for.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum CmState {
-    /// Enabled: its connectors must exist as declared.
-    #[default]
-    Apply,
-    /// `enabled: "false"`: its connectors must not exist.
-    Remove,
-    /// The ConfigMap was deleted: its connectors must not exist.
-    Deleted,
-    /// A label says something this run cannot honour: nothing is done.
-    Invalid(String),
-    /// Its namespace may not use the cluster it names: nothing of it is
-    /// sent there, and its names claim nothing there (an intruder cannot
-    /// keep the owner's connector from being deleted).
-    Refused(String),
-}
-
-/// A ConfigMap to declare, and how this run treats it.
-#[derive(Debug, Clone, Copy)]
-pub struct Source<'a> {
-    /// The ConfigMap as last seen.
-    pub configmap: &'a ConfigMap,
-    /// Whether this run reconciles it.
-    pub role: Role,
-    /// Whether an event named it.
-    pub evented: bool,
-    /// Whether it was deleted.
-    pub deleted: bool,
-    /// Whether its restart and offsets annotations are requests to act on:
-    /// they are to the running operator, never in a manifest's diff.
-    pub requests: bool,
-}
-
-impl CmState {
-    /// Why nothing of the ConfigMap is applied, when nothing is.
-    #[must_use]
-    pub fn refusal(&self) -> Option<&str> {
-        match self {
-            CmState::Invalid(message) | CmState::Refused(message) => Some(message),
-            CmState::Apply | CmState::Remove | CmState::Deleted => None,
-        }
-    }
-}
-
-impl Declared {
-    /// Names it declares: what its templates render to now, or what its
-    /// status records when it was not rendered.
-    #[must_use]
-    pub fn names(&self) -> BTreeSet<String> {
-        self.declarations().map(|(_, name)| name.clone()).collect()
-    }
-
-    /// (data key, connector name) of every connector it declares, rendered
-    /// or recorded.
-    pub fn declarations(&self) -> impl Iterator<Item = (&String, &String)> {
-        let rendered = self.rendered.templates.iter().filter_map(|(k, r)| Some((k, &r.as_ref().ok()?.name)));
-        rendered.chain(self.rendered.unrendered.iter().map(|(k, n)| (k, n)))
-    }
-
-    /// The connectors its templates rendered.
-    pub fn connectors(&self) -> impl Iterator<Item = &Connector> {
-        self.rendered.templates.iter().filter_map(|(_, r)| r.as_ref().ok())
-    }
-
-    /// Recorded names it no longer declares, so their connectors must go: a
-    /// key was removed or a template now renders another name. Only when
-    /// every template rendered (a failing one may still declare the name),
-    /// except for a deleted ConfigMap, where they are all it has.
-    #[must_use]
-    pub fn leftovers(&self) -> Vec<&String> {
-        let all_rendered = self.rendered.templates.iter().all(|(_, r)| r.is_ok());
-        let names = self.names();
-        match self.state {
-            CmState::Apply | CmState::Remove if all_rendered => {}
-            CmState::Deleted => {}
-            _ => return Vec::new(),
-        }
-        self.recorded.names.iter().filter(|n| !names.contains(*n)).collect()
-    }
-}
+pub use declared::{CmState, Declared, DeclaredConnectors, ObjectRef, Recorded, Requests, Role, Source};
 
 /// Connector names the run acts on: the live configs it must know.
 #[must_use]
@@ -207,11 +47,11 @@ pub fn declare(sources: &[Source], renderer: &Renderer, clusters: &Clusters) -> 
 /// [`declare`], where a template whose connector `reuse` knows is not rendered.
 #[must_use]
 pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clusters, reuse: Reuse) -> Vec<Declared> {
-    let public = renderer.variables().public_properties();
+    let public = PublicProperties::of(renderer.variables());
     // Thousands on an event run: on every core.
     let cpus = crate::parallel::cores();
     let (digests, recorded): (Vec<String>, Vec<Option<Declarations>>) = crate::parallel::chunked(sources, cpus, |s| {
-        let digest = status::source_digest(s.configmap, &public);
+        let digest = status::source_digest(s.configmap, public.in_namespace(s.configmap.id.namespace.as_deref()));
         let recorded = if s.role == Role::Acting {
             None
         } else {
@@ -285,6 +125,28 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
         .collect()
 }
 
+/// The public variables from properties files, by name, of each
+/// namespace: what a connector name may be computed from, besides the
+/// environment, and so part of a ConfigMap's source digest.
+struct PublicProperties<'v> {
+    variables: &'v ByNamespace,
+    shared: BTreeMap<&'v str, &'v str>,
+    own: BTreeMap<&'v str, BTreeMap<&'v str, &'v str>>,
+}
+
+impl<'v> PublicProperties<'v> {
+    fn of(variables: &'v ByNamespace) -> PublicProperties<'v> {
+        let shared = variables.shared_variables().public_properties();
+        let own = variables.own().map(|(ns, v)| (ns, v.public_properties())).collect();
+        PublicProperties { variables, shared, own }
+    }
+
+    /// Those of a ConfigMap in `namespace`.
+    fn in_namespace(&self, namespace: Option<&str>) -> &BTreeMap<&'v str, &'v str> {
+        self.variables.own_namespace(namespace).and_then(|ns| self.own.get(ns)).unwrap_or(&self.shared)
+    }
+}
+
 /// What a ConfigMap asks for, and the cluster it asks it of. A ConfigMap
 /// naming an unknown cluster is an error for it alone; it is kept with the
 /// default cluster, where its names still guard against pruning.
@@ -317,9 +179,12 @@ fn render(sources: &[(&Source, &str)], renderer: &Renderer, reuse: Reuse) -> Vec
         crate::parallel::chunked(sources, crate::parallel::cores(), |(s, source)| {
             s.configmap.data.keys().map(|key| reuse(s.configmap, key, source)).collect()
         });
-    let codes: Vec<&str> = (sources.iter().zip(&reused))
-        .flat_map(|((s, _), reused)| s.configmap.data.values().zip(reused).filter(|(_, r)| r.is_none()))
-        .map(|(code, _)| code.as_str())
+    let codes: Vec<ToRender> = (sources.iter().zip(&reused))
+        .flat_map(|((s, _), reused)| {
+            let configmap = &s.configmap.id;
+            let unknown = s.configmap.data.values().zip(reused).filter(|(_, r)| r.is_none());
+            unknown.map(move |(code, _)| ToRender { configmap, code })
+        })
         .collect();
     let known = reused.iter().flatten().filter(|r| r.is_some()).count();
     if known > 0 {
@@ -353,22 +218,22 @@ fn render(sources: &[(&Source, &str)], renderer: &Renderer, reuse: Reuse) -> Vec
 /// a template that failed there (an `env.NAME` no longer set, say) is
 /// rendered again for its name alone, its config left empty.
 fn names_of_disabled(sources: &[(&Source, &str)], templates: &mut [Templates], renderer: &Renderer) {
-    let mut failed: Vec<(usize, usize, String)> = Vec::new();
+    let mut failed: Vec<(usize, usize, &CmId, String)> = Vec::new();
     for (i, ((source, _), of_one)) in sources.iter().zip(templates.iter()).enumerate() {
         if !matches!(source.configmap.intent(), Ok(Intent::Remove)) {
             continue;
         }
         for (j, (key, result)) in of_one.iter().enumerate() {
             if let (Err(_), Some(code)) = (result, source.configmap.data.get(key)) {
-                failed.push((i, j, format!("({code}\n) | {{name: .name, config: {{}}}}")));
+                failed.push((i, j, &source.configmap.id, format!("({code}\n) | {{name: .name, config: {{}}}}")));
             }
         }
     }
     if failed.is_empty() {
         return;
     }
-    let codes: Vec<&str> = failed.iter().map(|(_, _, code)| code.as_str()).collect();
-    for ((i, j, _), named) in failed.iter().zip(renderer.render_all(&codes)) {
+    let codes: Vec<ToRender> = failed.iter().map(|(_, _, configmap, code)| ToRender { configmap, code }).collect();
+    for ((i, j, _, _), named) in failed.iter().zip(renderer.render_all(&codes)) {
         let (Some((source, _)), Some(slot)) = (sources.get(*i), templates.get_mut(*i).and_then(|t| t.get_mut(*j)))
         else {
             continue;
