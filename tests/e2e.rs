@@ -1156,12 +1156,85 @@ fn apply_in(env: &Env, so: &ShellOperator, ns: &str, name: &str, template: &str)
     });
 }
 
+/// The same operator with every namespace allowed and no prefix: team-a's
+/// own properties (namespaces/team-a/, a Secret of its own) are no variables
+/// for team-b; TEMPLATE_ENV hides the rest of the Pod's environment; an
+/// intruding declaration of team-a's connector leaves it running and
+/// team-a's edits applied.
+fn teams_share_one_cluster(env: &Env) {
+    let secret = [
+        "create",
+        "secret",
+        "generic",
+        "connect-operator-team-a",
+        "--from-literal=team.properties=team.secret=team-a-only\n",
+    ];
+    let _ = env.kubectl(&["delete", "secret", "connect-operator-team-a", "--ignore-not-found"], None);
+    let out = env.kubectl(&secret, None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let patch = r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "connect-operator"},
+      "spec": {"template": {"spec": {
+        "containers": [{"name": "connect-operator", "volumeMounts": [{"name": "team-a-properties",
+            "mountPath": "/etc/config/connect-operator/namespaces/team-a/", "readOnly": true}]}],
+        "volumes": [{"name": "team-a-properties", "secret": {"secretName": "connect-operator-team-a", "defaultMode": 288}}]}}}}"#;
+    let vars = [
+        ("CONNECT_NAMESPACES", "*"),
+        ("CONNECT_NAME_PREFIX", ""),
+        ("TEMPLATE_ENV", "E2E_VISIBLE"),
+        ("E2E_VISIBLE", "seen"),
+        ("E2E_HIDDEN", "hidden-v4lue"),
+    ];
+    let so = ShellOperator::deployed(env, &Deployment { cluster_wide: true, env: &vars, patch });
+    let extra = r#", "producer.override.client.id": $TEAM_SECRET, "e2e.visible": env.E2E_VISIBLE, "e2e.hidden": (env.E2E_HIDDEN // "absent")"#;
+    apply_in(env, &so, "team-a", "orders", &source(env, "team-a-orders", extra));
+    assert!(wait_until(Duration::from_secs(60), || running(env, "team-a-orders")), "{:?}", env.state("team-a-orders"));
+    let config = env.connector_config("team-a-orders").expect("created");
+    assert_eq!(
+        (&config["producer.override.client.id"], &config["e2e.visible"], &config["e2e.hidden"]),
+        (&json!("team-a-only"), &json!("seen"), &json!("absent"))
+    );
+    // team-b reads nothing of team-a's.
+    apply_in(
+        env,
+        &so,
+        "team-b",
+        "peek",
+        &source(env, "team-b-peek", r#", "producer.override.client.id": $TEAM_SECRET"#),
+    );
+    let said = || status_in(env, "team-b", "peek");
+    assert!(wait_until(Duration::from_secs(30), || said().contains("undefined variable `$TEAM_SECRET`")), "{}", said());
+    assert!(env.names("team-b-peek").is_empty());
+    // An intruder declaring team-a's connector is refused; team-a's edits still apply.
+    apply_in(env, &so, "team-b", "intruder", &source(env, "team-a-orders", r#", "e2e.owner": "team-b""#));
+    let said = || status_in(env, "team-b", "intruder");
+    assert!(
+        wait_until(Duration::from_secs(30), || said().contains("belongs to ConfigMap team-a/orders")),
+        "{}",
+        said()
+    );
+    assert!(env.connector_config("team-a-orders").is_some_and(|c| c.get("e2e.owner").is_none()));
+    apply_in(env, &so, "team-a", "orders", &source(env, "team-a-orders", &format!(r#"{extra}, "e2e.edit": "2""#)));
+    let edited = || env.connector_config("team-a-orders").is_some_and(|c| c["e2e.edit"] == "2");
+    assert!(wait_until(Duration::from_secs(30), edited), "{:?}", env.connector_config("team-a-orders"));
+    assert!(running(env, "team-a-orders"));
+    let log = so.log_text();
+    assert!(log.contains("E2E_HIDDEN") && !log.contains("hidden-v4lue") && !log.contains("team-a-only"), "{log}");
+    for (ns, name) in [("team-b", "intruder"), ("team-b", "peek"), ("team-a", "orders")] {
+        so.after(|| {
+            let out = env.kubectl(&["-n", ns, "delete", "configmap", name], None);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        });
+    }
+    assert!(env.names("team-a-").is_empty(), "{:?}", env.names("team-a-"));
+    let _ = env.kubectl(&["delete", "secret", "connect-operator-team-a"], None);
+}
+
 /// manifests/cluster-wide, deployed as its kustomization says (the
 /// namespaced Role and RoleBinding connect-operator deleted by hand; the init
 /// container's connect-operator-pods stays): one operator with a
 /// ClusterRole serves team-a and team-b on one Connect. As shipped, names
 /// go by namespace; with CONNECT_NAMESPACES, a namespace not listed reaches
-/// nothing.
+/// nothing. Then [`teams_share_one_cluster`].
 #[test]
 #[ignore = "needs e2e/up; run by e2e/test"]
 fn the_cluster_wide_variant_keeps_teams_apart() {
@@ -1201,6 +1274,7 @@ fn the_cluster_wide_variant_keeps_teams_apart() {
         }
         assert!(env.names("team-a-").is_empty(), "{:?}", env.names("team-a-"));
     }
+    teams_share_one_cluster(&env);
     // Back to manifests/, then its cluster-wide rights go.
     let so = ShellOperator::with(&env, &[]);
     let out = env.kubectl(&["delete", "clusterrole,clusterrolebinding", "connect-operator"], None);
