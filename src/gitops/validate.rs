@@ -157,32 +157,65 @@ fn check(client: &Client, target: &Target, plugin: &Plugin, scrubber: &Scrubber)
     }
 }
 
-/// The errors of a `ConfigInfos` report, one per error, with the key it is about.
-pub fn errors_of(report: &serde_json::Value) -> Result<Vec<(Option<String>, String)>, Invalid> {
-    #[derive(Deserialize)]
-    struct ConfigInfos {
-        #[serde(default)]
-        error_count: u64,
-        configs: Vec<ConfigInfo>,
-    }
-    #[derive(Deserialize)]
-    struct ConfigInfo {
-        #[serde(default)]
-        value: Option<ConfigValueInfo>,
-    }
-    #[derive(Deserialize)]
-    struct ConfigValueInfo {
-        name: String,
-        #[serde(default)]
-        errors: Option<Vec<String>>,
-    }
-    let unexpected = |why: &dyn std::fmt::Display, report: &serde_json::Value| {
+/// A `ConfigInfos` report, as far as it is read: each key's definition
+/// (its type) and value (its errors).
+#[derive(Deserialize)]
+struct ConfigInfos {
+    #[serde(default)]
+    error_count: u64,
+    configs: Vec<ConfigInfo>,
+}
+
+#[derive(Deserialize)]
+struct ConfigInfo {
+    #[serde(default)]
+    definition: Option<ConfigKeyInfo>,
+    #[serde(default)]
+    value: Option<ConfigValueInfo>,
+}
+
+/// A key as the plugin's `ConfigDef` defines it.
+#[derive(Deserialize)]
+struct ConfigKeyInfo {
+    name: String,
+    #[serde(rename = "type", default)]
+    kind: String,
+}
+
+#[derive(Deserialize)]
+struct ConfigValueInfo {
+    name: String,
+    #[serde(default)]
+    errors: Option<Vec<String>>,
+}
+
+/// The report read, or why it cannot be.
+fn infos_of(report: &serde_json::Value) -> Result<ConfigInfos, Invalid> {
+    let unexpected = |why: &dyn std::fmt::Display| {
         Invalid(format!("unexpected validation report from Connect ({why}): {}", short(&report.to_string())))
     };
     if !report.is_object() {
-        return Err(unexpected(&"not an object", report));
+        return Err(unexpected(&"not an object"));
     }
-    let infos = ConfigInfos::deserialize(report).map_err(|e| unexpected(&e, report))?;
+    ConfigInfos::deserialize(report).map_err(|e| unexpected(&e))
+}
+
+/// The keys a `ConfigInfos` report defines as `PASSWORD`: the values
+/// Connect itself treats as secret (it shows them as `[hidden]`).
+pub fn passwords_of(report: &serde_json::Value) -> Result<std::collections::BTreeSet<String>, Invalid> {
+    let infos = infos_of(report)?;
+    Ok(infos
+        .configs
+        .into_iter()
+        .filter_map(|c| c.definition)
+        .filter(|d| d.kind == "PASSWORD")
+        .map(|d| d.name)
+        .collect())
+}
+
+/// The errors of a `ConfigInfos` report, one per error, with the key it is about.
+pub fn errors_of(report: &serde_json::Value) -> Result<Vec<(Option<String>, String)>, Invalid> {
+    let infos = infos_of(report)?;
     let errors: Vec<(Option<String>, String)> = infos
         .configs
         .into_iter()
@@ -379,6 +412,17 @@ mod tests {
         assert_eq!(closest("S3Sinc", &installed), Some("io.confluent.connect.s3.S3SinkConnector"));
         assert_eq!(closest("Mainframe", &installed), None, "nothing within half the name's length");
         assert_eq!(closest("FileStreamSink", &[]), None);
+    }
+
+    #[test]
+    fn passwords_are_the_keys_defined_as_password() {
+        let report = serde_json::json!({"name": FILE_SINK, "error_count": 0, "groups": [], "configs": [
+            {"definition": {"name": "connection.url", "type": "PASSWORD"}, "value": {"name": "connection.url", "value": "[hidden]", "errors": []}},
+            {"definition": {"name": "topics", "type": "LIST"}, "value": {"name": "topics", "value": "t", "errors": []}},
+            {"definition": null, "value": {"name": "x", "value": null, "errors": ["Null value"]}},
+        ]});
+        assert_eq!(passwords_of(&report).unwrap(), std::collections::BTreeSet::from(["connection.url".to_string()]));
+        assert!(passwords_of(&serde_json::json!([])).is_err());
     }
 
     #[test]
