@@ -81,6 +81,8 @@ fn an_exported_cluster_renders_to_its_live_configs_and_diffs_as_unchanged() {
     let out = export(&fake, &dir, &["--include-secrets", "--namespace", "team"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(files(&dir), ["archive.yaml", "audit.yaml", SECRET, "orders-sink.yaml"]);
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(dir.join(SECRET)).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "the Secret's values are its owner's alone: {mode:o}");
     let env = secret_env(&dir);
     assert_eq!(env, BTreeMap::from([("ORDERS_SINK_CONNECTION_PASSWORD".to_string(), "hunter2-s3cret".to_string())]));
     let orders = read(&dir, "orders-sink.yaml");
