@@ -12,7 +12,7 @@ use crate::connect::clusters::{Flavour, CLUSTER_ANNOTATION, DEFAULT};
 use crate::model::configmap::{ENABLED_LABEL, SELECTOR_LABEL, SELECTOR_VALUE};
 use crate::model::connector::TargetState;
 use crate::plan::compare::{is_masked, is_server_key};
-use crate::redact::is_secret_key;
+use crate::redact::{is_public_env, is_secret_key};
 
 /// The Secret the Deployment takes its environment from (`envFrom`).
 pub const ENV_SECRET: &str = "connect-operator-env";
@@ -69,6 +69,20 @@ pub enum Include {
     Placeholders,
 }
 
+/// How one connector's values are kept: what its class defines, what its
+/// cluster adds, what the Secret gets, and the variables no template may set.
+pub struct Rules<'a> {
+    /// The keys its class defines as passwords.
+    pub passwords: &'a Passwords,
+    /// What the cluster runs: a Confluent worker adds keys of its own.
+    pub flavour: Flavour,
+    /// Values or placeholders.
+    pub include: Include,
+    /// The operator's own settings (`CONNECT_URL`, `PRUNE`, ...): a Secret
+    /// the Deployment reads its environment from must never set them.
+    pub reserved: &'a BTreeSet<String>,
+}
+
 /// Whether a value is one Connect masked: Confluent's stars or bullets, or
 /// what `Password.toString()` gives.
 fn masked(value: &str) -> bool {
@@ -99,31 +113,30 @@ pub fn adopt(
     name: &str,
     state: TargetState,
     config: &BTreeMap<String, String>,
-    passwords: &Passwords,
-    flavour: Flavour,
-    include: Include,
+    rules: &Rules,
     env: &mut BTreeMap<String, SecretValue>,
 ) -> Adopted {
     let mut kept = BTreeMap::new();
     for (key, value) in config {
         // `name` is the template's own; a vendor's added keys are not the connector's.
-        if (key == "name" && value == name) || (flavour != Flavour::Apache && is_server_key(key)) {
+        if (key == "name" && value == name) || (rules.flavour != Flavour::Apache && is_server_key(key)) {
             continue;
         }
         // The name rule applies whatever Connect defines: Connect defines no
         // `producer.override.sasl.jaas.config`, and a leaked secret cannot be taken back.
-        let declared = matches!(passwords, Passwords::Declared(p) if p.contains(key));
+        let declared = matches!(rules.passwords, Passwords::Declared(p) if p.contains(key));
         let secret = (declared || is_secret_key(key)) && !is_reference(value);
         if !secret && !masked(value) {
             kept.insert(key.clone(), Kept::Literal(value.clone()));
             continue;
         }
-        let variable = env_name(name, key, env);
+        let taken = |n: &str| env.contains_key(n) || rules.reserved.contains(n) || is_public_env(n);
+        let variable = env_name(name, key, taken);
         let held = if masked(value) {
             warn!("connector {name} key {key}: Connect masks its value; the Secret holds a placeholder for env.{variable}");
             SecretValue::Placeholder
         } else {
-            match include {
+            match rules.include {
                 Include::Values => SecretValue::Real(value.clone()),
                 Include::Placeholders => SecretValue::Placeholder,
             }
@@ -136,8 +149,8 @@ pub fn adopt(
 
 /// `ORDERS_SINK_CONNECTION_PASSWORD` for key `connection.password` of
 /// connector `orders-sink`: a jq identifier, so `env.NAME` reads it, and
-/// not one `taken` already holds.
-fn env_name(connector: &str, key: &str, taken: &BTreeMap<String, SecretValue>) -> String {
+/// not one `taken`.
+fn env_name(connector: &str, key: &str, taken: impl Fn(&str) -> bool) -> String {
     let mut name = String::new();
     for c in format!("{connector}_{key}").chars() {
         let c = if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' };
@@ -150,7 +163,7 @@ fn env_name(connector: &str, key: &str, taken: &BTreeMap<String, SecretValue>) -
         if name.starts_with(|c: char| c.is_ascii_digit()) || name.is_empty() { format!("C_{name}") } else { name };
     let mut candidate = name.clone();
     let mut n = 1;
-    while taken.contains_key(&candidate) {
+    while taken(&candidate) {
         n += 1;
         candidate = format!("{name}_{n}");
     }
@@ -265,12 +278,12 @@ mod tests {
 
     #[test]
     fn variable_names_are_jq_identifiers_and_never_shared() {
-        let mut taken = BTreeMap::new();
-        assert_eq!(env_name("orders-sink", "connection.password", &taken), "ORDERS_SINK_CONNECTION_PASSWORD");
-        assert_eq!(env_name("9lives", "db..pw", &taken), "C_9LIVES_DB_PW");
-        assert_eq!(env_name("ünï", "-", &taken), "N");
-        taken.insert("A_B_C".to_string(), SecretValue::Placeholder);
-        assert_eq!(env_name("a-b", "c", &taken), "A_B_C_2", "a.b's c and a's b.c must not share a variable");
+        let free = |_: &str| false;
+        assert_eq!(env_name("orders-sink", "connection.password", free), "ORDERS_SINK_CONNECTION_PASSWORD");
+        assert_eq!(env_name("9lives", "db..pw", free), "C_9LIVES_DB_PW");
+        assert_eq!(env_name("ünï", "-", free), "N");
+        let taken = |n: &str| n == "A_B_C";
+        assert_eq!(env_name("a-b", "c", taken), "A_B_C_2", "a.b's c and a's b.c must not share a variable");
     }
 
     #[test]
@@ -308,19 +321,35 @@ mod tests {
         ]);
         let mut env = BTreeMap::new();
         let passwords = Passwords::Declared(BTreeSet::new());
-        let adopted = adopt(
-            "a",
-            TargetState::Stopped,
-            &config,
-            &passwords,
-            Flavour::ConfluentPlatform,
-            Include::Values,
-            &mut env,
-        );
+        let reserved = BTreeSet::new();
+        let rules = Rules {
+            passwords: &passwords,
+            flavour: Flavour::ConfluentPlatform,
+            include: Include::Values,
+            reserved: &reserved,
+        };
+        let adopted = adopt("a", TargetState::Stopped, &config, &rules, &mut env);
         assert_eq!(
             template(&adopted),
             "{\n  \"name\": \"a\",\n  \"state\": \"stopped\",\n  \"config\": {\n    \"connector.class\": \"FileStreamSink\",\n    \"db.password\": env.A_DB_PASSWORD,\n    \"tasks.max\": \"1\"\n  }\n}"
         );
         assert_eq!(env, BTreeMap::from([("A_DB_PASSWORD".to_string(), SecretValue::Real("hunter2".to_string()))]));
+    }
+
+    #[test]
+    fn no_variable_is_one_of_the_operators_settings() {
+        let config =
+            BTreeMap::from([("password".to_string(), "pw".to_string()), ("home".to_string(), "x".to_string())]);
+        let reserved = BTreeSet::from(["CONNECT_PASSWORD".to_string()]);
+        let rules = Rules {
+            passwords: &Passwords::Unknown,
+            flavour: Flavour::Apache,
+            include: Include::Placeholders,
+            reserved: &reserved,
+        };
+        let mut env = BTreeMap::new();
+        let adopted = adopt("connect", TargetState::Running, &config, &rules, &mut env);
+        assert_eq!(adopted.config["password"], Kept::Env("CONNECT_PASSWORD_2".to_string()));
+        assert_eq!(adopted.config["home"], Kept::Literal("x".to_string()));
     }
 }

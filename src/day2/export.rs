@@ -19,7 +19,7 @@ use clap::Args;
 use log::warn;
 
 use crate::connect::{Client, Failure};
-use crate::day2::adopt::{self, Include, Passwords, SecretValue, CONNECTOR_CLASS, ENV_SECRET};
+use crate::day2::adopt::{self, Include, Passwords, Rules, SecretValue, CONNECTOR_CLASS, ENV_SECRET};
 use crate::gitops::validate::passwords_of;
 use crate::gitops::Verdict;
 use crate::model::connector::TargetState;
@@ -79,6 +79,7 @@ pub fn run(asked: &ExportArgs) -> Result<Verdict> {
     let passwords = passwords(&client, &classes, &asked.cluster, &scrubber);
     let unknown = Passwords::Unknown;
     let include = if asked.include_secrets { Include::Values } else { Include::Placeholders };
+    let reserved = settings_variables();
     let mut env: BTreeMap<String, SecretValue> = BTreeMap::new();
     let mut stems: BTreeSet<String> = BTreeSet::from([SECRET_FILE.trim_end_matches(".yaml").to_string()]);
     let mut files = Vec::new();
@@ -88,7 +89,8 @@ pub fn run(asked: &ExportArgs) -> Result<Verdict> {
         let state = state_of(&client, &live, name).map_err(|f| {
             anyhow!("cannot read the status of connector {name} (cluster {}): {}", asked.cluster, f.scrubbed(&scrubber))
         })?;
-        let adopted = adopt::adopt(name, state, config, declared, cluster.flavour, include, &mut env);
+        let rules = Rules { passwords: declared, flavour: cluster.flavour, include, reserved: &reserved };
+        let adopted = adopt::adopt(name, state, config, &rules, &mut env);
         let stem = adopt::unique(&adopt::dns_name(name), &mut stems, "-");
         let text = adopt::configmap(&adopted, &stem, asked.namespace.as_deref(), &asked.cluster)?;
         files.push(OutputFile { path: asked.output_dir.join(format!("{stem}.yaml")), text, private: false });
@@ -114,6 +116,15 @@ pub fn run(asked: &ExportArgs) -> Result<Verdict> {
         );
     }
     Ok(Verdict::Done)
+}
+
+/// Every variable the operator reads as a setting, and the process's own.
+fn settings_variables() -> BTreeSet<String> {
+    // Read with std::env beside the flags: streaming-ops' names, and the digest key.
+    const READ_DIRECTLY: [&str; 3] = ["CONNECT_REST_KEY", "CONNECT_REST_SECRET", "CONNECT_OPERATOR_DIGEST_KEY"];
+    let hook = crate::settings::HookArgs::augment_args(clap::Command::new("settings"));
+    let flags = hook.get_arguments().filter_map(clap::Arg::get_env).map(|n| n.to_string_lossy().into_owned());
+    flags.chain(READ_DIRECTLY.map(str::to_string)).collect()
 }
 
 /// The connectors asked for, with their configs: an unknown name is an error.
@@ -204,4 +215,17 @@ fn write_all(dir: &Path, files: &[OutputFile]) -> Result<()> {
             .with_context(|| format!("cannot write {}", file.path.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::settings_variables;
+
+    #[test]
+    fn the_reserved_variables_are_the_operators_settings() {
+        let reserved = settings_variables();
+        for name in ["CONNECT_URL", "CONNECT_PASSWORD", "PRUNE", "CONNECT_REST_SECRET", "CONNECT_OPERATOR_DIGEST_KEY"] {
+            assert!(reserved.contains(name), "{name}: {reserved:?}");
+        }
+    }
 }
