@@ -79,6 +79,9 @@ pub enum Command {
     Offsets(OffsetsCommand),
     /// The plugins a cluster has installed, by type
     Plugins(PluginsArgs),
+    /// Write a ConfigMap manifest for each connector a cluster runs (or each
+    /// named), and a Secret manifest of the values kept out of them
+    Export(crate::day2::export::ExportArgs),
     /// Serve shell-operator's /metrics and /metrics/hooks, and /healthz, on the
     /// Pod's metrics port, and nothing else (not its /debug): the Deployment's
     /// second container

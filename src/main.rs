@@ -84,6 +84,7 @@ fn run(cli: &Cli) -> Result<Verdict> {
             offsets::change(&named(&args.one)?, &OffsetsChange::Alter(wanted))
         }
         (Some(Command::Plugins(args)), _) => day2::plugins::run(&args.connect, &args.cluster, args.output),
+        (Some(Command::Export(args)), _) => day2::export::run(args),
         (Some(Command::Status(args)), _) => gitops::status::run(&args.sources, &args.connect, args.output),
         (Some(Command::Validate(args)), _) => {
             gitops::validate::run(&args.read.sources, &args.read.connect, args.read.output, args.strict)

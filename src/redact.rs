@@ -66,20 +66,24 @@ pub fn is_secret_key(key: &str) -> bool {
         || lower.contains("private.key")
 }
 
-/// Whether a config value refers to a Connect config provider
-/// (`${file:/mnt/secrets/db.properties:password}`, `${vault:path:key}`):
-/// the worker resolves it, so the secret itself is not in the config.
+/// Whether a config value is nothing but Connect config provider
+/// references (`${file:/mnt/secrets/db.properties:password}`,
+/// `${vault:path:key}`): the worker resolves them, so the text holds no
+/// secret and may be shown and committed as it is.
 #[must_use]
 pub fn is_provider_reference(value: &str) -> bool {
-    // Connect's ConfigTransformer: `${provider:[path:]key}`, provider a word.
-    value.match_indices("${").any(|(at, _)| {
-        let rest = value.get(at + 2..).unwrap_or_default();
-        let Some(end) = rest.find('}') else { return false };
-        let inner = rest.get(..end).unwrap_or_default();
-        inner.split_once(':').is_some_and(|(provider, key)| {
-            !provider.is_empty() && provider.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !key.is_empty()
-        })
-    })
+    let mut rest = value.trim();
+    if rest.is_empty() {
+        return false;
+    }
+    while let Some(after) = rest.strip_prefix("${") {
+        let Some((inner, tail)) = after.split_once('}') else { return false };
+        if !inner.contains(':') {
+            return false;
+        }
+        rest = tail.trim_start();
+    }
+    rest.is_empty()
 }
 
 /// Environment variables that are never secret besides this program's own

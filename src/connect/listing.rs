@@ -16,6 +16,12 @@ pub struct Listed {
 }
 
 impl Listed {
+    /// Every connector name the list holds.
+    #[must_use]
+    pub fn names(&self) -> &BTreeSet<String> {
+        &self.live.names
+    }
+
     /// The config of connector `name`, if the list held it.
     #[must_use]
     pub fn config(&self, name: &str) -> Option<&BTreeMap<String, String>> {

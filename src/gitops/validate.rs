@@ -10,8 +10,6 @@
 //! listing every plugin (`Failed to find any class that implements Connector
 //! ...`).
 
-use std::collections::BTreeSet;
-
 use anyhow::Result;
 use serde::Deserialize;
 
@@ -183,7 +181,7 @@ fn check(client: &Client, target: &Target, plugin: &Plugin, scrubber: &Scrubber)
         }
         Err(f) => return vec![finding(None, &format!("{NOT_CHECKED}: {}: {}", f.request, f.detail))],
     };
-    let passwords = password_keys(&report);
+    let passwords = passwords_of(&report).unwrap_or_default();
     let literal = secrets::literal_passwords(connector, &passwords).into_iter().map(|k| Finding::literal(target, k));
     match errors_of(&report) {
         Ok(errors) => errors.iter().map(|(key, message)| finding(key.as_deref(), message)).chain(literal).collect(),
@@ -191,7 +189,8 @@ fn check(client: &Client, target: &Target, plugin: &Plugin, scrubber: &Scrubber)
     }
 }
 
-/// Connect's answer to `config/validate` (`ConfigInfos`), as far as it is read.
+/// A `ConfigInfos` report, as far as it is read: each key's definition
+/// (its type) and value (its errors).
 #[derive(Deserialize)]
 struct ConfigInfos {
     #[serde(default)]
@@ -207,11 +206,12 @@ struct ConfigInfo {
     value: Option<ConfigValueInfo>,
 }
 
+/// A key as the plugin's `ConfigDef` defines it.
 #[derive(Deserialize)]
 struct ConfigKeyInfo {
     name: String,
-    #[serde(rename = "type")]
-    kind: Option<String>,
+    #[serde(rename = "type", default)]
+    kind: String,
 }
 
 #[derive(Deserialize)]
@@ -221,24 +221,33 @@ struct ConfigValueInfo {
     errors: Option<Vec<String>>,
 }
 
-/// The keys Connect declares `PASSWORD` in a `config/validate` answer
-/// (`configs[].definition.type`); none when the answer says nothing of types.
-#[must_use]
-pub fn password_keys(report: &serde_json::Value) -> BTreeSet<String> {
-    let Ok(infos) = ConfigInfos::deserialize(report) else { return BTreeSet::new() };
-    let definitions = infos.configs.into_iter().filter_map(|c| c.definition);
-    definitions.filter(|d| d.kind.as_deref() == Some("PASSWORD")).map(|d| d.name).collect()
+/// The report read, or why it cannot be.
+fn infos_of(report: &serde_json::Value) -> Result<ConfigInfos, Invalid> {
+    let unexpected = |why: &dyn std::fmt::Display| {
+        Invalid(format!("unexpected validation report from Connect ({why}): {}", short(&report.to_string())))
+    };
+    if !report.is_object() {
+        return Err(unexpected(&"not an object"));
+    }
+    ConfigInfos::deserialize(report).map_err(|e| unexpected(&e))
+}
+
+/// The keys a `ConfigInfos` report defines as `PASSWORD`: the values
+/// Connect itself treats as secret (it shows them as `[hidden]`).
+pub fn passwords_of(report: &serde_json::Value) -> Result<std::collections::BTreeSet<String>, Invalid> {
+    let infos = infos_of(report)?;
+    Ok(infos
+        .configs
+        .into_iter()
+        .filter_map(|c| c.definition)
+        .filter(|d| d.kind == "PASSWORD")
+        .map(|d| d.name)
+        .collect())
 }
 
 /// The errors of a `ConfigInfos` report, one per error, with the key it is about.
 pub fn errors_of(report: &serde_json::Value) -> Result<Vec<(Option<String>, String)>, Invalid> {
-    let unexpected = |why: &dyn std::fmt::Display, report: &serde_json::Value| {
-        Invalid(format!("unexpected validation report from Connect ({why}): {}", short(&report.to_string())))
-    };
-    if !report.is_object() {
-        return Err(unexpected(&"not an object", report));
-    }
-    let infos = ConfigInfos::deserialize(report).map_err(|e| unexpected(&e, report))?;
+    let infos = infos_of(report)?;
     let errors: Vec<(Option<String>, String)> = infos
         .configs
         .into_iter()
@@ -352,21 +361,8 @@ impl Checked {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gitops::classes::closest;
-    use serde_json::json;
-
-    #[test]
-    fn password_definitions_are_read_from_the_validate_answer() {
-        let report = json!({"name": "x", "error_count": 0, "groups": [], "configs": [
-            {"definition": {"name": "connection.url", "type": "PASSWORD"}, "value": {"name": "connection.url"}},
-            {"definition": {"name": "topics", "type": "LIST"}, "value": {"name": "topics"}},
-            {"value": {"name": "no.definition"}},
-        ]});
-        assert_eq!(password_keys(&report), BTreeSet::from(["connection.url".to_string()]));
-        assert!(password_keys(&json!("not a report")).is_empty());
-    }
-
     use crate::connect::PluginKind;
+    use crate::gitops::classes::closest;
 
     const FILE_SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
     const FILE_SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
@@ -394,6 +390,17 @@ mod tests {
         assert_eq!(closest("S3Sinc", &installed), Some("io.confluent.connect.s3.S3SinkConnector"));
         assert_eq!(closest("Mainframe", &installed), None, "nothing within half the name's length");
         assert_eq!(closest("FileStreamSink", &[]), None);
+    }
+
+    #[test]
+    fn passwords_are_the_keys_defined_as_password() {
+        let report = serde_json::json!({"name": FILE_SINK, "error_count": 0, "groups": [], "configs": [
+            {"definition": {"name": "connection.url", "type": "PASSWORD"}, "value": {"name": "connection.url", "value": "[hidden]", "errors": []}},
+            {"definition": {"name": "topics", "type": "LIST"}, "value": {"name": "topics", "value": "t", "errors": []}},
+            {"definition": null, "value": {"name": "x", "value": null, "errors": ["Null value"]}},
+        ]});
+        assert_eq!(passwords_of(&report).unwrap(), std::collections::BTreeSet::from(["connection.url".to_string()]));
+        assert!(passwords_of(&serde_json::json!([])).is_err());
     }
 
     #[test]

@@ -49,7 +49,9 @@ const SERVER_KEYS: &[&str] = &[
 ];
 const SERVER_PREFIXES: &[&str] = &["__internal.", "config.internal."];
 
-fn is_server_key(key: &str) -> bool {
+/// Whether a Confluent worker adds this key to the configs it returns.
+#[must_use]
+pub fn is_server_key(key: &str) -> bool {
     SERVER_KEYS.contains(&key) || SERVER_PREFIXES.iter().any(|p| key.starts_with(p))
 }
 

@@ -417,6 +417,27 @@ fn validate_endpoint() {
     assert!(fake.names().is_empty());
 }
 
+#[test]
+fn validate_reports_the_definitions_a_plugin_was_given_hiding_passwords() {
+    let fake = FakeConnect::start();
+    let jdbc = "io.confluent.connect.jdbc.JdbcSourceConnector";
+    fake.define(jdbc, &[("connection.url", "PASSWORD"), ("connection.user", "STRING")]);
+    let path = format!("/connector-plugins/{jdbc}/config/validate");
+    let config = json!({"connector.class": jdbc, "name": "a", "connection.url": "jdbc:x", "connection.user": "u"});
+    let r = send_json(&fake, "PUT", &path, &config);
+    assert_eq!((r.status, r.json()["error_count"].clone()), (200, json!(0)));
+    let configs = r.json()["configs"].as_array().unwrap().clone();
+    let of = |key: &str| configs.iter().find(|c| c["definition"]["name"] == key).cloned().unwrap();
+    assert_eq!(
+        (of("connection.url")["definition"]["type"].clone(), of("connection.url")["value"]["value"].clone()),
+        (json!("PASSWORD"), json!("[hidden]"))
+    );
+    assert_eq!(
+        (of("connection.user")["definition"]["type"].clone(), of("connection.user")["value"]["value"].clone()),
+        (json!("STRING"), json!("u"))
+    );
+}
+
 // ----- expand ------------------------------------------------------------------------------------------
 
 #[test]

@@ -13,6 +13,7 @@ mod config;
 mod day2;
 mod deploy;
 mod exit_status;
+mod export;
 mod fake_connect;
 mod gitops;
 mod help;

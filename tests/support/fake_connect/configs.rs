@@ -2,7 +2,7 @@
 use super::*;
 
 /// PUT /connector-plugins/{plugin}/config/validate (section 3.19): a 200 report even when invalid.
-pub(crate) fn validate(call: &Call) -> Outcome {
+pub(crate) fn validate(call: &Call, definitions: &BTreeMap<String, Vec<(String, String)>>) -> Outcome {
     let raw = read_json(call.body)?.ok_or_else(|| npe("java.util.Map.get(Object)", "connectorConfig"))?;
     let config = config_map(call.body, raw, "")?;
     let class = lookup(&config, "connector.class").flatten();
@@ -38,8 +38,22 @@ pub(crate) fn validate(call: &Call) -> Outcome {
             json!({"definition": definition, "value": value(key, errors_of(key))})
         })
         .collect();
+    // The plugin's own keys, each with its value as ConfigDef.convertToString gives it: a PASSWORD's
+    // Password.toString() is `[hidden]`.
+    let own = class.and_then(plugin).and_then(|p| definitions.get(p.0)).cloned().unwrap_or_default();
+    for (order, (key, kind)) in own.iter().enumerate() {
+        let definition = json!({"name": key, "type": kind, "required": false, "default_value": null,
+            "importance": "HIGH", "documentation": "", "group": null, "order": order + 1, "width": "NONE",
+            "display_name": key, "dependents": []});
+        let mut value = value(key, errors_of(key));
+        if kind == "PASSWORD" && !value["value"].is_null() {
+            value["value"] = json!("[hidden]");
+        }
+        configs.push(json!({"definition": definition, "value": value}));
+    }
     // Null values of keys no ConfigDef defines are reported with a null definition.
-    for (key, _) in config.iter().filter(|(k, v)| v.is_none() && !common.iter().any(|c| c.0 == k.as_str())) {
+    let defined = |k: &str| common.iter().any(|c| c.0 == k) || own.iter().any(|(d, _)| d == k);
+    for (key, _) in config.iter().filter(|(k, v)| v.is_none() && !defined(k)) {
         configs.push(json!({"definition": null, "value": value(key, errors_of(key))}));
     }
     let report = json!({"name": class, "error_count": errors.len(), "groups": ["Common"], "configs": configs});

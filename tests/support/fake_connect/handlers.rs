@@ -34,7 +34,7 @@ impl State {
                     .collect();
                 Ok(Reply::json(200, &Value::Array(list)))
             }
-            Op::Validate => validate(call),
+            Op::Validate => validate(call, &self.definitions),
             Op::List => Ok(self.list(call)),
             Op::Create => self.create(call),
             Op::Delete => {

@@ -291,6 +291,13 @@ impl FakeConnect {
         self.lock().legacy = legacy;
     }
 
+    /// Keys the ConfigDef of plugin `class` (its full class name) defines, with their types (`STRING`,
+    /// `PASSWORD`, ...), as `config/validate` reports them; replaces what was defined before.
+    pub fn define(&self, class: &str, keys: &[(&str, &str)]) {
+        let keys = keys.iter().map(|(k, t)| (k.to_string(), t.to_string())).collect();
+        self.lock().definitions.insert(class.into(), keys);
+    }
+
     /// Stores `offsets` (the array `GET .../offsets` returns) for a connector.
     pub fn set_offsets(&self, name: &str, offsets: Value) {
         if let Some(c) = self.lock().connectors.get_mut(name) {

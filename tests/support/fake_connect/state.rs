@@ -14,6 +14,9 @@ pub(crate) struct State {
     pub(crate) faults: Vec<(Match, Fault, usize)>,
     /// A worker before Kafka 3.5: no offsets endpoints, and `connectorsOnly` ignored.
     pub(crate) legacy: bool,
+    /// Keys each plugin's ConfigDef defines beyond the common ones, by full class: key and type
+    /// (`STRING`, `PASSWORD`, ...), as `config/validate` reports them.
+    pub(crate) definitions: BTreeMap<String, Vec<(String, String)>>,
 }
 
 /// What a Confluent worker changes in the configs it returns.
