@@ -14,8 +14,9 @@ use crate::connect::clusters::{self, Clusters, Resolve};
 use crate::connect::tenancy::Tenancy;
 use crate::connect::Settings;
 use crate::input::hook_config;
-use crate::model::configmap::DEFAULT_NAMESPACE;
-use crate::plan::{Policy, Prune, Restarts};
+use crate::model::configmap::{DeletionPolicy, DEFAULT_NAMESPACE};
+use crate::plan::brake::DEFAULT_DELETE_LIMIT;
+use crate::plan::{DeleteLimit, Policy, Prune, Restarts};
 use crate::render::namespaces::{ByNamespace, VariableSources};
 use crate::render::sandbox::{Limits, Renderer};
 use crate::render::variables::{self, TemplateEnv};
@@ -53,10 +54,9 @@ pub struct HookArgs {
     #[arg(long, env = "AUTO_RESTART_MAX", default_value_t = 10)]
     pub auto_restart_max: u32,
 
-    /// Connectors no ConfigMap declares: off (list them at each resync), owned
-    /// (delete those this operator applied), all (delete them all)
-    #[arg(long, env = "PRUNE", default_value = "off", value_parser = Prune::parse)]
-    pub prune: Prune,
+    #[command(flatten)]
+    /// What the hook deletes, and when it does not.
+    pub deletes: DeleteArgs,
 
     #[command(flatten)]
     /// What shell-operator's configuration (`--config`) says.
@@ -84,6 +84,26 @@ pub struct HookArgs {
     #[command(flatten)]
     /// How many writes at once.
     pub concurrency: Concurrency,
+}
+
+/// What the hook deletes, and when it does not.
+#[derive(Args, Debug)]
+pub struct DeleteArgs {
+    /// Connectors no ConfigMap declares: off (list them at each resync), owned
+    /// (delete those this operator applied), all (delete them all)
+    #[arg(long, env = "PRUNE", default_value = "off", value_parser = Prune::parse)]
+    pub prune: Prune,
+
+    /// What becomes of the connectors of a deleted ConfigMap or a removed key,
+    /// unless its connect-operator.io/deletion-policy annotation says: delete,
+    /// or retain (left running, no longer owned)
+    #[arg(long, env = "DELETION_POLICY", default_value = "delete", value_parser = DeletionPolicy::parse)]
+    pub deletion_policy: DeletionPolicy,
+
+    /// A run that would delete more connectors of a cluster at once deletes none
+    /// of them, and says so (0 = no limit)
+    #[arg(long, env = "DELETE_LIMIT", default_value = DEFAULT_DELETE_LIMIT, value_name = "N", value_parser = DeleteLimit::parse)]
+    pub delete_limit: DeleteLimit,
 }
 
 /// How templates are rendered.
@@ -234,7 +254,11 @@ impl HookArgs {
     pub fn options(&self) -> Options {
         Options {
             dry_run: self.dry_run,
-            policy: policy(Restarts::Automatic(self.auto_restart_max), self.prune),
+            policy: Policy {
+                deletion: self.deletes.deletion_policy,
+                delete_limit: self.deletes.delete_limit,
+                ..policy(Restarts::Automatic(self.auto_restart_max), self.deletes.prune)
+            },
             render_cache: Some(self.render_cache.clone()).filter(|p| p.as_os_str() != "off"),
             ready_wait: self.ready_wait,
         }
@@ -242,7 +266,7 @@ impl HookArgs {
 }
 
 /// How to plan: `restarts` and `prune` as the command says, the rest from
-/// the environment.
+/// the environment; deletes as declared, and no brake.
 #[must_use]
 pub fn policy(restarts: Restarts, prune: Prune) -> Policy {
     Policy {
@@ -251,6 +275,7 @@ pub fn policy(restarts: Restarts, prune: Prune) -> Policy {
         digest_key: digest_key(),
         prune,
         namespace: crate::input::operator_namespace(),
+        ..Policy::default()
     }
 }
 
