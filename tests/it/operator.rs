@@ -925,10 +925,12 @@ fn deletes_held(op: &Operator) -> Option<f64> {
 
 /// More deletes than DELETE_LIMIT in one run: none is sent, each is named,
 /// the run succeeds (nothing to retry) with its other writes done, and the
-/// gauge says so; a higher limit or 0 lets them through.
+/// gauge says so; a higher limit or 0 lets them through. The connectors of
+/// deleted ConfigMaps stay owned, so that PRUNE=owned takes them once the
+/// limit lets it.
 #[test]
 fn the_brake_holds_mass_deletes_until_the_limit_lets_them_through() {
-    let mut op = Operator::new(&[("DELETE_LIMIT", "2")]);
+    let mut op = Operator::new(&[("DELETE_LIMIT", "2"), ("PRUNE", "owned")]);
     let names = ["one", "two", "three"];
     let cms: Vec<Value> =
         names.iter().map(|n| op.apply(n, json!({}), json!({}), &[("c.json", template(n, ""))])).collect();
@@ -952,6 +954,14 @@ fn the_brake_holds_mass_deletes_until_the_limit_lets_them_through() {
     );
     assert_eq!(deletes_held(&op), Some(3.0));
     assert!(op.reasons().iter().any(|r| r == "DeletesHeld"), "{:?}", op.reasons());
+    assert_eq!(owned_names(&op), ["new", "one", "three", "two"]);
+    // The resync prunes them, held again; then let through.
+    let run = op.resync();
+    assert_eq!((op.fake.names().len(), deletes_held(&op)), (4, Some(3.0)), "{}", run.log);
+    op.env.push(("DELETE_LIMIT".into(), "0".into()));
+    let run = op.resync();
+    assert_eq!(op.fake.names(), ["new"], "{}", run.log);
+    assert_eq!(deletes_held(&op), Some(0.0));
 
     for limit in ["3", "0"] {
         let mut again = Operator::new(&[("DELETE_LIMIT", limit)]);
