@@ -9,6 +9,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::gitops::apply::Request;
 use crate::gitops::output::{Format, RenderFormat};
+use crate::plan::DeleteLimit;
 use crate::predecessors;
 use crate::settings::{ClustersArg, Concurrency, ConnectArgs, HookArgs, Manifests, Sources};
 
@@ -218,6 +219,11 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, default_missing_value = "5m", value_parser = humantime::parse_duration)]
     pub wait: Option<Duration>,
 
+    /// Apply none of the deletes when there are more than N on a cluster, and
+    /// exit 1 naming them (0 = no limit)
+    #[arg(long, value_name = "N", default_value = crate::plan::brake::DEFAULT_DELETE_LIMIT, value_parser = DeleteLimit::parse)]
+    pub delete_limit: DeleteLimit,
+
     #[command(flatten)]
     /// What `diff` takes too.
     pub plan: PlanArgs,
@@ -286,6 +292,8 @@ impl PlanArgs {
             prune: self.prune,
             format: self.read.output,
             concurrency,
+            // `diff` shows every delete; `apply --delete-limit` brakes.
+            delete_limit: DeleteLimit::Off,
         }
     }
 }

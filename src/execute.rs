@@ -138,6 +138,8 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, how: &How<'_>)
         if matches!(step.action, Action::Unchanged) {
             debug!("{step}");
             report.unchanged += 1;
+        } else if matches!(step.action, Action::Held { .. }) {
+            warn!("{step}");
         } else {
             info!("{step}");
         }

@@ -7,6 +7,8 @@
 //!   applied;
 //! - no plan changes or deletes a connector for a ConfigMap other than its
 //!   owner while the owner declares it;
+//! - no plan deletes what a ConfigMap retains (unless it disables it), nor
+//!   sends more deletes than the delete limit;
 //! - the hook and `apply` make the same plan for the same ConfigMaps;
 //! - no secret, however a template embeds it, reaches an output.
 
@@ -21,11 +23,11 @@ use crate::connect::tenancy::Tenancy;
 use crate::connect::Settings;
 use crate::desired::{self, CmState, Declared, DeclaredConnectors, Recorded, Role};
 use crate::input::manifests::Manifest;
-use crate::model::configmap::{CmId, ConfigMap};
+use crate::model::configmap::{CmId, ConfigMap, DeletionPolicy};
 use crate::model::connector::{Connector, TargetState};
 use crate::model::live::{ConnectorState, Live, Status, Unit};
 use crate::model::scope::Scope;
-use crate::plan::{Action, After, Owned, Owner, Plan, Policy, Prune, Restarts};
+use crate::plan::{Action, After, DeleteLimit, Owned, Owner, Plan, Policy, Prune, Restarts};
 use crate::render::error::{Located, RenderError};
 use crate::render::namespaces::ByNamespace;
 use crate::render::sandbox::{Renderer, ToRender};
@@ -59,11 +61,12 @@ fn connector() -> impl Strategy<Value = Connector> {
 fn declared() -> impl Strategy<Value = Vec<Declared>> {
     let state = prop_oneof![4 => Just(CmState::Apply), 1 => Just(CmState::Remove), 1 => Just(CmState::Deleted)];
     let template = prop_oneof![5 => connector().prop_map(Ok), 1 => Just(Err(RenderError::Parse(vec![Located::at(1, 1, "broken")])))];
-    let one = (state, prop::collection::vec(template, 1..3), prop::collection::btree_set(name(), 0..2));
+    let deletion = prop::option::of(prop_oneof![Just(DeletionPolicy::Delete), Just(DeletionPolicy::Retain)]);
+    let one = (state, prop::collection::vec(template, 1..3), prop::collection::btree_set(name(), 0..2), deletion);
     prop::collection::vec(one, 0..5).prop_map(|cms| {
         cms.into_iter()
             .enumerate()
-            .map(|(i, (state, templates, recorded))| Declared {
+            .map(|(i, (state, templates, recorded, deletion))| Declared {
                 id: CmId { namespace: Some("ns".into()), name: format!("cm{i}") },
                 cluster: clusters::DEFAULT.into(),
                 state,
@@ -73,6 +76,7 @@ fn declared() -> impl Strategy<Value = Vec<Declared>> {
                     ..DeclaredConnectors::default()
                 },
                 recorded: Recorded { names: recorded, ..Recorded::default() },
+                deletion,
                 ..Declared::default()
             })
             .collect()
@@ -210,6 +214,29 @@ proptest! {
                 prop_assert!(prune != Prune::Off, "{step}");
                 prop_assert!(prune == Prune::All || owned.contains(&step.connector), "prunes unowned {step}");
             }
+        }
+    }
+
+    #[test]
+    fn no_plan_deletes_what_is_retained_nor_more_than_the_limit(
+        declared in declared(),
+        live in live(),
+        prune in prune(),
+        owned in owned(),
+        retain_by_default in any::<bool>(),
+        limit in 1..4_usize,
+    ) {
+        let deletion = if retain_by_default { DeletionPolicy::Retain } else { DeletionPolicy::Delete };
+        let policy = Policy { deletion, delete_limit: DeleteLimit::At(limit), ..options(prune, Restarts::Automatic(10)) };
+        let plan = crate::plan::build(&declared, &live, &owned, Scope::Full, &policy);
+        let deletes: Vec<_> = plan.steps.iter().filter(|s| matches!(s.action, Action::Delete { .. })).collect();
+        prop_assert!(deletes.len() <= limit, "{} deletes over the limit {limit}: {:?}", deletes.len(), plan.steps);
+        for step in deletes {
+            let Some(d) = declared.iter().find(|d| d.id == step.origin.configmap) else { continue };
+            let retains = d.deletion.unwrap_or(deletion) == DeletionPolicy::Retain;
+            // Disabling is an explicit ask, of what it still declares.
+            let disabled = d.state == CmState::Remove && step.origin.key.is_some();
+            prop_assert!(!retains || disabled, "{step} although {} retains it", d.id);
         }
     }
 

@@ -66,8 +66,11 @@ fn run(cli: &Cli) -> Result<Verdict> {
         }
         (Some(Command::Diff(args)), _) => apply::diff(&args.request()),
         (Some(Command::Apply(args)), _) => {
-            let request =
-                apply::Request { concurrency: args.concurrency.connect_concurrency.into(), ..args.plan.request() };
+            let request = apply::Request {
+                concurrency: args.concurrency.connect_concurrency.into(),
+                delete_limit: args.delete_limit,
+                ..args.plan.request()
+            };
             apply::apply(&request, args.dry_run, args.restart_failed, args.wait)
         }
         (Some(Command::Describe(args)), _) => one::describe(&named(args)?, args.output),

@@ -48,7 +48,11 @@ pub fn followed(plan: &Plan, results: &[StepResult], caller: Caller) -> BTreeMap
         }
         let state = match &step.action {
             Action::Create(c) | Action::Update { connector: c, .. } => Some(c.state),
-            Action::Delete { .. } | Action::Absent | Action::Kept { .. } => None,
+            Action::Delete { .. }
+            | Action::Absent
+            | Action::Kept { .. }
+            | Action::Retain { .. }
+            | Action::Held { .. } => None,
             Action::Unchanged => step
                 .after
                 .iter()

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::configmap::{CmId, ConfigMap};
+use crate::model::configmap::{CmId, ConfigMap, DeletionPolicy};
 use crate::model::connector::Connector;
 use crate::model::requests::OffsetsRequest;
 use crate::model::status::{CmStatus, Declarations};
@@ -32,6 +32,9 @@ pub struct Declared {
     pub recorded: Recorded,
     /// What its annotations ask of this run.
     pub requests: Requests,
+    /// Its deletion-policy annotation, when set (a bad value makes it
+    /// [`CmState::Invalid`]); the plan's policy says what holds when unset.
+    pub deletion: Option<DeletionPolicy>,
 }
 
 /// The object the API server holds, as the run saw it.

@@ -120,6 +120,7 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
                     restart: cm.annotations.get(RESTART_ANNOTATION).filter(|_| requests).cloned(),
                     offsets: if requests { cm.offsets_request() } else { None },
                 },
+                deletion: cm.deletion_policy().ok().flatten(),
             }
         })
         .collect()
@@ -159,10 +160,10 @@ fn state_of(cm: &ConfigMap, clusters: &Clusters) -> (CmState, String) {
         return (CmState::Refused(refusal.to_string()), cluster.name.clone());
     }
     let cluster = cluster.name.clone();
-    let state = match cm.intent() {
-        Ok(Intent::Apply) => CmState::Apply,
-        Ok(Intent::Remove) => CmState::Remove,
-        Err(e) => CmState::Invalid(format!("{e:#}")),
+    let state = match (cm.intent(), cm.deletion_policy()) {
+        (Err(e), _) | (_, Err(e)) => CmState::Invalid(format!("{e:#}")),
+        (Ok(Intent::Apply), Ok(_)) => CmState::Apply,
+        (Ok(Intent::Remove), Ok(_)) => CmState::Remove,
     };
     (state, cluster)
 }

@@ -10,7 +10,7 @@ use crate::connect::Caller;
 use crate::execute::{execute, How, Progress, Report};
 use crate::gitops::output::{colors, paint, print_plans, results_table, Format};
 use crate::gitops::{planned, Planned, Verdict};
-use crate::plan::Restarts;
+use crate::plan::{DeleteLimit, Restarts};
 use crate::settings::{ConnectArgs, Sources};
 use crate::settle::followed;
 
@@ -25,6 +25,24 @@ fn diff_verdict(planned: &[Planned]) -> Verdict {
     }
 }
 
+/// The plans `request` asks for.
+fn planned_for(request: &Request, restarts: Restarts) -> Result<(crate::redact::Scrubber, Vec<Planned>)> {
+    planned(request.sources, request.connect, request.prune, request.delete_limit, restarts, request.concurrency)
+}
+
+/// Says, for a person at the terminal, which deletes the brake held;
+/// whether it held any.
+fn braked(planned: &[Planned]) -> bool {
+    let mut held = false;
+    for p in planned {
+        let Some(brake) = p.plan.brake else { continue };
+        let names: Vec<&str> = p.plan.held().collect();
+        log::error!("cluster {}: deletes held: {brake}: {}", p.connected.cluster, names.join(", "));
+        held = true;
+    }
+    held
+}
+
 /// What the flags of `diff` and `apply` say.
 pub struct Request<'a> {
     /// Where the manifests are.
@@ -37,12 +55,13 @@ pub struct Request<'a> {
     pub format: Format,
     /// Writes at once (`apply --connect-concurrency`).
     pub concurrency: usize,
+    /// The brake on mass deletion (`apply --delete-limit`).
+    pub delete_limit: DeleteLimit,
 }
 
 /// Prints what applying the manifests would do.
 pub fn diff(request: &Request) -> Result<Verdict> {
-    let (_, planned) =
-        planned(request.sources, request.connect, request.prune, Restarts::Automatic(0), request.concurrency)?;
+    let (_, planned) = planned_for(request, Restarts::Automatic(0))?;
     print_plans(&planned, None, request.format)?;
     Ok(diff_verdict(&planned))
 }
@@ -50,7 +69,7 @@ pub fn diff(request: &Request) -> Result<Verdict> {
 /// Applies the manifests as the hook would; with `dry_run`, prints as `diff`.
 pub fn apply(request: &Request, dry_run: bool, restart_failed: bool, wait: Option<Duration>) -> Result<Verdict> {
     let restarts = if restart_failed { Restarts::Now } else { Restarts::Automatic(0) };
-    let (scrubber, planned) = planned(request.sources, request.connect, request.prune, restarts, request.concurrency)?;
+    let (scrubber, planned) = planned_for(request, restarts)?;
     if dry_run {
         print_plans(&planned, None, request.format)?;
         return Ok(diff_verdict(&planned));
@@ -110,6 +129,6 @@ pub fn apply(request: &Request, dry_run: bool, restart_failed: bool, wait: Optio
         }
     }
     // Like `terraform apply`: anything declared but not applied fails the command.
-    let applied = total.failed == 0 && total.unfinished == 0;
+    let applied = total.failed == 0 && total.unfinished == 0 && !braked(&planned);
     Ok(if applied && not_there.is_empty() { Verdict::Done } else { Verdict::Failed })
 }

@@ -13,7 +13,7 @@ use crate::desired::{self, Declared, Role, Source};
 use crate::input::manifests::{self, Manifest, Read};
 use crate::model::live::Live;
 use crate::model::scope::Scope;
-use crate::plan::{self, Owned, Plan, Prune, Restarts};
+use crate::plan::{self, DeleteLimit, Owned, Plan, Prune, Restarts};
 use crate::redact::Scrubber;
 use crate::render::error::RenderError;
 use crate::settings::{self, ConnectArgs, Manifests, Sources};
@@ -228,6 +228,7 @@ pub fn planned(
     sources: &Sources,
     connect_args: &ConnectArgs,
     prune: bool,
+    delete_limit: DeleteLimit,
     restarts: Restarts,
     concurrency: usize,
 ) -> Result<(Scrubber, Vec<Planned>)> {
@@ -244,7 +245,8 @@ pub fn planned(
             by_cluster.entry(name.clone()).or_default();
         }
     }
-    let policy = settings::policy(restarts, if prune { Prune::All } else { Prune::Off });
+    let policy =
+        plan::Policy { delete_limit, ..settings::policy(restarts, if prune { Prune::All } else { Prune::Off }) };
     let mut planned = Vec::new();
     for (name, declared) in by_cluster {
         let connected = connect(&name, &clusters, &declared, &scrubber)?;

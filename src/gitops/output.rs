@@ -68,6 +68,8 @@ pub fn action_name(action: &Action) -> &'static str {
         Action::Delete { .. } => "delete",
         Action::Absent => "absent",
         Action::Kept { .. } => "kept",
+        Action::Retain { .. } => "retain",
+        Action::Held { .. } => "held",
     }
 }
 
@@ -87,7 +89,7 @@ pub fn plan_json(plan: &Plan, live: &Live, results: Option<&[StepResult]>, clust
             v.insert("configmap".into(), json!(step.origin.configmap.to_string()));
             v.insert("key".into(), json!(step.origin.key));
             v.insert("then".into(), json!(step.after.iter().map(std::string::ToString::to_string).collect::<Vec<_>>()));
-            if let Action::Delete { reason } = step.action {
+            if let Action::Delete { reason } | Action::Held { reason } | Action::Retain { reason } = step.action {
                 v.insert("reason".into(), json!(reason));
             }
             if matches!(step.action, Action::Update { .. }) {
@@ -141,12 +143,13 @@ pub fn plan_table(plan: &Plan, live: &Live, color: bool) -> String {
             Action::Create(_) => ("+", "32"),
             Action::Update { .. } => ("~", "33"),
             Action::Delete { .. } => ("-", "31"),
+            Action::Held { .. } => ("!", "31"),
             _ if !step.after.is_empty() => ("~", "33"),
             _ => (" ", "0"),
         };
         let said = format!("{mark} {:<9} {:<width$}  {}", action_name(&step.action), step.connector, step.origin);
         out.push_str(&paint(&said, code, color && mark != " "));
-        if let Action::Delete { reason } = step.action {
+        if let Action::Delete { reason } | Action::Held { reason } | Action::Retain { reason } = step.action {
             out.push_str(&format!(" ({reason})"));
         }
         for after in &step.after {

@@ -21,6 +21,9 @@ pub const ENABLED_LABEL: &str = "enabled";
 pub const CLOUD_LABEL: &str = "destination.cc";
 /// Setting it to a new value restarts the ConfigMap's connectors and their tasks once.
 pub const RESTART_ANNOTATION: &str = "connect-operator.io/restart";
+/// The annotation that says what becomes of a ConfigMap's connectors when it
+/// is deleted or a key is removed (see [`DeletionPolicy`]).
+pub const DELETION_POLICY_ANNOTATION: &str = "connect-operator.io/deletion-policy";
 /// Annotations the hook writes on ConfigMaps start with this; changes to
 /// them never count as a modification (see the binding's jqFilter).
 pub const STATUS_ANNOTATION_PREFIX: &str = "status.connect-operator.io/";
@@ -81,6 +84,29 @@ pub enum Intent {
     Apply,
     /// Its connectors must not exist.
     Remove,
+}
+
+/// What becomes of the connectors of a deleted ConfigMap or of a removed
+/// key: Kubernetes' `reclaimPolicy`, Helm's `resource-policy: keep`. The
+/// label `enabled: "false"` deletes under either: it is an explicit ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeletionPolicy {
+    /// They are deleted.
+    #[default]
+    Delete,
+    /// They are left running, and no longer owned by the operator.
+    Retain,
+}
+
+impl DeletionPolicy {
+    /// `delete` or `retain`, as the annotation and `DELETION_POLICY` say it.
+    pub fn parse(text: &str) -> Result<DeletionPolicy> {
+        match text.trim() {
+            "delete" => Ok(DeletionPolicy::Delete),
+            "retain" => Ok(DeletionPolicy::Retain),
+            other => bail!("{other:?} must be \"delete\" or \"retain\""),
+        }
+    }
 }
 
 const NOT_A_CONFIGMAP: &str = "not a ConfigMap";
@@ -263,6 +289,18 @@ impl ConfigMap {
             Some(other) => bail!("label `{ENABLED_LABEL}` is {other:?}; it must be \"true\" or \"false\""),
         }
     }
+
+    /// The deletion-policy annotation, when set; a bad value is an error, so
+    /// that a typo of `retain` never deletes connectors.
+    pub fn deletion_policy(&self) -> Result<Option<DeletionPolicy>> {
+        let Some(text) = self.annotations.get(DELETION_POLICY_ANNOTATION) else { return Ok(None) };
+        match DeletionPolicy::parse(text) {
+            Ok(policy) => Ok(Some(policy)),
+            Err(_) => {
+                bail!("annotation `{DELETION_POLICY_ANNOTATION}` is {text:?}; it must be \"delete\" or \"retain\"")
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -328,5 +366,22 @@ mod tests {
         assert_eq!(cm(json!({"enabled": "false"})).intent().unwrap(), Intent::Remove);
         let err = cm(json!({"enabled": "False"})).intent().unwrap_err().to_string();
         assert!(err.contains("\"False\""), "{err}");
+    }
+
+    #[test]
+    fn deletion_policy_annotation() {
+        let with = |value: &str| {
+            let mut cm = cm(json!({}));
+            cm.annotations.insert(DELETION_POLICY_ANNOTATION.into(), value.into());
+            cm.deletion_policy()
+        };
+        assert_eq!(cm(json!({})).deletion_policy().unwrap(), None);
+        assert_eq!(with("retain").unwrap(), Some(DeletionPolicy::Retain));
+        assert_eq!(with("delete").unwrap(), Some(DeletionPolicy::Delete));
+        let err = with("keep").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "annotation `connect-operator.io/deletion-policy` is \"keep\"; it must be \"delete\" or \"retain\""
+        );
     }
 }

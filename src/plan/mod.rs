@@ -6,23 +6,25 @@ use std::time::SystemTime;
 use log::warn;
 
 use crate::desired::{CmState, Declared, Role};
-use crate::model::configmap::CmId;
+use crate::model::configmap::{CmId, DeletionPolicy};
 use crate::model::connector::{Connector, TargetState};
 use crate::model::live::Live;
 use crate::model::requests::OFFSETS_ANNOTATION;
 use crate::model::scope::Scope;
 use crate::plan::claims::{Claims, Ruling};
 
+pub mod brake;
 pub mod claims;
 pub mod compare;
 pub mod prune;
 pub mod restarts;
 pub mod steps;
 
+pub use brake::DeleteLimit;
 pub use claims::{Owned, Owner};
 pub use prune::Prune;
 pub use restarts::Restarts;
-pub use steps::{Action, After, Origin, Plan, Problem, Step, Why};
+pub use steps::{Action, After, Brake, Origin, Plan, Problem, Step, Why};
 
 /// How to plan, from the settings.
 #[derive(Debug, Clone)]
@@ -37,10 +39,16 @@ pub struct Policy {
     pub prune: Prune,
     /// The operator's namespace, where its state ConfigMap lives.
     pub namespace: String,
+    /// What becomes of the connectors of a ConfigMap whose own annotation
+    /// does not say (`DELETION_POLICY`).
+    pub deletion: DeletionPolicy,
+    /// How many deletes a plan may hold before the brake stops them all.
+    pub delete_limit: DeleteLimit,
 }
 
 impl Default for Policy {
-    /// Now, no automatic restarts, no digest, no pruning.
+    /// Now, no automatic restarts, no digest, no pruning, deletes as
+    /// declared and no brake.
     fn default() -> Policy {
         Policy {
             now: SystemTime::now(),
@@ -48,6 +56,8 @@ impl Default for Policy {
             digest_key: None,
             prune: Prune::Off,
             namespace: "default".into(),
+            deletion: DeletionPolicy::Delete,
+            delete_limit: DeleteLimit::Off,
         }
     }
 }
@@ -68,6 +78,7 @@ pub fn build(declared: &[Declared], live: &Live, owned: &Owned, scope: Scope, po
     if scope == Scope::Full {
         prune::add(declared, live, owned, (policy.prune, &policy.namespace), &mut plan);
     }
+    brake::hold(&mut plan, policy.delete_limit);
     plan
 }
 
@@ -116,7 +127,7 @@ fn for_declared(declared: &[Declared], live: &Live, owned: &Owned, policy: &Poli
             }
             plan.steps.push(Step { origin: here, connector: connector.name.clone(), action, after });
         }
-        remove_leftovers(d, &claims, live, &mut plan);
+        remove_leftovers(d, &claims, live, policy, &mut plan);
     }
     plan
 }
@@ -135,7 +146,7 @@ fn planned(d: &Declared, connector: &Connector, live: &Live, policy: &Policy, pl
             action
         }
         CmState::Remove => remove(&connector.name, live, "disabled by label enabled=false"),
-        CmState::Deleted => remove(&connector.name, live, "its ConfigMap was deleted"),
+        CmState::Deleted => gone(d, &connector.name, live, policy, "its ConfigMap was deleted"),
         // Reported by the caller: nothing of an invalid ConfigMap is applied.
         CmState::Invalid(_) | CmState::Refused(_) => return None,
     })
@@ -143,7 +154,7 @@ fn planned(d: &Declared, connector: &Connector, live: &Live, policy: &Policy, pl
 
 /// Removes the connectors `d` recorded and no longer declares, unless
 /// another ConfigMap declares them now or owns them.
-fn remove_leftovers(d: &Declared, claims: &Claims, live: &Live, plan: &mut Plan) {
+fn remove_leftovers(d: &Declared, claims: &Claims, live: &Live, policy: &Policy, plan: &mut Plan) {
     for name in d.leftovers() {
         if !claims.may_remove_leftover(d, name) {
             continue;
@@ -152,7 +163,7 @@ fn remove_leftovers(d: &Declared, claims: &Claims, live: &Live, plan: &mut Plan)
             CmState::Deleted => "its ConfigMap was deleted",
             _ => "its ConfigMap no longer declares it",
         };
-        let action = remove(name, live, reason);
+        let action = gone(d, name, live, policy, reason);
         plan.steps.push(Step { origin: origin(&d.id, None), connector: name.clone(), action, after: Vec::new() });
     }
 }
@@ -162,6 +173,16 @@ fn offsets_request(d: &Declared, declared: TargetState) -> Option<After> {
     let request = d.requests.offsets.as_ref()?.as_ref().ok()?;
     (d.recorded.status.offsets_handled.as_ref() != Some(&request.value))
         .then(|| After::Offsets(request.action.clone(), declared))
+}
+
+/// What becomes of a connector `d` no longer declares (deleted, or its key
+/// removed): deleted, or left running when its deletion policy (or else the
+/// operator's) is `retain`.
+fn gone(d: &Declared, name: &str, live: &Live, policy: &Policy, reason: &'static str) -> Action {
+    match d.deletion.unwrap_or(policy.deletion) {
+        DeletionPolicy::Retain if live.names.contains(name) => Action::Retain { reason },
+        DeletionPolicy::Retain | DeletionPolicy::Delete => remove(name, live, reason),
+    }
 }
 
 fn remove(name: &str, live: &Live, reason: &'static str) -> Action {
@@ -279,6 +300,64 @@ mod tests {
                 "connector b is already absent (ConfigMap ns/gone key k0)",
             ]
         );
+    }
+
+    #[test]
+    fn retain_leaves_what_is_no_longer_declared_and_disabled_still_deletes() {
+        let (a, b, c) = (connector("a", &[]), connector("b", &[]), connector("c", &[]));
+        let live = live(&[a.clone(), b.clone(), c.clone()]);
+        let retain = |mut d: Declared| {
+            d.deletion = Some(DeletionPolicy::Retain);
+            d
+        };
+        let mut removed_key = retain(declared("kept", CmState::Apply, Acting, vec![]));
+        removed_key.recorded.names = BTreeSet::from(["b".into(), "gone-already".into()]);
+        let all = [
+            retain(declared("gone", CmState::Deleted, Acting, vec![a.clone()])),
+            removed_key,
+            retain(declared("off", CmState::Remove, Acting, vec![c.clone()])),
+        ];
+        assert_eq!(
+            summary(&plan(&all, &live)),
+            [
+                "leave connector a running (ConfigMap ns/gone key k0: its ConfigMap was deleted; deletion policy \
+                 retain): no longer owned by connect-operator, so PRUNE=owned never deletes it",
+                "leave connector b running (ConfigMap ns/kept: its ConfigMap no longer declares it; deletion policy \
+                 retain): no longer owned by connect-operator, so PRUNE=owned never deletes it",
+                "connector gone-already is already absent (ConfigMap ns/kept)",
+                "delete connector c (ConfigMap ns/off key k0: disabled by label enabled=false)",
+            ]
+        );
+
+        // The operator's policy holds where the annotation says nothing, and the annotation beats it.
+        let policy = Policy { deletion: DeletionPolicy::Retain, ..Policy::default() };
+        let plain = declared("gone", CmState::Deleted, Acting, vec![a.clone()]);
+        let run = |d: &Declared, policy: &Policy| {
+            super::for_declared(std::slice::from_ref(d), &live, &Owned::default(), policy)
+        };
+        assert!(matches!(run(&plain, &policy).steps[0].action, Action::Retain { .. }));
+        let deleting = Declared { deletion: Some(DeletionPolicy::Delete), ..plain.clone() };
+        assert!(matches!(run(&deleting, &policy).steps[0].action, Action::Delete { .. }));
+        assert!(matches!(run(&plain, &Policy::default()).steps[0].action, Action::Delete { .. }));
+    }
+
+    #[test]
+    fn the_brake_holds_deletes_prunes_included_and_nothing_else() {
+        let names: Vec<Connector> = (0..3).map(|i| connector(&format!("c{i}"), &[])).collect();
+        let mut live = live(&names);
+        live.names.insert("pruned".into());
+        let gone = declared("gone", CmState::Deleted, Acting, names.clone());
+        let new = declared("new", CmState::Apply, Acting, vec![connector("n", &[])]);
+        let owned = owned_by(&[("pruned", None)]);
+        let policy = |limit| Policy { prune: Prune::Owned, delete_limit: limit, ..Policy::default() };
+        let held = build(&[gone.clone(), new.clone()], &live, &owned, Scope::Full, &policy(DeleteLimit::At(3)));
+        assert_eq!(held.held().collect::<Vec<_>>(), ["c0", "c1", "c2", "pruned"]);
+        assert_eq!(held.brake, Some(Brake { deletes: 4, limit: 3 }));
+        assert_eq!(held.writes(), 1, "the create still happens");
+        for limit in [DeleteLimit::At(4), DeleteLimit::Off] {
+            let plan = build(&[gone.clone(), new.clone()], &live, &owned, Scope::Full, &policy(limit));
+            assert_eq!((plan.held().count(), plan.writes()), (0, 5));
+        }
     }
 
     #[test]

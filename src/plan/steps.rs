@@ -17,6 +17,8 @@ pub struct Plan {
     /// Connectors whose live config masks values, compared without them
     /// because no digest key is set: a change to a masked value goes unseen.
     pub masked_unverified: Vec<String>,
+    /// The brake on mass deletion, when it holds this plan's deletes.
+    pub brake: Option<Brake>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +72,18 @@ pub enum Action {
         /// The declaration that keeps it.
         by: Origin,
     },
+    /// No longer declared (its ConfigMap deleted, or its key removed), and
+    /// left running as the deletion policy `retain` says: no request, and
+    /// the operator no longer owns it.
+    Retain {
+        /// Why it would otherwise be deleted, in words for the log.
+        reason: &'static str,
+    },
+    /// A delete the brake holds (see [`crate::plan::brake`]): no request.
+    Held {
+        /// Why it would be deleted, in words for the log.
+        reason: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -97,6 +111,32 @@ impl Plan {
     #[must_use]
     pub fn writes(&self) -> usize {
         self.steps.iter().filter(|s| s.sends()).count()
+    }
+
+    /// The connectors whose delete the brake holds.
+    pub fn held(&self) -> impl Iterator<Item = &str> {
+        self.steps.iter().filter(|s| matches!(s.action, Action::Held { .. })).map(|s| s.connector.as_str())
+    }
+}
+
+/// Why a plan's deletes were held: how many it has, and the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Brake {
+    /// The deletes the plan would send.
+    pub deletes: usize,
+    /// The limit they exceed.
+    pub limit: usize,
+}
+
+impl fmt::Display for Brake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "this run would delete {} connectors at once, more than the delete limit of {}, so it deletes none of \
+             them; to let them through, raise DELETE_LIMIT (`apply --delete-limit`), set it to 0 to turn the brake \
+             off, or delete in smaller steps",
+            self.deletes, self.limit
+        )
     }
 }
 
@@ -180,6 +220,14 @@ impl Step {
             Action::Delete { reason } => write!(f, "delete connector {name} ({origin}: {reason})"),
             Action::Absent => write!(f, "connector {name} is already absent ({origin})"),
             Action::Kept { by } => write!(f, "keep connector {name}: {origin} is gone but {by} declares it"),
+            Action::Retain { reason } => write!(
+                f,
+                "leave connector {name} running ({origin}: {reason}; deletion policy retain): no longer owned by \
+                 connect-operator, so PRUNE=owned never deletes it"
+            ),
+            Action::Held { reason } => {
+                write!(f, "hold the delete of connector {name} ({origin}: {reason}): too many deletes at once")
+            }
         }
     }
 }

@@ -39,8 +39,9 @@ pub fn status(
     }
     for &(step, result) in steps {
         let Some(key) = &step.origin.key else {
-            // A leftover whose delete did not succeed stays recorded, to be retried.
-            if !matches!(result, StepResult::Done(_)) {
+            // A leftover whose delete did not succeed (or was held) stays
+            // recorded, to be retried; a retained one is no longer this ConfigMap's.
+            if !matches!(result, StepResult::Done(_)) && !matches!(step.action, Action::Retain { .. }) {
                 names.insert(step.connector.clone());
             }
             continue;

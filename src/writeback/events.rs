@@ -36,6 +36,9 @@ pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &
     for &(step, result) in steps {
         let name = &step.connector;
         let before = d.recorded.status.connectors.get(name);
+        if let Some((kind, reason, message)) = unsent(run, step) {
+            emit(kind, reason, message, if kind == "Normal" { Repeat::Each } else { Repeat::Hourly });
+        }
         for done in result.done() {
             let reason = match (done, &step.action) {
                 (Done::Applied(Applied::Created), _) => "ConnectorCreated",
@@ -78,6 +81,27 @@ pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &
     if let Some(message) = literal_secrets(d) {
         warn!("ConfigMap {}: {message}", d.id);
         emit("Warning", "LiteralSecret", message, Repeat::PerVersion);
+    }
+}
+
+/// The Event of a step that sends nothing but says something: a connector
+/// retained, a delete held by the brake.
+fn unsent(run: &Run, step: &Step) -> Option<(&'static str, &'static str, String)> {
+    let name = &step.connector;
+    match step.action {
+        Action::Retain { reason } => Some((
+            "Normal",
+            "ConnectorRetained",
+            format!(
+                "connector {name} left running: {reason}, and the deletion policy is retain; connect-operator no \
+                 longer owns it, so PRUNE=owned never deletes it (delete it with the REST API when it is no longer wanted)"
+            ),
+        )),
+        Action::Held { reason } => {
+            let brake = run.plan.brake.map(|b| b.to_string()).unwrap_or_default();
+            Some(("Warning", "DeletesHeld", format!("connector {name} not deleted ({reason}): {brake}")))
+        }
+        _ => None,
     }
 }
 

@@ -99,6 +99,7 @@ pub fn gauges(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<MetricOp> {
     let template_errors = run.declared.iter().flat_map(|d| &d.rendered.templates).filter(|(_, r)| r.is_err()).count();
     set("connect_operator_template_errors", template_errors);
     set("connect_operator_drift_repaired", drift_repaired(run));
+    set("connect_operator_deletes_held", run.plan.held().count());
     metrics.extend(per_connector(run, changed));
     metrics
 }

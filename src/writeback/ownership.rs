@@ -80,7 +80,9 @@ pub fn record(owned: &Owned, plan: &Plan, results: &[StepResult], namespace: &st
         if applied || matches!(step.action, Action::Unchanged) {
             now.by_name.insert(step.connector.clone(), Owner::ConfigMap(step.origin.configmap.clone()));
         }
-        if result.done().iter().any(|d| matches!(d, Done::Removed(_))) || matches!(step.action, Action::Absent) {
+        // A retained connector is no longer the operator's: PRUNE=owned must never take it later.
+        let let_go = matches!(step.action, Action::Absent | Action::Retain { .. });
+        if result.done().iter().any(|d| matches!(d, Done::Removed(_))) || let_go {
             now.by_name.remove(&step.connector);
         }
     }

@@ -86,6 +86,36 @@ fn disabled_and_pruned_connectors_are_deleted() {
     assert!(result["steps"].as_array().unwrap().iter().all(|s| s["result"] == "done" || s["result"] == "not sent"));
 }
 
+/// `apply --delete-limit`: more deletes than the limit, none sent, the
+/// rest applied, exit 1 naming them; a higher limit lets them through.
+#[test]
+fn apply_holds_deletes_over_the_delete_limit() {
+    let fake = FakeConnect::start();
+    for name in ["a", "b", "c"] {
+        fake.insert_connector(name, &[("connector.class", "FileStreamSource")]);
+    }
+    let repo = Repo::new();
+    let keep = r#"{"name": "keep", "config": {"connector.class": "FileStreamSource"}}"#;
+    repo.write("keep.yaml", &manifest("keep", "", &[("k.json", keep)]));
+    let out = repo.cli(&fake, &["apply", ".", "--prune", "--delete-limit", "2", "--dry-run"]);
+    assert!(stdout(&out).contains("! held      a"), "{}", stdout(&out));
+
+    let out = repo.cli(&fake, &["apply", ".", "--prune", "--delete-limit", "2"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cluster default: deletes held: this run would delete 3 connectors at once, more than the delete limit of 2")
+            && stderr.contains("--delete-limit")
+            && stderr.contains(": a, b, c"),
+        "{stderr}"
+    );
+    assert_eq!(fake.names(), ["a", "b", "c", "keep"], "the create still happened");
+
+    let out = repo.cli(&fake, &["apply", ".", "--prune", "--delete-limit", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(fake.names(), ["keep"]);
+}
+
 #[test]
 fn status_lists_states_and_declaring_configmaps() {
     let fake = FakeConnect::start();

@@ -836,3 +836,162 @@ fn the_record_of_names_alone_is_read_and_rewritten_with_owners() {
     assert_eq!(op.fake.config("x").unwrap()["topic"], "t-x");
     assert_eq!(owned(&op), json!({"gone": "", "x": "team-a/owner"}));
 }
+
+const RETAIN: &str = "connect-operator.io/deletion-policy";
+
+/// Names the ConfigMap `connect-operator-state` records as owned, whatever their owners.
+fn owned_names(op: &Operator) -> Vec<String> {
+    owned(op).as_object().unwrap().keys().cloned().collect()
+}
+
+/// `retain`: a removed key, then the deleted ConfigMap, leave their
+/// connectors running, said in the log and in a Normal Event, and no longer
+/// owned, so that PRUNE=owned never takes them later.
+#[test]
+fn retain_leaves_the_connectors_of_a_deleted_configmap_or_removed_key_running() {
+    let mut op = Operator::new(&[("PRUNE", "owned")]);
+    let both = [("a.json", template("a", "")), ("b.json", template("b", ""))];
+    let cm = op.apply("orders", json!({}), json!({RETAIN: "retain"}), &both);
+    op.event("Added", &cm);
+    assert_eq!(op.fake.names(), ["a", "b"]);
+    assert_eq!(owned_names(&op), ["a", "b"]);
+
+    let cm = op.apply("orders", json!({}), json!({}), &[("a.json", template("a", ""))]);
+    let run = op.event("Modified", &cm);
+    assert_eq!(op.fake.names(), ["a", "b"], "{}", run.log);
+    assert!(
+        run.log.contains("leave connector b running (ConfigMap streaming/orders: its ConfigMap no longer declares it"),
+        "{}",
+        run.log
+    );
+    assert_eq!(owned_names(&op), ["a"]);
+    assert_eq!(op.reasons().last().unwrap(), "ConnectorRetained");
+    let cm = op.cluster.get("ConfigMap", NS, "orders").unwrap().clone();
+    assert_eq!(cm["metadata"]["annotations"]["status.connect-operator.io/connectors"], r#"["a"]"#);
+    // Said once: the next run no longer counts b as this ConfigMap's.
+    let run = op.resync();
+    assert!(!run.log.contains("leave connector b"), "{}", run.log);
+
+    op.cluster.delete("ConfigMap", NS, "orders");
+    let run = op.event("Deleted", &cm);
+    assert_eq!(op.fake.names(), ["a", "b"], "{}", run.log);
+    assert!(
+        run.log.contains("leave connector a running (ConfigMap streaming/orders key a.json: its ConfigMap was deleted"),
+        "{}",
+        run.log
+    );
+    let retained =
+        op.cluster.events().into_iter().filter(|e| e["reason"] == "ConnectorRetained").cloned().collect::<Vec<_>>();
+    assert_eq!(retained.len(), 2);
+    assert_eq!(retained[1]["involvedObject"]["name"], "orders");
+    assert_eq!(retained[1]["type"], "Normal");
+    assert!(owned_names(&op).is_empty());
+
+    let run = op.sync();
+    assert_eq!(op.fake.names(), ["a", "b"], "PRUNE=owned does not take them: {}", run.log);
+}
+
+/// `DELETION_POLICY=retain` holds for every ConfigMap whose annotation says
+/// nothing; `delete` on a ConfigMap overrides it; a bad value is that
+/// ConfigMap's error; `enabled: "false"` deletes under retain.
+#[test]
+fn the_deletion_policy_setting_and_the_annotation_that_overrides_it() {
+    let mut op = Operator::new(&[("DELETION_POLICY", "retain")]);
+    let plain = op.apply("plain", json!({}), json!({}), &[("p.json", template("p", ""))]);
+    let deleting = op.apply("deleting", json!({}), json!({RETAIN: "delete"}), &[("d.json", template("d", ""))]);
+    op.apply("disabled", json!({}), json!({}), &[("x.json", template("x", ""))]);
+    op.apply("typo", json!({}), json!({RETAIN: "keep"}), &[("t.json", template("t", ""))]);
+    let run = op.sync();
+    assert_eq!(op.fake.names(), ["d", "p", "x"], "{}", run.log);
+    let error = "annotation `connect-operator.io/deletion-policy` is \"keep\"; it must be \"delete\" or \"retain\"";
+    assert!(run.log.contains(error), "{}", run.log);
+    assert_eq!(op.status("typo")["errors"]["labels"], error);
+
+    op.cluster.delete("ConfigMap", NS, "plain");
+    op.cluster.delete("ConfigMap", NS, "deleting");
+    let contexts = [&plain, &deleting].map(|cm| op.cluster.event(&op.binding().clone(), "Deleted", cm));
+    let run = op.run(json!(contexts));
+    assert_eq!(op.fake.names(), ["p", "x"], "{}", run.log);
+
+    let disabled =
+        op.apply("disabled", json!({"enabled": "false"}), json!({RETAIN: "retain"}), &[("x.json", template("x", ""))]);
+    let run = op.event("Modified", &disabled);
+    assert_eq!(op.fake.names(), ["p"], "enabled=false is an explicit ask: {}", run.log);
+}
+
+fn deletes_held(op: &Operator) -> Option<f64> {
+    op.cluster.metric("connect_operator_deletes_held", &[("cluster", "default")])
+}
+
+/// More deletes than DELETE_LIMIT in one run: none is sent, each is named,
+/// the run succeeds (nothing to retry) with its other writes done, and the
+/// gauge says so; a higher limit or 0 lets them through. The connectors of
+/// deleted ConfigMaps stay owned, so that PRUNE=owned takes them once the
+/// limit lets it.
+#[test]
+fn the_brake_holds_mass_deletes_until_the_limit_lets_them_through() {
+    let mut op = Operator::new(&[("DELETE_LIMIT", "2"), ("PRUNE", "owned")]);
+    let names = ["one", "two", "three"];
+    let cms: Vec<Value> =
+        names.iter().map(|n| op.apply(n, json!({}), json!({}), &[("c.json", template(n, ""))])).collect();
+    op.sync();
+    assert_eq!(deletes_held(&op), Some(0.0));
+    let mut contexts: Vec<Value> = Vec::new();
+    for (name, cm) in names.iter().zip(&cms) {
+        op.cluster.delete("ConfigMap", NS, name);
+        contexts.push(op.cluster.event(&op.binding().clone(), "Deleted", cm));
+    }
+    let new = op.apply("new", json!({}), json!({}), &[("n.json", template("new", ""))]);
+    contexts.push(op.cluster.event(&op.binding().clone(), "Added", &new));
+    let run = op.run(json!(contexts));
+    assert_eq!(op.fake.names(), ["new", "one", "three", "two"], "only the create: {}", run.log);
+    assert!(
+        run.log.contains("this run would delete 3 connectors at once, more than the delete limit of 2")
+            && run.log.contains("one, three, two")
+            && run.log.contains("raise DELETE_LIMIT"),
+        "{}",
+        run.log
+    );
+    assert_eq!(deletes_held(&op), Some(3.0));
+    assert!(op.reasons().iter().any(|r| r == "DeletesHeld"), "{:?}", op.reasons());
+    assert_eq!(owned_names(&op), ["new", "one", "three", "two"]);
+    // The resync prunes them, held again; then let through.
+    let run = op.resync();
+    assert_eq!((op.fake.names().len(), deletes_held(&op)), (4, Some(3.0)), "{}", run.log);
+    op.env.push(("DELETE_LIMIT".into(), "0".into()));
+    let run = op.resync();
+    assert_eq!(op.fake.names(), ["new"], "{}", run.log);
+    assert_eq!(deletes_held(&op), Some(0.0));
+
+    for limit in ["3", "0"] {
+        let mut again = Operator::new(&[("DELETE_LIMIT", limit)]);
+        let cms: Vec<Value> =
+            names.iter().map(|n| again.apply(n, json!({}), json!({}), &[("c.json", template(n, ""))])).collect();
+        again.sync();
+        let contexts: Vec<Value> = names
+            .iter()
+            .zip(&cms)
+            .map(|(name, cm)| {
+                again.cluster.delete("ConfigMap", NS, name);
+                again.cluster.event(&again.binding().clone(), "Deleted", cm)
+            })
+            .collect();
+        let run = again.run(json!(contexts));
+        assert!(again.fake.names().is_empty(), "DELETE_LIMIT={limit}: {}", run.log);
+        assert_eq!(deletes_held(&again), Some(0.0));
+    }
+}
+
+/// The default limit never stops the delete of one ConfigMap of ordinary size.
+#[test]
+fn the_default_limit_lets_one_configmap_with_many_keys_go() {
+    let mut op = Operator::new(&[]);
+    let data: Vec<(String, String)> = (0..20).map(|i| (format!("k{i}.json"), template(&format!("c{i}"), ""))).collect();
+    let data: Vec<(&str, String)> = data.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let cm = op.apply("many", json!({}), json!({}), &data);
+    op.sync();
+    assert_eq!(op.fake.names().len(), 20);
+    op.cluster.delete("ConfigMap", NS, "many");
+    let run = op.event("Deleted", &cm);
+    assert!(op.fake.names().is_empty(), "{}", run.log);
+}
