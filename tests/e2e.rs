@@ -1284,3 +1284,122 @@ fn the_cluster_wide_variant_keeps_teams_apart() {
     }
     so.idle();
 }
+
+/// The state ConfigMap's record of what the operator owns on the default cluster.
+fn owned_record(env: &Env) -> String {
+    let state = env.configmap("connect-operator-state").unwrap_or_default();
+    state["data"]["owned"].as_str().unwrap_or("").to_string()
+}
+
+/// `connect-operator.io/deletion-policy: retain`: a deleted ConfigMap leaves
+/// its connector running on the real workers, said in an Event, and no
+/// longer owned. DELETE_LIMIT holds a run's deletes beyond it. A password
+/// written into a template is warned of by an Event, never quoted.
+#[test]
+#[ignore = "needs e2e/up; run by e2e/test"]
+fn retained_connectors_stay_and_the_brake_holds_mass_deletes() {
+    let env = Env::get();
+    env.reset();
+    let so = ShellOperator::with(&env, &[("DELETE_LIMIT", "2")]);
+    let literal = source(&env, "e2e-keep-a", r#", "e2e.password": "hunter2-l1teral""#);
+    let kept = configmap("e2e-keep", &[("a.json", &literal)], json!({"connect-operator.io/deletion-policy": "retain"}));
+    so.after(|| env.apply(&kept));
+    assert!(wait_until(Duration::from_secs(60), || running(&env, "e2e-keep-a")), "{:?}", env.state("e2e-keep-a"));
+    let literal_said =
+        |events: &[String]| events.iter().any(|e| e.starts_with("LiteralSecret: ") && e.contains("e2e.password"));
+    assert!(
+        wait_until(Duration::from_secs(20), || literal_said(&env.events("e2e-keep"))),
+        "{:?}",
+        env.events("e2e-keep")
+    );
+    let warned = env.events("e2e-keep");
+    assert!(!warned.iter().any(|e| e.contains("hunter2-l1teral")), "{warned:?}");
+    assert!(owned_record(&env).contains("e2e-keep-a"), "{}", owned_record(&env));
+
+    so.after(|| env.delete_configmap("e2e-keep"));
+    let retained = || env.events("e2e-keep").iter().any(|e| e.starts_with("ConnectorRetained: "));
+    assert!(wait_until(Duration::from_secs(20), retained), "{:?}", env.events("e2e-keep"));
+    assert!(running(&env, "e2e-keep-a"), "retained: {:?}", env.state("e2e-keep-a"));
+    assert!(!owned_record(&env).contains("e2e-keep-a"), "no longer owned: {}", owned_record(&env));
+
+    // Three deletes at once, over DELETE_LIMIT=2: none is sent.
+    let templates: Vec<(String, String)> =
+        ["a", "b", "c"].iter().map(|k| (format!("{k}.json"), source(&env, &format!("e2e-brake-{k}"), ""))).collect();
+    let data: Vec<(&str, &str)> = templates.iter().map(|(k, t)| (k.as_str(), t.as_str())).collect();
+    so.after(|| env.apply(&configmap("e2e-brake", &data, json!({}))));
+    assert!(wait_until(Duration::from_secs(60), || env.names("e2e-brake").len() == 3), "{:?}", env.names("e2e-brake"));
+    so.after(|| env.delete_configmap("e2e-brake"));
+    let held = || env.events("e2e-brake").iter().filter(|e| e.starts_with("DeletesHeld: ")).count() == 3;
+    assert!(wait_until(Duration::from_secs(20), held), "{:?}", env.events("e2e-brake"));
+    assert_eq!(env.names("e2e-brake").len(), 3, "held, none deleted");
+    assert!(so.log_text().contains("deletes held"), "the log names them");
+    env.delete_connectors("e2e-keep");
+    env.delete_connectors("e2e-brake");
+}
+
+/// `export` of connectors made by hand on the real workers (one paused, one
+/// with a secret), then `render` of what it wrote, with its Secret as the
+/// environment, gives each live config key for key, and `diff` says
+/// nothing would change.
+#[test]
+#[ignore = "needs e2e/up; run by e2e/test"]
+fn exported_connectors_render_and_diff_as_they_run() {
+    let env = Env::get();
+    env.reset();
+    let file = env.files().join("e2e-adopt.txt");
+    std::fs::write(&file, "line\n").unwrap();
+    for (name, extra) in [("e2e-adopt-a", json!({})), ("e2e-adopt-b", json!({"e2e.password": "adopt-s3cret"}))] {
+        let mut config = json!({"connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                                "tasks.max": "1", "file": file.display().to_string(), "topic": format!("t-{name}")});
+        config.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        env.create_connector(name, config);
+    }
+    let paused = ureq::put(&format!("{}/connectors/e2e-adopt-a/pause", env.connect)).send_empty();
+    assert!(paused.is_ok(), "{paused:?}");
+    assert!(wait_until(Duration::from_secs(30), || env.state("e2e-adopt-a").is_some_and(|(c, _)| c == "PAUSED")));
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = command_line(
+        &env,
+        dir.path(),
+        &["export", "--include-secrets", "--output-dir", "adopted", "e2e-adopt-a", "e2e-adopt-b"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let adopted = dir.path().join("adopted");
+    let secret: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(adopted.join("connect-operator-env.secret.yaml")).unwrap())
+            .unwrap();
+    let vars: Vec<(String, String)> = secret["stringData"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(vars.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>(), ["adopt-s3cret"]);
+    for manifest in std::fs::read_dir(&adopted).unwrap() {
+        let text = std::fs::read_to_string(manifest.unwrap().path()).unwrap();
+        assert!(text.contains("connect-operator-env") || !text.contains("adopt-s3cret"), "{text}");
+    }
+
+    let run = |args: &[&str]| {
+        std::process::Command::new(BIN)
+            .args(args)
+            .env_clear()
+            .env("CONNECT_URL", &env.connect)
+            .env("CONNECT_OPERATOR_CONFIG_DIR", env.run_dir.join("config"))
+            .envs(vars.iter().cloned())
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let rendered = run(&["render", "adopted", "--show-secrets"]);
+    assert_eq!(rendered.status.code(), Some(0), "{}", String::from_utf8_lossy(&rendered.stderr));
+    let rendered: Vec<Value> = serde_json::from_slice(&rendered.stdout).unwrap();
+    for connector in &rendered {
+        let name = connector["name"].as_str().unwrap();
+        assert_eq!(Some(&connector["config"]), env.connector_config(name).as_ref(), "{name}");
+    }
+    let diff = run(&["diff", "adopted"]);
+    assert_eq!(diff.status.code(), Some(0), "{}{}", stdout(&diff), String::from_utf8_lossy(&diff.stderr));
+    env.delete_connectors("e2e-adopt");
+}
