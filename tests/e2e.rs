@@ -870,7 +870,7 @@ fn the_streaming_ops_configmaps_work_unchanged() {
     let _ = env.kubectl(&["delete", "secret", "e2e-streaming-ops-properties", "--ignore-not-found"], None);
     let out = env.kubectl(&secret, None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/examples/streaming-ops");
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/streaming-ops");
     let secrets = std::fs::read_to_string(examples.join("example-connect-operator-secrets.props")).unwrap();
     let overrides: Vec<(&str, &str)> = secrets.lines().filter_map(|l| l.split_once('=')).collect();
     let patch = r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "connect-operator"},
