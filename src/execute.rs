@@ -5,11 +5,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use log::{debug, error, info, warn};
 
-use crate::connect::{Applied, Client, Failure, Removed};
+use crate::connect::{Applied, Carried, Client, Failure, Removed};
 use crate::model::connector::TargetState;
 use crate::model::requests::{OffsetsAction, OffsetsChange};
 use crate::parallel;
-use crate::plan::{Action, After, Origin, Plan, Step, Why};
+use crate::plan::{Action, After, Origin, Plan, Rename, Stage, Step, Why};
 use crate::redact::Scrubber;
 
 /// Counts for the closing log line and the exit status.
@@ -29,6 +29,8 @@ pub struct Report {
     pub unfinished: usize,
     /// State changes and restarts.
     pub changed: usize,
+    /// Connectors renamed, their offsets carried over.
+    pub renamed: usize,
 }
 
 impl Report {
@@ -42,8 +44,16 @@ impl Report {
     #[must_use]
     pub fn summary(&self) -> String {
         format!(
-            "{} created, {} updated, {} deleted, {} paused/resumed/stopped/restarted, {} unchanged, {} failed, {} to retry",
-            self.created, self.updated, self.deleted, self.changed, self.unchanged, self.failed, self.unfinished
+            "{} created, {} updated, {} deleted, {} renamed, {} paused/resumed/stopped/restarted, {} unchanged, {} \
+             failed, {} to retry",
+            self.created,
+            self.updated,
+            self.deleted,
+            self.renamed,
+            self.changed,
+            self.unchanged,
+            self.failed,
+            self.unfinished
         )
     }
 
@@ -56,6 +66,7 @@ impl Report {
         self.failed += other.failed;
         self.unfinished += other.unfinished;
         self.changed += other.changed;
+        self.renamed += other.renamed;
     }
 }
 
@@ -104,6 +115,8 @@ pub enum Done {
     Restarted(Why),
     /// The offsets annotation's request was carried out.
     Offsets(OffsetsDone),
+    /// The connector took over the one it was renamed from, which is gone.
+    Renamed(Carried),
 }
 
 /// What an offsets request did.
@@ -170,9 +183,9 @@ pub fn execute(plan: &Plan, client: &Client, scrubber: &Scrubber, how: &How<'_>)
             None => StepResult::Done(done),
             Some(failure) => {
                 let message = match &step.action {
-                    Action::Create(c) | Action::Update { connector: c, .. } => {
-                        failure.scrubbed(&scrubber.for_connector(c))
-                    }
+                    Action::Create(c)
+                    | Action::Update { connector: c, .. }
+                    | Action::Rename(Rename { connector: c, .. }) => failure.scrubbed(&scrubber.for_connector(c)),
                     _ => failure.scrubbed(scrubber),
                 };
                 let permanent = failure.is_permanent();
@@ -202,6 +215,7 @@ fn count(report: &mut Report, step: &Step, done: &[Done]) {
             Done::Applied(_) => report.updated += 1,
             Done::Removed(_) => report.deleted += 1,
             Done::Moved(_) | Done::Restarted(_) | Done::Offsets(_) => report.changed += 1,
+            Done::Renamed(_) => report.renamed += 1,
         }
     }
     if matches!(step.action, Action::Unchanged)
@@ -222,6 +236,10 @@ fn send(step: &Step, client: &Client) -> (Vec<Done>, Option<Failure>) {
         })),
         Action::Update { connector, .. } => Some(client.put_config(connector).map(Done::Applied)),
         Action::Delete { .. } => Some(client.delete(&step.connector).map(Done::Removed)),
+        Action::Rename(Rename { from, connector, stage }) => {
+            let update = matches!(stage, Stage::Finish { changed } if !changed.is_empty());
+            Some(client.rename(from, connector, update, &|line| info!("{line}")).map(Done::Renamed))
+        }
         _ => None,
     };
     let afters = step.after.iter().map(|after| match after {
@@ -310,6 +328,22 @@ pub fn said(step: &Step, done: &Done, origin: Option<&Origin>, max_restarts: u32
         }
         Done::Offsets(OffsetsDone::Listed(_)) => {
             format!("listed the offsets of connector {name} into ConfigMap {}{}", offsets_configmap(step), about(""))
+        }
+        Done::Renamed(carried) => {
+            let from = match &step.action {
+                Action::Rename(rename) => rename.from.as_str(),
+                _ => "",
+            };
+            let carried = match carried {
+                Carried::Partitions(0) => "; it had no offsets to carry".to_string(),
+                Carried::Partitions(n) => format!(", carrying the offsets of {}", crate::text::count(*n, "partition")),
+                Carried::KeptOwn => {
+                    format!(
+                        "; {name} already had offsets (its own, or carried by an earlier run), so none were written"
+                    )
+                }
+            };
+            format!("renamed connector {from} -> {name}{}{carried}", about(""))
         }
         Done::Restarted(Why::Failed(n)) => format!(
             "restarted connector {name} and its failed tasks{}",

@@ -54,7 +54,14 @@ fn target() -> impl Strategy<Value = TargetState> {
 fn connector() -> impl Strategy<Value = Connector> {
     (name(), config(), target()).prop_map(|(name, mut config, state)| {
         config.insert("name".into(), name.clone());
-        Connector { name, state, config, secret_keys: BTreeSet::new(), literal_secrets: BTreeSet::new() }
+        Connector {
+            name,
+            state,
+            config,
+            secret_keys: BTreeSet::new(),
+            literal_secrets: BTreeSet::new(),
+            renamed_from: None,
+        }
     })
 }
 

@@ -265,6 +265,7 @@ mod tests {
                 .collect(),
             secret_keys: ["connection.user".to_string(), "connection.password".to_string()].into_iter().collect(),
             literal_secrets: std::collections::BTreeSet::new(),
+            renamed_from: None,
         };
         let own = Scrubber::default().for_connector(&connector);
         assert_eq!(own.scrub("file:/root/.cache: bad password abc"), "file:/root/.cache: bad password [redacted]");

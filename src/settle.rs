@@ -48,6 +48,7 @@ pub fn followed(plan: &Plan, results: &[StepResult], caller: Caller) -> BTreeMap
         }
         let state = match &step.action {
             Action::Create(c) | Action::Update { connector: c, .. } => Some(c.state),
+            Action::Rename(rename) => Some(rename.connector.state),
             Action::Delete { .. }
             | Action::Absent
             | Action::Kept { .. }

@@ -13,10 +13,12 @@ pub mod clusters;
 pub mod errors;
 pub mod listing;
 pub mod operations;
+pub mod rename;
 pub mod tenancy;
 pub mod tls;
 
 pub use api::{Applied, Plugin, PluginKind, Removed};
 pub use client::{Auth, Caller, Client, Endpoint, RequestLimits, Settings};
 pub use errors::{Failure, FailureKind};
+pub use rename::Carried;
 pub use tls::ClientCert;

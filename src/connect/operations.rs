@@ -161,7 +161,7 @@ impl Client {
     }
 
     /// Only a connector STOPPED with no tasks accepts an offsets change.
-    fn wait_stopped(&self, name: &str) -> Result<(), Failure> {
+    pub(super) fn wait_stopped(&self, name: &str) -> Result<(), Failure> {
         let deadline = from_now(STOP_TIMEOUT);
         loop {
             let status = self.status(name)?.unwrap_or_default();

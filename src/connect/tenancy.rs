@@ -193,9 +193,13 @@ impl Tenancy {
         if self.name_prefix.is_none() {
             return templates;
         }
-        let check = |c: Connector| match self.check_name(namespace, &c.name, cluster) {
-            Ok(()) => Ok(c),
-            Err(refusal) => Err(RenderError::Refused(Located::nowhere(refusal.to_string()))),
+        // A name renamed from is taken over, so it must be the namespace's too.
+        let check = |c: Connector| {
+            let names = std::iter::once(&c.name).chain(&c.renamed_from);
+            match names.map(|name| self.check_name(namespace, name, cluster)).find_map(Result::err) {
+                None => Ok(c),
+                Some(refusal) => Err(RenderError::Refused(Located::nowhere(refusal.to_string()))),
+            }
         };
         templates.into_iter().map(|(key, rendered)| (key, rendered.and_then(check))).collect()
     }

@@ -153,6 +153,14 @@ impl Declared {
         rendered.chain(self.rendered.unrendered.iter().map(|(k, n)| (k, n)))
     }
 
+    /// (data key, old name) of each connector it declares as renamed
+    /// (`renamedFrom`), while its connectors are to exist.
+    pub fn renames(&self) -> impl Iterator<Item = (&String, &String)> {
+        let applied = self.state == CmState::Apply;
+        (self.rendered.templates.iter().filter(move |_| applied))
+            .filter_map(|(k, r)| Some((k, r.as_ref().ok()?.renamed_from.as_ref()?)))
+    }
+
     /// The connectors its templates rendered.
     pub fn connectors(&self) -> impl Iterator<Item = &Connector> {
         self.rendered.templates.iter().filter_map(|(_, r)| r.as_ref().ok())

@@ -25,7 +25,10 @@ pub fn wanted(declared: &[Declared]) -> BTreeSet<String> {
     declared
         .iter()
         .filter(|d| d.role == Role::Acting && d.state.refusal().is_none())
-        .flat_map(|d| d.names().into_iter().chain(d.leftovers().into_iter().cloned()))
+        .flat_map(|d| {
+            let renamed = d.connectors().filter_map(|c| c.renamed_from.clone());
+            d.names().into_iter().chain(d.leftovers().into_iter().cloned()).chain(renamed)
+        })
         .collect()
 }
 

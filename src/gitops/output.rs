@@ -9,7 +9,7 @@ use crate::connect::Applied;
 use crate::execute::{said, Done, StepResult};
 use crate::gitops::Planned;
 use crate::model::live::Live;
-use crate::plan::{Action, Plan, Step};
+use crate::plan::{Action, Plan, Rename, Stage, Step};
 use crate::redact::{is_secret_key, REDACTED};
 
 /// How a command prints.
@@ -42,7 +42,11 @@ pub struct Change {
 }
 
 fn changes(step: &Step, live: &Live) -> Vec<Change> {
-    let Action::Update { connector, changed } = &step.action else { return Vec::new() };
+    let (Action::Update { connector, changed }
+    | Action::Rename(Rename { connector, stage: Stage::Finish { changed }, .. })) = &step.action
+    else {
+        return Vec::new();
+    };
     let current = live.configs.get(&step.connector);
     changed
         .iter()
@@ -70,6 +74,7 @@ pub fn action_name(action: &Action) -> &'static str {
         Action::Kept { .. } => "kept",
         Action::Retain { .. } => "retain",
         Action::Held { .. } => "held",
+        Action::Rename(_) => "rename",
     }
 }
 
@@ -92,7 +97,10 @@ pub fn plan_json(plan: &Plan, live: &Live, results: Option<&[StepResult]>, clust
             if let Action::Delete { reason } | Action::Held { reason } | Action::Retain { reason } = step.action {
                 v.insert("reason".into(), json!(reason));
             }
-            if matches!(step.action, Action::Update { .. }) {
+            if let Action::Rename(rename) = &step.action {
+                v.insert("renamedFrom".into(), json!(rename.from));
+            }
+            if matches!(step.action, Action::Update { .. } | Action::Rename(_)) {
                 v.insert("changes".into(), json!(changes(step, live)));
             }
             if let Some(result) = results.and_then(|r| r.get(i)) {
@@ -144,10 +152,14 @@ pub fn plan_table(plan: &Plan, live: &Live, color: bool) -> String {
             Action::Update { .. } => ("~", "33"),
             Action::Delete { .. } => ("-", "31"),
             Action::Held { .. } => ("!", "31"),
+            Action::Rename(_) => (">", "36"),
             _ if !step.after.is_empty() => ("~", "33"),
             _ => (" ", "0"),
         };
-        let said = format!("{mark} {:<9} {:<width$}  {}", action_name(&step.action), step.connector, step.origin);
+        let said = match &step.action {
+            Action::Rename(rename) => format!("{mark} {}  {}", rename_said(rename), step.origin),
+            action => format!("{mark} {:<9} {:<width$}  {}", action_name(action), step.connector, step.origin),
+        };
         out.push_str(&paint(&said, code, color && mark != " "));
         if let Action::Delete { reason } | Action::Held { reason } | Action::Retain { reason } = step.action {
             out.push_str(&format!(" ({reason})"));
@@ -167,8 +179,9 @@ pub fn plan_table(plan: &Plan, live: &Live, color: bool) -> String {
     }
     let count = |f: fn(&Step) -> bool| plan.steps.iter().filter(|s| f(s)).count();
     out.push_str(&format!(
-        "{} to create, {} to update, {} to delete, {} with state or restart changes, {} unchanged, {}\n",
+        "{} to create, {} to rename, {} to update, {} to delete, {} with state or restart changes, {} unchanged, {}\n",
         count(|s| matches!(s.action, Action::Create(_))),
+        count(|s| matches!(s.action, Action::Rename(_))),
         count(|s| matches!(s.action, Action::Update { .. })),
         count(|s| matches!(s.action, Action::Delete { .. })),
         count(|s| !matches!(s.action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. })
@@ -177,6 +190,15 @@ pub fn plan_table(plan: &Plan, live: &Live, color: bool) -> String {
         crate::text::count(plan.problems.len(), "error"),
     ));
     out
+}
+
+/// `rename OLD -> NAME (offsets carried)`: a rename in a plan's table.
+fn rename_said(rename: &Rename) -> String {
+    let (from, name) = (&rename.from, &rename.connector.name);
+    match rename.stage {
+        Stage::Begin => format!("rename {from} -> {name} (offsets carried)"),
+        Stage::Finish { .. } => format!("rename {from} -> {name} (offsets carried unless {name} has its own)"),
+    }
 }
 
 /// What `apply` did and could not do: a line for each write, with the
@@ -194,6 +216,7 @@ pub fn results_table(plan: &Plan, results: &[StepResult], cluster: &str, color: 
             let (mark, code) = match done {
                 Done::Applied(Applied::Created) => ("+", "32"),
                 Done::Removed(_) => ("-", "31"),
+                Done::Renamed(_) => (">", "36"),
                 _ => ("~", "33"),
             };
             line(format!("{mark} {}", said(step, done, Some(&step.origin), 0)), code);

@@ -39,6 +39,9 @@ pub fn run(sources: &Sources, clusters: &ClustersArg, show_secrets: bool, format
                     if c.state != TargetState::Running {
                         connector.insert("state".into(), serde_json::json!(c.state.to_string()));
                     }
+                    if let Some(old) = &c.renamed_from {
+                        connector.insert("renamedFrom".into(), serde_json::json!(old));
+                    }
                     connector.insert("config".into(), config);
                     connector.insert("source".into(), source);
                     out.push(serde_json::Value::Object(connector));

@@ -40,6 +40,7 @@ mod tests {
             config: config.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             secret_keys: BTreeSet::from(["from.var".to_string()]),
             literal_secrets: BTreeSet::new(),
+            renamed_from: None,
         };
         let passwords = BTreeSet::from(["connection.url".to_string(), "db.url".to_string(), "from.var".to_string()]);
         assert_eq!(literal_passwords(&connector, &passwords), ["connection.url"]);

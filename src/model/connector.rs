@@ -91,6 +91,10 @@ pub struct Connector {
     /// literally: the secret is in the ConfigMap, and in Git.
     #[serde(default)]
     pub literal_secrets: BTreeSet<String>,
+    /// The name it had before (`renamedFrom`): its offsets are carried over
+    /// when that connector still exists (see [`crate::connect::rename`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 impl Connector {

@@ -153,6 +153,19 @@ pub struct Record {
     /// is set: how a change to a value Connect masks is noticed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// The connector it took over under its new name (`renamedFrom`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed: Option<Renamed>,
+}
+
+/// A rename a connector took over: the old name, and how many partitions'
+/// offsets came with it (none when it had offsets of its own).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Renamed {
+    /// The name it had.
+    pub from: String,
+    /// Partitions whose offsets were carried over.
+    pub partitions: usize,
 }
 
 // serde's skip_serializing_if passes a reference.

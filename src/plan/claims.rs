@@ -101,6 +101,8 @@ impl Rival {
 /// few it acts on.
 pub struct Claims<'a> {
     declarations: BTreeMap<&'a str, Vec<Claim<'a>>>,
+    /// By old name, the declarations that say they were renamed from it.
+    renames: BTreeMap<&'a str, Vec<Claim<'a>>>,
     existing: BTreeMap<&'a CmId, &'a Declared>,
     owned: &'a Owned,
 }
@@ -109,13 +111,17 @@ impl<'a> Claims<'a> {
     /// Indexes what `declared` declares.
     #[must_use]
     pub fn new(declared: &'a [Declared], owned: &'a Owned) -> Claims<'a> {
-        let mut claims = Claims { declarations: BTreeMap::new(), existing: BTreeMap::new(), owned };
+        let mut claims =
+            Claims { declarations: BTreeMap::new(), renames: BTreeMap::new(), existing: BTreeMap::new(), owned };
         // A refused ConfigMap claims nothing: it cannot keep another's connector.
         let claiming = |d: &&Declared| d.state != CmState::Deleted && !matches!(d.state, CmState::Refused(_));
         for d in declared.iter().filter(claiming) {
             claims.existing.insert(&d.id, d);
             for (key, name) in d.declarations() {
                 claims.declarations.entry(name).or_default().push(Claim { configmap: &d.id, key });
+            }
+            for (key, old) in d.renames() {
+                claims.renames.entry(old).or_default().push(Claim { configmap: &d.id, key });
             }
         }
         claims
@@ -151,7 +157,34 @@ impl<'a> Claims<'a> {
     #[must_use]
     pub fn may_remove_leftover(&self, d: &Declared, name: &str) -> bool {
         let elsewhere = self.declarations.get(name).is_some_and(|o| o.iter().any(|o| *o.configmap != d.id));
-        !elsewhere && self.holder(name).is_none_or(|owner| *owner == d.id)
+        // A rename deletes it once its offsets are carried over.
+        let renamed = self.renames.contains_key(name);
+        !elsewhere && !renamed && self.holder(name).is_none_or(|owner| *owner == d.id)
+    }
+
+    /// Why `d`'s declaration under `key` may not take over connector
+    /// `old` (its `renamedFrom`), if it may not: a ConfigMap still declares
+    /// `old`, or another declaration renames it too.
+    #[must_use]
+    pub fn rename_refusal(&self, d: &Declared, key: &String, old: &str) -> Option<String> {
+        let origins = |claims: &[Claim<'_>]| claims.iter().map(|c| c.origin().to_string()).collect::<Vec<_>>();
+        if let Some(declared) = self.declarations.get(old) {
+            return Some(format!(
+                "renamedFrom {old}: connector {old} is still declared by {}; it is taken over once no ConfigMap \
+                 declares it",
+                origins(declared).join(", ")
+            ));
+        }
+        let others: Vec<Claim<'_>> = (self.renames.get(old).into_iter().flatten())
+            .filter(|o| (o.configmap, o.key) != (&d.id, key))
+            .copied()
+            .collect();
+        (!others.is_empty()).then(|| {
+            format!(
+                "renamedFrom {old}: {} renames connector {old} too; neither takes it over until only one does",
+                origins(&others).join(", ")
+            )
+        })
     }
 
     /// The known owner of `name`, while its ConfigMap exists and declares

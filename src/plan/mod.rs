@@ -24,7 +24,7 @@ pub use brake::DeleteLimit;
 pub use claims::{Owned, Owner};
 pub use prune::Prune;
 pub use restarts::Restarts;
-pub use steps::{Action, After, Brake, Origin, Plan, Problem, Step, Why};
+pub use steps::{Action, After, Brake, Origin, Plan, Problem, Rename, Stage, Step, Why};
 
 /// How to plan, from the settings.
 #[derive(Debug, Clone)]
@@ -108,7 +108,14 @@ fn for_declared(declared: &[Declared], live: &Live, owned: &Owned, policy: &Poli
             let action = match claims.ruling(d, key, &connector.name) {
                 Ruling::KeptBy(by) => Action::Kept { by },
                 Ruling::Planned => match planned(d, connector, live, policy, &mut plan) {
-                    Some(action) => action,
+                    Some(action) => match renamed((d, key, connector), action, live, &claims) {
+                        Ok(action) => action,
+                        Err(message) => {
+                            let connector = Some(connector.name.clone());
+                            plan.problems.push(Problem { origin: here, connector, message });
+                            continue;
+                        }
+                    },
                     None => continue,
                 },
                 Ruling::Refused(refusal) => {
@@ -117,12 +124,15 @@ fn for_declared(declared: &[Declared], live: &Live, owned: &Owned, policy: &Poli
                     continue;
                 }
             };
+            // A rename moves the connector to its declared state itself.
             let mut after = match d.state {
-                CmState::Apply => restarts::after(d, connector, &action, live, (policy.restarts, policy.now)),
+                CmState::Apply if !matches!(action, Action::Rename(_)) => {
+                    restarts::after(d, connector, &action, live, (policy.restarts, policy.now))
+                }
                 _ => Vec::new(),
             };
-            if d.state == CmState::Apply && live.names.contains(&connector.name) && !matches!(action, Action::Create(_))
-            {
+            let moved = matches!(action, Action::Create(_) | Action::Rename(_));
+            if d.state == CmState::Apply && live.names.contains(&connector.name) && !moved {
                 after.extend(offsets_request(d, connector.state));
             }
             plan.steps.push(Step { origin: here, connector: connector.name.clone(), action, after });
@@ -150,6 +160,31 @@ fn planned(d: &Declared, connector: &Connector, live: &Live, policy: &Policy, pl
         // Reported by the caller: nothing of an invalid ConfigMap is applied.
         CmState::Invalid(_) | CmState::Refused(_) => return None,
     })
+}
+
+/// The action `planned` for a connector of an applied ConfigMap, or, when
+/// it says it was renamed from a connector that still runs, the move that
+/// takes that one over; or why that may not be.
+fn renamed(
+    (d, key, connector): (&Declared, &String, &Connector),
+    planned: Action,
+    live: &Live,
+    claims: &Claims,
+) -> Result<Action, String> {
+    let Some(from) =
+        connector.renamed_from.as_ref().filter(|old| d.state == CmState::Apply && live.names.contains(*old))
+    else {
+        return Ok(planned);
+    };
+    if let Some(refusal) = claims.rename_refusal(d, key, from) {
+        return Err(refusal);
+    }
+    let stage = match planned {
+        Action::Create(_) => Stage::Begin,
+        Action::Update { changed, .. } => Stage::Finish { changed },
+        _ => Stage::Finish { changed: Vec::new() },
+    };
+    Ok(Action::Rename(Rename { from: from.clone(), connector: connector.clone(), stage }))
 }
 
 /// Removes the connectors `d` recorded and no longer declares, unless
@@ -225,6 +260,7 @@ mod tests {
             config,
             secret_keys: BTreeSet::new(),
             literal_secrets: BTreeSet::new(),
+            renamed_from: None,
         }
     }
 
@@ -358,6 +394,32 @@ mod tests {
             let plan = build(&[gone.clone(), new.clone()], &live, &owned, Scope::Full, &policy(limit));
             assert_eq!((plan.held().count(), plan.writes()), (0, 5));
         }
+    }
+
+    #[test]
+    fn a_rename_takes_over_a_running_old_name_which_is_then_no_leftover_to_delete() {
+        let mut renamed = connector("new", &[]);
+        renamed.renamed_from = Some("old".into());
+        let mut d = declared("cm", CmState::Apply, Acting, vec![renamed.clone()]);
+        d.recorded.names = BTreeSet::from(["old".into()]);
+        let begin = plan(std::slice::from_ref(&d), &live(&[connector("old", &[])]));
+        assert_eq!(summary(&begin), ["rename connector old -> new (ConfigMap ns/cm key k0): offsets carried"]);
+        let both = live(&[connector("old", &[]), connector("new", &[("x", "1")])]);
+        assert_eq!(
+            summary(&plan(std::slice::from_ref(&d), &both)),
+            ["finish renaming connector old -> new (ConfigMap ns/cm key k0): offsets carried unless new has its own; changed x"]
+        );
+        // The old name gone: the template is applied as if it said nothing of it.
+        assert_eq!(
+            summary(&plan(std::slice::from_ref(&d), &Live::default())),
+            ["create connector new (ConfigMap ns/cm key k0)"]
+        );
+        // Not pruned either: the rename deletes it.
+        let owned = owned_by(&[("old", Some("cm"))]);
+        let policy = Policy { prune: Prune::Owned, ..Policy::default() };
+        let full = build(std::slice::from_ref(&d), &live(&[connector("old", &[])]), &owned, Scope::Full, &policy);
+        assert_eq!(full.steps.len(), 1);
+        assert!(matches!(full.steps[0].action, Action::Rename(_)));
     }
 
     #[test]

@@ -45,13 +45,15 @@ pub fn origin(namespace: &str) -> Origin {
 
 /// Live connectors of a cluster that none of its existing ConfigMaps
 /// declares. Recorded names count as declared (a template that fails today
-/// may still declare one), and so do the names of ConfigMaps with a bad label.
+/// may still declare one), and so do the names of ConfigMaps with a bad label,
+/// and the names connectors are renamed from (the rename deletes them).
 #[must_use]
 pub fn undeclared(declared: &[Declared], live: &Live) -> BTreeSet<String> {
     let mut names: HashSet<&str> = HashSet::new();
     for d in declared.iter().filter(|d| d.state != CmState::Deleted) {
         names.extend(d.declarations().map(|(_, name)| name.as_str()));
         names.extend(d.recorded.names.iter().map(String::as_str));
+        names.extend(d.renames().map(|(_, old)| old.as_str()));
     }
     live.names.iter().filter(|n| !names.contains(n.as_str())).cloned().collect()
 }

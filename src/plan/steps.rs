@@ -84,6 +84,33 @@ pub enum Action {
         /// Why it would be deleted, in words for the log.
         reason: &'static str,
     },
+    /// Take over the connector the template says it was renamed from,
+    /// with its offsets (see [`crate::connect::rename`]).
+    Rename(Rename),
+}
+
+#[derive(Debug, Clone)]
+/// A connector declared under a new name whose old name still runs.
+pub struct Rename {
+    /// The name it had.
+    pub from: String,
+    /// The connector as declared under its new name.
+    pub connector: Connector,
+    /// How far the move has come, as the live state shows it.
+    pub stage: Stage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+/// How far a rename has come.
+pub enum Stage {
+    /// The new name does not exist yet.
+    Begin,
+    /// Both names exist: a move cut short, or a new name that ran on its
+    /// own; `changed`: the keys of its config that differ from the declared.
+    Finish {
+        /// The keys added, changed or removed.
+        changed: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -149,7 +176,7 @@ impl Step {
 
     /// Whether its action writes a config or deletes.
     fn writes(&self) -> bool {
-        matches!(self.action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. })
+        matches!(self.action, Action::Create(_) | Action::Update { .. } | Action::Delete { .. } | Action::Rename(_))
     }
 
     /// The follow-up that failed when `done` requests had succeeded before
@@ -227,6 +254,19 @@ impl Step {
             ),
             Action::Held { reason } => {
                 write!(f, "hold the delete of connector {name} ({origin}: {reason}): too many deletes at once")
+            }
+            Action::Rename(Rename { from, stage: Stage::Begin, .. }) => {
+                write!(f, "rename connector {from} -> {name} ({origin}): offsets carried")
+            }
+            Action::Rename(Rename { from, stage: Stage::Finish { changed }, .. }) => {
+                write!(
+                    f,
+                    "finish renaming connector {from} -> {name} ({origin}): offsets carried unless {name} has its own"
+                )?;
+                if !changed.is_empty() {
+                    write!(f, "; changed {}", changed.join(", "))?;
+                }
+                Ok(())
             }
         }
     }

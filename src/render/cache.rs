@@ -61,6 +61,8 @@ struct CachedRender {
     state: TargetState,
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     secret: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    renamed_from: Option<String>,
     /// Keyed digest of the config (SipHash-2-4, 128 bits).
     config: String,
 }
@@ -168,6 +170,7 @@ impl Cache {
             secret_keys: entry.secret.clone(),
             // Said when this version of the ConfigMap was rendered; a reuse has nothing new to say.
             literal_secrets: BTreeSet::new(),
+            renamed_from: entry.renamed_from.clone(),
         })
     }
 
@@ -197,6 +200,7 @@ impl Cache {
                     name: connector.name.clone(),
                     state: connector.state,
                     secret: connector.secret_keys.clone(),
+                    renamed_from: connector.renamed_from.clone(),
                     config: self.digest_config(&connector.config),
                 }
             }
@@ -349,6 +353,7 @@ mod tests {
             config,
             secret_keys: BTreeSet::from(["password".into()]),
             literal_secrets: BTreeSet::new(),
+            renamed_from: None,
         }
     }
 

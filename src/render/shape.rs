@@ -28,6 +28,7 @@ pub struct Rendered {
 pub struct Yielded {
     name: String,
     state: Option<String>,
+    renamed_from: Option<String>,
     config: BTreeMap<String, String>,
 }
 
@@ -47,6 +48,7 @@ pub fn to_output(value: &Val) -> Result<Yielded, RenderError> {
     };
     let mut name = None;
     let mut state = None;
+    let mut renamed_from = None;
     let mut config = None;
     for (k, v) in obj.iter() {
         match (text(k).as_deref(), v) {
@@ -54,13 +56,18 @@ pub fn to_output(value: &Val) -> Result<Yielded, RenderError> {
             (Some("name"), v) => return Err(RenderError::Shape(format!("`name` must be a string, not {}", kind(v)))),
             (Some("state"), Val::TStr(b)) => state = Some(String::from_utf8_lossy(b).into_owned()),
             (Some("state"), v) => return Err(RenderError::Shape(format!("`state` must be a string, not {}", kind(v)))),
+            (Some("renamedFrom"), Val::TStr(b)) => renamed_from = Some(String::from_utf8_lossy(b).into_owned()),
+            (Some("renamedFrom"), v) => {
+                return Err(RenderError::Shape(format!("`renamedFrom` must be a string, not {}", kind(v))))
+            }
             (Some("config"), Val::Obj(c)) => config = Some(c),
             (Some("config"), v) => {
                 return Err(RenderError::Shape(format!("`config` must be an object, not {}", kind(v))))
             }
             (Some(other), _) => {
                 return Err(RenderError::Shape(format!(
-                    "unexpected key `{other}`; a template yields `name`, `config` and optionally `state`"
+                    "unexpected key `{other}`; a template yields `name`, `config` and optionally `state` and \
+                     `renamedFrom`"
                 )))
             }
             (None, _) => return Err(RenderError::Shape("object keys must be strings".into())),
@@ -91,7 +98,7 @@ pub fn to_output(value: &Val) -> Result<Yielded, RenderError> {
         };
         out.insert(key, value);
     }
-    Ok(Yielded { name, state, config: out })
+    Ok(Yielded { name, state, renamed_from, config: out })
 }
 
 fn text(v: &Val) -> Option<String> {
@@ -131,7 +138,7 @@ pub fn into_connector(r: Rendered) -> Result<Connector, RenderError> {
             })
         }
     };
-    let Yielded { name, state, mut config } = real;
+    let Yielded { name, state, renamed_from, mut config } = real;
     // `None` when the marker run failed: then every value counts as secret.
     let marked = r.marked.ok();
     if let Some(m) = &marked {
@@ -152,6 +159,9 @@ pub fn into_connector(r: Rendered) -> Result<Connector, RenderError> {
         }
     }
     connector::check_name(&name).map_err(|e| RenderError::Shape(e.0))?;
+    if let Some(old) = &renamed_from {
+        check_renamed_from(old, &name, marked.as_ref().is_some_and(|m| m.renamed_from.as_ref() != Some(old)))?;
+    }
     let state_is_secret = marked.as_ref().is_some_and(|m| m.state != state);
     let state = match state.as_deref().map_or(Ok(TargetState::Running), TargetState::parse) {
         Err(_) if state_is_secret => {
@@ -186,7 +196,23 @@ pub fn into_connector(r: Rendered) -> Result<Connector, RenderError> {
         redact::is_secret_key(k) && !v.is_empty() && !computed(k, v) && !redact::is_provider_reference(v)
     };
     let literal_secrets = config.iter().filter(|(k, v)| literal(k, v)).map(|(k, _)| k.clone()).collect();
-    Ok(Connector { name, state, config, secret_keys, literal_secrets })
+    Ok(Connector { name, state, config, secret_keys, literal_secrets, renamed_from })
+}
+
+/// `renamedFrom` is a name, printed like one: literal text, valid, and
+/// another than `name`.
+fn check_renamed_from(old: &str, name: &str, computed: bool) -> Result<(), RenderError> {
+    if computed {
+        return Err(RenderError::Shape(format!(
+            "`renamedFrom` is computed from a variable (properties or environment); it is a connector name, printed \
+             in plans, logs and Events, so it must be literal text or use only variables listed in {PUBLIC_VARIABLES}"
+        )));
+    }
+    connector::check_name(old).map_err(|e| RenderError::Shape(format!("`renamedFrom`: {}", e.0)))?;
+    if old == name {
+        return Err(RenderError::Shape(format!("`renamedFrom` is the connector's own name {name:?}")));
+    }
+    Ok(())
 }
 
 /// Why a config value is usually null; [`crate::render::template`] names the

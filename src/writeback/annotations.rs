@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::connect::Applied;
+use crate::connect::{Applied, Carried};
 use crate::desired::{CmState, Declared, Role};
 use crate::execute::{Done, StepResult};
 use crate::model::connector::TargetState;
 use crate::model::live::{ConnectorState, Status};
-use crate::model::status::{self, CmStatus, Condition, Counts, Readiness, Reason, Record};
+use crate::model::status::{self, CmStatus, Condition, Counts, Readiness, Reason, Record, Renamed};
 use crate::plan::compare::digest;
 use crate::plan::{Action, Problem, Step, Why};
 use crate::writeback::operations::Operation;
@@ -46,6 +46,10 @@ pub fn status(
             }
             continue;
         };
+        // The old name of a rename not yet done stays recorded until it is.
+        if let (Action::Rename(rename), false) = (&step.action, matches!(result, StepResult::Done(_))) {
+            names.insert(rename.from.clone());
+        }
         let before = previous.connectors.get(&step.connector);
         let record = record(run, d, step, result, key, before);
         status.connectors.insert(step.connector.clone(), record);
@@ -153,6 +157,7 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
     let mut record = Record {
         restarts: before.map_or(0, |r| r.restarts),
         last_restart_at: before.and_then(|r| r.last_restart_at.clone()),
+        renamed: before.and_then(|r| r.renamed.clone()),
         ..observed(run, &step.connector, key, before)
     };
     // The count of automatic restarts starts again once it runs healthy.
@@ -184,7 +189,22 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
                     (record.restarts, record.last_restart_at) = (*n, Some(run.now.clone()));
                 }
             }
-            (Done::Moved(_) | Done::Removed(_) | Done::Offsets(_), _) => {}
+            (Done::Renamed(carried), Action::Rename(rename)) => {
+                if !settled {
+                    record.state = match rename.connector.state {
+                        TargetState::Running => ConnectorState::Pending,
+                        other => other.initial_state(),
+                    };
+                    (record.tasks, record.task_counts) = (None, BTreeMap::new());
+                }
+                record.applied_at = Some(run.now.clone());
+                let partitions = match carried {
+                    Carried::Partitions(n) => *n,
+                    Carried::KeptOwn => 0,
+                };
+                record.renamed = Some(Renamed { from: rename.from.clone(), partitions });
+            }
+            (Done::Moved(_) | Done::Removed(_) | Done::Offsets(_) | Done::Renamed(_), _) => {}
         }
     }
     if let StepResult::Failed { message, .. } = result {

@@ -51,6 +51,7 @@ pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &
                 (Done::Offsets(OffsetsDone::Reset), _) => "OffsetsReset",
                 (Done::Offsets(OffsetsDone::Altered), _) => "OffsetsAltered",
                 (Done::Offsets(OffsetsDone::Listed(_)), _) => "OffsetsListed",
+                (Done::Renamed(_), _) => "ConnectorRenamed",
                 _ => continue,
             };
             emit("Normal", reason, crate::execute::said(step, done, None, max), Repeat::Each);
@@ -58,9 +59,12 @@ pub fn said(run: &Run, d: &Declared, steps: &[(&Step, &StepResult)], problems: &
         if let StepResult::Failed { permanent: true, message, done } = result {
             // What failed: the write, or (after it) the offsets request.
             let offsets = matches!(step.failed_after(done.len()), Some(After::Offsets(..)));
-            let (reason, what) =
-                if offsets { ("OffsetsFailed", "change the offsets of") } else { ("ApplyFailed", "apply") };
-            emit("Warning", reason, format!("failed to {what} connector {name}: {message}"), Repeat::Hourly);
+            let (reason, what) = match &step.action {
+                _ if offsets => ("OffsetsFailed", format!("change the offsets of connector {name}")),
+                Action::Rename(rename) => ("RenameFailed", format!("rename connector {} -> {name}", rename.from)),
+                _ => ("ApplyFailed", format!("apply connector {name}")),
+            };
+            emit("Warning", reason, format!("failed to {what}: {message}"), Repeat::Hourly);
         }
         let Some(live) = run.live.status.get(name).filter(|s| s.has_failed()) else { continue };
         let tasks = live.tasks_summary().map(|t| format!(", {t}")).unwrap_or_default();

@@ -94,6 +94,7 @@ pub fn gauges(run: &Run, changed: &BTreeSet<&CmId>) -> Vec<MetricOp> {
     set("connect_operator_run_deleted", done(|d| matches!(d, Done::Removed(Removed::Deleted))));
     set("connect_operator_run_restarted", done(|d| matches!(d, Done::Restarted(_))));
     set("connect_operator_run_state_changes", done(|d| matches!(d, Done::Moved(_))));
+    set("connect_operator_run_renamed", done(|d| matches!(d, Done::Renamed(_))));
     let failed = run.results.iter().filter(|r| matches!(r, StepResult::Failed { .. })).count();
     set("connect_operator_run_failed", failed + run.plan.problems.len());
     let template_errors = run.declared.iter().flat_map(|d| &d.rendered.templates).filter(|(_, r)| r.is_err()).count();

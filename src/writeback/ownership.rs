@@ -76,9 +76,12 @@ fn owner_of(text: &str) -> Owner {
 pub fn record(owned: &Owned, plan: &Plan, results: &[StepResult], namespace: &str, cluster: &str) -> Vec<Operation> {
     let mut now = owned.clone();
     for (step, result) in plan.steps.iter().zip(results) {
-        let applied = result.done().iter().any(|d| matches!(d, Done::Applied(_)));
+        let applied = result.done().iter().any(|d| matches!(d, Done::Applied(_) | Done::Renamed(_)));
         if applied || matches!(step.action, Action::Unchanged) {
             now.by_name.insert(step.connector.clone(), Owner::ConfigMap(step.origin.configmap.clone()));
+        }
+        if let (Action::Rename(rename), true) = (&step.action, applied) {
+            now.by_name.remove(&rename.from);
         }
         // A retained connector is no longer the operator's: PRUNE=owned must never take it later.
         let let_go = matches!(step.action, Action::Absent | Action::Retain { .. });

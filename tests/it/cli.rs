@@ -89,7 +89,7 @@ fn apply_exits_1_naming_each_failure_and_its_dry_run_exits_as_diff() {
     }
     assert!(
         text.contains(
-            "1 created, 0 updated, 0 deleted, 0 paused/resumed/stopped/restarted, 0 unchanged, 3 failed, 0 to retry"
+            "1 created, 0 updated, 0 deleted, 0 renamed, 0 paused/resumed/stopped/restarted, 0 unchanged, 3 failed, 0 to retry"
         ),
         "{text}"
     );
@@ -580,7 +580,7 @@ fn apply_at_a_terminal_names_every_connector_it_changed() {
     assert!(out.contains("- deleted connector sink-00 ("), "{out}");
     assert!(
         out.ends_with(
-            "11 created, 1 updated, 1 deleted, 0 paused/resumed/stopped/restarted, 0 unchanged, 0 failed, 0 to retry\n"
+            "11 created, 1 updated, 1 deleted, 0 renamed, 0 paused/resumed/stopped/restarted, 0 unchanged, 0 failed, 0 to retry\n"
         ),
         "{out}"
     );

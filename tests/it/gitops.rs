@@ -23,7 +23,7 @@ fn diff_exit_codes_follow_diff_and_terraform() {
     assert_eq!(fake.names(), ["orders"]);
     let out = repo.cli(&fake, &["diff", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(stdout(&out).contains("0 to create, 0 to update, 0 to delete"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("0 to create, 0 to rename, 0 to update, 0 to delete"), "{}", stdout(&out));
 
     repo.write("broken.yaml", &manifest("broken", "", &[("b.json", "{")]));
     assert_eq!(repo.cli(&fake, &["diff", "."]).status.code(), Some(1), "errors win");

@@ -110,7 +110,8 @@ fn synchronization_creates_every_key_then_a_second_run_sends_one_request() {
     let run = hook.run(sync(&cms)).ok();
     assert_eq!(methods(&fake), ["GET /connectors?expand=info&expand=status"]);
     assert!(
-        run.log().contains("0 created, 0 updated, 0 deleted, 0 paused/resumed/stopped/restarted, 3 unchanged"),
+        run.log()
+            .contains("0 created, 0 updated, 0 deleted, 0 renamed, 0 paused/resumed/stopped/restarted, 3 unchanged"),
         "{}",
         run.log()
     );

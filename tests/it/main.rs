@@ -23,6 +23,7 @@ mod metrics_port;
 mod migration;
 mod operator;
 mod predecessors;
+mod rename;
 mod render;
 mod secrets_by_namespace;
 mod settings;

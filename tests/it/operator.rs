@@ -995,3 +995,35 @@ fn the_default_limit_lets_one_configmap_with_many_keys_go() {
     let run = op.event("Deleted", &cm);
     assert!(op.fake.names().is_empty(), "{}", run.log);
 }
+
+/// A template renamed through the hook (`renamedFrom`): the new name takes
+/// the old one's offsets, the old one goes, and the status, an Event, the
+/// record of names and the ownership record all say so.
+#[test]
+fn a_renamed_connector_takes_over_its_offsets_through_the_hook() {
+    let mut op = Operator::new(&[("PRUNE", "owned")]);
+    let cm = op.apply("orders", json!({}), json!({}), &[("src.json", template("orders-src", ""))]);
+    op.event("Added", &cm);
+    let offsets = json!([{"partition": {"filename": "/in.txt"}, "offset": {"position": 35}}]);
+    op.fake.set_offsets("orders-src", offsets.clone());
+
+    let renamed = template("orders-source", "").replacen("{\"name\"", "{\"renamedFrom\": \"orders-src\", \"name\"", 1);
+    let cm = op.apply("orders", json!({}), json!({}), &[("src.json", renamed)]);
+    let run = op.event("Modified", &cm);
+    assert_eq!(op.fake.names(), ["orders-source"], "{}", run.log);
+    assert_eq!(op.fake.offsets("orders-source"), Some(offsets));
+    assert!(run.log.contains("renamed connector orders-src -> orders-source (ConfigMap streaming/orders key src.json), carrying the offsets of 1 partition"), "{}", run.log);
+    assert_eq!(op.reasons().last().unwrap(), "ConnectorRenamed");
+    assert_eq!(
+        op.status("orders")["connectors"]["orders-source"]["renamed"],
+        json!({"from": "orders-src", "partitions": 1})
+    );
+    let cm = op.cluster.get("ConfigMap", NS, "orders").unwrap().clone();
+    assert_eq!(cm["metadata"]["annotations"]["status.connect-operator.io/connectors"], r#"["orders-source"]"#);
+    assert_eq!(owned_names(&op), ["orders-source"]);
+
+    // Done once: the resync finds nothing to move, and PRUNE=owned nothing to prune.
+    op.fake.clear_requests();
+    let run = op.sync();
+    assert!(op.fake.writes().is_empty(), "{:?}\n{}", op.fake.writes(), run.log);
+}

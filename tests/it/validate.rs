@@ -30,6 +30,7 @@ fn connector(name: &str, config: &[(&str, &str)], secret_keys: &[&str]) -> Conne
         config,
         secret_keys: secret_keys.iter().map(|k| k.to_string()).collect(),
         literal_secrets: Default::default(),
+        renamed_from: None,
     }
 }
 
