@@ -1403,3 +1403,115 @@ fn exported_connectors_render_and_diff_as_they_run() {
     assert_eq!(diff.status.code(), Some(0), "{}{}", stdout(&diff), String::from_utf8_lossy(&diff.stderr));
     env.delete_connectors("e2e-adopt");
 }
+
+/// `renamedFrom` on the real workers: a FileStream source and sink that
+/// have read and written five lines are renamed in their ConfigMap; the new
+/// names start with the old ones' offsets (the source's file position, the
+/// sink's consumer offset), the old ones are deleted, nothing is read or
+/// written twice and nothing is lost, and the rename is said in an Event and
+/// the status annotation. The new names are only resumed after the old ones
+/// are stopped.
+///
+/// The names, topic and files are new on every run: Connect keeps a deleted
+/// source's offsets (in `connect-offsets`) and a deleted sink's consumer
+/// group, and a name that has offsets of its own is not given the old ones.
+#[test]
+#[ignore = "needs e2e/up; run by e2e/test"]
+fn renamed_connectors_keep_their_offsets() {
+    let env = Env::get();
+    env.reset();
+    let so = ShellOperator::with(&env, &[]);
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let (old_src, old_sink) = (format!("e2e-ren-{run}-src"), format!("e2e-ren-{run}-sink"));
+    let (new_src, new_sink) = (format!("e2e-ren-{run}-src-2"), format!("e2e-ren-{run}-sink-2"));
+    let topic = format!("e2e-ren-{run}");
+    let input = env.files().join(format!("e2e-ren-{run}-in.txt"));
+    let output = env.files().join(format!("e2e-ren-{run}-out.txt"));
+    let lines = |n: u32| (1..=n).map(|i| format!("line {i}\n")).collect::<String>();
+    std::fs::write(&input, lines(5)).unwrap();
+    let written = || std::fs::read_to_string(&output).unwrap_or_default();
+    let declare = |src: &str, sink: &str, from: Option<(&str, &str)>| {
+        let renamed = |old: Option<&str>| old.map(|o| format!(r#", "renamedFrom": "{o}""#)).unwrap_or_default();
+        let src = format!(
+            r#"{{"name": "{src}"{}, "config": {{"connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector", "file": "{}", "topic": ($TOPIC_PREFIX + "ren-{run}"), "tasks.max": 1}}}}"#,
+            renamed(from.map(|f| f.0)),
+            input.display()
+        );
+        let sink = format!(
+            r#"{{"name": "{sink}"{}, "config": {{"connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "file": "{}", "topics": ($TOPIC_PREFIX + "ren-{run}"), "tasks.max": 1}}}}"#,
+            renamed(from.map(|f| f.1)),
+            output.display()
+        );
+        env.apply(&configmap("e2e-ren", &[("src.json", &src), ("sink.json", &sink)], json!({})));
+    };
+    let offsets =
+        |name: &str| env.connect_get(&format!("/connectors/{name}/offsets")).unwrap_or_default()["offsets"].clone();
+    // What the real worker answers (KIP-875): a FileStreamSource's partition
+    // is its file, its offset the bytes read; a sink's is the topic partition
+    // and the next offset its consumer group will read.
+    let source_at = |position: usize| json!([{"partition": {"filename": input.display().to_string()}, "offset": {"position": position}}]);
+    let sink_at = |offset: u64| json!([{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": offset}}]);
+
+    so.after(|| declare(&old_src, &old_sink, None));
+    for name in [&old_src, &old_sink] {
+        assert!(wait_until(Duration::from_secs(60), || running(&env, name)), "{name}: {:?}", env.state(name));
+    }
+    assert!(wait_until(Duration::from_secs(60), || written() == lines(5)), "{:?}", written());
+    // offset.flush.interval.ms is 1 s on the workers.
+    let five = lines(5).len();
+    assert!(wait_until(Duration::from_secs(30), || offsets(&old_src) == source_at(five)), "{}", offsets(&old_src));
+    assert!(wait_until(Duration::from_secs(30), || offsets(&old_sink) == sink_at(5)), "{}", offsets(&old_sink));
+    let (src_before, sink_before) = (offsets(&old_src), offsets(&old_sink));
+
+    let before = env.hook_requests().len();
+    so.after(|| declare(&new_src, &new_sink, Some((&old_src, &old_sink))));
+    let mut wanted = vec![new_sink.clone(), new_src.clone()];
+    wanted.sort();
+    so.wait("the old names gone", Duration::from_secs(60), || env.names(&format!("e2e-ren-{run}")) == wanted);
+    for name in [&new_src, &new_sink] {
+        so.wait(&format!("{name} RUNNING"), Duration::from_secs(60), || running(&env, name));
+    }
+    assert_eq!(offsets(&new_src), src_before, "the source's position, carried");
+    assert_eq!(offsets(&new_sink), sink_before, "the sink's consumer offset, carried");
+    assert_eq!(written(), lines(5), "nothing written again");
+
+    // Created STOPPED (POST /connectors with initial_state), each touched
+    // only after its old name is stopped, offsets written once.
+    let writes = env.hook_writes_since(before);
+    assert_eq!(writes.iter().filter(|w| w.starts_with("POST /connectors ")).count(), 2, "{writes:?}");
+    for (old, new) in [(&old_src, &new_src), (&old_sink, &new_sink)] {
+        let path = |w: &String| w.split(' ').nth(1).unwrap_or("").to_string();
+        let stopped = writes.iter().position(|w| w.starts_with(&format!("PUT /connectors/{old}/stop ")));
+        let touched = writes.iter().position(|w| path(w).starts_with(&format!("/connectors/{new}/")));
+        assert!(stopped.is_some() && touched.is_some() && stopped < touched, "{old} -> {new}: {writes:?}");
+        let patched = writes.iter().filter(|w| w.starts_with(&format!("PATCH /connectors/{new}/offsets "))).count();
+        assert_eq!(patched, 1, "{writes:?}");
+        assert!(writes.iter().any(|w| w.starts_with(&format!("DELETE /connectors/{old} "))), "{writes:?}");
+    }
+
+    // Two more lines: read from where the old source stopped, written once.
+    let mut file = std::fs::OpenOptions::new().append(true).open(&input).unwrap();
+    std::io::Write::write_all(&mut file, b"line 6\nline 7\n").unwrap();
+    drop(file);
+    assert!(wait_until(Duration::from_secs(60), || written() == lines(7)), "{:?}", written());
+    let seven = lines(7).len();
+    assert!(wait_until(Duration::from_secs(30), || offsets(&new_src) == source_at(seven)), "{}", offsets(&new_src));
+    assert!(wait_until(Duration::from_secs(30), || offsets(&new_sink) == sink_at(7)), "{}", offsets(&new_sink));
+    assert_eq!(written(), lines(7), "no duplicate, no loss");
+
+    for (old, new) in [(&old_src, &new_src), (&old_sink, &new_sink)] {
+        let said = format!("renamed connector {old} -> {new}");
+        let messages = so.hook_messages();
+        assert!(messages.iter().any(|m| m.starts_with(&format!("{said} (ConfigMap "))), "{messages:?}");
+        let event = format!("ConnectorRenamed: {said}, carrying the offsets of 1 partition");
+        so.wait(&format!("the Event of {new}"), Duration::from_secs(20), || {
+            env.events("e2e-ren").iter().any(|e| e.starts_with(&event))
+        });
+        so.wait(&format!("the status of {new}"), Duration::from_secs(20), || {
+            status_annotation(&env, "e2e-ren")["connectors"][new.as_str()]["renamed"]
+                == json!({"from": old, "partitions": 1})
+        });
+    }
+    so.after(|| env.delete_configmap("e2e-ren"));
+    env.delete_connectors("e2e-ren-");
+}
