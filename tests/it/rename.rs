@@ -151,6 +151,23 @@ fn a_worker_without_the_offsets_endpoints_refuses_the_rename_and_nothing_changes
     assert!(fake.writes().is_empty(), "{:?}", fake.writes());
     assert_eq!(fake.names(), ["old"]);
     assert_eq!(fake.connector_state("old").as_deref(), Some("RUNNING"));
+
+    // Kafka 3.5 and 3.6 read offsets but cannot create a connector STOPPED
+    // (Jackson's words for the field 3.7 added): refused before the old one stops.
+    fake.set_legacy(false);
+    let unknown = "Unrecognized field \"initial_state\" (class org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest), not marked as ignorable";
+    fake.inject(Match::path("POST", "/connectors"), Fault::Status(500, unknown.into()), 1);
+    fake.clear_requests();
+    let out = repo.cli(&fake, &["apply", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("cannot create a connector STOPPED (initial_state, Kafka 3.7 or later"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(fake.writes().iter().map(|r| r.method.as_str()).collect::<Vec<_>>(), ["POST"], "no stop, no offsets");
+    assert_eq!(fake.names(), ["old"]);
+    assert_eq!(fake.connector_state("old").as_deref(), Some("RUNNING"));
 }
 
 /// A name still declared, or renamed by two declarations, is not taken
