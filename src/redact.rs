@@ -3,6 +3,10 @@
 use crate::model::connector::Connector;
 pub use crate::model::connector::REDACTED;
 
+/// Where a secret's value should come from instead of the template's text:
+/// advice given wherever a literal secret is found.
+pub const SECRET_SOURCES: &str = "a variable ($NAME or env.NAME) or a Connect config provider (${provider:path:key})";
+
 /// Words that make a config key secret wherever they appear in it.
 const SECRET_WORDS: &[&str] = &[
     "password",

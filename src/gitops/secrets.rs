@@ -9,8 +9,13 @@ use crate::model::connector::Connector;
 use crate::redact;
 
 /// What is said of a literal secret, after the key.
-pub const LITERAL: &str = "is a secret written as a literal in the template: it is in the ConfigMap and in Git; \
-     take it from a variable ($NAME or env.NAME) or a Connect config provider (${provider:path:key})";
+#[must_use]
+pub fn literal() -> String {
+    format!(
+        "is a secret written as a literal in the template: it is in the ConfigMap and in Git; take it from {}",
+        redact::SECRET_SOURCES
+    )
+}
 
 /// The keys of `connector` Connect declares `PASSWORD` (`passwords`) whose
 /// values the template writes out, beyond those its names already mark

@@ -77,7 +77,7 @@ impl Finding {
 
     /// A literal secret at `key` of `target`'s connector.
     fn literal(target: &Target, key: &str) -> Finding {
-        let message = crate::gitops::secrets::LITERAL.to_string();
+        let message = crate::gitops::secrets::literal();
         Finding {
             severity: Severity::Warning,
             ..Finding::error(&target.connector.name, &target.origin, Some(key), message)

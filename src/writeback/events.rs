@@ -119,9 +119,9 @@ fn literal_secrets(d: &Declared) -> Option<String> {
         .collect();
     (!found.is_empty()).then(|| {
         format!(
-            "secrets written as literals in the template, so in the ConfigMap and in Git: {}; take them from a \
-             variable ($NAME or env.NAME) or a Connect config provider (${{provider:path:key}})",
-            found.join(", ")
+            "secrets written as literals in the template, so in the ConfigMap and in Git: {}; take them from {}",
+            found.join(", "),
+            crate::redact::SECRET_SOURCES
         )
     })
 }
