@@ -54,7 +54,7 @@ pub fn declare_reusing(sources: &[Source], renderer: &Renderer, clusters: &Clust
     // Thousands on an event run: on every core.
     let cpus = crate::parallel::cores();
     let (digests, recorded): (Vec<String>, Vec<Option<Declarations>>) = crate::parallel::chunked(sources, cpus, |s| {
-        let digest = status::source_digest(s.configmap, public.in_namespace(s.configmap.id.namespace.as_deref()));
+        let digest = status::source_digest(s.configmap, public.in_namespace(s.configmap.namespace()));
         let recorded = if s.role == Role::Acting {
             None
         } else {
@@ -146,7 +146,7 @@ impl<'v> PublicProperties<'v> {
     }
 
     /// Those of a ConfigMap in `namespace`.
-    fn in_namespace(&self, namespace: Option<&str>) -> &BTreeMap<&'v str, &'v str> {
+    fn in_namespace(&self, namespace: &str) -> &BTreeMap<&'v str, &'v str> {
         self.variables.own_namespace(namespace).and_then(|ns| self.own.get(ns)).unwrap_or(&self.shared)
     }
 }

@@ -46,6 +46,12 @@ impl CmId {
     pub fn new(namespace: Option<String>, name: String) -> CmId {
         CmId { namespace: namespace.filter(|ns| !ns.is_empty()), name }
     }
+
+    /// Its namespace; a manifest without one is in `default`, as kubectl puts it.
+    #[must_use]
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE)
+    }
 }
 
 impl fmt::Display for CmId {
@@ -272,7 +278,7 @@ impl ConfigMap {
     /// puts it by default.
     #[must_use]
     pub fn namespace(&self) -> &str {
-        self.id.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE)
+        self.id.namespace()
     }
 
     /// Whether it is labelled `destination=connect`.

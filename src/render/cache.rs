@@ -73,14 +73,11 @@ struct CachedRender {
 struct Digests {
     shared: Vec<u8>,
     own: HashMap<String, Vec<u8>>,
-    /// The namespace of a ConfigMap without one.
-    fallback: Option<String>,
 }
 
 impl Digests {
-    fn of(&self, namespace: Option<&str>) -> &[u8] {
-        let namespace = namespace.or(self.fallback.as_deref());
-        namespace.and_then(|ns| self.own.get(ns)).unwrap_or(&self.shared)
+    fn of(&self, namespace: &str) -> &[u8] {
+        self.own.get(namespace).map_or(&self.shared, Vec::as_slice)
     }
 }
 
@@ -126,7 +123,6 @@ impl Cache {
         let variables = Digests {
             shared: digest_variables(&key, variables.shared_variables()),
             own: variables.own().map(|(ns, v)| (ns.to_string(), digest_variables(&key, v))).collect(),
-            fallback: variables.fallback().map(str::to_string),
         };
         let mut config_key = [0u8; 16];
         config_key.copy_from_slice(hmac::sign(&key, b"config digest").as_ref().get(..16)?);
@@ -222,7 +218,7 @@ impl Cache {
     }
 
     fn input(&self, id: &CmId, source: &str, key: &str) -> String {
-        let variables = self.variables.of(id.namespace.as_deref());
+        let variables = self.variables.of(id.namespace());
         let mut bytes = Vec::with_capacity(variables.len() + source.len() + key.len() + 16);
         bytes.extend_from_slice(variables);
         framed([source, key], |b| bytes.extend_from_slice(b));

@@ -20,9 +20,6 @@ pub struct ByNamespace {
     shared: Arc<Variables>,
     /// The namespaces with a folder of their own: the shared variables, and theirs on top.
     own: BTreeMap<String, Arc<Variables>>,
-    /// The namespace of a ConfigMap that names none: the repository
-    /// commands' manifests without `metadata.namespace`.
-    fallback: Option<String>,
     /// Secret values of the environment `TEMPLATE_ENV` keeps from templates:
     /// none can read them, but a message (Connect's) may still quote one.
     withheld: Vec<String>,
@@ -70,7 +67,7 @@ impl ByNamespace {
         }
         let shared = make(shared_vars);
         let withheld = withheld.into_iter().filter(|(k, _)| !shared.is_public_env(k)).map(|(_, v)| v).collect();
-        let loaded = ByNamespace { shared, own, fallback: None, withheld };
+        let loaded = ByNamespace { shared, own, withheld };
         let defined = |name: &str| loaded.sets().any(|v| v.vars.contains_key(name) || v.env.contains_key(name));
         for name in loaded.shared.public.iter().filter(|n| !defined(n)) {
             warn!("{PUBLIC_VARIABLES} names {name}, which no properties file or environment variable defines");
@@ -78,29 +75,17 @@ impl ByNamespace {
         loaded
     }
 
-    /// The same, where a ConfigMap without a namespace is in `namespace`.
-    #[must_use]
-    pub fn with_fallback(self, namespace: String) -> ByNamespace {
-        ByNamespace { fallback: Some(namespace), ..self }
-    }
-
     /// What the templates of a ConfigMap in `namespace` may read.
     #[must_use]
-    pub fn of(&self, namespace: Option<&str>) -> &Arc<Variables> {
+    pub fn of(&self, namespace: &str) -> &Arc<Variables> {
         self.own_namespace(namespace).and_then(|ns| self.own.get(ns)).unwrap_or(&self.shared)
     }
 
     /// The namespace whose own variables a ConfigMap in `namespace` reads;
     /// `None` when it reads the shared ones.
     #[must_use]
-    pub fn own_namespace<'a>(&'a self, namespace: Option<&'a str>) -> Option<&'a str> {
-        namespace.or(self.fallback.as_deref()).filter(|ns| self.own.contains_key(*ns))
-    }
-
-    /// The namespace of a ConfigMap that names none, when one is set.
-    #[must_use]
-    pub fn fallback(&self) -> Option<&str> {
-        self.fallback.as_deref()
+    pub fn own_namespace<'a>(&self, namespace: &'a str) -> Option<&'a str> {
+        Some(namespace).filter(|ns| self.own.contains_key(*ns))
     }
 
     /// The shared variables.
@@ -205,14 +190,14 @@ mod tests {
         .unwrap();
         let by = load(root, &[("HOME", "/root")], None);
 
-        let a = by.of(Some("team-a"));
+        let a = by.of("team-a");
         assert_eq!((a.vars["URL"].as_str(), a.vars["USER"].as_str()), ("a", "everyone"));
         assert_eq!(a.vars["PASSWORD"], "a-s3cret");
-        let b = by.of(Some("team-b"));
+        let b = by.of("team-b");
         assert_eq!(b.vars.get("URL").map(String::as_str), Some("shared"));
         assert!(!b.vars.contains_key("PASSWORD"), "team-a's own are not team-b's");
-        assert!(!by.of(None).vars.contains_key("PASSWORD"));
-        let c = by.of(Some("team-c"));
+        assert!(!by.of("default").vars.contains_key("PASSWORD"));
+        let c = by.of("team-c");
         assert_eq!(c.env["KAFKA_API_KEY"], "C", "derived from the namespace's own sasl.jaas.config");
         assert!(!a.env.contains_key("KAFKA_API_KEY"));
 
@@ -220,9 +205,6 @@ mod tests {
         for secret in ["a-s3cret", "c-s3cret", "everyone"] {
             assert!(secrets.contains(&secret), "{secret}: {secrets:?}");
         }
-        let with_fallback = by.clone().with_fallback("team-a".into());
-        assert_eq!(with_fallback.of(None).vars["URL"], "a");
-        assert_eq!(with_fallback.of(Some("team-b")).vars["URL"], "shared");
     }
 
     #[test]
@@ -231,13 +213,13 @@ mod tests {
         let list = TemplateEnv::parse("DB_USER, $DB_PASSWORD,").unwrap();
         let env = [("DB_USER", "app"), ("DB_PASSWORD", "pw-s3cret"), ("AWS_SECRET", "aws-s3cret")];
         let by = load(dir.path(), &env, Some(&list));
-        let shared = by.of(Some("any"));
+        let shared = by.of("any");
         assert_eq!(shared.env.keys().collect::<Vec<_>>(), ["DB_PASSWORD", "DB_USER"]);
         assert!(by.secret_values().any(|s| s == "aws-s3cret"), "withheld, and scrubbed still");
         assert_eq!(by.template_env(), Some(&list));
         assert!(TemplateEnv::parse("A,B C").is_err());
         let all = load(dir.path(), &env, None);
-        assert_eq!(all.of(None).env.len(), 3);
+        assert_eq!(all.of("default").env.len(), 3);
     }
 
     #[test]
@@ -247,6 +229,6 @@ mod tests {
         fs::write(dir.path().join("namespaces/stray.properties"), "x=1\n").unwrap();
         let by = load(dir.path(), &[], None);
         assert_eq!(by.own().count(), 0);
-        assert!(!by.of(None).vars.contains_key("X"), "not shared either");
+        assert!(!by.of("default").vars.contains_key("X"), "not shared either");
     }
 }

@@ -171,7 +171,7 @@ impl Renderer {
         let mut index: HashMap<*const Variables, usize> = HashMap::new();
         let mut jobs: Vec<(usize, Job)> = (templates.iter().enumerate())
             .map(|(at, t)| {
-                let variables = &**self.variables.of(t.configmap.namespace.as_deref());
+                let variables = &**self.variables.of(t.configmap.namespace());
                 let set = *index.entry(std::ptr::from_ref(variables)).or_insert_with(|| {
                     sets.push(variables);
                     sets.len() - 1
@@ -190,7 +190,7 @@ impl Renderer {
         let Some(list) = self.variables.template_env() else { return };
         let Ok(mut said) = self.withheld_read.lock() else { return };
         for template in templates {
-            let readable = &self.variables.of(template.configmap.namespace.as_deref()).env;
+            let readable = &self.variables.of(template.configmap.namespace()).env;
             for name in jq16::refuse::env_names(template.code) {
                 // The credentials derived from `sasl.jaas.config` are properties, not the Pod's environment.
                 if list.allows(name) || readable.contains_key(name) || said.contains(name) {

@@ -14,7 +14,7 @@ use crate::connect::clusters::{self, Clusters, Resolve};
 use crate::connect::tenancy::Tenancy;
 use crate::connect::Settings;
 use crate::input::hook_config;
-use crate::model::configmap::{DeletionPolicy, DEFAULT_NAMESPACE};
+use crate::model::configmap::DeletionPolicy;
 use crate::plan::brake::DEFAULT_DELETE_LIMIT;
 use crate::plan::{DeleteLimit, Policy, Prune, Restarts};
 use crate::render::namespaces::{ByNamespace, VariableSources};
@@ -311,7 +311,7 @@ impl Manifests {
         for file in &self.env_file {
             env.extend(variables::read_properties(file).with_context(|| format!("--env-file {}", file.display()))?);
         }
-        self.templates.renderer(self.templates.variables(env).with_fallback(DEFAULT_NAMESPACE.into()))
+        self.templates.renderer(self.templates.variables(env))
     }
 }
 
