@@ -1156,6 +1156,16 @@ fn apply_in(env: &Env, so: &ShellOperator, ns: &str, name: &str, template: &str)
     });
 }
 
+/// Deletes each ConfigMap (namespace, name), waiting for the operator's run on each.
+fn delete_in(env: &Env, so: &ShellOperator, configmaps: &[(&str, &str)]) {
+    for (ns, name) in configmaps {
+        so.after(|| {
+            let out = env.kubectl(&["-n", ns, "delete", "configmap", name], None);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        });
+    }
+}
+
 /// The same operator with every namespace allowed and no prefix: team-a's
 /// own properties (namespaces/team-a/, a Secret of its own) are no variables
 /// for team-b; TEMPLATE_ENV hides the rest of the Pod's environment; an
@@ -1219,12 +1229,7 @@ fn teams_share_one_cluster(env: &Env) {
     assert!(running(env, "team-a-orders"));
     let log = so.log_text();
     assert!(log.contains("E2E_HIDDEN") && !log.contains("hidden-v4lue") && !log.contains("team-a-only"), "{log}");
-    for (ns, name) in [("team-b", "intruder"), ("team-b", "peek"), ("team-a", "orders")] {
-        so.after(|| {
-            let out = env.kubectl(&["-n", ns, "delete", "configmap", name], None);
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        });
-    }
+    delete_in(env, &so, &[("team-b", "intruder"), ("team-b", "peek"), ("team-a", "orders")]);
     assert!(env.names("team-a-").is_empty(), "{:?}", env.names("team-a-"));
     let _ = env.kubectl(&["delete", "secret", "connect-operator-team-a"], None);
 }
@@ -1266,12 +1271,7 @@ fn the_cluster_wide_variant_keeps_teams_apart() {
         let refused = "namespace team-b may not use cluster default: CONNECT_NAMESPACES allows team-a";
         assert!(wait_until(Duration::from_secs(30), || said().contains(refused)), "{}", said());
         assert!(env.names("team-b-").is_empty() && env.names("e2e-bare").is_empty(), "{:?}", env.names(""));
-        for (ns, name) in [("team-a", "orders"), ("team-a", "bare"), ("team-b", "orders")] {
-            so.after(|| {
-                let out = env.kubectl(&["-n", ns, "delete", "configmap", name], None);
-                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            });
-        }
+        delete_in(&env, &so, &[("team-a", "orders"), ("team-a", "bare"), ("team-b", "orders")]);
         assert!(env.names("team-a-").is_empty(), "{:?}", env.names("team-a-"));
     }
     teams_share_one_cluster(&env);
