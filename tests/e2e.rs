@@ -1410,7 +1410,8 @@ fn exported_connectors_render_and_diff_as_they_run() {
 /// sink's consumer offset), the old ones are deleted, nothing is read or
 /// written twice and nothing is lost, and the rename is said in an Event and
 /// the status annotation. The new names are only resumed after the old ones
-/// are stopped.
+/// are stopped. Then a second rename, left as a killed run would leave it, is
+/// finished by the next run with the offsets written once.
 ///
 /// The names, topic and files are new on every run: Connect keeps a deleted
 /// source's offsets (in `connect-offsets`) and a deleted sink's consumer
@@ -1512,6 +1513,51 @@ fn renamed_connectors_keep_their_offsets() {
                 == json!({"from": old, "partitions": 1})
         });
     }
+
+    // Renamed again, as if a run had been killed midway: the source's after
+    // its new name was created STOPPED and the old one stopped (no offsets
+    // written yet), the sink's after its offsets were written too. The next
+    // run finishes both from what Connect shows, and writes offsets once.
+    let (third_src, third_sink) = (format!("e2e-ren-{run}-src-3"), format!("e2e-ren-{run}-sink-3"));
+    let config = |name: &str| env.connector_config(name).expect("running");
+    for (from, to) in [(&new_src, &third_src), (&new_sink, &third_sink)] {
+        let mut stopped = json!({"name": to, "config": config(from), "initial_state": "STOPPED"});
+        stopped["config"]["name"] = json!(to);
+        env.connect_send("POST", "/connectors", Some(stopped));
+        env.connect_send("PUT", &format!("/connectors/{from}/stop"), None);
+        let stopped = || env.state(from).is_some_and(|(state, tasks)| state == "STOPPED" && tasks.is_empty());
+        assert!(wait_until(Duration::from_secs(30), stopped), "{from}: {:?}", env.state(from));
+    }
+    let sink_offsets = offsets(&new_sink);
+    env.connect_send("PATCH", &format!("/connectors/{third_sink}/offsets"), Some(json!({"offsets": sink_offsets})));
+    assert_eq!(offsets(&third_src), json!([]), "a source never run has no offsets");
+    assert_eq!(offsets(&third_sink), sink_offsets);
+
+    let before = env.hook_requests().len();
+    so.after(|| declare(&third_src, &third_sink, Some((&new_src, &new_sink))));
+    let mut wanted = vec![third_sink.clone(), third_src.clone()];
+    wanted.sort();
+    so.wait("the second names gone", Duration::from_secs(60), || env.names(&format!("e2e-ren-{run}")) == wanted);
+    for name in [&third_src, &third_sink] {
+        so.wait(&format!("{name} RUNNING"), Duration::from_secs(60), || running(&env, name));
+    }
+    let writes = env.hook_writes_since(before);
+    assert!(!writes.iter().any(|w| w.starts_with("POST /connectors ")), "both existed: {writes:?}");
+    let patched =
+        |name: &str| writes.iter().filter(|w| w.starts_with(&format!("PATCH /connectors/{name}/offsets "))).count();
+    assert_eq!((patched(&third_src), patched(&third_sink)), (1, 0), "{writes:?}");
+    let messages = so.hook_messages();
+    let kept =
+        format!("{third_sink} already had offsets (its own, or carried by an earlier run), so none were written");
+    assert!(messages.iter().any(|m| m.contains(&kept)), "{messages:?}");
+    let mut file = std::fs::OpenOptions::new().append(true).open(&input).unwrap();
+    std::io::Write::write_all(&mut file, b"line 8\nline 9\n").unwrap();
+    drop(file);
+    assert!(wait_until(Duration::from_secs(60), || written() == lines(9)), "{:?}", written());
+    let nine = lines(9).len();
+    assert!(wait_until(Duration::from_secs(30), || offsets(&third_src) == source_at(nine)), "{}", offsets(&third_src));
+    assert_eq!(written(), lines(9), "no duplicate, no loss");
+
     so.after(|| env.delete_configmap("e2e-ren"));
     env.delete_connectors("e2e-ren-");
 }

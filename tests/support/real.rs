@@ -150,6 +150,19 @@ impl Env {
         wait_until(Duration::from_secs(30), || self.names(prefix).is_empty());
     }
 
+    /// `method path` with a JSON body (or none) straight to Connect, as a
+    /// person with curl would; panics unless it succeeds.
+    pub fn connect_send(&self, method: &str, path: &str, body: Option<Value>) {
+        let url = format!("{}{path}", self.connect);
+        let response = match (method, body) {
+            ("POST", Some(body)) => ureq::post(&url).send_json(body),
+            ("PATCH", Some(body)) => ureq::patch(&url).send_json(body),
+            ("PUT", None) => ureq::put(&url).send_empty(),
+            other => panic!("connect_send: {other:?}"),
+        };
+        assert!(response.is_ok(), "{method} {path}: {response:?}");
+    }
+
     pub fn create_connector(&self, name: &str, config: Value) {
         let response = ureq::put(&format!("{}/connectors/{name}/config", self.connect)).send_json(config);
         assert!(response.is_ok(), "{response:?}");
