@@ -27,7 +27,7 @@ use crate::model::configmap::{CmId, ConfigMap, DeletionPolicy};
 use crate::model::connector::{Connector, TargetState};
 use crate::model::live::{ConnectorState, Live, Status, Unit};
 use crate::model::scope::Scope;
-use crate::plan::{Action, After, DeleteLimit, Owned, Owner, Plan, Policy, Prune, Restarts};
+use crate::plan::{Action, After, DeleteLimit, Owned, Owner, Plan, Policy, Prune, Rename, Restarts, Step};
 use crate::render::error::{Located, RenderError};
 use crate::render::namespaces::ByNamespace;
 use crate::render::sandbox::{Renderer, ToRender};
@@ -52,15 +52,16 @@ fn target() -> impl Strategy<Value = TargetState> {
 }
 
 fn connector() -> impl Strategy<Value = Connector> {
-    (name(), config(), target()).prop_map(|(name, mut config, state)| {
+    let renamed_from = prop_oneof![3 => Just(None), 1 => name().prop_map(Some)];
+    (name(), config(), target(), renamed_from).prop_map(|(name, mut config, state, renamed_from)| {
         config.insert("name".into(), name.clone());
         Connector {
+            renamed_from: renamed_from.filter(|old| *old != name),
             name,
             state,
             config,
             secret_keys: BTreeSet::new(),
             literal_secrets: BTreeSet::new(),
-            renamed_from: None,
         }
     })
 }
@@ -131,7 +132,12 @@ fn apply(plan: &Plan, live: &mut Live) {
     for step in &plan.steps {
         let name = &step.connector;
         match &step.action {
-            Action::Create(c) => {
+            Action::Create(c) | Action::Rename(Rename { connector: c, .. }) => {
+                if let Action::Rename(rename) = &step.action {
+                    live.names.remove(&rename.from);
+                    live.configs.remove(&rename.from);
+                    live.status.remove(&rename.from);
+                }
                 live.names.insert(name.clone());
                 live.configs.insert(name.clone(), c.config.clone());
                 let state = c.state.initial_state();
@@ -244,6 +250,25 @@ proptest! {
             // Disabling is an explicit ask, of what it still declares.
             let disabled = d.state == CmState::Remove && step.origin.key.is_some();
             prop_assert!(!retains || disabled, "{step} although {} retains it", d.id);
+        }
+    }
+
+    #[test]
+    fn a_name_renamed_from_is_applied_by_none_and_no_other_step_touches_it(
+        declared in declared(),
+        live in live(),
+        prune in prune(),
+        owned in owned(),
+    ) {
+        let plan = crate::plan::build(&declared, &live, &owned, Scope::Full, &options(prune, Restarts::Automatic(10)));
+        let declared_names = applied_names(&declared);
+        for step in &plan.steps {
+            let Action::Rename(rename) = &step.action else { continue };
+            prop_assert!(!declared_names.contains(&rename.from), "{step} although {} is declared", rename.from);
+            let others: Vec<&Step> = plan.steps.iter().filter(|s| s.connector == rename.from).collect();
+            prop_assert!(others.is_empty(), "{step}, and {others:?}");
+            let renames = plan.steps.iter().filter(|s| matches!(&s.action, Action::Rename(r) if r.from == rename.from));
+            prop_assert_eq!(renames.count(), 1, "{} renamed twice: {:?}", rename.from, plan.steps);
         }
     }
 

@@ -157,9 +157,15 @@ impl<'a> Claims<'a> {
     #[must_use]
     pub fn may_remove_leftover(&self, d: &Declared, name: &str) -> bool {
         let elsewhere = self.declarations.get(name).is_some_and(|o| o.iter().any(|o| *o.configmap != d.id));
-        // A rename deletes it once its offsets are carried over.
-        let renamed = self.renames.contains_key(name);
-        !elsewhere && !renamed && self.holder(name).is_none_or(|owner| *owner == d.id)
+        !elsewhere && !self.is_renamed(name) && self.holder(name).is_none_or(|owner| *owner == d.id)
+    }
+
+    /// Whether an applied declaration says it was renamed from `name`: then
+    /// no one else deletes it (the rename does, once its offsets are carried
+    /// over, or keeps it while the rename is refused).
+    #[must_use]
+    pub fn is_renamed(&self, name: &str) -> bool {
+        self.renames.contains_key(name)
     }
 
     /// Why `d`'s declaration under `key` may not take over connector
@@ -168,11 +174,15 @@ impl<'a> Claims<'a> {
     #[must_use]
     pub fn rename_refusal(&self, d: &Declared, key: &String, old: &str) -> Option<String> {
         let origins = |claims: &[Claim<'_>]| claims.iter().map(|c| c.origin().to_string()).collect::<Vec<_>>();
-        if let Some(declared) = self.declarations.get(old) {
+        // Declared by a disabled ConfigMap, it is to go anyway: the rename deletes it.
+        let applied = |c: &&Claim<'_>| self.existing.get(c.configmap).is_some_and(|d| d.state == CmState::Apply);
+        let declared: Vec<Claim<'_>> =
+            self.declarations.get(old).into_iter().flatten().filter(applied).copied().collect();
+        if !declared.is_empty() {
             return Some(format!(
                 "renamedFrom {old}: connector {old} is still declared by {}; it is taken over once no ConfigMap \
                  declares it",
-                origins(declared).join(", ")
+                origins(&declared).join(", ")
             ));
         }
         let others: Vec<Claim<'_>> = (self.renames.get(old).into_iter().flatten())

@@ -105,6 +105,9 @@ fn for_declared(declared: &[Declared], live: &Live, owned: &Owned, policy: &Poli
                     continue;
                 }
             };
+            if d.state != CmState::Apply && claims.is_renamed(&connector.name) {
+                continue;
+            }
             let action = match claims.ruling(d, key, &connector.name) {
                 Ruling::KeptBy(by) => Action::Kept { by },
                 Ruling::Planned => match planned(d, connector, live, policy, &mut plan) {
@@ -414,6 +417,12 @@ mod tests {
             summary(&plan(std::slice::from_ref(&d), &Live::default())),
             ["create connector new (ConfigMap ns/cm key k0)"]
         );
+        // Disabled or deleted where it was declared: the rename, not that ConfigMap, deletes it.
+        for state in [CmState::Remove, CmState::Deleted] {
+            let was = declared("was", state, Acting, vec![connector("old", &[])]);
+            let both = plan(&[was, d.clone()], &live(&[connector("old", &[])]));
+            assert_eq!(summary(&both), ["rename connector old -> new (ConfigMap ns/cm key k0): offsets carried"]);
+        }
         // Not pruned either: the rename deletes it.
         let owned = owned_by(&[("old", Some("cm"))]);
         let policy = Policy { prune: Prune::Owned, ..Policy::default() };
