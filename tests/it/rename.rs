@@ -94,6 +94,11 @@ fn diff_shows_the_rename_and_apply_carries_the_offsets_of_a_source_and_a_sink() 
         assert_eq!(count(&fake, "PATCH", &format!("/connectors/{new}/offsets")), 1);
     }
 
+    // The list (twice: the new names are not in it), then per rename 12: three offsets reads, a config read,
+    // the create, the stop between two status reads, a status read of the new one, the offsets write, the
+    // resume and the delete.
+    let sent: Vec<String> = fake.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert!(sent.len() <= 2 + 2 * 12, "{} requests: {sent:?}", sent.len());
     let out = repo.cli(&fake, &["diff", "."]);
     assert_eq!(out.status.code(), Some(0), "once renamed, nothing is left to do: {}", stdout(&out));
 }
