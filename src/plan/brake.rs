@@ -7,7 +7,13 @@
 use anyhow::{Context, Result};
 use log::warn;
 
-use crate::plan::steps::{Action, Brake, Plan};
+use std::collections::BTreeSet;
+
+use crate::desired::Declared;
+use crate::model::live::Live;
+use crate::plan::claims::Owned;
+use crate::plan::prune;
+use crate::plan::steps::{Action, Brake, Plan, Step};
 
 /// The default limit: more deletes than an ordinary ConfigMap declares
 /// connectors (the examples declare at most a few each), fewer than a
@@ -29,6 +35,32 @@ impl DeleteLimit {
         let n: usize = text.trim().parse().with_context(|| format!("{text:?} is not a count of connectors"))?;
         Ok(if n == 0 { DeleteLimit::Off } else { DeleteLimit::At(n) })
     }
+}
+
+/// The deletes the brake held earlier that nothing plans any more (see
+/// [`Owned::held`]), planned again by a full run: deleted when still live and
+/// still declared by no ConfigMap, absent when gone already.
+pub fn retry_held(declared: &[Declared], live: &Live, owned: &Owned, namespace: &str, plan: &mut Plan) {
+    if owned.held.is_empty() {
+        return;
+    }
+    let undeclared = prune::undeclared(declared, live);
+    let planned: BTreeSet<&str> = plan.steps.iter().map(|s| s.connector.as_str()).collect();
+    let reason = "its declaration is gone, and the delete limit held its delete earlier";
+    let retried: Vec<Step> = (owned.held.iter())
+        .filter(|name| !planned.contains(name.as_str()))
+        .filter_map(|name| {
+            let action = if undeclared.contains(name) {
+                Action::Delete { reason }
+            } else if live.names.contains(name) {
+                return None;
+            } else {
+                Action::Absent
+            };
+            Some(Step { origin: prune::origin(namespace), connector: name.clone(), action, after: Vec::new() })
+        })
+        .collect();
+    plan.steps.extend(retried);
 }
 
 /// Holds every delete of `plan` (prunes included) when there are more than

@@ -3,7 +3,7 @@
 //! A ConfigMap in another namespace that declares a name by mistake must not
 //! take a running connector from its owner, nor stop the owner's own edits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::desired::{CmState, Declared};
 use crate::model::configmap::CmId;
@@ -24,6 +24,10 @@ pub enum Owner {
 pub struct Owned {
     /// Connector name -> owner.
     pub by_name: BTreeMap<String, Owner>,
+    /// Connectors whose delete the brake held after their declaration was
+    /// gone (a ConfigMap deleted, a key removed): nothing declares them to
+    /// plan the delete again, so each full run does, until it is done.
+    pub held: BTreeSet<String>,
 }
 
 impl Owned {

@@ -77,6 +77,7 @@ pub fn build(declared: &[Declared], live: &Live, owned: &Owned, scope: Scope, po
     }
     if scope == Scope::Full {
         prune::add(declared, live, owned, (policy.prune, &policy.namespace), &mut plan);
+        brake::retry_held(declared, live, owned, &policy.namespace, &mut plan);
     }
     brake::hold(&mut plan, policy.delete_limit);
     plan
@@ -448,7 +449,7 @@ mod tests {
 
     fn owned_by(pairs: &[(&str, Option<&str>)]) -> Owned {
         let owner = |cm: Option<&str>| cm.map_or(Owner::Unknown, |cm| Owner::ConfigMap(id(cm)));
-        Owned { by_name: pairs.iter().map(|(name, cm)| (name.to_string(), owner(*cm))).collect() }
+        Owned { by_name: pairs.iter().map(|(name, cm)| (name.to_string(), owner(*cm))).collect(), ..Owned::default() }
     }
 
     #[test]

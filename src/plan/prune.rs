@@ -137,6 +137,7 @@ mod tests {
         let undeclared = set(&["mine", "theirs"]);
         let owned = Owned {
             by_name: ["mine", "declared"].map(|n| (n.to_string(), crate::plan::Owner::Unknown)).into_iter().collect(),
+            ..Owned::default()
         };
         let names = |steps: Vec<Step>| steps.into_iter().map(|s| s.connector).collect::<Vec<_>>();
         assert!(steps(Prune::Off, &undeclared, &owned, true, &origin).unwrap().is_empty());

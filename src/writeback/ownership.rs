@@ -21,12 +21,15 @@ use crate::writeback::operations::Operation;
 /// The state ConfigMap's data key for the default cluster (`owned.<cluster>`
 /// for the others): a JSON object of connector name -> `namespace/configmap`.
 const OWNED_KEY: &str = "owned";
+/// Its key for the deletes the brake held whose declaration is gone
+/// (`held.<cluster>` for the other clusters): a JSON list of names.
+const HELD_KEY: &str = "held";
 
-fn owned_key(cluster: &str) -> String {
+fn key(base: &str, cluster: &str) -> String {
     if cluster == DEFAULT {
-        OWNED_KEY.to_string()
+        base.to_string()
     } else {
-        format!("{OWNED_KEY}.{cluster}")
+        format!("{base}.{cluster}")
     }
 }
 
@@ -43,8 +46,12 @@ enum Written {
 /// record that cannot be read is said, and read as empty.
 #[must_use]
 pub fn owned(state: Option<&ConfigMap>, cluster: &str) -> Owned {
-    let key = owned_key(cluster);
-    let Some((cm, text)) = state.and_then(|cm| Some((cm, cm.data.get(&key)?))) else { return Owned::default() };
+    Owned { by_name: owners(state, cluster), held: held(state, cluster) }
+}
+
+fn owners(state: Option<&ConfigMap>, cluster: &str) -> BTreeMap<String, Owner> {
+    let key = key(OWNED_KEY, cluster);
+    let Some((cm, text)) = state.and_then(|cm| Some((cm, cm.data.get(&key)?))) else { return BTreeMap::new() };
     let by_name = match serde_json::from_str(text) {
         Ok(Written::Owners(owners)) => owners.into_iter().map(|(name, owner)| (name, owner_of(&owner))).collect(),
         Ok(Written::Names(names)) => names.into_iter().map(|name| (name, Owner::Unknown)).collect(),
@@ -57,7 +64,18 @@ pub fn owned(state: Option<&ConfigMap>, cluster: &str) -> Owned {
             BTreeMap::new()
         }
     };
-    Owned { by_name }
+    by_name
+}
+
+/// The held deletes recorded for a cluster; one that cannot be read is
+/// said, and read as none (the resync with `PRUNE=owned` still finds them).
+fn held(state: Option<&ConfigMap>, cluster: &str) -> BTreeSet<String> {
+    let key = key(HELD_KEY, cluster);
+    let Some((cm, text)) = state.and_then(|cm| Some((cm, cm.data.get(&key)?))) else { return BTreeSet::new() };
+    serde_json::from_str(text).unwrap_or_else(|e| {
+        warn!("ConfigMap {} key {key}: not a JSON list of connector names ({e}); read as none", cm.id);
+        BTreeSet::new()
+    })
 }
 
 /// `namespace/name` (or a bare name) as recorded.
@@ -85,8 +103,14 @@ pub fn record(owned: &Owned, plan: &Plan, results: &[StepResult], namespace: &st
         }
         // A retained connector is no longer the operator's: PRUNE=owned must never take it later.
         let let_go = matches!(step.action, Action::Absent | Action::Retain { .. });
-        if result.done().iter().any(|d| matches!(d, Done::Removed(_))) || let_go {
+        let removed = result.done().iter().any(|d| matches!(d, Done::Removed(_)));
+        if removed || let_go {
             now.by_name.remove(&step.connector);
+        }
+        if matches!(step.action, Action::Held { .. }) {
+            now.held.insert(step.connector.clone());
+        } else if removed || let_go || applied || matches!(step.action, Action::Unchanged) {
+            now.held.remove(&step.connector);
         }
     }
     if now == *owned {
@@ -98,7 +122,11 @@ pub fn record(owned: &Owned, plan: &Plan, results: &[StepResult], namespace: &st
             Owner::Unknown => (name, String::new()),
         })
         .collect();
-    let data = json!({owned_key(cluster): serde_json::to_string(&written).unwrap_or_default()});
+    let held = (!now.held.is_empty()).then(|| serde_json::to_string(&now.held).unwrap_or_default());
+    let data = json!({
+        key(OWNED_KEY, cluster): serde_json::to_string(&written).unwrap_or_default(),
+        key(HELD_KEY, cluster): held,
+    });
     vec![
         Operation::CreateIfNotExists {
             object: json!({

@@ -982,6 +982,45 @@ fn the_brake_holds_mass_deletes_until_the_limit_lets_them_through() {
     }
 }
 
+/// Under `PRUNE=off` (the default) nothing else plans the held deletes of
+/// deleted ConfigMaps again: the state ConfigMap records them, and each
+/// resync plans them until the limit lets them through; one declared again
+/// in the meantime is kept.
+#[test]
+fn held_deletes_are_planned_again_by_the_resync_without_pruning() {
+    let mut op = Operator::new(&[("DELETE_LIMIT", "2")]);
+    let names = ["one", "two", "three"];
+    let cms: Vec<Value> =
+        names.iter().map(|n| op.apply(n, json!({}), json!({}), &[("c.json", template(n, ""))])).collect();
+    op.sync();
+    let contexts: Vec<Value> = names
+        .iter()
+        .zip(&cms)
+        .map(|(name, cm)| {
+            op.cluster.delete("ConfigMap", NS, name);
+            op.cluster.event(&op.binding().clone(), "Deleted", cm)
+        })
+        .collect();
+    op.run(json!(contexts));
+    assert_eq!(op.fake.names(), ["one", "three", "two"]);
+    let state = op.cluster.get("ConfigMap", NS, "connect-operator-state").unwrap().clone();
+    assert_eq!(state["data"]["held"], r#"["one","three","two"]"#);
+
+    let run = op.resync();
+    assert_eq!((op.fake.names().len(), deletes_held(&op)), (3, Some(3.0)), "held again: {}", run.log);
+    // `three` declared again meanwhile: it stays; the two others now fit the limit.
+    op.apply("back", json!({}), json!({}), &[("c.json", template("three", ""))]);
+    let run = op.resync();
+    assert_eq!(op.fake.names(), ["three"], "{}", run.log);
+    assert!(run.log.contains("deleted connector one (ConfigMap streaming/connect-operator-state: its declaration is gone, and the delete limit held its delete earlier)"), "{}", run.log);
+    assert_eq!(deletes_held(&op), Some(0.0));
+    let state = op.cluster.get("ConfigMap", NS, "connect-operator-state").unwrap().clone();
+    assert!(state["data"].get("held").is_none(), "{state}");
+    op.fake.clear_requests();
+    op.resync();
+    assert!(op.fake.writes().is_empty(), "{:?}", op.fake.writes());
+}
+
 /// The default limit never stops the delete of one ConfigMap of ordinary size.
 #[test]
 fn the_default_limit_lets_one_configmap_with_many_keys_go() {
