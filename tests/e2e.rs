@@ -1293,8 +1293,9 @@ fn owned_record(env: &Env) -> String {
 
 /// `connect-operator.io/deletion-policy: retain`: a deleted ConfigMap leaves
 /// its connector running on the real workers, said in an Event, and no
-/// longer owned. DELETE_LIMIT holds a run's deletes beyond it. A password
-/// written into a template is warned of by an Event, never quoted.
+/// longer owned. DELETE_LIMIT holds a run's deletes beyond it, recorded so
+/// that the run after the limit is raised deletes them. A password written
+/// into a template is warned of by an Event, never quoted.
 #[test]
 #[ignore = "needs e2e/up; run by e2e/test"]
 fn retained_connectors_stay_and_the_brake_holds_mass_deletes() {
@@ -1333,8 +1334,14 @@ fn retained_connectors_stay_and_the_brake_holds_mass_deletes() {
     assert!(wait_until(Duration::from_secs(20), held), "{:?}", env.events("e2e-brake"));
     assert_eq!(env.names("e2e-brake").len(), 3, "held, none deleted");
     assert!(so.log_text().contains("deletes held"), "the log names them");
+    let held = || env.configmap("connect-operator-state").unwrap_or_default()["data"]["held"].clone();
+    assert_eq!(held(), json!(r#"["e2e-brake-a","e2e-brake-b","e2e-brake-c"]"#));
+    // The brake let go (the Deployment rolled with DELETE_LIMIT=0): the new
+    // Pod's first run deletes them, though no ConfigMap is left to ask.
+    let so = ShellOperator::with(&env, &[("DELETE_LIMIT", "0")]);
+    so.wait("the held deletes done", Duration::from_secs(60), || env.names("e2e-brake").is_empty());
+    so.wait("the record of held deletes gone", Duration::from_secs(20), || held().is_null());
     env.delete_connectors("e2e-keep");
-    env.delete_connectors("e2e-brake");
 }
 
 /// `export` of connectors made by hand on the real workers (one paused, one
