@@ -12,7 +12,7 @@ use crate::model::connector::TargetState;
 use crate::model::live::{ConnectorState, Status};
 use crate::model::status::{self, CmStatus, Condition, Counts, Readiness, Reason, Record, Renamed};
 use crate::plan::compare::digest;
-use crate::plan::{Action, Problem, Step, Why};
+use crate::plan::{Action, Problem, Rename, Step, Why};
 use crate::writeback::operations::Operation;
 use crate::writeback::run::{brief, Run};
 
@@ -168,13 +168,22 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
     let settled = run.settled.contains(&step.connector);
     for done in result.done() {
         match (done, &step.action) {
-            (Done::Applied(Applied::Created), Action::Create(c)) => {
+            // A new connector, made or taken over under its new name, in the state it was created in.
+            (Done::Applied(Applied::Created), Action::Create(c))
+            | (Done::Renamed(_), Action::Rename(Rename { connector: c, .. })) => {
                 if !settled {
                     record.state =
                         if c.state == TargetState::Running { ConnectorState::Pending } else { c.state.initial_state() };
                     (record.tasks, record.task_counts) = (None, BTreeMap::new());
                 }
                 record.applied_at = Some(run.now.clone());
+                if let (Done::Renamed(carried), Action::Rename(rename)) = (done, &step.action) {
+                    let partitions = match carried {
+                        Carried::Partitions(n) => *n,
+                        Carried::KeptOwn => 0,
+                    };
+                    record.renamed = Some(Renamed { from: rename.from.clone(), partitions });
+                }
             }
             (Done::Applied(_), _) => {
                 if live.is_none() {
@@ -188,21 +197,6 @@ fn record(run: &Run, d: &Declared, step: &Step, result: &StepResult, key: &str, 
                 if let Why::Failed(n) = why {
                     (record.restarts, record.last_restart_at) = (*n, Some(run.now.clone()));
                 }
-            }
-            (Done::Renamed(carried), Action::Rename(rename)) => {
-                if !settled {
-                    record.state = match rename.connector.state {
-                        TargetState::Running => ConnectorState::Pending,
-                        other => other.initial_state(),
-                    };
-                    (record.tasks, record.task_counts) = (None, BTreeMap::new());
-                }
-                record.applied_at = Some(run.now.clone());
-                let partitions = match carried {
-                    Carried::Partitions(n) => *n,
-                    Carried::KeptOwn => 0,
-                };
-                record.renamed = Some(Renamed { from: rename.from.clone(), partitions });
             }
             (Done::Moved(_) | Done::Removed(_) | Done::Offsets(_) | Done::Renamed(_), _) => {}
         }
