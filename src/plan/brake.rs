@@ -9,7 +9,6 @@ use log::warn;
 
 use std::collections::BTreeSet;
 
-use crate::desired::Declared;
 use crate::model::live::Live;
 use crate::plan::claims::Owned;
 use crate::plan::prune;
@@ -39,23 +38,21 @@ impl DeleteLimit {
 
 /// The deletes the brake held earlier that nothing plans any more (see
 /// [`Owned::held`]), planned again by a full run: deleted when still live and
-/// still declared by no ConfigMap, absent when gone already.
-pub fn retry_held(declared: &[Declared], live: &Live, owned: &Owned, namespace: &str, plan: &mut Plan) {
+/// `undeclared` (see [`prune::undeclared`]), absent when gone already.
+pub fn retry_held(undeclared: &BTreeSet<String>, live: &Live, owned: &Owned, namespace: &str, plan: &mut Plan) {
     if owned.held.is_empty() {
         return;
     }
-    let undeclared = prune::undeclared(declared, live);
     let planned: BTreeSet<&str> = plan.steps.iter().map(|s| s.connector.as_str()).collect();
     let reason = "its declaration is gone, and the delete limit held its delete earlier";
     let retried: Vec<Step> = (owned.held.iter())
         .filter(|name| !planned.contains(name.as_str()))
         .filter_map(|name| {
-            let action = if undeclared.contains(name) {
-                Action::Delete { reason }
-            } else if live.names.contains(name) {
-                return None;
-            } else {
-                Action::Absent
+            let action = match (undeclared.contains(name), live.names.contains(name)) {
+                (true, _) => Action::Delete { reason },
+                // Declared again: its ConfigMap plans it.
+                (false, true) => return None,
+                (false, false) => Action::Absent,
             };
             Some(Step { origin: prune::origin(namespace), connector: name.clone(), action, after: Vec::new() })
         })

@@ -76,8 +76,9 @@ pub fn build(declared: &[Declared], live: &Live, owned: &Owned, scope: Scope, po
         );
     }
     if scope == Scope::Full {
-        prune::add(declared, live, owned, (policy.prune, &policy.namespace), &mut plan);
-        brake::retry_held(declared, live, owned, &policy.namespace, &mut plan);
+        let undeclared = prune::undeclared(declared, live);
+        prune::add(declared, &undeclared, owned, (policy.prune, &policy.namespace), &mut plan);
+        brake::retry_held(&undeclared, live, owned, &policy.namespace, &mut plan);
     }
     brake::hold(&mut plan, policy.delete_limit);
     plan

@@ -97,14 +97,24 @@ pub fn steps(
         .collect())
 }
 
-/// Adds to the plan the deletes `PRUNE` asks for, or says what is left alone.
-pub fn add(declared: &[Declared], live: &Live, owned: &Owned, (mode, namespace): (Prune, &str), plan: &mut Plan) {
-    let undeclared = undeclared(declared, live);
+/// Adds to the plan the deletes `PRUNE` asks for among the `undeclared`
+/// connectors, or says what is left alone (not the held deletes, which
+/// [`crate::plan::brake::retry_held`] plans whatever `PRUNE` says).
+pub fn add(
+    declared: &[Declared],
+    undeclared: &BTreeSet<String>,
+    owned: &Owned,
+    (mode, namespace): (Prune, &str),
+    plan: &mut Plan,
+) {
     if undeclared.is_empty() {
         return;
     }
     if mode == Prune::Off {
-        let names: Vec<&str> = undeclared.iter().map(String::as_str).collect();
+        let names: Vec<&str> = undeclared.iter().filter(|n| !owned.held.contains(*n)).map(String::as_str).collect();
+        if names.is_empty() {
+            return;
+        }
         info!(
             "connectors no ConfigMap declares, left alone (the hook deletes them with PRUNE=owned or PRUNE=all, \
              `apply --prune` on the command line): {}",
@@ -117,7 +127,7 @@ pub fn add(declared: &[Declared], live: &Live, owned: &Owned, (mode, namespace):
         .filter(|d| d.state != CmState::Deleted)
         .any(|d| !d.names().is_empty() || !d.recorded.names.is_empty());
     let origin = origin(namespace);
-    match steps(mode, &undeclared, owned, anything_declared, &origin) {
+    match steps(mode, undeclared, owned, anything_declared, &origin) {
         Ok(steps) => plan.steps.extend(steps),
         Err(problem) => plan.problems.push(problem),
     }

@@ -1008,6 +1008,7 @@ fn held_deletes_are_planned_again_by_the_resync_without_pruning() {
 
     let run = op.resync();
     assert_eq!((op.fake.names().len(), deletes_held(&op)), (3, Some(3.0)), "held again: {}", run.log);
+    assert!(!run.log.contains("left alone"), "planned, not left alone: {}", run.log);
     // `three` declared again meanwhile: it stays; the two others now fit the limit.
     op.apply("back", json!({}), json!({}), &[("c.json", template("three", ""))]);
     let run = op.resync();
