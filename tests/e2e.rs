@@ -1458,6 +1458,19 @@ fn renamed_connectors_keep_their_offsets() {
     // is its file, its offset the bytes read; a sink's is the topic partition
     // and the next offset its consumer group will read.
     let source_at = |position: usize| json!([{"partition": {"filename": input.display().to_string()}, "offset": {"position": position}}]);
+    // The connectors of this run are these two, both RUNNING: the old names are gone.
+    let moved_to = |names: [&String; 2]| {
+        let mut wanted: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        wanted.sort();
+        so.wait("only the new names", Duration::from_secs(60), || env.names(&format!("e2e-ren-{run}")) == wanted);
+        for name in names {
+            so.wait(&format!("{name} RUNNING"), Duration::from_secs(60), || running(&env, name));
+        }
+    };
+    let append = |text: &[u8]| {
+        let mut file = std::fs::OpenOptions::new().append(true).open(&input).unwrap();
+        std::io::Write::write_all(&mut file, text).unwrap();
+    };
     let sink_at = |offset: u64| json!([{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": offset}}]);
 
     so.after(|| declare(&old_src, &old_sink, None));
@@ -1473,12 +1486,7 @@ fn renamed_connectors_keep_their_offsets() {
 
     let before = env.hook_requests().len();
     so.after(|| declare(&new_src, &new_sink, Some((&old_src, &old_sink))));
-    let mut wanted = vec![new_sink.clone(), new_src.clone()];
-    wanted.sort();
-    so.wait("the old names gone", Duration::from_secs(60), || env.names(&format!("e2e-ren-{run}")) == wanted);
-    for name in [&new_src, &new_sink] {
-        so.wait(&format!("{name} RUNNING"), Duration::from_secs(60), || running(&env, name));
-    }
+    moved_to([&new_src, &new_sink]);
     assert_eq!(offsets(&new_src), src_before, "the source's position, carried");
     assert_eq!(offsets(&new_sink), sink_before, "the sink's consumer offset, carried");
     assert_eq!(written(), lines(5), "nothing written again");
@@ -1498,9 +1506,7 @@ fn renamed_connectors_keep_their_offsets() {
     }
 
     // Two more lines: read from where the old source stopped, written once.
-    let mut file = std::fs::OpenOptions::new().append(true).open(&input).unwrap();
-    std::io::Write::write_all(&mut file, b"line 6\nline 7\n").unwrap();
-    drop(file);
+    append(b"line 6\nline 7\n");
     assert!(wait_until(Duration::from_secs(60), || written() == lines(7)), "{:?}", written());
     let seven = lines(7).len();
     assert!(wait_until(Duration::from_secs(30), || offsets(&new_src) == source_at(seven)), "{}", offsets(&new_src));
@@ -1542,12 +1548,7 @@ fn renamed_connectors_keep_their_offsets() {
 
     let before = env.hook_requests().len();
     so.after(|| declare(&third_src, &third_sink, Some((&new_src, &new_sink))));
-    let mut wanted = vec![third_sink.clone(), third_src.clone()];
-    wanted.sort();
-    so.wait("the second names gone", Duration::from_secs(60), || env.names(&format!("e2e-ren-{run}")) == wanted);
-    for name in [&third_src, &third_sink] {
-        so.wait(&format!("{name} RUNNING"), Duration::from_secs(60), || running(&env, name));
-    }
+    moved_to([&third_src, &third_sink]);
     let writes = env.hook_writes_since(before);
     assert!(!writes.iter().any(|w| w.starts_with("POST /connectors ")), "both existed: {writes:?}");
     let patched =
@@ -1557,9 +1558,7 @@ fn renamed_connectors_keep_their_offsets() {
     let kept =
         format!("{third_sink} already had offsets (its own, or carried by an earlier run), so none were written");
     assert!(messages.iter().any(|m| m.contains(&kept)), "{messages:?}");
-    let mut file = std::fs::OpenOptions::new().append(true).open(&input).unwrap();
-    std::io::Write::write_all(&mut file, b"line 8\nline 9\n").unwrap();
-    drop(file);
+    append(b"line 8\nline 9\n");
     assert!(wait_until(Duration::from_secs(60), || written() == lines(9)), "{:?}", written());
     let nine = lines(9).len();
     assert!(wait_until(Duration::from_secs(30), || offsets(&third_src) == source_at(nine)), "{}", offsets(&third_src));

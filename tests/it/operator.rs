@@ -923,6 +923,22 @@ fn deletes_held(op: &Operator) -> Option<f64> {
     op.cluster.metric("connect_operator_deletes_held", &[("cluster", "default")])
 }
 
+/// ConfigMaps `names`, one connector each, applied by a synchronization.
+fn synced(op: &mut Operator, names: &[&str]) -> Vec<Value> {
+    let cms = names.iter().map(|n| op.apply(n, json!({}), json!({}), &[("c.json", template(n, ""))])).collect();
+    op.sync();
+    cms
+}
+
+/// Deletes the ConfigMaps `cms` (named `names`); the Deleted contexts of them.
+fn deleted(op: &mut Operator, names: &[&str], cms: &[Value]) -> Vec<Value> {
+    let deleted = names.iter().zip(cms).map(|(name, cm)| {
+        op.cluster.delete("ConfigMap", NS, name);
+        op.cluster.event(&op.binding().clone(), "Deleted", cm)
+    });
+    deleted.collect()
+}
+
 /// More deletes than DELETE_LIMIT in one run: none is sent, each is named,
 /// the run succeeds (nothing to retry) with its other writes done, and the
 /// gauge says so; a higher limit or 0 lets them through. The connectors of
@@ -932,15 +948,9 @@ fn deletes_held(op: &Operator) -> Option<f64> {
 fn the_brake_holds_mass_deletes_until_the_limit_lets_them_through() {
     let mut op = Operator::new(&[("DELETE_LIMIT", "2"), ("PRUNE", "owned")]);
     let names = ["one", "two", "three"];
-    let cms: Vec<Value> =
-        names.iter().map(|n| op.apply(n, json!({}), json!({}), &[("c.json", template(n, ""))])).collect();
-    op.sync();
+    let cms = synced(&mut op, &names);
     assert_eq!(deletes_held(&op), Some(0.0));
-    let mut contexts: Vec<Value> = Vec::new();
-    for (name, cm) in names.iter().zip(&cms) {
-        op.cluster.delete("ConfigMap", NS, name);
-        contexts.push(op.cluster.event(&op.binding().clone(), "Deleted", cm));
-    }
+    let mut contexts = deleted(&mut op, &names, &cms);
     let new = op.apply("new", json!({}), json!({}), &[("n.json", template("new", ""))]);
     contexts.push(op.cluster.event(&op.binding().clone(), "Added", &new));
     let run = op.run(json!(contexts));
@@ -965,17 +975,8 @@ fn the_brake_holds_mass_deletes_until_the_limit_lets_them_through() {
 
     for limit in ["3", "0"] {
         let mut again = Operator::new(&[("DELETE_LIMIT", limit)]);
-        let cms: Vec<Value> =
-            names.iter().map(|n| again.apply(n, json!({}), json!({}), &[("c.json", template(n, ""))])).collect();
-        again.sync();
-        let contexts: Vec<Value> = names
-            .iter()
-            .zip(&cms)
-            .map(|(name, cm)| {
-                again.cluster.delete("ConfigMap", NS, name);
-                again.cluster.event(&again.binding().clone(), "Deleted", cm)
-            })
-            .collect();
+        let cms = synced(&mut again, &names);
+        let contexts = deleted(&mut again, &names, &cms);
         let run = again.run(json!(contexts));
         assert!(again.fake.names().is_empty(), "DELETE_LIMIT={limit}: {}", run.log);
         assert_eq!(deletes_held(&again), Some(0.0));
@@ -990,17 +991,8 @@ fn the_brake_holds_mass_deletes_until_the_limit_lets_them_through() {
 fn held_deletes_are_planned_again_by_the_resync_without_pruning() {
     let mut op = Operator::new(&[("DELETE_LIMIT", "2")]);
     let names = ["one", "two", "three"];
-    let cms: Vec<Value> =
-        names.iter().map(|n| op.apply(n, json!({}), json!({}), &[("c.json", template(n, ""))])).collect();
-    op.sync();
-    let contexts: Vec<Value> = names
-        .iter()
-        .zip(&cms)
-        .map(|(name, cm)| {
-            op.cluster.delete("ConfigMap", NS, name);
-            op.cluster.event(&op.binding().clone(), "Deleted", cm)
-        })
-        .collect();
+    let cms = synced(&mut op, &names);
+    let contexts = deleted(&mut op, &names, &cms);
     op.run(json!(contexts));
     assert_eq!(op.fake.names(), ["one", "three", "two"]);
     let state = op.cluster.get("ConfigMap", NS, "connect-operator-state").unwrap().clone();

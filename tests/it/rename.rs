@@ -141,6 +141,15 @@ fn a_rename_cut_short_is_finished_by_the_next_run_with_the_offsets_written_once(
     assert_eq!(fake.connector_state("new-2").as_deref(), Some("RUNNING"));
 }
 
+/// `apply` refuses the rename, saying `why`, and `old` alone runs, as before.
+fn refused(fake: &FakeConnect, repo: &Repo, why: &str) {
+    let out = repo.cli(fake, &["apply", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains(why), "{why}: {}", stdout(&out));
+    assert_eq!(fake.names(), ["old"]);
+    assert_eq!(fake.connector_state("old").as_deref(), Some("RUNNING"));
+}
+
 /// A worker before Kafka 3.5 has no offsets endpoints: the rename is
 /// refused, naming why, before anything is sent that changes a connector.
 #[test]
@@ -150,12 +159,8 @@ fn a_worker_without_the_offsets_endpoints_refuses_the_rename_and_nothing_changes
     let repo = Repo::new();
     renaming(&fake, &repo, ("old", "new"), SOURCE, json!([]));
     fake.clear_requests();
-    let out = repo.cli(&fake, &["apply", "."]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stdout(&out).contains("no such endpoint"), "{}", stdout(&out));
+    refused(&fake, &repo, "no such endpoint");
     assert!(fake.writes().is_empty(), "{:?}", fake.writes());
-    assert_eq!(fake.names(), ["old"]);
-    assert_eq!(fake.connector_state("old").as_deref(), Some("RUNNING"));
 
     // Kafka 3.5 and 3.6 read offsets but cannot create a connector STOPPED
     // (Jackson's words for the field 3.7 added): refused before the old one stops.
@@ -163,16 +168,8 @@ fn a_worker_without_the_offsets_endpoints_refuses_the_rename_and_nothing_changes
     let unknown = "Unrecognized field \"initial_state\" (class org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest), not marked as ignorable";
     fake.inject(Match::path("POST", "/connectors"), Fault::Status(500, unknown.into()), 1);
     fake.clear_requests();
-    let out = repo.cli(&fake, &["apply", "."]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("cannot create a connector STOPPED (initial_state, Kafka 3.7 or later"),
-        "{}",
-        stdout(&out)
-    );
+    refused(&fake, &repo, "cannot create a connector STOPPED (initial_state, Kafka 3.7 or later");
     assert_eq!(fake.writes().iter().map(|r| r.method.as_str()).collect::<Vec<_>>(), ["POST"], "no stop, no offsets");
-    assert_eq!(fake.names(), ["old"]);
-    assert_eq!(fake.connector_state("old").as_deref(), Some("RUNNING"));
 }
 
 /// A name still declared, or renamed by two declarations, is not taken
@@ -185,24 +182,14 @@ fn a_rename_that_may_not_happen_is_refused_and_one_with_nothing_to_carry_creates
     let still =
         r#"{"name": "old", "config": {"connector.class": "FileStreamSource", "topic": "orders", "file": "/in.txt"}}"#;
     repo.write("still.yaml", &manifest("still", "", &[("old.json", still)]));
-    let out = repo.cli(&fake, &["apply", "."]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("renamedFrom old: connector old is still declared by ConfigMap team/still key old.json"),
-        "{}",
-        stdout(&out)
-    );
-    assert_eq!(fake.names(), ["old"]);
+    refused(&fake, &repo, "renamedFrom old: connector old is still declared by ConfigMap team/still key old.json");
 
     std::fs::remove_file(repo.file("still.yaml")).unwrap();
     let twice =
         r#"{"name": "other", "renamedFrom": "old", "config": {"connector.class": "FileStreamSource", "topic": "o"}}"#;
     repo.write("twice.yaml", &manifest("twice", "", &[("other.json", twice)]));
-    let out = repo.cli(&fake, &["apply", "."]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stdout(&out).contains("renames connector old too"), "{}", stdout(&out));
-    assert_eq!(fake.names(), ["old"], "neither takes it over");
-    assert_eq!(fake.connector_state("old").as_deref(), Some("RUNNING"));
+    // Neither takes it over.
+    refused(&fake, &repo, "renames connector old too");
 
     // Nothing to take over: the template is applied as it would be without `renamedFrom`.
     let fresh = FakeConnect::start();
